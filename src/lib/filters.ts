@@ -1,0 +1,41 @@
+import { invalid } from './errors.ts';
+
+/**
+ * Docker's `filters` query parameter, parsed. Both wire shapes are accepted: the Go client's
+ * `{"label":{"k=v":true}}` and the documented `{"label":["k=v"]}`.
+ */
+export type Filters = ReadonlyMap<string, readonly string[]>;
+
+export function parseFilters(raw: string | null): Filters {
+  const out = new Map<string, string[]>();
+  if (raw === null || raw.trim() === '') return out;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(raw);
+  } catch (err) {
+    throw invalid(`invalid filter: ${(err as Error).message}`, err);
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw invalid('invalid filter: expected a JSON object');
+  for (const [key, value] of Object.entries(obj)) {
+    if (Array.isArray(value)) out.set(key, value.map(String));
+    else if (typeof value === 'object' && value !== null) out.set(key, Object.keys(value));
+    else throw invalid(`invalid filter: values of '${key}' must be a list or a map`);
+  }
+  return out;
+}
+
+/** Rejects keys outside `allowed` with Docker's wording. */
+export function checkFilterKeys(filters: Filters, allowed: readonly string[]): void {
+  for (const key of filters.keys()) if (!allowed.includes(key)) throw invalid(`invalid filter '${key}'`);
+}
+
+/** True when `labels` satisfy every `label` filter value (`key` or `key=value`). */
+export function matchLabels(labels: Readonly<Record<string, string>> | null | undefined, wanted: readonly string[] | undefined): boolean {
+  if (!wanted || wanted.length === 0) return true;
+  const l = labels ?? {};
+  return wanted.every((w) => {
+    const eq = w.indexOf('=');
+    if (eq < 0) return Object.hasOwn(l, w);
+    return l[w.slice(0, eq)] === w.slice(eq + 1);
+  });
+}

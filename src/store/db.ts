@@ -1,0 +1,75 @@
+import Database from 'better-sqlite3';
+
+/**
+ * berthd's metadata database: one SQLite file in WAL mode. Migrations are versioned by
+ * `PRAGMA user_version`; each runs once, in a transaction, in order. Never edit a shipped
+ * migration: append a new one.
+ */
+export type Db = Database.Database;
+
+const MIGRATIONS: readonly string[] = [
+  // 1: images, layers, containers
+  `
+  CREATE TABLE images (
+    id          TEXT PRIMARY KEY,          -- sha256:<hex of config JSON>
+    config      TEXT NOT NULL,             -- the image config JSON exactly as stored in the blob
+    manifest    TEXT,                      -- digest of the manifest it came with, if any
+    layers      TEXT NOT NULL,             -- JSON array of layer chain IDs, base first
+    size        INTEGER NOT NULL,          -- sum of uncompressed layer sizes
+    created_at  TEXT NOT NULL,             -- when berth stored it (Metadata.LastTagTime source)
+    state       TEXT NOT NULL DEFAULT 'complete' -- 'pending' while an import/load runs; recovery drops it
+  );
+  CREATE TABLE image_refs (
+    ref       TEXT PRIMARY KEY,            -- normalized "registry/repo:tag" or "registry/repo@sha256:..."
+    image_id  TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    kind      TEXT NOT NULL DEFAULT 'tag'   -- 'tag' or 'digest'
+  );
+  CREATE INDEX image_refs_image ON image_refs(image_id);
+  CREATE TABLE layers (
+    chain_id   TEXT PRIMARY KEY,           -- sha256 chain ID (OCI image spec)
+    diff_id    TEXT NOT NULL,              -- sha256 of the uncompressed tar
+    parent     TEXT,                       -- chain ID of the layer below, NULL for the base
+    blob       TEXT,                       -- digest of the compressed blob in the content store, if kept
+    blob_size  INTEGER,
+    media_type TEXT,
+    size       INTEGER NOT NULL,           -- bytes unpacked
+    state      TEXT NOT NULL DEFAULT 'complete'
+  );
+  CREATE TABLE containers (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,      -- without the leading slash
+    image_id    TEXT NOT NULL,
+    image_ref   TEXT NOT NULL,             -- what the user asked for (Config.Image)
+    created_at  TEXT NOT NULL,
+    config      TEXT NOT NULL,             -- api ContainerConfig JSON, merged with the image config
+    host_config TEXT NOT NULL,             -- api HostConfig JSON
+    state       TEXT NOT NULL,             -- JSON ContainerState record
+    runtime     TEXT NOT NULL,
+    restart_count INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+  `,
+];
+
+/** Opens (creating if needed) the database at path and brings its schema up to date. */
+export function openDb(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export const schemaVersion = (): number => MIGRATIONS.length;
