@@ -118,3 +118,29 @@ export async function readJson<T>(req: ApiRequest, dflt: T): Promise<T> {
     throw invalid(`invalid JSON: ${(err as Error).message}`, err);
   }
 }
+
+/**
+ * The JSON body of a hijacked request (exec start). With `Upgrade: tcp` Node hands the bytes read
+ * past the head to the 'upgrade' event; the body is the first Content-Length bytes of them.
+ */
+export async function readHijackJson<T>(req: ApiRequest, dflt: T): Promise<T> {
+  if (!req.hijack) return readJson(req, dflt);
+  const len = Number(req.headers['content-length'] ?? 0);
+  let buf = req.hijack.head;
+  while (buf.length < len) {
+    const chunk: Buffer | null = await new Promise((resolve) => {
+      req.hijack!.socket.once('data', (c: Buffer) => resolve(c));
+      req.hijack!.socket.once('end', () => resolve(null));
+    });
+    if (chunk === null) break;
+    buf = Buffer.concat([buf, chunk]);
+  }
+  req.hijack.head = buf.subarray(len);
+  const text = buf.subarray(0, len).toString('utf8').trim();
+  if (text === '') return dflt;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw invalid(`invalid JSON: ${(err as Error).message}`, err);
+  }
+}

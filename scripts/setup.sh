@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up Berth on a fresh Debian 12 machine and runs the main job:
+#   host packages → npm dependencies → build → berth/berthd on PATH → berthd started →
+#   the built-in busybox image made offline from Debian's busybox-static → a container run.
+# Idempotent: run it again at any time. Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+PKGS=(crun runc conmon tini busybox-static iproute2 nftables iptables util-linux procps attr gcc make libc6-dev)
+missing=()
+for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "setup: building"
+npm run -s build
+
+# Wrappers on PATH: the bundles stay in the checkout, next to their node_modules.
+for bin in berth berthd; do
+  cat > "/usr/local/bin/$bin" <<WRAP
+#!/bin/sh
+exec node "$ROOT/dist/$bin.mjs" "\$@"
+WRAP
+  chmod 755 "/usr/local/bin/$bin"
+done
+
+mkdir -p build
+node scripts/make-busybox-image.mjs build/busybox.tar
+
+if ! berth version >/dev/null 2>&1; then
+  echo "setup: starting berthd (log: /var/log/berthd.log)"
+  nohup berthd >>/var/log/berthd.log 2>&1 &
+  for _ in $(seq 1 100); do berth version >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+berth image inspect busybox:latest >/dev/null 2>&1 || berth load -i build/busybox.tar
+berth run --rm busybox echo hello from berth

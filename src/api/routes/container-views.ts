@@ -1,0 +1,82 @@
+import type * as api from '../types/index.ts';
+import type { ContainerRecord } from '../../engine/containers/record.ts';
+import type { ContainerPaths } from '../../engine/containers/paths.ts';
+import { processArgs } from '../../engine/containers/config-merge.ts';
+
+const WIRE_STATUS = (s: ContainerRecord['state']['status']): api.ContainerStateWire['Status'] =>
+  s === 'creating' ? 'created' : s;
+
+function networkSettings(c: ContainerRecord): api.NetworkSettings {
+  const mode = c.hostConfig.NetworkMode ?? 'none';
+  const networks: Record<string, api.EndpointSettings> = mode.startsWith('container:') ? {} : {
+    [mode]: { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null },
+  };
+  return {
+    Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+    IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: networks,
+  };
+}
+
+/** GET /containers/{id}/json */
+export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, execIds: string[], graphData: Record<string, string> | null): api.ContainerInspect {
+  const [path = '', ...args] = processArgs(c.config);
+  const s = c.state;
+  const status = WIRE_STATUS(s.status);
+  return {
+    Id: c.id, Created: c.createdAt, Path: path, Args: args,
+    State: {
+      Status: status, Running: status === 'running' || status === 'paused' || status === 'restarting', Paused: status === 'paused',
+      Restarting: status === 'restarting', OOMKilled: s.oomKilled, Dead: status === 'dead', Pid: s.pid, ExitCode: s.exitCode,
+      Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+    },
+    Image: c.imageId, ResolvConfPath: paths.resolvConfPath, HostnamePath: paths.hostnamePath, HostsPath: paths.hostsPath,
+    LogPath: c.hostConfig.LogConfig?.Type === 'none' ? '' : paths.logPath,
+    Name: `/${c.name}`, RestartCount: c.restartCount, Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '',
+    AppArmorProfile: '', ExecIDs: execIds.length ? execIds : null, HostConfig: c.hostConfig,
+    GraphDriver: { Name: 'overlay2', Data: graphData }, Mounts: [], Config: c.config, NetworkSettings: networkSettings(c),
+  };
+}
+
+/** An entry of GET /containers/json; `statusText` comes from the caller (it depends on now). */
+export function toContainerSummary(c: ContainerRecord): api.ContainerSummary {
+  const cmd = processArgs(c.config).join(' ');
+  return {
+    Id: c.id, Names: [`/${c.name}`], Image: c.imageRef, ImageID: c.imageId, Command: cmd,
+    Created: Math.floor(Date.parse(c.createdAt) / 1000), Ports: [], Labels: c.config.Labels ?? {},
+    State: WIRE_STATUS(c.state.status), Status: statusText(c), HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? 'none' },
+    NetworkSettings: { Networks: networkSettings(c).Networks }, Mounts: [],
+  };
+}
+
+/** Docker's human status: "Up 5 minutes", "Exited (0) 2 seconds ago", "Created". */
+export function statusText(c: ContainerRecord, now = Date.now()): string {
+  const s = c.state;
+  switch (s.status) {
+    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    case 'paused': return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
+    case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'exited': return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+    default: return 'Created';
+  }
+}
+
+/** go-units HumanDuration. */
+export function humanDuration(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec < 1) return 'Less than a second';
+  if (sec === 1) return '1 second';
+  if (sec < 60) return `${sec} seconds`;
+  const min = Math.floor(sec / 60);
+  if (min === 1) return 'About a minute';
+  if (min < 60) return `${min} minutes`;
+  const hours = Math.round(sec / 3600);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(hours / 24 / 365)} years`;
+}

@@ -1,0 +1,213 @@
+import type { Duplex } from 'node:stream';
+import type * as api from '../types/index.ts';
+import { EngineError } from '../../lib/errors.ts';
+import { parseFilters } from '../../lib/filters.ts';
+import type { ContainerService, WaitCondition } from '../../engine/containers/service.ts';
+import { PendingAttach, type AttachConnector } from '../../engine/containers/attach.ts';
+import { followLogs, readLogs, parseTimeNs, type LogEntry } from '../../engine/containers/logs.ts';
+import { selectContainers } from '../../engine/containers/list.ts';
+import type { ContainerRecord } from '../../engine/containers/record.ts';
+import { type ApiRequest, type Route, created, noContent, ok, param, queryBool, queryInt, readJson, streamed } from '../router.ts';
+import { hijackConnection } from '../server.ts';
+import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
+import { toContainerInspect, toContainerSummary } from './container-views.ts';
+import { topProcesses } from './top.ts';
+
+/** What the container routes need besides the container service. */
+export interface ContainerRouteDeps {
+  containers: ContainerService;
+  attach: AttachConnector;
+  /** True when image reference `ref` names the image the container runs (ps --filter ancestor). */
+  imageMatches(ref: string, c: ContainerRecord): boolean;
+  execIdsOf(containerId: string): string[];
+  graphData(containerId: string): Record<string, string> | null;
+}
+
+const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
+
+export function containerRoutes(d: ContainerRouteDeps): Route[] {
+  const svc = d.containers;
+  return [
+    { method: 'GET', path: '/containers/json', handler: (req) => {
+      const filters = parseFilters(req.query.get('filters'));
+      const limit = queryInt(req.query, 'limit');
+      const list = selectContainers(svc.list(), { all: queryBool(req.query, 'all'), filters, ...(limit !== undefined ? { limit } : {}) },
+        { resolve: (r) => svc.resolve(r), imageMatches: d.imageMatches });
+      return ok(list.map(toContainerSummary));
+    } },
+    { method: 'POST', path: '/containers/create', handler: async (req) => {
+      const body = await readJson<api.ContainerCreateBody | null>(req, null);
+      if (!body || typeof body !== 'object') throw new EngineError('InvalidParameter', 'config cannot be empty in order to create a container');
+      const r = await svc.create(body, req.query.get('name') ?? undefined);
+      return created({ Id: r.id, Warnings: r.warnings } satisfies api.ContainerCreateResponse);
+    } },
+    { method: 'POST', path: '/containers/prune', handler: async () => {
+      const deleted: string[] = [];
+      for (const c of svc.list()) {
+        if (c.state.status !== 'exited' && c.state.status !== 'created' && c.state.status !== 'dead') continue;
+        await svc.remove(c.id).then(() => deleted.push(c.id), () => undefined);
+      }
+      return ok({ ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
+    } },
+    { method: 'GET', path: '/containers/:id/json', handler: (req) => {
+      const c = svc.resolve(param(req, 'id'));
+      return ok(toContainerInspect(c, svc.paths(c.id), d.execIdsOf(c.id), d.graphData(c.id)));
+    } },
+    { method: 'GET', path: '/containers/:id/top', handler: async (req) => {
+      const c = svc.resolve(param(req, 'id'));
+      if (!svc.isRunning(c.id)) throw new EngineError('Conflict', `Container ${c.id} is not running`);
+      const pids = await svc.runtimeFor(c.runtime).pids(c.id);
+      return ok(await topProcesses(pids, req.query.get('ps_args') || '-ef'));
+    } },
+    { method: 'POST', path: '/containers/:id/start', handler: async (req) => { await svc.start(param(req, 'id')); return noContent(); } },
+    { method: 'POST', path: '/containers/:id/stop', handler: async (req) => {
+      const t = queryInt(req.query, 't');
+      await svc.stop(param(req, 'id'), { ...(t !== undefined ? { timeout: t } : {}), ...(req.query.get('signal') ? { signal: req.query.get('signal')! } : {}) });
+      return noContent();
+    } },
+    { method: 'POST', path: '/containers/:id/restart', handler: async (req) => {
+      const t = queryInt(req.query, 't');
+      await svc.restart(param(req, 'id'), { ...(t !== undefined ? { timeout: t } : {}), ...(req.query.get('signal') ? { signal: req.query.get('signal')! } : {}) });
+      return noContent();
+    } },
+    { method: 'POST', path: '/containers/:id/kill', handler: async (req) => { await svc.kill(param(req, 'id'), req.query.get('signal') || 'SIGKILL'); return noContent(); } },
+    { method: 'POST', path: '/containers/:id/pause', handler: async (req) => { await svc.pause(param(req, 'id')); return noContent(); } },
+    { method: 'POST', path: '/containers/:id/unpause', handler: async (req) => { await svc.unpause(param(req, 'id')); return noContent(); } },
+    { method: 'POST', path: '/containers/:id/rename', handler: (req) => {
+      const name = req.query.get('name');
+      if (!name) throw new EngineError('InvalidParameter', 'Neither old nor new names may be empty');
+      svc.rename(param(req, 'id'), name);
+      return noContent();
+    } },
+    { method: 'POST', path: '/containers/:id/resize', handler: async (req) => {
+      const c = svc.resolve(param(req, 'id'));
+      if (!svc.isRunning(c.id)) throw new EngineError('Conflict', `Container ${c.id} is not running`);
+      await resizeContainer(svc.paths(c.id).ctlFifo, queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
+      return ok(null);
+    } },
+    { method: 'DELETE', path: '/containers/:id', handler: async (req) => {
+      await svc.remove(param(req, 'id'), { force: queryBool(req.query, 'force'), volumes: queryBool(req.query, 'v') });
+      return noContent();
+    } },
+    { method: 'POST', path: '/containers/:id/wait', handler: (req) => waitRoute(svc, req) },
+    { method: 'GET', path: '/containers/:id/logs', handler: (req) => logsRoute(svc, req) },
+    { method: 'POST', path: '/containers/:id/attach', handler: (req) => attachRoute(d, req) },
+  ];
+}
+
+/** Headers go out at once, then the body when the condition is met (API W11: `docker run` waits for them). */
+async function waitRoute(svc: ContainerService, req: ApiRequest) {
+  const cond = (req.query.get('condition') || 'not-running') as WaitCondition;
+  if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw new EngineError('InvalidParameter', `invalid condition: "${cond}"`);
+  const result = svc.wait(param(req, 'id'), cond, req.signal);
+  req.res.writeHead(200, { 'Content-Type': 'application/json' });
+  req.res.flushHeaders();
+  try {
+    const r = await result;
+    req.res.end(JSON.stringify(r) + '\n');
+  } catch (err) {
+    if (!req.signal.aborted) req.res.end(JSON.stringify({ StatusCode: -1, Error: { Message: String(err) } }) + '\n');
+  }
+  return streamed;
+}
+
+function parseSince(v: string | null): bigint | undefined {
+  if (!v) return undefined;
+  // Docker sends seconds with an optional fraction ("1700000000.123456789").
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+  const t = parseTimeNs(v);
+  if (t === null) throw new EngineError('InvalidParameter', `invalid value for since/until: ${v}`);
+  return t;
+}
+
+async function logsRoute(svc: ContainerService, req: ApiRequest) {
+  const c = svc.resolve(param(req, 'id'));
+  const q = req.query;
+  const stdout = queryBool(q, 'stdout');
+  const stderr = queryBool(q, 'stderr');
+  if (!stdout && !stderr) throw new EngineError('InvalidParameter', 'Bad parameters: you must choose at least one stream');
+  if (c.hostConfig.LogConfig?.Type === 'none') throw new EngineError('InvalidParameter', `configured logging driver does not support reading`);
+  const tailRaw = q.get('tail');
+  const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
+  const sinceNs = parseSince(q.get('since'));
+  const untilNs = parseSince(q.get('until'));
+  const opts = { stdout, stderr, ...(tail !== undefined && !Number.isNaN(tail) ? { tail } : {}), ...(sinceNs && sinceNs > 0n ? { sinceNs } : {}), ...(untilNs && untilNs > 0n ? { untilNs } : {}) };
+  const timestamps = queryBool(q, 'timestamps');
+  const tty = !!c.config.Tty;
+  const res = req.res;
+  res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+  res.flushHeaders();
+  const write = (e: LogEntry) => {
+    const data = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
+    return res.write(tty ? data : frame(e.stream === 'stdout' ? STDOUT : STDERR, data));
+  };
+  const path = svc.paths(c.id).logPath;
+  for await (const e of readLogs(path, opts)) {
+    if (req.signal.aborted) return streamed;
+    if (!write(e)) await new Promise((r) => res.once('drain', r));
+  }
+  if (queryBool(q, 'follow') && svc.isRunning(c.id) && untilNs === undefined) {
+    for await (const e of followLogs(path, { ...opts, tail: undefined } as typeof opts, svc.exited(c.id), req.signal)) {
+      if (!write(e)) await new Promise((r) => res.once('drain', r));
+    }
+  }
+  res.end();
+  return streamed;
+}
+
+async function attachRoute(d: ContainerRouteDeps, req: ApiRequest) {
+  const svc = d.containers;
+  const c = svc.resolve(param(req, 'id'));
+  const q = req.query;
+  const wantStdin = queryBool(q, 'stdin') && !!c.config.OpenStdin;
+  const wantStdout = queryBool(q, 'stdout');
+  const wantStderr = queryBool(q, 'stderr');
+  const running = svc.isRunning(c.id);
+  if (!running && c.state.status !== 'created' && c.state.status !== 'exited') {
+    throw new EngineError('Conflict', 'You cannot attach to a stopped container, start it first');
+  }
+  if (!running && c.state.status === 'exited' && !queryBool(q, 'logs')) {
+    throw new EngineError('Conflict', 'You cannot attach to a stopped container, start it first');
+  }
+  const keys = parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS);
+  const tty = !!c.config.Tty;
+  const multiplexed = !tty && cmpApi(req.version, '1.42') >= 0;
+  const session = new PendingAttach(wantStdin);
+  if (running) await session.connect(d.attach, svc.paths(c.id).attachSocket);
+  else if (c.state.status === 'created' || c.state.status === 'exited') svc.onNextStart(c.id, (socketPath) => session.connect(d.attach, socketPath));
+  const socket = hijackConnection(req, multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
+  pumpAttach(socket, session, { tty, wantStdout, wantStderr, keys });
+  return streamed;
+}
+
+/** Relays an attach session over a hijacked socket until the container's output ends or the client leaves. */
+export function pumpAttach(socket: Duplex, session: PendingAttach, o: { tty: boolean; wantStdout: boolean; wantStderr: boolean; keys: Buffer }): void {
+  const out = (stream: number) => (b: Buffer) => { if (!socket.destroyed) socket.write(o.tty ? b : frame(stream, b)); };
+  if (o.wantStdout) session.stdout.on('data', out(STDOUT)); else session.stdout.resume();
+  if (o.wantStderr) session.stderr.on('data', out(STDERR)); else session.stderr.resume();
+  if (session.stdin) {
+    const scanner = new DetachScanner(o.keys, () => { session.detach(); socket.end(); });
+    socket.pipe(scanner).pipe(session.stdin);
+  } else {
+    socket.resume();
+  }
+  socket.on('close', () => session.detach());
+  socket.on('error', () => session.detach());
+  void session.done.then(() => socket.end());
+}
+
+function cmpApi(a: string, b: string): number {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
+  return a1 - b1 || a2 - b2;
+}
+
+async function resizeContainer(ctlFifo: string, rows: number, cols: number): Promise<void> {
+  const { open } = await import('node:fs/promises');
+  const { constants } = await import('node:fs');
+  // conmon's control fifo: "<type> <rows> <cols>\n", type 1 = window resize.
+  const fh = await open(ctlFifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
+  if (!fh) return;
+  try { await fh.write(`1 ${rows} ${cols}\n`); } finally { await fh.close(); }
+}

@@ -1,0 +1,54 @@
+import type * as api from '../types/index.ts';
+import { EngineError } from '../../lib/errors.ts';
+import type { ContainerService } from '../../engine/containers/service.ts';
+import type { ExecService } from '../../engine/containers/exec.ts';
+import { type ApiRequest, type Route, created, ok, param, queryInt, readHijackJson, readJson, streamed } from '../router.ts';
+import { hijackConnection } from '../server.ts';
+import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
+
+export function execRoutes(d: { containers: ContainerService; execs: ExecService }): Route[] {
+  return [
+    { method: 'POST', path: '/containers/:id/exec', handler: async (req) => {
+      const body = await readJson<api.ExecCreateBody | null>(req, null);
+      if (!body) throw new EngineError('InvalidParameter', 'No exec command specified');
+      return created({ Id: d.execs.create(param(req, 'id'), body) });
+    } },
+    { method: 'GET', path: '/exec/:id/json', handler: (req) => ok(d.execs.inspect(param(req, 'id'))) },
+    { method: 'POST', path: '/exec/:id/resize', handler: (req) => {
+      d.execs.resize(param(req, 'id'), queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
+      return ok(null);
+    } },
+    { method: 'POST', path: '/exec/:id/start', handler: (req) => startExec(d.execs, req) },
+  ];
+}
+
+async function startExec(execs: ExecService, req: ApiRequest) {
+  const id = param(req, 'id');
+  const body = await readHijackJson<api.ExecStartBody>(req, {});
+  const info = execs.inspect(id);
+  const tty = body.Tty ?? info.ProcessConfig.tty;
+  const streams = await execs.start(id, { detach: !!body.Detach, tty, consoleSize: body.ConsoleSize ?? null });
+  if (body.Detach) {
+    streams.stdout.resume();
+    streams.stderr?.resume();
+    return ok(null);
+  }
+  const multiplexed = !tty;
+  const socket = hijackConnection(req, multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
+  const out = (stream: number) => (b: Buffer) => { if (!socket.destroyed) socket.write(multiplexed ? frame(stream, b) : b); };
+  streams.stdout.on('data', info.OpenStdout ? out(STDOUT) : () => undefined);
+  streams.stderr?.on('data', info.OpenStderr || tty ? out(STDERR) : () => undefined);
+  if (streams.stdin) {
+    const stdin = streams.stdin;
+    const keys = parseDetachKeys(info.DetachKeys || 'ctrl-p,ctrl-q');
+    socket.pipe(new DetachScanner(keys, () => socket.end())).pipe(stdin);
+    stdin.on('error', () => undefined);
+  } else socket.resume();
+  socket.on('error', () => undefined);
+  const ended = Promise.all([
+    new Promise((r) => streams.stdout.once('end', r)),
+    streams.stderr ? new Promise((r) => streams.stderr!.once('end', r)) : Promise.resolve(),
+  ]);
+  void streams.done.then(async () => { await Promise.race([ended, new Promise((r) => setTimeout(r, 200))]); socket.end(); }, () => socket.end());
+  return streamed;
+}

@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { Ajv } from 'ajv';
+import { EngineError } from '../lib/errors.ts';
+
+/** berthd's configuration: flags over daemon.json over defaults. Loaded once, validated, frozen. */
+export interface DaemonConfig {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  configFile: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  defaultRuntime: string;
+  runtimes: Record<string, string>;
+  logDriver: string;
+  logOpts: Record<string, string>;
+  /** Prefix of host objects (cgroups, later bridges and nft tables), derived from the exec root. */
+  objectPrefix: string;
+  registryMirrors: string[];
+  insecureRegistries: string[];
+  pidFile: string;
+}
+
+// Keys as Docker's daemon.json spells them. Keys berth does not know are refused, as dockerd does.
+const SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    'data-root': { type: 'string' }, 'exec-root': { type: 'string' }, hosts: { type: 'array', items: { type: 'string' } },
+    'log-level': { enum: ['debug', 'info', 'warn', 'error', 'fatal'] }, debug: { type: 'boolean' },
+    'default-runtime': { type: 'string' },
+    runtimes: { type: 'object', additionalProperties: { type: 'object', properties: { path: { type: 'string' }, runtimeArgs: { type: 'array' } }, required: ['path'] } },
+    'log-driver': { type: 'string' }, 'log-opts': { type: 'object', additionalProperties: { type: 'string' } },
+    'registry-mirrors': { type: 'array', items: { type: 'string' } }, 'insecure-registries': { type: 'array', items: { type: 'string' } },
+    'live-restore': { type: 'boolean' }, bip: { type: 'string' }, 'default-address-pools': { type: 'array' },
+    dns: { type: 'array', items: { type: 'string' } }, 'dns-search': { type: 'array' }, 'dns-opts': { type: 'array' },
+    iptables: { type: 'boolean' }, 'userland-proxy': { type: 'boolean' }, pidfile: { type: 'string' },
+    'storage-driver': { enum: ['overlay2'] }, experimental: { type: 'boolean' }, init: { type: 'boolean' },
+  },
+} as const;
+
+interface Flags {
+  hosts: string[]; dataRoot?: string; execRoot?: string; configFile?: string; logLevel?: string; debug?: boolean;
+  defaultRuntime?: string; runtimes: Record<string, string>; pidFile?: string; help?: boolean; version?: boolean;
+}
+
+export const USAGE = `Usage:  berthd [OPTIONS]
+
+A Docker-compatible container engine daemon
+
+Options:
+      --config-file string      Daemon configuration file (default "/etc/berth/daemon.json")
+      --data-root string        Root directory of persistent state (default "/var/lib/berth")
+  -D, --debug                   Enable debug mode
+      --default-runtime string  Default OCI runtime for containers (default "crun")
+      --exec-root string        Root directory for execution state files (default "/run/berth")
+  -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth.sock)
+  -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+  -p, --pidfile string          Path to use for daemon PID file (default "/run/berthd.pid")
+      --runtime name=path       Register an additional OCI runtime (repeatable; alias --add-runtime)
+  -v, --version                 Print version information and quit
+`;
+
+export function parseDaemonFlags(argv: readonly string[]): Flags {
+  const f: Flags = { hosts: [], runtimes: {} };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i]!;
+    let value: string | undefined;
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) { value = a.slice(eq + 1); a = a.slice(0, eq); }
+    const take = () => {
+      if (value !== undefined) return value;
+      const v = argv[++i];
+      if (v === undefined) throw new EngineError('InvalidParameter', `flag needs an argument: ${a}`);
+      return v;
+    };
+    switch (a) {
+      case '-H': case '--host': f.hosts.push(take()); break;
+      case '--data-root': f.dataRoot = take(); break;
+      case '--exec-root': f.execRoot = take(); break;
+      case '--config-file': f.configFile = take(); break;
+      case '-l': case '--log-level': f.logLevel = take(); break;
+      case '-D': case '--debug': f.debug = true; break;
+      case '--default-runtime': f.defaultRuntime = take(); break;
+      case '--runtime': case '--add-runtime': {
+        const v = take();
+        const [name, path] = v.split('=');
+        if (!name || !path) throw new EngineError('InvalidParameter', `invalid runtime "${v}": expected name=path`);
+        f.runtimes[name] = path;
+        break;
+      }
+      case '-p': case '--pidfile': f.pidFile = take(); break;
+      case '-h': case '--help': f.help = true; break;
+      case '-v': case '--version': f.version = true; break;
+      default: throw new EngineError('InvalidParameter', `unknown flag: ${a}`);
+    }
+  }
+  return f;
+}
+
+export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): Readonly<DaemonConfig> {
+  const configFile = flags.configFile ?? '/etc/berth/daemon.json';
+  let file: Record<string, unknown> = {};
+  let text: string | undefined;
+  try { text = readFile(configFile); } catch (err) {
+    if (flags.configFile) throw new EngineError('InvalidParameter', `unable to read config file ${configFile}: ${(err as Error).message}`);
+  }
+  if (text !== undefined && text.trim() !== '') {
+    try { file = JSON.parse(text) as Record<string, unknown>; } catch (err) {
+      throw new EngineError('InvalidParameter', `unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
+    }
+    const ajv = new Ajv({ allErrors: true });
+    if (!ajv.validate(SCHEMA, file)) {
+      const msgs = (ajv.errors ?? []).map((e) => e.keyword === 'additionalProperties'
+        ? `the following directives don't match any configuration option: ${(e.params as { additionalProperty: string }).additionalProperty}`
+        : `${e.instancePath || 'config'} ${e.message}`);
+      throw new EngineError('InvalidParameter', `unable to configure the daemon with file ${configFile}: ${msgs.join(', ')}`);
+    }
+  }
+  const str = (k: string) => (typeof file[k] === 'string' ? (file[k] as string) : undefined);
+  const execRoot = flags.execRoot ?? str('exec-root') ?? '/run/berth';
+  const fileRuntimes = Object.fromEntries(Object.entries((file['runtimes'] ?? {}) as Record<string, { path: string }>).map(([k, v]) => [k, v.path]));
+  const runtimes = { crun: '/usr/bin/crun', runc: '/usr/sbin/runc', ...fileRuntimes, ...flags.runtimes };
+  const defaultRuntime = flags.defaultRuntime ?? str('default-runtime') ?? 'crun';
+  if (!runtimes[defaultRuntime]) throw new EngineError('InvalidParameter', `default runtime ${defaultRuntime} is not a configured runtime`);
+  const level = (flags.debug || file['debug'] === true ? 'debug' : flags.logLevel ?? str('log-level') ?? 'info') as DaemonConfig['logLevel'];
+  if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(level)) throw new EngineError('InvalidParameter', `unable to parse logging level: ${level}`);
+  return Object.freeze({
+    hosts: flags.hosts.length ? flags.hosts : (file['hosts'] as string[] | undefined) ?? ['unix:///run/berth.sock'],
+    dataRoot: flags.dataRoot ?? str('data-root') ?? '/var/lib/berth',
+    execRoot, configFile, logLevel: level, defaultRuntime, runtimes,
+    logDriver: str('log-driver') ?? 'json-file',
+    logOpts: (file['log-opts'] as Record<string, string> | undefined) ?? {},
+    objectPrefix: objectPrefixFor(execRoot),
+    registryMirrors: (file['registry-mirrors'] as string[] | undefined) ?? [],
+    insecureRegistries: (file['insecure-registries'] as string[] | undefined) ?? [],
+    pidFile: flags.pidFile ?? str('pidfile') ?? (execRoot === '/run/berth' ? '/run/berthd.pid' : `${execRoot}/berthd.pid`),
+  });
+}
+
+/** "berth" for the default exec root; "berth-<8 hex>" for any other, so test daemons never collide. */
+export function objectPrefixFor(execRoot: string): string {
+  return execRoot === '/run/berth' ? 'berth' : `berth-${createHash('sha256').update(execRoot).digest('hex').slice(0, 8)}`;
+}

@@ -1,0 +1,137 @@
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineError, messageOf } from '../lib/errors.ts';
+import { execFile } from '../lib/exec.ts';
+import { NativeHelper, defaultHelperPath } from '../lib/native-helper.ts';
+import { openDb } from '../store/db.ts';
+import { FsBlobStore } from '../store/blob-store.ts';
+import { OverlaySnapshotter } from '../snapshot/index.ts';
+import { OciRuntimeCli } from '../runtime/oci-runtime.ts';
+import { ensureRuntimeCanRun } from '../runtime/cgroups/host.ts';
+import { EventBus } from '../engine/events.ts';
+import { ContainerService } from '../engine/containers/service.ts';
+import { ExecService } from '../engine/containers/exec.ts';
+import { makeSpecWriter } from '../engine/containers/spec-writer.ts';
+import { ImageService } from '../engine/images/index.ts';
+import { ApiServer } from '../api/server.ts';
+import { Router } from '../api/router.ts';
+import { systemRoutes } from '../api/routes/system.ts';
+import { containerRoutes } from '../api/routes/containers.ts';
+import { execRoutes } from '../api/routes/exec.ts';
+import { imageRoutes } from '../api/routes/images.ts';
+import { loadDaemonConfig, parseDaemonFlags, USAGE } from './config.ts';
+import { buildInfo, BERTH_VERSION } from './info.ts';
+import { createLogger } from './logger.ts';
+import { release, arch } from 'node:os';
+
+/**
+ * berthd's composition root: the one place that constructs concrete services, in dependency
+ * order, and closes them in reverse. Start-up recovery runs before the API accepts requests.
+ */
+async function main(argv: string[]): Promise<void> {
+  const flags = parseDaemonFlags(argv);
+  if (flags.help) { process.stdout.write(USAGE); return; }
+  if (flags.version) { process.stdout.write(`Berth version ${BERTH_VERSION}\n`); return; }
+  const cfg = loadDaemonConfig(flags);
+  const log = createLogger(cfg.logLevel);
+  for (const dir of [cfg.dataRoot, cfg.execRoot]) mkdirSync(dir, { recursive: true, mode: 0o711 });
+
+  const helper = new NativeHelper({ path: defaultHelperPath() });
+  // Two daemons on one data root would corrupt each other's state: the lock dies with us.
+  const lock = await helper.lock(join(cfg.dataRoot, 'berthd.lock')).catch((err) => {
+    throw new EngineError('Conflict', `data root ${cfg.dataRoot} is in use by another berthd (${messageOf(err)})`, { cause: err });
+  });
+  await ensureRuntimeCanRun(execFile).catch((err) => log.warn({ err: messageOf(err) }, 'cgroup setup for crun'));
+
+  const db = openDb(join(cfg.dataRoot, 'berth.db'));
+  const events = new EventBus();
+  const blobs = new FsBlobStore({ root: join(cfg.dataRoot, 'blobs') });
+  const snapshots = new OverlaySnapshotter({ root: join(cfg.dataRoot, 'overlay'), exec: execFile });
+  const runtimes = new Map(Object.entries(cfg.runtimes).map(([name, path]) =>
+    [name, new OciRuntimeCli({ name, path, root: join(cfg.execRoot, 'runtime', name), exec: execFile })]));
+  let containers!: ContainerService;
+  const images = new ImageService({
+    db, blobs, snapshotter: snapshots, dataRoot: cfg.dataRoot,
+    makeWhiteouts: (root, entries) => helper.makeWhiteouts(root, entries),
+    containersUsingImage: (id) => containers.repo.usingImage(id),
+    events: (action, id, attrs) => events.publish('image', action, id, attrs),
+  });
+  containers = new ContainerService({
+    db, images, rootfs: snapshots, runtimes, events, log,
+    writeSpec: makeSpecWriter({
+      cgroupParent: `/${cfg.objectPrefix}`, tiniPath: '/usr/bin/tini-static',
+      pidOf: (ref) => {
+        const c = containers.resolve(ref);
+        if (!containers.isRunning(c.id)) throw new EngineError('Conflict', `cannot join namespaces of container ${ref}: it is not running`);
+        return c.state.pid;
+      },
+    }),
+    config: {
+      dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, conmonPath: '/usr/bin/conmon', defaultRuntime: cfg.defaultRuntime,
+      defaultLogMaxSize: 20 * 1024 * 1024, defaultLogMaxFile: 5,
+    },
+  });
+  const execs = new ExecService({ containers, helper });
+
+  await snapshots.recover();
+  await images.recoverImages();
+  await containers.recover();
+
+  const router = new Router()
+    .add(systemRoutes({
+      events,
+      version: () => ({
+        Platform: { Name: 'Berth Engine' },
+        Components: [{ Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: '1.47', Os: 'linux', Arch: goArch(), KernelVersion: release() } }],
+        Version: BERTH_VERSION, GitCommit: '', GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: goArch(), KernelVersion: release(), BuildTime: '',
+      }),
+      info: async () => buildInfo({
+        containers: containers.list(), images: images.count(), dataRoot: cfg.dataRoot, defaultRuntime: cfg.defaultRuntime,
+        runtimes: cfg.runtimes, logDriver: cfg.logDriver, registryMirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries,
+        seccompEnabled: true,
+      }),
+    }))
+    .add(containerRoutes({
+      containers, attach: helper,
+      imageMatches: (ref, c) => images.matches(ref, c.imageId),
+      execIdsOf: () => [],
+      graphData: (id) => ({ MergedDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'merged'), UpperDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'upper'), WorkDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'work') }),
+    }))
+    .add(execRoutes({ containers, execs }))
+    .add(imageRoutes(images));
+  const server = new ApiServer({ router, log, serverVersion: BERTH_VERSION });
+  for (const h of cfg.hosts) {
+    if (!h.startsWith('unix://')) throw new EngineError('InvalidParameter', `unsupported host ${h}: only unix:// sockets for now (tcp comes with TLS)`);
+    const path = h.slice('unix://'.length);
+    mkdirSync(join(path, '..'), { recursive: true });
+    await server.listenUnix(path);
+  }
+  writeFileSync(cfg.pidFile, `${process.pid}\n`);
+  log.info({ version: BERTH_VERSION, hosts: cfg.hosts, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot }, 'berthd started');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    // Containers keep running: they belong to conmon. We only stop serving and let go of state.
+    log.info({ signal }, 'berthd shutting down; containers keep running');
+    await server.close().catch(() => undefined);
+    containers.close();
+    db.close();
+    rmSync(cfg.pidFile, { force: true });
+    await lock.release();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function goArch(): string {
+  return ({ x64: 'amd64', arm64: 'arm64', ia32: '386' } as Record<string, string>)[arch()] ?? arch();
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`berthd: ${messageOf(err)}\n`);
+  process.exit(1);
+});
+

@@ -1,0 +1,69 @@
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { AttachSession } from '../../lib/native-helper.ts';
+
+/** What attaching needs from the native helper. */
+export interface AttachConnector {
+  attach(socketPath: string, opts?: { signal?: AbortSignal; stdin?: boolean }): Promise<AttachSession>;
+}
+
+/**
+ * An attach stream handed to the API layer. The container side may connect later: `docker run`
+ * attaches to a created container before starting it, so the connection to conmon's attach socket
+ * is made at start, after conmon is up and before the process runs, and no output is lost.
+ */
+export interface AttachStreams {
+  stdout: Readable;
+  stderr: Readable;
+  /** Null unless stdin was requested and the container keeps stdin open. */
+  stdin: Writable | null;
+  /** Settles when the output ends (the container exited, or we detached). */
+  done: Promise<void>;
+  /** Leaves the container running and ends this attach. */
+  detach(): void;
+}
+
+/** Builds the client half now and wires it to a conmon session once `connect` is called. */
+export class PendingAttach implements AttachStreams {
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
+  readonly stdin: PassThrough | null;
+  readonly done: Promise<void>;
+  #finish!: () => void;
+  #session: AttachSession | undefined;
+  #detached = false;
+
+  constructor(wantStdin: boolean) {
+    this.stdin = wantStdin ? new PassThrough() : null;
+    this.done = new Promise((r) => { this.#finish = r; });
+  }
+
+  get detached(): boolean { return this.#detached; }
+
+  /** Connects to conmon; resolves once the helper is connected. */
+  async connect(connector: AttachConnector, socketPath: string): Promise<void> {
+    if (this.#detached) return;
+    const s = await connector.attach(socketPath, { stdin: this.stdin !== null });
+    this.#session = s;
+    s.stdout.pipe(this.stdout, { end: false });
+    s.stderr.pipe(this.stderr, { end: false });
+    if (this.stdin) this.stdin.pipe(s.stdin);
+    void s.done.then(() => this.#end(), () => this.#end());
+    if (this.#detached) s.kill();
+  }
+
+  #end(): void {
+    // Let piped data drain before the ends.
+    setImmediate(() => {
+      this.stdout.end();
+      this.stderr.end();
+      this.#finish();
+    });
+  }
+
+  detach(): void {
+    if (this.#detached) return;
+    this.#detached = true;
+    if (this.#session) this.#session.kill();
+    else this.#end();
+  }
+}

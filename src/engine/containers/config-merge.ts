@@ -1,0 +1,79 @@
+import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../../api/types/index.ts';
+import { EngineError } from '../../lib/errors.ts';
+
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Merges env lists; later entries replace earlier ones with the same key (Docker's rule). */
+export function mergeEnv(...lists: (readonly string[] | null | undefined)[]): string[] {
+  const out = new Map<string, string>();
+  for (const list of lists) for (const e of list ?? []) {
+    const eq = e.indexOf('=');
+    out.set(eq < 0 ? e : e.slice(0, eq), e);
+  }
+  return [...out.values()];
+}
+
+/**
+ * The container's Config as Docker stores it: the image config with the request's fields on top.
+ * A request Entrypoint without a Cmd drops the image's Cmd (Docker does the same). Throws
+ * InvalidParameter when nothing is left to run.
+ */
+export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | undefined, id: string, imageRef: string): ContainerConfig {
+  const img = image ?? {};
+  const entrypointGiven = body.Entrypoint !== undefined && body.Entrypoint !== null;
+  let entrypoint = entrypointGiven ? body.Entrypoint! : (img.Entrypoint ?? null);
+  if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
+  const cmdGiven = body.Cmd !== undefined && body.Cmd !== null && body.Cmd.length > 0;
+  const cmd = cmdGiven ? body.Cmd! : entrypointGiven ? null : (img.Cmd ?? null);
+  if ((!entrypoint || entrypoint.length === 0) && (!cmd || cmd.length === 0)) {
+    throw new EngineError('InvalidParameter', 'no command specified');
+  }
+  const env = mergeEnv(img.Env, body.Env);
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+  return {
+    Hostname: body.Hostname || id.slice(0, 12),
+    Domainname: body.Domainname ?? '',
+    User: body.User || img.User || '',
+    AttachStdin: body.AttachStdin ?? false,
+    AttachStdout: body.AttachStdout ?? false,
+    AttachStderr: body.AttachStderr ?? false,
+    ExposedPorts: { ...(img.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
+    Tty: body.Tty ?? false,
+    OpenStdin: body.OpenStdin ?? false,
+    StdinOnce: body.StdinOnce ?? false,
+    Env: env,
+    Cmd: cmd,
+    ...(body.Healthcheck ?? img.Healthcheck ? { Healthcheck: body.Healthcheck ?? img.Healthcheck } : {}),
+    Image: imageRef,
+    Volumes: { ...(img.Volumes ?? {}), ...(body.Volumes ?? {}) },
+    WorkingDir: body.WorkingDir || img.WorkingDir || '',
+    Entrypoint: entrypoint,
+    OnBuild: img.OnBuild ?? null,
+    Labels: { ...(img.Labels ?? {}), ...(body.Labels ?? {}) },
+    ...(body.StopSignal || img.StopSignal ? { StopSignal: body.StopSignal || img.StopSignal } : {}),
+    ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
+  };
+}
+
+/** HostConfig defaults Docker fills in on create, so inspect shows the same shape. */
+export function normalizeHostConfig(hc: HostConfig | undefined, defaultRuntime: string): HostConfig {
+  const h: HostConfig = { ...(hc ?? {}) };
+  h.NetworkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'none' : h.NetworkMode;
+  h.LogConfig = h.LogConfig?.Type ? { Type: h.LogConfig.Type, Config: h.LogConfig.Config ?? {} } : { Type: 'json-file', Config: {} };
+  h.RestartPolicy = h.RestartPolicy?.Name ? h.RestartPolicy : { Name: 'no', MaximumRetryCount: 0 };
+  h.Runtime = h.Runtime || defaultRuntime;
+  h.ShmSize = h.ShmSize && h.ShmSize > 0 ? h.ShmSize : 64 * 1024 * 1024;
+  h.IpcMode = h.IpcMode || 'private';
+  h.CgroupnsMode = h.CgroupnsMode || 'private';
+  h.PortBindings = h.PortBindings ?? {};
+  h.Binds = h.Binds ?? null;
+  h.Privileged = h.Privileged ?? false;
+  h.ReadonlyRootfs = h.ReadonlyRootfs ?? false;
+  h.AutoRemove = h.AutoRemove ?? false;
+  return h;
+}
+
+/** Docker's command column and Path/Args: entrypoint then cmd. */
+export function processArgs(cfg: ContainerConfig): string[] {
+  return [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
+}

@@ -1,0 +1,45 @@
+import type { ImageConfigBlob } from '../../api/types/index.ts';
+import type { Db } from '../../store/db.ts';
+import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
+import type { EventBus } from '../events.ts';
+import type { ContainerRecord } from './record.ts';
+import type { ContainerPaths } from './paths.ts';
+
+/** What the container service needs from the image store. */
+export interface ImageLookup {
+  resolve(ref: string): Promise<{ id: string; config: ImageConfigBlob; chainIds: string[] }>;
+}
+
+/** What it needs from the snapshotter: a writable rootfs per container on top of image layers. */
+export interface RootfsProvider {
+  prepare(containerId: string, chainIds: string[]): Promise<void>;
+  /** Mounts (if not mounted) and returns the merged rootfs path. */
+  mount(containerId: string): Promise<string>;
+  unmount(containerId: string): Promise<void>;
+  remove(containerId: string): Promise<void>;
+}
+
+/** Writes the OCI config.json for a container about to start; returns the spec object. */
+export type SpecWriter = (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths }) => Promise<object>;
+
+/** The slice of daemon config the container service reads. */
+export interface ContainerServiceConfig {
+  dataRoot: string;
+  execRoot: string;
+  conmonPath: string;
+  defaultRuntime: string;
+  /** Default log cap (Docker's json-file is unbounded by default; ours is not). */
+  defaultLogMaxSize: number;
+  defaultLogMaxFile: number;
+}
+
+export interface ContainerServiceDeps {
+  db: Db;
+  images: ImageLookup;
+  rootfs: RootfsProvider;
+  runtimes: ReadonlyMap<string, OciRuntimeCli>;
+  writeSpec: SpecWriter;
+  events: EventBus;
+  config: ContainerServiceConfig;
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void; debug(o: object, m?: string): void };
+}

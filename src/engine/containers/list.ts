@@ -1,0 +1,43 @@
+import { type Filters, checkFilterKeys, matchLabels } from '../../lib/filters.ts';
+import { EngineError } from '../../lib/errors.ts';
+import type { ContainerRecord } from './record.ts';
+
+export interface ListOptions {
+  all: boolean;
+  /** Most recent N (includes stopped ones, as Docker's `-n`). */
+  limit?: number;
+  filters: Filters;
+}
+
+const KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'network', 'volume', 'is-task', 'publish', 'expose'];
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+/** Docker's `ps` selection: newest first, running only unless `all`, then the filters. */
+export function selectContainers(
+  all: readonly ContainerRecord[], o: ListOptions,
+  lookup: { resolve(ref: string): ContainerRecord; imageMatches(ref: string, c: ContainerRecord): boolean },
+): ContainerRecord[] {
+  checkFilterKeys(o.filters, KEYS);
+  const f = (k: string) => o.filters.get(k) ?? [];
+  for (const s of f('status')) if (!STATUSES.includes(s)) throw new EngineError('InvalidParameter', `invalid filter 'status=${s}'`);
+  let list = [...all];
+  const before = f('before')[0];
+  const since = f('since')[0];
+  if (before) { const b = lookup.resolve(before); list = list.filter((c) => c.createdAt < b.createdAt); }
+  if (since) { const s = lookup.resolve(since); list = list.filter((c) => c.createdAt > s.createdAt); }
+  const wantAll = o.all || (o.limit !== undefined && o.limit > 0) || f('status').length > 0 || f('exited').length > 0;
+  list = list.filter((c) => {
+    const status = c.state.status;
+    if (!wantAll && status !== 'running' && status !== 'paused' && status !== 'restarting') return false;
+    if (f('id').length && !f('id').some((id) => c.id.startsWith(id))) return false;
+    if (f('name').length && !f('name').some((n) => new RegExp(n.replace(/^\//, '')).test(c.name))) return false;
+    if (f('status').length && !f('status').includes(status)) return false;
+    if (!matchLabels(c.config.Labels, f('label'))) return false;
+    if (f('ancestor').length && !f('ancestor').some((a) => lookup.imageMatches(a, c))) return false;
+    if (f('exited').length && !(status === 'exited' && f('exited').includes(String(c.state.exitCode)))) return false;
+    if (f('network').length && !f('network').includes(c.hostConfig.NetworkMode ?? '')) return false;
+    return true;
+  });
+  if (o.limit !== undefined && o.limit > 0) list = list.slice(0, o.limit);
+  return list;
+}

@@ -1,0 +1,471 @@
+import { mkdir, rm, readFile, writeFile, unlink } from 'node:fs/promises';
+import { existsSync, readdirSync, watch, type FSWatcher, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ContainerCreateBody, ContainerWaitResponse } from '../../api/types/index.ts';
+import { EngineError, messageOf } from '../../lib/errors.ts';
+import { isValidContainerName, newId } from '../../lib/ids.ts';
+import { KeyedMutex } from '../../lib/keyed-mutex.ts';
+import { generateName } from '../../lib/names.ts';
+import { launchConmon } from '../../runtime/conmon.ts';
+import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
+import { mergeConfig, normalizeHostConfig } from './config-merge.ts';
+import type { ContainerServiceDeps } from './deps.ts';
+import { hostnameFile, hostsFile, readHostFile, resolvConfFile, type EtcInput } from './etc-files.ts';
+import { containerPaths, type ContainerPaths } from './paths.ts';
+import { ContainerRepo, initialState, type ContainerRecord } from './record.ts';
+import { validateHostConfig } from './validate.ts';
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+interface Waiter { cond: WaitCondition; resolve: (r: ContainerWaitResponse) => void }
+
+/**
+ * The container lifecycle: create → start → (pause/unpause) → exit → start again … → remove.
+ * Containers run under conmon, never as children of berthd, so a daemon restart leaves them running;
+ * exits arrive as files conmon writes to the exit directory (inotify, no polling). Every multi-step
+ * operation records its intent first ('creating', 'removing') so start-up recovery can finish it.
+ * Lifecycle operations on one container are serialized; different containers run in parallel.
+ */
+export class ContainerService {
+  readonly repo: ContainerRepo;
+  readonly #lock = new KeyedMutex();
+  readonly #waiters = new Map<string, Set<Waiter>>();
+  /** Resolves when the current run of a running container ends. */
+  readonly #runs = new Map<string, { exited: Promise<void>; done: () => void }>();
+  /** Work to do between conmon's start and the process's start (attach before start). */
+  readonly #beforeStart = new Map<string, ((attachSocket: string) => Promise<void>)[]>();
+  #exitWatcher: FSWatcher | undefined;
+  readonly #exitDir: string;
+
+  constructor(readonly deps: ContainerServiceDeps) {
+    this.repo = new ContainerRepo(deps.db);
+    this.#exitDir = join(deps.config.execRoot, 'exits');
+  }
+
+  paths(id: string): ContainerPaths {
+    return containerPaths(this.deps.config.dataRoot, this.deps.config.execRoot, id);
+  }
+
+  runtimeFor(name: string): OciRuntimeCli {
+    const r = this.deps.runtimes.get(name);
+    if (!r) throw new EngineError('InvalidParameter', `unknown or invalid runtime name: ${name}`);
+    return r;
+  }
+
+  // ---- create ------------------------------------------------------------------------------
+
+  async create(body: ContainerCreateBody, requestedName?: string): Promise<{ id: string; warnings: string[] }> {
+    if (!body.Image) throw new EngineError('InvalidParameter', 'config cannot be empty in order to create a container');
+    let name = requestedName?.replace(/^\//, '');
+    if (name !== undefined && name !== '' && !isValidContainerName(name)) {
+      throw new EngineError('InvalidParameter', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    const hostConfig = normalizeHostConfig(body.HostConfig, this.deps.config.defaultRuntime);
+    const warnings = validateHostConfig(hostConfig, body);
+    this.runtimeFor(hostConfig.Runtime!);
+    const image = await this.deps.images.resolve(body.Image);
+    const id = newId();
+    const config = mergeConfig(body, image.config.config, id, body.Image);
+    if (!name) name = generateName((n) => this.repo.nameTaken(n));
+    const record: ContainerRecord = {
+      id, name, imageId: image.id, imageRef: body.Image, createdAt: new Date().toISOString(), config, hostConfig,
+      runtime: hostConfig.Runtime!, restartCount: 0, state: initialState(),
+    };
+    // Intent first: a 'creating' row is invisible to clients and removed by recovery if we die here.
+    this.repo.insert(record);
+    const paths = this.paths(id);
+    try {
+      await mkdir(paths.persistDir, { recursive: true, mode: 0o700 });
+      await this.deps.rootfs.prepare(id, image.chainIds);
+      await this.#writeEtcFiles(record, paths);
+    } catch (err) {
+      await this.#discard(record).catch(() => undefined);
+      throw err;
+    }
+    record.state.status = 'created';
+    this.repo.saveState(id, record.state);
+    this.deps.events.publish('container', 'create', id, this.#attrs(record));
+    return { id, warnings };
+  }
+
+  async #writeEtcFiles(c: ContainerRecord, paths: ContainerPaths): Promise<void> {
+    const hc = c.hostConfig;
+    const input: EtcInput = {
+      hostname: c.config.Hostname ?? c.id.slice(0, 12), domainname: c.config.Domainname ?? '',
+      networkMode: hc.NetworkMode ?? 'none', extraHosts: hc.ExtraHosts ?? [], dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [],
+      dnsOptions: hc.DnsOptions ?? [], hostResolvConf: readHostFile('/etc/resolv.conf'), hostHosts: readHostFile('/etc/hosts'),
+    };
+    await writeFile(paths.hostnamePath, hostnameFile(input));
+    await writeFile(paths.hostsPath, hostsFile(input));
+    await writeFile(paths.resolvConfPath, resolvConfFile(input));
+  }
+
+  /** Removes every trace of a container that never became visible, or is being removed. */
+  async #discard(c: ContainerRecord): Promise<void> {
+    const paths = this.paths(c.id);
+    const runtime = this.deps.runtimes.get(c.runtime);
+    if (runtime) await runtime.delete(c.id, true).catch(() => undefined);
+    await this.deps.rootfs.unmount(c.id).catch(() => undefined);
+    await this.deps.rootfs.remove(c.id);
+    await rm(paths.bundleDir, { recursive: true, force: true });
+    await rm(paths.dataDir, { recursive: true, force: true });
+    await unlink(join(this.#exitDir, c.id)).catch(() => undefined);
+    this.repo.delete(c.id);
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    await this.#lock.run(c0.id, async () => {
+      const c = this.repo.get(c0.id)!;
+      switch (c.state.status) {
+        case 'running': case 'restarting': throw new EngineError('NotModified', 'container already started');
+        case 'paused': throw new EngineError('Conflict', 'cannot start a paused container, try unpause instead');
+        case 'removing': case 'dead': throw new EngineError('Conflict', `container is marked for removal and cannot be started`);
+        default: await this.#startLocked(c);
+      }
+    });
+  }
+
+  async #startLocked(c: ContainerRecord): Promise<void> {
+    const paths = this.paths(c.id);
+    const runtime = this.runtimeFor(c.runtime);
+    await mkdir(paths.bundleDir, { recursive: true, mode: 0o700 });
+    await mkdir(paths.persistDir, { recursive: true, mode: 0o700 });
+    await rm(join(paths.persistDir, 'exit'), { force: true });
+    await rm(join(paths.persistDir, 'oom'), { force: true });
+    await rm(join(this.#exitDir, c.id), { force: true });
+    // A stale runtime record (a crash between create and start) would make create fail.
+    await runtime.delete(c.id, true);
+    try {
+      const rootfs = await this.deps.rootfs.mount(c.id);
+      await this.deps.writeSpec(c, { rootfs, paths });
+      const log = c.hostConfig.LogConfig?.Type === 'none' ? null : paths.logPath;
+      const { maxSize } = this.logLimits(c);
+      let run!: { exited: Promise<void>; done: () => void };
+      run = { exited: new Promise<void>((r) => { run.done = r; }), done: () => undefined };
+      this.#runs.set(c.id, run);
+      const { pid, conmonPid } = await launchConmon(this.deps.config.conmonPath, {
+        id: c.id, name: c.name, bundleDir: paths.bundleDir, runtimePath: runtime.path, runtimeArgs: runtime.globalArgs,
+        logPath: log, logSizeMax: maxSize > 0 ? maxSize * 2 : 0, tty: !!c.config.Tty, stdin: !!c.config.OpenStdin,
+        leaveStdinOpen: !c.config.StdinOnce, pidFile: paths.pidFile, conmonPidFile: paths.conmonPidFile,
+        exitDir: this.#exitDir, persistDir: paths.persistDir,
+      });
+      c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), stoppedByUser: false };
+      this.repo.saveState(c.id, c.state);
+      const hooks = this.#beforeStart.get(c.id) ?? [];
+      this.#beforeStart.delete(c.id);
+      await Promise.all(hooks.map((h) => h(paths.attachSocket).catch((err) => this.deps.log.warn({ err, id: c.id }, 'attach before start'))));
+      await runtime.start(c.id);
+    } catch (err) {
+      this.#runs.get(c.id)?.done();
+      this.#runs.delete(c.id);
+      await runtime.delete(c.id, true).catch(() => undefined);
+      await this.deps.rootfs.unmount(c.id).catch(() => undefined);
+      const msg = messageOf(err);
+      const code = /not found|No such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
+      c.state = { ...c.state, status: c.state.startedAt === '0001-01-01T00:00:00Z' ? 'created' : 'exited', pid: 0, conmonPid: 0, exitCode: code, error: msg };
+      this.repo.saveState(c.id, c.state);
+      throw new EngineError(err instanceof EngineError && err.kind !== 'Internal' ? err.kind : 'Internal', `failed to create task for container: OCI runtime create failed: ${dockerizeExecError(msg)}`, { cause: err });
+    }
+    this.deps.events.publish('container', 'start', c.id, this.#attrs(c));
+  }
+
+  /** max-size and max-file for the container's log, with berth's default cap. */
+  logLimits(c: ContainerRecord): { maxSize: number; maxFile: number } {
+    const cfg = c.hostConfig.LogConfig?.Config ?? {};
+    const maxSize = cfg['max-size'] ? parseSize(cfg['max-size']) : this.deps.config.defaultLogMaxSize;
+    const maxFile = cfg['max-file'] ? Number(cfg['max-file']) : this.deps.config.defaultLogMaxFile;
+    return { maxSize, maxFile };
+  }
+
+  // ---- exit handling -----------------------------------------------------------------------
+
+  /** Starts watching conmon's exit files and adopts or settles every container from the database. */
+  async recover(): Promise<void> {
+    mkdirSync(this.#exitDir, { recursive: true });
+    this.#exitWatcher = watch(this.#exitDir, (_ev, file) => { if (file) void this.#onExitFile(String(file)); });
+    for (const c of this.repo.all()) {
+      try {
+        await this.#recoverOne(c);
+      } catch (err) {
+        this.deps.log.error({ err, id: c.id }, 'recover container');
+      }
+    }
+    for (const f of readdirSync(this.#exitDir)) void this.#onExitFile(f);
+  }
+
+  async #recoverOne(c: ContainerRecord): Promise<void> {
+    if (c.state.status === 'creating' || c.state.status === 'removing') {
+      this.deps.log.info({ id: c.id, status: c.state.status }, 'recovery: removing half-made container');
+      await this.#discard(c);
+      return;
+    }
+    if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') return;
+    const runtime = this.deps.runtimes.get(c.runtime);
+    const st = runtime ? await runtime.state(c.id).catch(() => null) : null;
+    if (st && (st.status === 'running' || st.status === 'paused')) {
+      let run!: { exited: Promise<void>; done: () => void };
+      run = { exited: new Promise<void>((r) => { run.done = r; }), done: () => undefined };
+      this.#runs.set(c.id, run);
+      if (c.state.status !== st.status) { c.state.status = st.status; this.repo.saveState(c.id, c.state); }
+      this.deps.log.info({ id: c.id }, 'recovery: adopted running container');
+      return;
+    }
+    // It died while we were away and conmon's exit file may be gone with a reboot.
+    if (existsSync(join(this.#exitDir, c.id))) return; // handled by the exit-file scan
+    let code = 255;
+    try { code = Number((await readFile(join(this.paths(c.id).persistDir, 'exit'), 'utf8')).trim()); } catch { /* lost */ }
+    await this.#settleExit(c, code);
+  }
+
+  async #onExitFile(id: string): Promise<void> {
+    if (!/^[0-9a-f]{64}$/.test(id)) return;
+    const file = join(this.#exitDir, id);
+    let text: string;
+    try { text = await readFile(file, 'utf8'); } catch { return; }
+    if (text.trim() === '') return; // conmon writes then renames; a partial read comes again
+    await this.#lock.run(id, async () => {
+      const c = this.repo.get(id);
+      if (!c || (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting')) {
+        await unlink(file).catch(() => undefined);
+        return;
+      }
+      await this.#settleExit(c, Number(text.trim()));
+      await unlink(file).catch(() => undefined);
+    });
+  }
+
+  /** Records an exit: runtime state and rootfs released, waiters told, --rm honoured. Holds the lock. */
+  async #settleExit(c: ContainerRecord, exitCode: number): Promise<void> {
+    const paths = this.paths(c.id);
+    const oom = existsSync(join(paths.persistDir, 'oom'));
+    const runtime = this.deps.runtimes.get(c.runtime);
+    if (runtime) await runtime.delete(c.id, true).catch((err) => this.deps.log.warn({ err, id: c.id }, 'runtime delete'));
+    await this.deps.rootfs.unmount(c.id).catch((err) => this.deps.log.warn({ err, id: c.id }, 'unmount rootfs'));
+    c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: Number.isFinite(exitCode) ? exitCode : 255, oomKilled: oom, finishedAt: new Date().toISOString() };
+    this.repo.saveState(c.id, c.state);
+    if (oom) this.deps.events.publish('container', 'oom', c.id, this.#attrs(c));
+    this.deps.events.publish('container', 'die', c.id, { ...this.#attrs(c), exitCode: String(c.state.exitCode) });
+    const run = this.#runs.get(c.id);
+    this.#runs.delete(c.id);
+    run?.done();
+    this.#notify(c.id, ['not-running', 'next-exit'], { StatusCode: c.state.exitCode, Error: null });
+    if (c.hostConfig.AutoRemove) {
+      // Outside the lock: removal takes it itself.
+      setImmediate(() => void this.remove(c.id, { force: true }).catch((err) => this.deps.log.warn({ err, id: c.id }, 'auto-remove')));
+    }
+  }
+
+  /** Resolves when the container's current run ends (immediately if it is not running). */
+  exited(id: string): Promise<void> {
+    return this.#runs.get(id)?.exited ?? Promise.resolve();
+  }
+
+  /** Runs `fn` with the attach socket when the container next starts, before its process runs. */
+  onNextStart(id: string, fn: (attachSocket: string) => Promise<void>): void {
+    const list = this.#beforeStart.get(id) ?? [];
+    list.push(fn);
+    this.#beforeStart.set(id, list);
+  }
+
+  isRunning(id: string): boolean {
+    return this.#runs.has(id);
+  }
+
+  // ---- wait --------------------------------------------------------------------------------
+
+  /**
+   * Waits for a condition; the promise settles with the exit status. Registered synchronously, so
+   * a `wait` sent before `start` (as `docker run` does) cannot miss the exit.
+   */
+  wait(ref: string, cond: WaitCondition, signal?: AbortSignal): Promise<ContainerWaitResponse> {
+    const c = this.resolve(ref);
+    const running = c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting';
+    if (cond === 'not-running' && !running) return Promise.resolve({ StatusCode: c.state.exitCode, Error: null });
+    return new Promise((resolve, reject) => {
+      const set = this.#waiters.get(c.id) ?? new Set<Waiter>();
+      this.#waiters.set(c.id, set);
+      const w: Waiter = { cond, resolve: (r) => { set.delete(w); resolve(r); } };
+      set.add(w);
+      signal?.addEventListener('abort', () => { set.delete(w); reject(new EngineError('Canceled', 'wait canceled')); });
+    });
+  }
+
+  #notify(id: string, conds: WaitCondition[], r: ContainerWaitResponse): void {
+    for (const w of [...(this.#waiters.get(id) ?? [])]) if (conds.includes(w.cond)) w.resolve(r);
+  }
+
+  // ---- stop / kill / restart / pause -------------------------------------------------------
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.resolve(ref);
+    if (!this.isRunning(c.id)) throw new EngineError('NotModified', 'container already stopped');
+    await this.#stopRunning(c, opts);
+  }
+
+  async #stopRunning(c: ContainerRecord, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const runtime = this.runtimeFor(c.runtime);
+    const exited = this.exited(c.id);
+    c.state.stoppedByUser = true;
+    this.repo.saveState(c.id, c.state);
+    const sig = normalizeSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
+    const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
+    if (c.state.status === 'paused') {
+      // A frozen process cannot handle a signal; Docker kills it outright.
+      await runtime.kill(c.id, 'SIGKILL', true).catch(() => undefined);
+      await runtime.resume(c.id).catch(() => undefined);
+    } else if (timeout !== 0) {
+      await runtime.kill(c.id, sig).catch(() => undefined);
+    }
+    const inTime = timeout < 0 ? await exited.then(() => true) : await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
+    if (!inTime) {
+      await runtime.kill(c.id, 'SIGKILL', true).catch(() => undefined);
+      await exited;
+    }
+    this.deps.events.publish('container', 'stop', c.id, this.#attrs(c));
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.resolve(ref);
+    const sig = normalizeSignal(signal);
+    if (!this.isRunning(c.id)) throw new EngineError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') { c.state.stoppedByUser = true; this.repo.saveState(c.id, c.state); }
+    await this.runtimeFor(c.runtime).kill(c.id, sig);
+    this.deps.events.publish('container', 'kill', c.id, { ...this.#attrs(c), signal: String(signalNumberOf(sig)) });
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.resolve(ref);
+    if (this.isRunning(c.id)) await this.#stopRunning(c, opts);
+    await this.start(c.id);
+    this.deps.events.publish('container', 'restart', c.id, this.#attrs(c));
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    await this.#lock.run(c0.id, async () => {
+      const c = this.repo.get(c0.id)!;
+      if (c.state.status === 'paused') throw new EngineError('Conflict', `Container ${c.id} is already paused`);
+      if (c.state.status !== 'running') throw new EngineError('Conflict', `Container ${c.id} is not running`);
+      await this.runtimeFor(c.runtime).pause(c.id);
+      c.state.status = 'paused';
+      this.repo.saveState(c.id, c.state);
+      this.deps.events.publish('container', 'pause', c.id, this.#attrs(c));
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    await this.#lock.run(c0.id, async () => {
+      const c = this.repo.get(c0.id)!;
+      if (c.state.status !== 'paused') throw new EngineError('Conflict', `Container ${c.id} is not paused`);
+      await this.runtimeFor(c.runtime).resume(c.id);
+      c.state.status = 'running';
+      this.repo.saveState(c.id, c.state);
+      this.deps.events.publish('container', 'unpause', c.id, this.#attrs(c));
+    });
+  }
+
+  // ---- remove / rename ---------------------------------------------------------------------
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.resolve(ref);
+    if (c.state.status === 'removing') throw new EngineError('Conflict', `removal of container ${c.id} is already in progress`);
+    if (this.isRunning(c.id)) {
+      if (!opts.force) {
+        const verb = c.state.status === 'paused' ? 'paused' : 'running';
+        throw new EngineError('Conflict', `cannot remove container "/${c.name}": container is ${verb}: stop the container before removing or force remove`);
+      }
+      const exited = this.exited(c.id);
+      c.state.stoppedByUser = true;
+      await this.runtimeFor(c.runtime).kill(c.id, 'SIGKILL', true).catch(() => undefined);
+      if (c.state.status === 'paused') await this.runtimeFor(c.runtime).resume(c.id).catch(() => undefined);
+      await Promise.race([exited, sleep(15000)]);
+    }
+    await this.#lock.run(c.id, async () => {
+      const cur = this.repo.get(c.id);
+      if (!cur) return;
+      cur.state.status = 'removing';
+      this.repo.saveState(cur.id, cur.state);
+      await this.#discard(cur);
+      this.deps.events.publish('container', 'destroy', cur.id, this.#attrs(cur));
+      this.#notify(cur.id, ['removed', 'not-running', 'next-exit'], { StatusCode: cur.state.exitCode, Error: null });
+      this.#waiters.delete(cur.id);
+    });
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.resolve(ref);
+    const name = newName.replace(/^\//, '');
+    if (!isValidContainerName(name)) throw new EngineError('InvalidParameter', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (name === c.name) throw new EngineError('InvalidParameter', `Renaming a container with the same name as its current name`);
+    this.repo.rename(c.id, name);
+    this.deps.events.publish('container', 'rename', c.id, { ...this.#attrs({ ...c, name }), oldName: `/${c.name}` });
+  }
+
+  // ---- lookups -----------------------------------------------------------------------------
+
+  /** A visible container by ID, prefix or name; half-created ones do not exist for clients. */
+  resolve(ref: string): ContainerRecord {
+    const c = this.repo.resolve(ref);
+    if (c.state.status === 'creating') throw new EngineError('NotFound', `No such container: ${ref}`);
+    return c;
+  }
+
+  list(): ContainerRecord[] {
+    return this.repo.all().filter((c) => c.state.status !== 'creating');
+  }
+
+  #attrs(c: ContainerRecord): Record<string, string> {
+    return { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name };
+  }
+
+  close(): void {
+    this.#exitWatcher?.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
+  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19,
+  SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28,
+  SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
+};
+
+/** "TERM", "sigterm", "15" and "SIGTERM" all name SIGTERM; anything else is InvalidParameter. */
+export function normalizeSignal(s: string): string {
+  const t = s.trim().toUpperCase();
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    const name = Object.entries(SIGNALS).find(([, v]) => v === n)?.[0];
+    if (name) return name;
+    if (n >= 34 && n <= 64) return String(n); // real-time signals pass through by number
+    throw new EngineError('InvalidParameter', `Invalid signal: ${s}`);
+  }
+  const name = t.startsWith('SIG') ? t : `SIG${t}`;
+  if (!(name in SIGNALS)) throw new EngineError('InvalidParameter', `Invalid signal: ${s}`);
+  return name;
+}
+
+export const signalNumberOf = (name: string): number => SIGNALS[name] ?? Number(name);
+
+/** Docker's CLI picks exit codes 126/127 by these words, so the runtime's message is reworded to carry them. */
+function dockerizeExecError(msg: string): string {
+  const m = /executable file `([^`]*)` not found/.exec(msg);
+  if (m) return `exec: "${m[1]}": executable file not found in $PATH: unknown`;
+  const p = /open executable: Permission denied|permission denied/i.exec(msg);
+  if (p) return `${msg}: permission denied`;
+  return `${msg}: unknown`;
+}
+
+function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(s.trim());
+  if (!m) throw new EngineError('InvalidParameter', `invalid log max-size: ${s}`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.floor(Number(m[1]) * mult);
+}
+

@@ -1,0 +1,85 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildSpec, type NamespaceMode, type SpecInput } from '../../runtime/spec/build-spec.ts';
+import { parseSecurityOpts } from '../../runtime/spec/security-opts.ts';
+import { resolveUser } from '../../runtime/spec/user.ts';
+import { listHostDevices, readHostCapabilities, readHostRlimits } from '../../runtime/spec/host-info.ts';
+import { EngineError } from '../../lib/errors.ts';
+import { processArgs } from './config-merge.ts';
+import type { ContainerRecord } from './record.ts';
+import type { ContainerPaths } from './paths.ts';
+import type { SpecWriter } from './deps.ts';
+
+export interface SpecWriterDeps {
+  /** cgroup parent for every container of this daemon, e.g. "/berth". */
+  cgroupParent: string;
+  tiniPath: string;
+  /** Finds a running container's PID for `container:<id>` namespace modes. */
+  pidOf(ref: string): number;
+}
+
+/**
+ * Turns a container record into config.json. Host facts (capability bounding set, rlimits, device
+ * nodes) are read once and cached: they do not change while berthd runs.
+ */
+export function makeSpecWriter(deps: SpecWriterDeps): SpecWriter {
+  let host: Promise<{ caps: string[]; rlimits: Awaited<ReturnType<typeof readHostRlimits>> }> | undefined;
+  return async (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths }) => {
+    host ??= Promise.all([readHostCapabilities(), readHostRlimits()]).then(([caps, rlimits]) => ({ caps, rlimits }));
+    const { caps, rlimits } = await host;
+    const input = await specInputFor(c, ctx.rootfs, ctx.paths, deps, caps, rlimits);
+    const spec = buildSpec(input);
+    await writeFile(ctx.paths.configPath, JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
+    return spec;
+  };
+}
+
+async function specInputFor(
+  c: ContainerRecord, rootfs: string, paths: ContainerPaths, deps: SpecWriterDeps,
+  hostCapabilities: string[], hostRlimits: Awaited<ReturnType<typeof readHostRlimits>>,
+): Promise<SpecInput> {
+  const hc = c.hostConfig;
+  const cfg = c.config;
+  const sec = parseSecurityOpts(hc.SecurityOpt ?? []);
+  const [passwd, group] = await Promise.all([
+    readFile(join(rootfs, 'etc/passwd'), 'utf8').catch(() => ''),
+    readFile(join(rootfs, 'etc/group'), 'utf8').catch(() => ''),
+  ]);
+  const user = resolveUser(cfg.User || '0', passwd, group, hc.GroupAdd ?? []);
+  const ns = (mode: string | undefined): NamespaceMode => {
+    if (!mode || mode === 'private' || mode === '' || mode === 'none' || mode === 'default' || mode === 'shareable') return 'private';
+    if (mode === 'host') return 'host';
+    if (mode.startsWith('container:')) return { path: `/proc/${deps.pidOf(mode.slice(10))}/ns/` };
+    throw new EngineError('InvalidParameter', `invalid mode: ${mode}`);
+  };
+  const nsPath = (mode: string | undefined, kind: string): NamespaceMode => {
+    const m = ns(mode);
+    return typeof m === 'object' ? { path: `${m.path}${kind}` } : m;
+  };
+  const privileged = !!hc.Privileged;
+  return {
+    rootfs, readonlyRootfs: !!hc.ReadonlyRootfs, args: processArgs(cfg), env: cfg.Env ?? [], cwd: cfg.WorkingDir || '/',
+    user, terminal: !!cfg.Tty, hostname: hc.NetworkMode === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : cfg.Hostname ?? c.id.slice(0, 12),
+    domainname: cfg.Domainname ?? '', capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], privileged, hostCapabilities,
+    noNewPrivileges: sec.noNewPrivileges ?? false, ...(sec.seccomp ? { seccomp: sec.seccomp } : {}),
+    unconfinedSystemPaths: sec.unconfinedSystemPaths ?? false,
+    ...(hc.MaskedPaths ? { maskedPaths: hc.MaskedPaths } : {}), ...(hc.ReadonlyPaths ? { readonlyPaths: hc.ReadonlyPaths } : {}),
+    shmSize: hc.ShmSize ?? 64 * 1024 * 1024,
+    hostnamePath: paths.hostnamePath, hostsPath: paths.hostsPath, resolvConfPath: paths.resolvConfPath,
+    tmpfs: hc.Tmpfs ?? {},
+    ...(hc.Init ? { init: { path: deps.tiniPath } } : {}),
+    namespaces: {
+      network: nsPath(hc.NetworkMode === 'none' ? 'private' : hc.NetworkMode, 'net'),
+      pid: nsPath(hc.PidMode, 'pid'), ipc: nsPath(hc.IpcMode, 'ipc'), uts: nsPath(hc.UTSMode, 'uts'),
+      cgroup: hc.CgroupnsMode === 'host' ? 'host' : 'private',
+    },
+    ...(privileged ? { hostDevices: await listHostDevices() } : {}),
+    ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+    hostRlimits,
+    resources: hc,
+    cgroupsPath: `${deps.cgroupParent}/${c.id}`,
+    sysctls: hc.Sysctls ?? {},
+    ...(hc.OomScoreAdj ? { oomScoreAdj: hc.OomScoreAdj } : {}),
+  };
+}
+

@@ -1,0 +1,44 @@
+import type { ContainerCreateBody, HostConfig } from '../../api/types/index.ts';
+import { EngineError } from '../../lib/errors.ts';
+
+const LOG_DRIVERS = ['json-file', 'local', 'k8s-file', 'none'];
+const RESTART = ['no', 'always', 'unless-stopped', 'on-failure'];
+
+/**
+ * Rejects a HostConfig berth cannot honour, before anything is created. Returns Docker-style
+ * warnings for settings that are accepted but adjusted.
+ */
+export function validateHostConfig(hc: HostConfig, body: ContainerCreateBody): string[] {
+  const warnings: string[] = [];
+  const mode = hc.NetworkMode ?? 'none';
+  if (!(mode === 'none' || mode === 'host' || mode.startsWith('container:'))) {
+    throw new EngineError('InvalidParameter', `network ${mode} not found: this berth release supports --network none, host and container:<name> (bridge networking is not built yet)`);
+  }
+  if (mode === 'host' && body.Hostname) {
+    // Docker refuses -h with --network host only on old API versions; it is harmless here.
+  }
+  const log = hc.LogConfig?.Type ?? 'json-file';
+  if (!LOG_DRIVERS.includes(log)) throw new EngineError('InvalidParameter', `logger: no log driver named '${log}' is registered`);
+  for (const k of Object.keys(hc.LogConfig?.Config ?? {})) {
+    if (!['max-size', 'max-file', 'compress', 'labels', 'env', 'tag', 'mode', 'max-buffer-size'].includes(k)) {
+      throw new EngineError('InvalidParameter', `unknown log opt '${k}' for ${log} log driver`);
+    }
+  }
+  const maxFile = hc.LogConfig?.Config?.['max-file'];
+  if (maxFile !== undefined && !(Number.isInteger(Number(maxFile)) && Number(maxFile) >= 1)) {
+    throw new EngineError('InvalidParameter', `invalid value for max-file: ${maxFile}`);
+  }
+  const rp = hc.RestartPolicy?.Name ?? 'no';
+  if (!RESTART.includes(rp)) throw new EngineError('InvalidParameter', `invalid restart policy: ${rp}`);
+  if (rp !== 'on-failure' && (hc.RestartPolicy?.MaximumRetryCount ?? 0) > 0) {
+    throw new EngineError('InvalidParameter', `invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  }
+  if (hc.AutoRemove && rp !== 'no') {
+    throw new EngineError('InvalidParameter', `can't create 'AutoRemove' container with restart policy`);
+  }
+  if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw new EngineError('InvalidParameter', 'SHM size can not be less than 0');
+  if ((hc.Binds?.length ?? 0) > 0 || (hc.Mounts?.length ?? 0) > 0 || (hc.VolumesFrom?.length ?? 0) > 0) {
+    throw new EngineError('NotImplemented', 'volumes and bind mounts are not supported yet in this berth release');
+  }
+  return warnings;
+}

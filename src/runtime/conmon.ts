@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { EngineError } from '../lib/errors.ts';
+
+/** Everything conmon needs to create one container (or run one exec session). */
+export interface ConmonLaunch {
+  id: string;
+  name: string;
+  /** OCI bundle: holds config.json; conmon puts the `attach` socket and `ctl` fifo here. */
+  bundleDir: string;
+  runtimePath: string;
+  /** Extra global runtime arguments (e.g. `--root DIR`). */
+  runtimeArgs: string[];
+  /** k8s-file log path, or null for the `none` driver. */
+  logPath: string | null;
+  /** Hard cap conmon enforces by truncation; berthd rotates before it is reached. */
+  logSizeMax?: number;
+  tty: boolean;
+  stdin: boolean;
+  /** Leave the container's stdin open when an attached client goes (docker's StdinOnce=false). */
+  leaveStdinOpen: boolean;
+  pidFile: string;
+  conmonPidFile: string;
+  exitDir: string;
+  persistDir: string;
+}
+
+export interface ConmonResult {
+  pid: number;
+  conmonPid: number;
+}
+
+/**
+ * Starts conmon for a container: conmon double-forks away from berthd (so the container outlives
+ * the daemon), runs `<runtime> create`, and reports the container's PID on the sync pipe (fd 3).
+ * The container then waits in the runtime's exec fifo until `<runtime> start`.
+ * Throws EngineError('Internal') with the runtime's stderr when create fails.
+ */
+export async function launchConmon(conmonPath: string, l: ConmonLaunch): Promise<ConmonResult> {
+  const args = [
+    '--api-version', '1',
+    '-c', l.id, '-u', l.id, '-n', l.name,
+    '-r', l.runtimePath,
+    '-b', l.bundleDir,
+    '-p', l.pidFile,
+    '-P', l.conmonPidFile,
+    '--exit-dir', l.exitDir,
+    '--persist-dir', l.persistDir,
+    '--socket-dir-path', l.bundleDir,
+    '--full-attach',
+    '--log-level', 'error',
+    '--syslog',
+  ];
+  for (const a of l.runtimeArgs) args.push('--runtime-arg', a);
+  if (l.logPath) args.push('-l', `k8s-file:${l.logPath}`);
+  else args.push('-l', 'none');
+  if (l.logPath && l.logSizeMax && l.logSizeMax > 0) args.push('--log-size-max', String(l.logSizeMax));
+  if (l.tty) args.push('-t');
+  if (l.stdin) args.push('-i');
+  if (l.leaveStdinOpen) args.push('--leave-stdin-open');
+
+  const child = spawn(conmonPath, args, {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, _OCI_SYNCPIPE: '3' },
+    detached: true,
+  });
+  const sync = child.stdio[3] as NodeJS.ReadableStream;
+  const errChunks: Buffer[] = [];
+  child.stderr?.on('data', (b: Buffer) => errChunks.push(b));
+  const message = await new Promise<{ data: number; message?: string } | null>((resolve, reject) => {
+    let buf = '';
+    child.on('error', reject);
+    sync.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)) as { data: number; message?: string });
+    });
+    sync.on('end', () => resolve(null));
+    sync.on('error', () => resolve(null));
+  });
+  // The grandchild keeps fd 3; we have our answer and let go of it.
+  (sync as unknown as { destroy(): void }).destroy();
+  child.unref();
+  if (!message || message.data <= 0) {
+    const detail = message?.message?.trim() || Buffer.concat(errChunks).toString().trim() || 'conmon exited without reporting a pid';
+    throw new EngineError('Internal', `create container: ${cleanRuntimeError(detail)}`);
+  }
+  const { readFileSync } = await import('node:fs');
+  let conmonPid = 0;
+  try { conmonPid = Number(readFileSync(l.conmonPidFile, 'utf8').trim()); } catch { /* reported below as 0 */ }
+  return { pid: message.data, conmonPid };
+}
+
+/** crun/runc errors come as log lines or JSON; keep the message part only. */
+export function cleanRuntimeError(text: string): string {
+  const lines = text.split('\n').map((line) => {
+    try {
+      const j = JSON.parse(line) as { msg?: string };
+      if (j.msg) return j.msg;
+    } catch { /* not JSON */ }
+    return line.replace(/^.*level=error msg="(.*)"$/, '$1');
+  });
+  return lines.filter((l) => l.trim() !== '').join('; ');
+}

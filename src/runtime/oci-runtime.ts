@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EngineError } from '../lib/errors.ts';
+import type { ExecFn } from '../lib/exec.ts';
+import { cleanRuntimeError } from './conmon.ts';
+
+export interface RuntimeState {
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+}
+
+/**
+ * One driver for crun and runc (they share the OCI runtime CLI). `root` is the runtime's state
+ * directory, per daemon, so two daemons never see each other's containers. exec is injected so the
+ * error mapping is unit-testable.
+ */
+export class OciRuntimeCli {
+  constructor(private readonly deps: { name: string; path: string; root: string; exec: ExecFn }) {}
+
+  get name(): string { return this.deps.name; }
+  get path(): string { return this.deps.path; }
+  /** Global arguments every call carries; conmon gets them as --runtime-arg. */
+  get globalArgs(): string[] { return ['--root', this.deps.root]; }
+
+  async start(id: string): Promise<void> { await this.#run(['start', id]); }
+  async kill(id: string, signal: string | number, all = false): Promise<void> {
+    await this.#run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
+  }
+  async pause(id: string): Promise<void> { await this.#run(['pause', id]); }
+  async resume(id: string): Promise<void> { await this.#run(['resume', id]); }
+  /** Deletes the runtime's record (and cgroup); `force` kills a live container first. Missing is fine. */
+  async delete(id: string, force = false): Promise<void> {
+    try {
+      await this.#run(['delete', ...(force ? ['--force'] : []), id]);
+    } catch (err) {
+      if (!(err instanceof EngineError && err.kind === 'NotFound')) throw err;
+    }
+  }
+  async state(id: string): Promise<RuntimeState | null> {
+    try {
+      return JSON.parse(await this.#run(['state', id])) as RuntimeState;
+    } catch (err) {
+      if (err instanceof EngineError && err.kind === 'NotFound') return null;
+      throw err;
+    }
+  }
+  /** Host PIDs of every process in the container. */
+  async pids(id: string): Promise<number[]> {
+    const out = await this.#run(['ps', '--format', 'json', id]);
+    return (JSON.parse(out) as number[] | null) ?? [];
+  }
+
+  /**
+   * Starts `exec` of a process spec (a JSON file) as our own child with piped stdio.
+   * The caller owns the returned process. With `detach` the runtime returns once the process runs.
+   */
+  spawnExec(id: string, processFile: string, opts: { detach?: boolean; pidFile?: string; stdin: boolean }): ChildProcess {
+    const args = [...this.globalArgs, 'exec', '--process', processFile];
+    if (opts.detach) args.push('--detach');
+    if (opts.pidFile) args.push('--pid-file', opts.pidFile);
+    args.push(id);
+    return spawn(this.deps.path, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  }
+
+  /** The argv for a tty exec, run under the native helper's pty-exec (it adds --console-socket). */
+  ttyExecArgv(id: string, processFile: string, pidFile?: string): string[] {
+    return [this.deps.path, ...this.globalArgs, 'exec', '--process', processFile, ...(pidFile ? ['--pid-file', pidFile] : []), id];
+  }
+
+  async #run(args: string[]): Promise<string> {
+    const r = await this.deps.exec(this.deps.path, [...this.globalArgs, ...args]);
+    if (r.exitCode === 0) return r.stdout;
+    const msg = cleanRuntimeError(r.stderr.trim());
+    // Both runtimes say "does not exist" (runc) or "No such file" / "not found" (crun) for unknown ids.
+    const kind = /does not exist|not found|No such file/i.test(msg) ? 'NotFound' : 'Internal';
+    throw new EngineError(kind, `${this.deps.name} ${args[0]}: ${msg}`);
+  }
+}

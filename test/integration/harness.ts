@@ -1,0 +1,132 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { objectPrefixFor } from '../../src/daemon/config.ts';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+const BERTHD = join(REPO, 'dist/berthd.mjs');
+const BERTH = join(REPO, 'dist/berth.mjs');
+export const BUSYBOX_TAR = join(REPO, 'build/busybox.tar');
+
+/** Fails loudly off root, unless BERTH_TEST_NO_ROOT=1 says to skip. */
+export function requireRoot(t: TestContext): boolean {
+  if (process.getuid?.() === 0) return true;
+  if (process.env['BERTH_TEST_NO_ROOT'] === '1') { t.skip('needs root'); return false; }
+  throw new Error('integration tests need root (set BERTH_TEST_NO_ROOT=1 to skip them)');
+}
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+/** An isolated berthd: its own data root, exec root, socket and object prefix. */
+export class TestDaemon {
+  readonly dir: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly socket: string;
+  readonly host: string;
+  readonly prefix: string;
+  proc: ChildProcess | undefined;
+  log = '';
+
+  constructor(readonly opts: { runtime?: 'crun' | 'runc'; extraArgs?: string[] } = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), 'berth-it-'));
+    this.dataRoot = join(this.dir, 'data');
+    this.execRoot = join(this.dir, 'exec');
+    this.socket = join(this.dir, 'berth.sock');
+    this.host = `unix://${this.socket}`;
+    this.prefix = objectPrefixFor(this.execRoot);
+  }
+
+  async start(): Promise<void> {
+    const args = [BERTHD, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host,
+      '--config-file', join(this.dir, 'daemon.json'), '--log-level', 'debug',
+      ...(this.opts.runtime ? ['--default-runtime', this.opts.runtime] : []), ...(this.opts.extraArgs ?? [])];
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = proc;
+    proc.stderr!.on('data', (b: Buffer) => { this.log += b.toString(); });
+    const deadline = Date.now() + 15000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`berthd exited ${proc.exitCode}: ${this.log}`);
+      if (existsSync(this.socket) && this.berth(['version']).code === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`berthd did not come up: ${this.log}`);
+  }
+
+  /** SIGTERM (or SIGKILL) and wait for the process to go. Containers keep running. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    await gone;
+  }
+
+  berth(args: string[], input?: string): RunResult {
+    const r = spawnSync(process.execPath, [BERTH, ...args], { env: { ...process.env, BERTH_HOST: this.host }, input, encoding: 'utf8', timeout: 60000 });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  docker(args: string[], input?: string): RunResult {
+    const env = { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') };
+    delete env['BERTH_HOST'];
+    const r = spawnSync('docker', args, { env, input, encoding: 'utf8', timeout: 60000 });
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** Runs a CLI command that must succeed; returns trimmed stdout. */
+  ok(args: string[], input?: string): string {
+    const r = this.berth(args, input);
+    if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+    return r.stdout.trim();
+  }
+
+  async loadBusybox(): Promise<void> {
+    if (!existsSync(BUSYBOX_TAR)) {
+      const r = spawnSync(process.execPath, [join(REPO, 'scripts/make-busybox-image.mjs'), BUSYBOX_TAR], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`make busybox image: ${r.stderr}`);
+    }
+    this.ok(['load', '-i', BUSYBOX_TAR]);
+  }
+
+  /**
+   * Removes every container, stops the daemon and fails if anything it made is still on the host:
+   * mounts under its roots, cgroups with its prefix, conmon processes for its bundles.
+   */
+  async stopAndCheckLeaks(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null) {
+      const ids = this.berth(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) this.berth(['rm', '-f', ...ids]);
+    }
+    await this.stop();
+    const leaks = findLeaks(this);
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    if (leaks.length) throw new Error(`leaked: ${leaks.join('; ')}\n--- daemon log ---\n${this.log.slice(-4000)}`);
+  }
+}
+
+export function findLeaks(d: { dir: string; prefix: string; execRoot: string }): string[] {
+  const leaks: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mnt = line.split(' ')[4];
+    if (mnt && mnt.startsWith(d.dir)) leaks.push(`mount ${mnt}`);
+  }
+  for (const ctrl of readdirSync('/sys/fs/cgroup')) {
+    const p = join('/sys/fs/cgroup', ctrl, d.prefix);
+    if (existsSync(p) && readdirSync(p, { withFileTypes: true }).some((e) => e.isDirectory())) leaks.push(`cgroup ${p}`);
+  }
+  const ps = spawnSync('pgrep', ['-af', 'conmon'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of ps.split('\n')) if (line.includes(d.execRoot)) leaks.push(`process ${line.slice(0, 100)}`);
+  return leaks;
+}
+
+/** Starts a daemon with busybox loaded and registers its cleanup. */
+export async function daemonFor(t: TestContext, opts: ConstructorParameters<typeof TestDaemon>[0] = {}): Promise<TestDaemon> {
+  const d = new TestDaemon(opts);
+  t.after(() => d.stopAndCheckLeaks());
+  await d.start();
+  await d.loadBusybox();
+  return d;
+}
