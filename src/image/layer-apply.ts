@@ -37,6 +37,8 @@ export const DEFAULT_MAX_LAYER_ENTRIES = 1_000_000;
 const WH_PREFIX = '.wh.';
 const WH_OPAQUE = '.wh..wh..opq';
 const IS_ROOT = process.getuid?.() === 0;
+/** One entry of tar-stream's extract: header plus a readable of its bytes. */
+type TarEntry = tar.ExtractEvents['entry'][1];
 
 interface ApplyState {
   root: string;
@@ -80,7 +82,7 @@ export async function applyLayer(input: Readable, root: string, opts: ApplyLayer
   return { diffId: counter.digest(), size: st.bytes, entries: st.entries, skipped: st.skipped };
 }
 
-async function applyEntry(entry: tar.Entry, st: ApplyState): Promise<void> {
+async function applyEntry(entry: TarEntry, st: ApplyState): Promise<void> {
   const h = entry.header;
   if (++st.entries > (st.opts.maxEntries ?? DEFAULT_MAX_LAYER_ENTRIES)) throw invalid('layer has too many entries');
   const parts = entryComponents(h.name);
@@ -151,18 +153,17 @@ function checkLine(rel: string): string {
   return rel;
 }
 
-async function writeFile(entry: tar.Entry, abs: string, st: ApplyState): Promise<void> {
+async function writeFile(entry: TarEntry, abs: string, st: ApplyState): Promise<void> {
   const size = entry.header.size ?? 0;
   st.bytes += size;
   if (st.bytes > (st.opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES)) throw invalid('layer exceeds the maximum unpacked size');
   // O_EXCL|O_NOFOLLOW: the path was just cleared, so anything there now is not ours to follow.
   const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    await pipeline(entry, async (chunks: AsyncIterable<Buffer>) => {
-      for await (const chunk of chunks) {
-        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
-      }
-    });
+    for await (const data of entry) {
+      const chunk = data as Buffer;
+      for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
+    }
     await tolerateNonRoot(fh.chown(entry.header.uid ?? 0, entry.header.gid ?? 0));
     // chmod after chown: chown clears setuid/setgid bits.
     await fh.chmod((entry.header.mode ?? 0o644) & 0o7777);
@@ -191,7 +192,7 @@ async function hardlink(st: ApplyState, linkname: string, abs: string): Promise<
   await link(targetAbs, abs);
 }
 
-async function setMeta(abs: string, h: tar.Headers, isDir: boolean, st: ApplyState): Promise<void> {
+async function setMeta(abs: string, h: tar.Header, isDir: boolean, st: ApplyState): Promise<void> {
   await tolerateNonRoot(lchown(abs, h.uid ?? 0, h.gid ?? 0));
   const mtime = h.mtime ?? new Date(0);
   if (h.type === 'symlink') {
@@ -210,11 +211,6 @@ async function tolerateNonRoot(p: Promise<void>): Promise<void> {
   }
 }
 
-async function drain(entry: tar.Entry): Promise<void> {
-  entry.resume();
-  await new Promise<void>((resolve, reject) => {
-    if (entry.readableEnded) return resolve();
-    entry.once('end', resolve);
-    entry.once('error', reject);
-  });
+async function drain(entry: TarEntry): Promise<void> {
+  for await (const _ of entry) void _;
 }

@@ -4,7 +4,7 @@ import tar from 'tar-stream';
 /** One entry of a tar built in memory for tests. */
 export interface TestEntry {
   name: string;
-  type?: tar.Headers['type'];
+  type?: tar.Header['type'];
   body?: string | Buffer;
   linkname?: string;
   mode?: number;
@@ -20,12 +20,12 @@ export async function makeTar(entries: readonly TestEntry[], opts: { gzip?: bool
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = (async () => {
-    for await (const c of pack) chunks.push(c);
+    for await (const c of pack) chunks.push(Buffer.from(c as Uint8Array));
   })();
   for (const e of entries) {
     const type = e.type ?? (e.body !== undefined ? 'file' : 'directory');
     const body = e.body === undefined ? undefined : Buffer.from(e.body);
-    const header: tar.Headers = {
+    const header: Partial<tar.Header> & { name: string } = {
       name: e.name,
       type,
       mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
@@ -38,8 +38,7 @@ export async function makeTar(entries: readonly TestEntry[], opts: { gzip?: bool
     if (e.devmajor !== undefined) header.devmajor = e.devmajor;
     if (e.devminor !== undefined) header.devminor = e.devminor;
     await new Promise<void>((resolve, reject) => {
-      if (body) pack.entry(header, body, (err) => (err ? reject(err) : resolve()));
-      else pack.entry(header, (err) => (err ? reject(err) : resolve())).end();
+      pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
     });
   }
   pack.finalize();

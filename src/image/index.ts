@@ -1,0 +1,13 @@
+/**
+ * Image formats and layers: chain IDs and configs, hostile-safe layer apply (with overlay
+ * whiteouts), docker-archive / OCI layout reading and writing, compression sniffing.
+ */
+export { applyLayer, DEFAULT_MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_ENTRIES } from './layer-apply.ts';
+export type { ApplyLayerOptions, AppliedLayer, MakeWhiteouts } from './layer-apply.ts';
+export { readImageArchive } from './archive-read.ts';
+export type { ArchiveImage, ReadArchiveOptions, SpooledArchive } from './archive-read.ts';
+export { writeImageArchive } from './archive-write.ts';
+export type { OpenLayer, SaveImage } from './archive-write.ts';
+export { chainIds, imageIdOf, parseImageConfig, hostArchitecture, MediaType } from './config.ts';
+export { decompress, detectCompression } from './compression.ts';
+export type { Compression } from './compression.ts';
