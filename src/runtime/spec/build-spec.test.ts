@@ -130,6 +130,7 @@ test('namespaces: host and joined modes; no hostname without a private UTS names
   assert.equal(mount(s, '/dev/mqueue')!.type, 'bind');
   const joined = buildSpec(base({ namespaces: { network: { path: '/run/berth/netns/x' } } }));
   assert.deepEqual(joined.linux.namespaces[1], { type: 'network', path: '/run/berth/netns/x' });
+  assert.equal(buildSpec(base({ namespaces: { uts: { path: '/proc/9/ns/uts' } } })).hostname, undefined);
   assert.throws(() => buildSpec(base({ namespaces: { network: 'host' }, sysctls: { 'net.core.somaxconn': '1024' } })), /not allowed in host network namespace/);
   assert.throws(() => buildSpec(base({ sysctls: { 'vm.swappiness': '1' } })), /is not whitelisted/);
   assert.equal(buildSpec(base({ sysctls: { 'net.core.somaxconn': '1024' } })).linux.sysctl!['net.core.somaxconn'], '1024');

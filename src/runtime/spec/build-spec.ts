@@ -100,7 +100,9 @@ export function buildSpec(input: SpecInput): OciSpec {
   const { caps } = computeCapabilities({
     capAdd: input.capAdd, capDrop: input.capDrop, privileged, hostCapabilities: input.hostCapabilities,
   });
-  const utsPrivate = (ns.uts ?? 'private') !== 'host';
+  // Only a UTS namespace of its own gets a hostname: runc refuses one without a private UTS
+  // namespace, and writing it into a joined one would rename the other container.
+  const utsPrivate = (ns.uts ?? 'private') === 'private';
   const netHost = ns.network === 'host';
 
   const process: OciSpec['process'] = {
@@ -135,7 +137,6 @@ export function buildSpec(input: SpecInput): OciSpec {
       resources: { devices: [], ...toOciResources(input.resources ?? {}) },
     },
   };
-  // runc refuses to set a hostname without a private UTS namespace.
   if (utsPrivate) {
     spec.hostname = input.hostname;
     if (input.domainname) spec.domainname = input.domainname;
@@ -159,7 +160,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     spec.linux.maskedPaths = [...(input.maskedPaths ?? DEFAULT_MASKED_PATHS)];
     spec.linux.readonlyPaths = [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)];
   }
-  validateSysctls(input.sysctls ?? {}, { netHost, utsHost: !utsPrivate, ipcHost: ns.ipc === 'host' });
+  validateSysctls(input.sysctls ?? {}, { netHost, utsHost: ns.uts === 'host', ipcHost: ns.ipc === 'host' });
   const sysctl = { ...(netHost ? {} : DEFAULT_NETNS_SYSCTLS), ...input.sysctls };
   if (Object.keys(sysctl).length) spec.linux.sysctl = sysctl;
   if (input.annotations && Object.keys(input.annotations).length) spec.annotations = { ...input.annotations };
