@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineError } from '../../lib/errors.ts';
+import { parseFilters } from '../../lib/filters.ts';
+import { parseReference } from '../../lib/reference.ts';
+import { applyChanges } from './changes.ts';
+import { globToRegExp, listPredicate, matchesReference, parseTimeBound, prunePredicate, type FilterableImage } from './filters.ts';
+
+const img = (refs: string[], created = 100, labels: Record<string, string> = {}): FilterableImage =>
+  ({ id: 'sha256:x', created, labels, refs: refs.map((r) => parseReference(r)) });
+
+test('reference globs behave like Go path.Match on name:tag and name', () => {
+  assert.ok(matchesReference('busybox', [parseReference('busybox:1')]));
+  assert.ok(matchesReference('busy*', [parseReference('busybox')]));
+  assert.ok(matchesReference('busybox:l?test', [parseReference('busybox')]));
+  assert.ok(!matchesReference('*', [parseReference('foo/bar')]));
+  assert.ok(matchesReference('*/*', [parseReference('foo/bar')]));
+  assert.ok(matchesReference('localhost:5000/*', [parseReference('localhost:5000/app:v1')]));
+  assert.ok(matchesReference('[a-c]usybox', [parseReference('busybox')]));
+  assert.ok(!matchesReference('busybox.x', [parseReference('busyboxax')]));
+  assert.throws(() => globToRegExp('[abc'), (e: unknown) => e instanceof EngineError && e.kind === 'InvalidParameter');
+});
+
+test('time bounds: durations, unix seconds, RFC 3339', () => {
+  assert.equal(parseTimeBound('1h30m', 10_000_000), 10_000 - 5400);
+  assert.equal(parseTimeBound('1700000000.5'), 1700000000.5);
+  assert.equal(parseTimeBound('2024-01-01T00:00:00Z'), 1704067200);
+  assert.throws(() => parseTimeBound('yesterday'), (e: unknown) => e instanceof EngineError && e.message === "invalid filter 'until=yesterday'");
+});
+
+test('list predicate combines dangling, reference, label, before/since/until', () => {
+  const p = (f: string) => listPredicate(parseFilters(f), (ref) => (ref === 'old' ? 50 : 150));
+  assert.ok(p('{"dangling":["true"]}')(img([])));
+  assert.ok(!p('{"dangling":["true"]}')(img(['a'])));
+  assert.ok(p('{"dangling":["false"]}')(img(['a'])));
+  assert.ok(p('{"reference":["a","b"]}')(img(['b:2'])));
+  assert.ok(!p('{"reference":["a"]}')(img([])));
+  assert.ok(p('{"label":["k"]}')(img([], 100, { k: 'v' })));
+  assert.ok(!p('{"label":["k=w"]}')(img([], 100, { k: 'v' })));
+  assert.ok(p('{"since":["old"]}')(img([])));
+  assert.ok(!p('{"since":["new"]}')(img([])));
+  assert.ok(p('{"before":["new"]}')(img([])));
+  assert.ok(p('{"until":["150"]}')(img([])));
+  assert.throws(() => p('{"label!":["x"]}'), (e: unknown) => e instanceof EngineError && e.message === "invalid filter 'label!'");
+});
+
+test('prune predicate: dangling only unless all or dangling=false; label!', () => {
+  assert.ok(prunePredicate(new Map(), false)(img([])));
+  assert.ok(!prunePredicate(new Map(), false)(img(['a'])));
+  assert.ok(prunePredicate(new Map(), true)(img(['a'])));
+  assert.ok(prunePredicate(parseFilters('{"dangling":["false"]}'), false)(img(['a'])));
+  assert.ok(!prunePredicate(parseFilters('{"label!":["k=v"]}'), true)(img([], 1, { k: 'v' })));
+  assert.ok(prunePredicate(parseFilters('{"label!":["k=v"]}'), true)(img([], 1, { k: 'w' })));
+  assert.ok(!prunePredicate(parseFilters('{"until":["50"]}'), true)(img([], 100)));
+  assert.throws(() => prunePredicate(parseFilters('{"reference":["x"]}'), true), (e: unknown) => e instanceof EngineError && e.kind === 'InvalidParameter');
+});
+
+test('import changes: exec and shell forms, env forms, volumes, onbuild, errors', () => {
+  const c = applyChanges({ Env: ['A=1'] }, [
+    'cmd echo hi', 'ENTRYPOINT ["/init"]', 'ENV A=2 B="two words"', 'ENV LEGACY some value', 'VOLUME /data /logs', 'VOLUME ["/x"]',
+    'STOPSIGNAL SIGINT', 'ONBUILD RUN make', 'WORKDIR app', 'EXPOSE 8000-8001',
+  ]);
+  assert.deepEqual(c.Cmd, ['/bin/sh', '-c', 'echo hi']);
+  assert.deepEqual(c.Entrypoint, ['/init']);
+  assert.deepEqual(c.Env, ['A=2', 'B=two words', 'LEGACY=some value']);
+  assert.deepEqual(c.Volumes, { '/data': {}, '/logs': {}, '/x': {} });
+  assert.equal(c.StopSignal, 'SIGINT');
+  assert.deepEqual(c.OnBuild, ['RUN make']);
+  assert.equal(c.WorkingDir, '/app');
+  assert.deepEqual(c.ExposedPorts, { '8000/tcp': {}, '8001/tcp': {} });
+  const bad = (line: string) => assert.throws(() => applyChanges({}, [line]), (e: unknown) => e instanceof EngineError && e.kind === 'InvalidParameter');
+  bad('RUN make');
+  bad('EXPOSE http');
+  bad('LABEL =x');
+  bad('USER');
+  bad('ENV A="unterminated');
+});
