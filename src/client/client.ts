@@ -58,7 +58,7 @@ export class EngineClient {
       const req = httpRequest({ socketPath: this.socketPath, method, path: this.#path(path, o.query), headers, ...(o.signal ? { signal: o.signal } : {}) }, resolve);
       req.on('error', (err: NodeJS.ErrnoException) => reject(connectError(err, this.socketPath)));
       if (o.rawBody instanceof Buffer) req.end(o.rawBody);
-      else if (o.rawBody) o.rawBody.pipe(req);
+      else if (o.rawBody) (o.rawBody as NodeJS.ReadableStream).pipe(req);
       else req.end(payload);
     });
     if (res.statusCode !== undefined && res.statusCode >= 400) {
@@ -121,7 +121,7 @@ function connectError(err: NodeJS.ErrnoException, socket: string): Error {
 
 /** Splits Docker's multiplexed stream into stdout/stderr writes. */
 export function demux(onData: (stream: number, data: Buffer) => void): (chunk: Buffer) => void {
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   return (chunk) => {
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
     while (buf.length >= 8) {

@@ -120,7 +120,7 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
   const str = (k: string) => (typeof file[k] === 'string' ? (file[k] as string) : undefined);
   const execRoot = flags.execRoot ?? str('exec-root') ?? '/run/berth';
   const fileRuntimes = Object.fromEntries(Object.entries((file['runtimes'] ?? {}) as Record<string, { path: string }>).map(([k, v]) => [k, v.path]));
-  const runtimes = { crun: '/usr/bin/crun', runc: '/usr/sbin/runc', ...fileRuntimes, ...flags.runtimes };
+  const runtimes: Record<string, string> = { crun: '/usr/bin/crun', runc: '/usr/sbin/runc', ...fileRuntimes, ...flags.runtimes };
   const defaultRuntime = flags.defaultRuntime ?? str('default-runtime') ?? 'crun';
   if (!runtimes[defaultRuntime]) throw new EngineError('InvalidParameter', `default runtime ${defaultRuntime} is not a configured runtime`);
   const level = (flags.debug || file['debug'] === true ? 'debug' : flags.logLevel ?? str('log-level') ?? 'info') as DaemonConfig['logLevel'];

@@ -30,9 +30,11 @@ export const execFile: ExecFn = (file, args, opts = {}) =>
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
+    // A child that exits before reading all its input must not crash us with EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.on('close', (code, sig) =>
       resolve({
         exitCode: code ?? (sig ? 128 + signalNumber(sig) : 1),

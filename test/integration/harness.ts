@@ -70,7 +70,7 @@ export class TestDaemon {
   }
 
   docker(args: string[], input?: string): RunResult {
-    const env = { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') };
+    const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') };
     delete env['BERTH_HOST'];
     const r = spawnSync('docker', args, { env, input, encoding: 'utf8', timeout: 60000 });
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };

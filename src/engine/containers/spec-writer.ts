@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSpec, type NamespaceMode, type SpecInput } from '../../runtime/spec/build-spec.ts';
+import { specToJson } from '../../runtime/spec/types.ts';
 import { parseSecurityOpts } from '../../runtime/spec/security-opts.ts';
 import { resolveUser } from '../../runtime/spec/user.ts';
 import { listHostDevices, readHostCapabilities, readHostRlimits } from '../../runtime/spec/host-info.ts';
@@ -29,7 +30,7 @@ export function makeSpecWriter(deps: SpecWriterDeps): SpecWriter {
     const { caps, rlimits } = await host;
     const input = await specInputFor(c, ctx.rootfs, ctx.paths, deps, caps, rlimits);
     const spec = buildSpec(input);
-    await writeFile(ctx.paths.configPath, JSON.stringify(spec, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
+    await writeFile(ctx.paths.configPath, specToJson(spec));
     return spec;
   };
 }

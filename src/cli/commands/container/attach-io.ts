@@ -1,0 +1,54 @@
+import type { Duplex } from 'node:stream';
+import { demux, type EngineClient } from '../../../client/client.ts';
+import type { CliContext } from '../../context.ts';
+
+export interface AttachIoOptions {
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys?: string;
+}
+
+/**
+ * Hijacks POST /containers/{id}/attach and relays the terminal: raw mode and resizes with a tty,
+ * demultiplexed stdout/stderr without one, stdin half-closed at EOF so the container sees it.
+ * Resolves when the daemon ends the stream (container exit or detach).
+ */
+export async function attachContainer(ctx: CliContext, id: string, o: AttachIoOptions): Promise<{ done: Promise<void> }> {
+  const socket = await ctx.client.hijack(`/containers/${id}/attach`, {
+    query: { stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}) },
+  });
+  return { done: relay(ctx, socket, o) };
+}
+
+export function relay(ctx: CliContext, socket: Duplex, o: { tty: boolean; stdin: boolean }): Promise<void> {
+  const restore = o.tty && o.stdin && ctx.stdin.isTTY ? enterRaw(ctx.stdin) : () => undefined;
+  if (o.tty) socket.on('data', (b: Buffer) => ctx.stdout.write(b));
+  else socket.on('data', demux((stream, data) => (stream === 2 ? ctx.stderr : ctx.stdout).write(data)));
+  if (o.stdin) {
+    ctx.stdin.on('data', (b: Buffer) => socket.write(b));
+    ctx.stdin.on('end', () => (socket as Duplex & { end(): void }).end());
+    ctx.stdin.resume();
+  }
+  return new Promise<void>((resolve) => {
+    const finish = () => { restore(); ctx.stdin.pause(); resolve(); };
+    socket.on('end', finish);
+    socket.on('close', finish);
+    socket.on('error', finish);
+  });
+}
+
+function enterRaw(stdin: NodeJS.ReadStream): () => void {
+  stdin.setRawMode(true);
+  return () => { try { stdin.setRawMode(false); } catch { /* stdin gone */ } };
+}
+
+/** Sends the terminal size now and on every SIGWINCH; returns an unsubscribe function. */
+export function trackResize(ctx: CliContext, client: EngineClient, path: string): () => void {
+  if (!ctx.stdout.isTTY) return () => undefined;
+  const send = () => void client.call('POST', path, { query: { h: ctx.stdout.rows, w: ctx.stdout.columns } }).catch(() => undefined);
+  send();
+  process.on('SIGWINCH', send);
+  return () => process.off('SIGWINCH', send);
+}

@@ -1,0 +1,109 @@
+import type * as api from '../../../api/types/index.ts';
+import { ApiError, readAll } from '../../../client/client.ts';
+import type { CommandSpec } from '../../args/parse.ts';
+import { type CliContext, ExitError, type Flags, bool, int, str } from '../../context.ts';
+import { attachContainer, trackResize } from './attach-io.ts';
+
+/** Runs `op` for each argument, printing the argument on success and docker's error otherwise. */
+async function forEach(ctx: CliContext, args: string[], op: (ref: string) => Promise<void>, print = true): Promise<void> {
+  let failed = false;
+  for (const ref of args) {
+    try {
+      await op(ref);
+      if (print) ctx.stdout.write(`${ref}\n`);
+    } catch (err) {
+      failed = true;
+      ctx.stderr.write(`Error response from daemon: ${err instanceof ApiError ? err.message : String(err)}\n`);
+    }
+  }
+  if (failed) throw new ExitError(1);
+}
+
+const timeoutFlags = [
+  { name: 'timeout', short: 't', kind: 'int' as const, description: 'Seconds to wait before killing the container', aliases: ['time'] },
+  { name: 'signal', short: 's', kind: 'string' as const, description: 'Signal to send to the container' },
+];
+
+export const stopSpec: CommandSpec = { name: 'stop', usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', description: 'Stop one or more running containers', aliases: ['container stop'], flags: timeoutFlags, minArgs: 1 };
+export const stop = (ctx: CliContext, f: Flags, args: string[]) =>
+  forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/stop`, { query: { t: int(f, 'timeout'), signal: str(f, 'signal') } }).then(() => undefined));
+
+export const restartSpec: CommandSpec = { name: 'restart', usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', description: 'Restart one or more containers', aliases: ['container restart'], flags: timeoutFlags, minArgs: 1 };
+export const restart = (ctx: CliContext, f: Flags, args: string[]) =>
+  forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/restart`, { query: { t: int(f, 'timeout'), signal: str(f, 'signal') } }).then(() => undefined));
+
+export const killSpec: CommandSpec = { name: 'kill', usage: 'kill [OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', aliases: ['container kill'],
+  flags: [{ name: 'signal', short: 's', kind: 'string', description: 'Signal to send to the container' }], minArgs: 1 };
+export const kill = (ctx: CliContext, f: Flags, args: string[]) =>
+  forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/kill`, { query: { signal: str(f, 'signal') } }).then(() => undefined));
+
+export const rmSpec: CommandSpec = { name: 'rm', usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', aliases: ['container rm', 'container remove'],
+  flags: [
+    { name: 'force', short: 'f', kind: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
+    { name: 'link', short: 'l', kind: 'bool', description: 'Remove the specified link' },
+    { name: 'volumes', short: 'v', kind: 'bool', description: 'Remove anonymous volumes associated with the container' },
+  ], minArgs: 1 };
+export const rm = (ctx: CliContext, f: Flags, args: string[]) =>
+  forEach(ctx, args, (r) => ctx.client.call('DELETE', `/containers/${r}`, { query: { force: bool(f, 'force'), v: bool(f, 'volumes') } }).then(() => undefined));
+
+export const pauseSpec: CommandSpec = { name: 'pause', usage: 'pause CONTAINER [CONTAINER...]', description: 'Pause all processes within one or more containers', aliases: ['container pause'], flags: [], minArgs: 1 };
+export const pause = (ctx: CliContext, _f: Flags, args: string[]) => forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/pause`).then(() => undefined));
+export const unpauseSpec: CommandSpec = { name: 'unpause', usage: 'unpause CONTAINER [CONTAINER...]', description: 'Unpause all processes within one or more containers', aliases: ['container unpause'], flags: [], minArgs: 1 };
+export const unpause = (ctx: CliContext, _f: Flags, args: string[]) => forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/unpause`).then(() => undefined));
+
+export const waitSpec: CommandSpec = { name: 'wait', usage: 'wait CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', aliases: ['container wait'], flags: [], minArgs: 1 };
+export const wait = (ctx: CliContext, _f: Flags, args: string[]) => forEach(ctx, args, async (r) => {
+  const res = await ctx.client.json<api.ContainerWaitResponse>('POST', `/containers/${r}/wait`);
+  ctx.stdout.write(`${res.StatusCode}\n`);
+}, false);
+
+export const renameSpec: CommandSpec = { name: 'rename', usage: 'rename CONTAINER NEW_NAME', description: 'Rename a container', aliases: ['container rename'], flags: [], minArgs: 2, maxArgs: 2 };
+export async function rename(ctx: CliContext, _f: Flags, args: string[]): Promise<void> {
+  await ctx.client.call('POST', `/containers/${args[0]}/rename`, { query: { name: args[1] } });
+}
+
+export const startSpec: CommandSpec = { name: 'start', usage: 'start [OPTIONS] CONTAINER [CONTAINER...]', description: 'Start one or more stopped containers', aliases: ['container start'],
+  flags: [
+    { name: 'attach', short: 'a', kind: 'bool', description: 'Attach STDOUT/STDERR and forward signals' },
+    { name: 'interactive', short: 'i', kind: 'bool', description: "Attach container's STDIN" },
+    { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
+  ], minArgs: 1 };
+export async function start(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  if (!bool(f, 'attach') && !bool(f, 'interactive')) {
+    await forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/start`).then(() => undefined));
+    return;
+  }
+  if (args.length > 1) throw new ExitError(1, 'you cannot start and attach multiple containers at once');
+  const c = await ctx.client.json<api.ContainerInspect>('GET', `/containers/${args[0]}/json`);
+  const tty = !!c.Config.Tty;
+  const stdin = bool(f, 'interactive') && !!c.Config.OpenStdin;
+  const attached = await attachContainer(ctx, c.Id, { tty, stdin, stdout: true, stderr: true, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) });
+  const waitRes = await ctx.client.raw('POST', `/containers/${c.Id}/wait`, { query: { condition: 'next-exit' } });
+  await ctx.client.call('POST', `/containers/${c.Id}/start`);
+  const stopResize = tty ? trackResize(ctx, ctx.client, `/containers/${c.Id}/resize`) : () => undefined;
+  await attached.done;
+  stopResize();
+  const result = await Promise.race([readAll(waitRes).then((b) => JSON.parse(b.toString()) as api.ContainerWaitResponse), new Promise<null>((r) => setTimeout(() => r(null), 200))]);
+  if (result === null) { waitRes.destroy(); return; }
+  if (result.StatusCode !== 0) throw new ExitError(result.StatusCode);
+}
+
+export const attachSpec: CommandSpec = { name: 'attach', usage: 'attach [OPTIONS] CONTAINER', description: 'Attach local standard input, output, and error streams to a running container', aliases: ['container attach'],
+  flags: [
+    { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
+    { name: 'no-stdin', kind: 'bool', description: 'Do not attach STDIN' },
+    { name: 'sig-proxy', kind: 'bool', description: 'Proxy all received signals to the process', default: true },
+  ], minArgs: 1, maxArgs: 1 };
+export async function attach(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  const c = await ctx.client.json<api.ContainerInspect>('GET', `/containers/${args[0]}/json`);
+  if (!c.State.Running) throw new ExitError(1, 'You cannot attach to a stopped container, start it first');
+  if (c.State.Paused) throw new ExitError(1, 'You cannot attach to a paused container, unpause it first');
+  const tty = !!c.Config.Tty;
+  const stdin = !bool(f, 'no-stdin') && !!c.Config.OpenStdin;
+  const attached = await attachContainer(ctx, c.Id, { tty, stdin, stdout: true, stderr: true, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) });
+  const stopResize = tty ? trackResize(ctx, ctx.client, `/containers/${c.Id}/resize`) : () => undefined;
+  await attached.done;
+  stopResize();
+  const after = await ctx.client.json<api.ContainerInspect>('GET', `/containers/${c.Id}/json`).catch(() => null);
+  if (after && !after.State.Running && after.State.ExitCode !== 0) throw new ExitError(after.State.ExitCode);
+}

@@ -1,0 +1,218 @@
+import { readFileSync } from 'node:fs';
+import type * as api from '../../../api/types/index.ts';
+import type { FlagSpec } from '../../args/parse.ts';
+import { type Flags, bool, int, list, str } from '../../context.ts';
+import { parseBytes } from '../../../lib/units.ts';
+
+/** The flags `run` and `create` share, as docker spells them. */
+export const CREATE_FLAGS: FlagSpec[] = [
+  { name: 'add-host', kind: 'string[]', description: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'attach', short: 'a', kind: 'string[]', description: 'Attach to STDIN, STDOUT or STDERR' },
+  { name: 'cap-add', kind: 'string[]', description: 'Add Linux capabilities' },
+  { name: 'cap-drop', kind: 'string[]', description: 'Drop Linux capabilities' },
+  { name: 'cgroup-parent', kind: 'string', description: 'Optional parent cgroup for the container' },
+  { name: 'cidfile', kind: 'string', description: 'Write the container ID to the file' },
+  { name: 'cpu-period', kind: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { name: 'cpu-quota', kind: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+  { name: 'cpu-shares', short: 'c', kind: 'int', description: 'CPU shares (relative weight)' },
+  { name: 'cpus', kind: 'string', description: 'Number of CPUs' },
+  { name: 'cpuset-cpus', kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { name: 'cpuset-mems', kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)' },
+  { name: 'detach', short: 'd', kind: 'bool', description: 'Run container in background and print container ID' },
+  { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
+  { name: 'device', kind: 'string[]', description: 'Add a host device to the container' },
+  { name: 'dns', kind: 'string[]', description: 'Set custom DNS servers' },
+  { name: 'dns-option', kind: 'string[]', description: 'Set DNS options', aliases: ['dns-opt'] },
+  { name: 'dns-search', kind: 'string[]', description: 'Set custom DNS search domains' },
+  { name: 'domainname', kind: 'string', description: 'Container NIS domain name' },
+  { name: 'entrypoint', kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
+  { name: 'env', short: 'e', kind: 'string[]', description: 'Set environment variables' },
+  { name: 'env-file', kind: 'string[]', description: 'Read in a file of environment variables' },
+  { name: 'expose', kind: 'string[]', description: 'Expose a port or a range of ports' },
+  { name: 'group-add', kind: 'string[]', description: 'Add additional groups to join' },
+  { name: 'hostname', short: 'h', kind: 'string', description: 'Container host name' },
+  { name: 'init', kind: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
+  { name: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even if not attached' },
+  { name: 'ipc', kind: 'string', description: 'IPC mode to use' },
+  { name: 'label', short: 'l', kind: 'string[]', description: 'Set meta data on a container' },
+  { name: 'label-file', kind: 'string[]', description: 'Read in a line delimited file of labels' },
+  { name: 'log-driver', kind: 'string', description: 'Logging driver for the container' },
+  { name: 'log-opt', kind: 'string[]', description: 'Log driver options' },
+  { name: 'mac-address', kind: 'string', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
+  { name: 'memory', short: 'm', kind: 'string', description: 'Memory limit' },
+  { name: 'memory-reservation', kind: 'string', description: 'Memory soft limit' },
+  { name: 'memory-swap', kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  { name: 'memory-swappiness', kind: 'int', description: 'Tune container memory swappiness (0 to 100)' },
+  { name: 'mount', kind: 'string[]', description: 'Attach a filesystem mount to the container' },
+  { name: 'name', kind: 'string', description: 'Assign a name to the container' },
+  { name: 'network', kind: 'string', description: 'Connect a container to a network', aliases: ['net'] },
+  { name: 'oom-kill-disable', kind: 'bool', description: 'Disable OOM Killer' },
+  { name: 'oom-score-adj', kind: 'int', description: "Tune host's OOM preferences (-1000 to 1000)" },
+  { name: 'pid', kind: 'string', description: 'PID namespace to use' },
+  { name: 'pids-limit', kind: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+  { name: 'platform', kind: 'string', description: 'Set platform if server is multi-platform capable' },
+  { name: 'privileged', kind: 'bool', description: 'Give extended privileges to this container' },
+  { name: 'publish', short: 'p', kind: 'string[]', description: "Publish a container's port(s) to the host" },
+  { name: 'publish-all', short: 'P', kind: 'bool', description: 'Publish all exposed ports to random ports' },
+  { name: 'pull', kind: 'string', description: 'Pull image before running ("always", "missing", "never")', default: 'missing' },
+  { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress the pull output' },
+  { name: 'read-only', kind: 'bool', description: "Mount the container's root filesystem as read only" },
+  { name: 'restart', kind: 'string', description: 'Restart policy to apply when a container exits', default: 'no' },
+  { name: 'rm', kind: 'bool', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  { name: 'runtime', kind: 'string', description: 'Runtime to use for this container' },
+  { name: 'security-opt', kind: 'string[]', description: 'Security Options' },
+  { name: 'shm-size', kind: 'string', description: 'Size of /dev/shm' },
+  { name: 'sig-proxy', kind: 'bool', description: 'Proxy received signals to the process', default: true },
+  { name: 'stop-signal', kind: 'string', description: 'Signal to stop the container' },
+  { name: 'stop-timeout', kind: 'int', description: 'Timeout (in seconds) to stop a container' },
+  { name: 'sysctl', kind: 'string[]', description: 'Sysctl options' },
+  { name: 'tmpfs', kind: 'string[]', description: 'Mount a tmpfs directory' },
+  { name: 'tty', short: 't', kind: 'bool', description: 'Allocate a pseudo-TTY' },
+  { name: 'ulimit', kind: 'string[]', description: 'Ulimit options' },
+  { name: 'user', short: 'u', kind: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { name: 'userns', kind: 'string', description: 'User namespace to use' },
+  { name: 'uts', kind: 'string', description: 'UTS namespace to use' },
+  { name: 'volume', short: 'v', kind: 'string[]', description: 'Bind mount a volume' },
+  { name: 'volumes-from', kind: 'string[]', description: 'Mount volumes from the specified container(s)' },
+  { name: 'workdir', short: 'w', kind: 'string', description: 'Working directory inside the container' },
+];
+
+export class FlagError extends Error {}
+
+function readEnvFile(path: string): string[] {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch (err) { throw new FlagError(`open ${path}: no such file or directory`, { cause: err }); }
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => (l.includes('=') ? l : resolveEnv(l))).filter((l): l is string => l !== null);
+}
+
+/** `-e NAME` takes NAME from the caller's environment; unset names are dropped, as docker does. */
+function resolveEnv(e: string): string | null {
+  if (e.includes('=')) return e;
+  const v = process.env[e];
+  return v === undefined ? null : `${e}=${v}`;
+}
+
+function parseUlimit(u: string): api.Ulimit {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
+  if (!m) throw new FlagError(`invalid argument "${u}" for "--ulimit" flag: invalid ulimit argument: ${u}`);
+  const soft = Number(m[2]);
+  return { Name: m[1]!, Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
+}
+
+function bytes(f: Flags, k: string): number | undefined {
+  const v = str(f, k);
+  if (v === undefined) return undefined;
+  if (v === '-1') return -1;
+  try { return parseBytes(v); } catch { throw new FlagError(`invalid argument "${v}" for "--${k}" flag: invalid size: '${v}'`); }
+}
+
+function parseRestart(v: string): api.RestartPolicy {
+  const [name = 'no', count] = v.split(':');
+  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw new FlagError(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  return { Name: name as api.RestartPolicy['Name'], MaximumRetryCount: count ? Number(count) : 0 };
+}
+
+/** Parses `-p [ip:][hostPort:]containerPort[/proto]` (ranges too) into Docker's PortBindings. */
+export function parsePublish(specs: string[], exposed: Record<string, object>): api.PortMap {
+  const map: api.PortMap = {};
+  for (const spec of specs) {
+    const [main = '', proto = 'tcp'] = spec.split('/');
+    const parts = main.split(':');
+    const containerPart = parts.pop()!;
+    const hostPort = parts.pop() ?? '';
+    const hostIp = parts.join(':').replace(/^\[|\]$/g, '');
+    if (!/^\d+(-\d+)?$/.test(containerPart) || (hostPort && !/^\d+(-\d+)?$/.test(hostPort)) || !['tcp', 'udp', 'sctp'].includes(proto)) {
+      throw new FlagError(`invalid argument "${spec}" for "-p, --publish" flag: invalid port specification`);
+    }
+    const [cs, ce = cs] = containerPart.split('-').map(Number) as [number, number?];
+    const [hs, he] = hostPort ? hostPort.split('-').map(Number) as [number, number?] : [undefined, undefined];
+    for (let i = 0; i <= ce! - cs; i++) {
+      const key = `${cs + i}/${proto}`;
+      exposed[key] = {};
+      const hp = hs === undefined ? '' : he === undefined && ce !== cs ? String(hs) : String(hs + i);
+      (map[key] ??= []).push({ HostIp: hostIp, HostPort: hp });
+    }
+  }
+  return map;
+}
+
+/** Builds the POST /containers/create body from run/create flags. */
+export function createBody(f: Flags, image: string, cmd: string[]): api.ContainerCreateBody {
+  const attach = list(f, 'attach').map((s) => s.toLowerCase());
+  for (const a of attach) if (!['stdin', 'stdout', 'stderr'].includes(a)) throw new FlagError(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+  const detach = bool(f, 'detach');
+  const interactive = bool(f, 'interactive');
+  const env = [...list(f, 'env-file').flatMap(readEnvFile), ...list(f, 'env').map(resolveEnv).filter((e): e is string => e !== null)];
+  const labels: Record<string, string> = {};
+  for (const l of [...list(f, 'label-file').flatMap((p) => readFileSync(p, 'utf8').split('\n').filter((x) => x.trim() && !x.startsWith('#'))), ...list(f, 'label')]) {
+    const eq = l.indexOf('=');
+    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  const exposed: Record<string, object> = {};
+  for (const e of list(f, 'expose')) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+  const portBindings = parsePublish(list(f, 'publish'), exposed);
+  const tmpfs: Record<string, string> = {};
+  for (const t of list(f, 'tmpfs')) { const i = t.indexOf(':'); tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
+  const sysctls: Record<string, string> = {};
+  for (const s of list(f, 'sysctl')) { const i = s.indexOf('='); if (i < 0) throw new FlagError(`invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1); }
+  const logOpts: Record<string, string> = {};
+  for (const o of list(f, 'log-opt')) { const i = o.indexOf('='); if (i < 0) throw new FlagError(`invalid argument "${o}" for "--log-opt" flag: invalid log opt format`); logOpts[o.slice(0, i)] = o.slice(i + 1); }
+  const securityOpt = list(f, 'security-opt').map((o) => {
+    const m = /^seccomp[=:](.+)$/.exec(o);
+    if (!m || m[1] === 'unconfined' || m[1] === 'builtin') return o;
+    // Like docker: the client reads the profile and sends its content.
+    try { return `seccomp=${JSON.stringify(JSON.parse(readFileSync(m[1]!, 'utf8')))}`; } catch (err) {
+      throw new FlagError(`opening seccomp profile (${m[1]}) failed: ${(err as Error).message}`);
+    }
+  });
+  const cpus = str(f, 'cpus');
+  const entrypoint = str(f, 'entrypoint');
+  const hostConfig: api.HostConfig = {
+    AutoRemove: bool(f, 'rm'), Privileged: bool(f, 'privileged'), ReadonlyRootfs: bool(f, 'read-only'),
+    NetworkMode: str(f, 'network') ?? 'default', PortBindings: portBindings, PublishAllPorts: bool(f, 'publish-all'),
+    RestartPolicy: parseRestart(str(f, 'restart') ?? 'no'), CapAdd: list(f, 'cap-add'), CapDrop: list(f, 'cap-drop'),
+    SecurityOpt: securityOpt, Tmpfs: tmpfs, Ulimits: list(f, 'ulimit').map(parseUlimit), Dns: list(f, 'dns'),
+    DnsSearch: list(f, 'dns-search'), DnsOptions: list(f, 'dns-option'), ExtraHosts: list(f, 'add-host'),
+    GroupAdd: list(f, 'group-add'), Sysctls: sysctls, Binds: list(f, 'volume'), VolumesFrom: list(f, 'volumes-from'),
+    LogConfig: { Type: str(f, 'log-driver') ?? '', Config: logOpts },
+    ...(bool(f, 'init') ? { Init: true } : {}),
+    ...(str(f, 'runtime') ? { Runtime: str(f, 'runtime')! } : {}),
+    ...(str(f, 'pid') ? { PidMode: str(f, 'pid')! } : {}), ...(str(f, 'ipc') ? { IpcMode: str(f, 'ipc')! } : {}),
+    ...(str(f, 'uts') ? { UTSMode: str(f, 'uts')! } : {}), ...(str(f, 'userns') ? { UsernsMode: str(f, 'userns')! } : {}),
+    ...(bytes(f, 'shm-size') !== undefined ? { ShmSize: bytes(f, 'shm-size')! } : {}),
+    ...(bytes(f, 'memory') !== undefined ? { Memory: bytes(f, 'memory')! } : {}),
+    ...(bytes(f, 'memory-swap') !== undefined ? { MemorySwap: bytes(f, 'memory-swap')! } : {}),
+    ...(bytes(f, 'memory-reservation') !== undefined ? { MemoryReservation: bytes(f, 'memory-reservation')! } : {}),
+    ...(int(f, 'memory-swappiness') !== undefined ? { MemorySwappiness: int(f, 'memory-swappiness')! } : {}),
+    ...(bool(f, 'oom-kill-disable') ? { OomKillDisable: true } : {}),
+    ...(int(f, 'oom-score-adj') !== undefined ? { OomScoreAdj: int(f, 'oom-score-adj')! } : {}),
+    ...(int(f, 'pids-limit') !== undefined ? { PidsLimit: int(f, 'pids-limit')! } : {}),
+    ...(int(f, 'cpu-shares') !== undefined ? { CpuShares: int(f, 'cpu-shares')! } : {}),
+    ...(int(f, 'cpu-period') !== undefined ? { CpuPeriod: int(f, 'cpu-period')! } : {}),
+    ...(int(f, 'cpu-quota') !== undefined ? { CpuQuota: int(f, 'cpu-quota')! } : {}),
+    ...(cpus !== undefined ? { NanoCpus: Math.round(Number(cpus) * 1e9) } : {}),
+    ...(str(f, 'cpuset-cpus') ? { CpusetCpus: str(f, 'cpuset-cpus')! } : {}),
+    ...(str(f, 'cpuset-mems') ? { CpusetMems: str(f, 'cpuset-mems')! } : {}),
+    ...(str(f, 'cgroup-parent') ? { CgroupParent: str(f, 'cgroup-parent')! } : {}),
+  };
+  if (cpus !== undefined && !(Number(cpus) > 0)) throw new FlagError(`invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`);
+  const stdinAttached = attach.length ? attach.includes('stdin') : interactive;
+  return {
+    Image: image,
+    Cmd: cmd.length ? cmd : null,
+    ...(entrypoint !== undefined ? { Entrypoint: entrypoint === '' ? [''] : [entrypoint] } : {}),
+    Env: env, Labels: labels, ExposedPorts: exposed,
+    Tty: bool(f, 'tty'), OpenStdin: interactive, StdinOnce: interactive && !detach,
+    AttachStdin: !detach && stdinAttached,
+    AttachStdout: !detach && (attach.length ? attach.includes('stdout') : true),
+    AttachStderr: !detach && (attach.length ? attach.includes('stderr') : true),
+    ...(str(f, 'workdir') ? { WorkingDir: str(f, 'workdir')! } : {}),
+    ...(str(f, 'user') ? { User: str(f, 'user')! } : {}),
+    ...(str(f, 'hostname') ? { Hostname: str(f, 'hostname')! } : {}),
+    ...(str(f, 'domainname') ? { Domainname: str(f, 'domainname')! } : {}),
+    ...(str(f, 'mac-address') ? { MacAddress: str(f, 'mac-address')! } : {}),
+    ...(str(f, 'stop-signal') ? { StopSignal: str(f, 'stop-signal')! } : {}),
+    ...(int(f, 'stop-timeout') !== undefined ? { StopTimeout: int(f, 'stop-timeout')! } : {}),
+    HostConfig: hostConfig,
+  };
+}

@@ -1,0 +1,107 @@
+import { writeFileSync } from 'node:fs';
+import type * as api from '../../../api/types/index.ts';
+import { ApiError, readAll } from '../../../client/client.ts';
+import type { CommandSpec } from '../../args/parse.ts';
+import { type CliContext, ExitError, type Flags, bool, str } from '../../context.ts';
+import { attachContainer, trackResize } from './attach-io.ts';
+import { CREATE_FLAGS, createBody } from './run-flags.ts';
+
+export const runSpec: CommandSpec = {
+  name: 'run', usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create and run a new container from an image',
+  aliases: ['container run'], flags: CREATE_FLAGS, interspersed: false, minArgs: 1,
+};
+export const createSpec: CommandSpec = {
+  name: 'create', usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container',
+  aliases: ['container create'], flags: CREATE_FLAGS.filter((f) => !['detach', 'rm', 'sig-proxy', 'detach-keys'].includes(f.name)), interspersed: false, minArgs: 1,
+};
+
+/** Docker's `run` exit statuses: 125 the daemon refused, 126 not executable, 127 not found. */
+function startFailureStatus(message: string): number {
+  if (/executable file not found|no such file or directory|not found/i.test(message)) return 127;
+  if (/permission denied/i.test(message)) return 126;
+  return 125;
+}
+
+async function createContainer(ctx: CliContext, f: Flags, body: api.ContainerCreateBody): Promise<string> {
+  const name = str(f, 'name');
+  const doCreate = () => ctx.client.json<api.ContainerCreateResponse>('POST', '/containers/create', { body, query: { name } });
+  let r: api.ContainerCreateResponse;
+  try {
+    r = await doCreate();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && /No such image/.test(err.message) && str(f, 'pull') !== 'never') {
+      ctx.stderr.write(`Unable to find image '${body.Image}' locally\n`);
+      const res = await ctx.client.raw('POST', '/images/create', { query: { fromImage: body.Image } });
+      const text = (await readAll(res)).toString();
+      const failed = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as api.JsonMessage).find((m) => m.errorDetail);
+      if (failed) throw new ApiError(404, failed.errorDetail!.message);
+      r = await doCreate();
+    } else throw err;
+  }
+  for (const w of r.Warnings ?? []) ctx.stderr.write(`WARNING: ${w}\n`);
+  const cidfile = str(f, 'cidfile');
+  if (cidfile) writeFileSync(cidfile, r.Id, { flag: 'wx' });
+  return r.Id;
+}
+
+export async function create(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  const [image, ...cmd] = args;
+  const id = await createContainer(ctx, f, createBody(f, image!, cmd));
+  ctx.stdout.write(`${id}\n`);
+}
+
+export async function run(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  const [image, ...cmd] = args;
+  const body = createBody(f, image!, cmd);
+  const detach = bool(f, 'detach');
+  const id = await createContainer(ctx, f, body).catch((err) => { throw new ExitError(125, errorText(err)); });
+  const client = ctx.client;
+  if (detach) {
+    await client.call('POST', `/containers/${id}/start`).catch((err) => { throw new ExitError(startFailureStatus(errorText(err)), errorText(err)); });
+    ctx.stdout.write(`${id}\n`);
+    return;
+  }
+  const tty = !!body.Tty;
+  const attached = body.AttachStdin || body.AttachStdout || body.AttachStderr
+    ? await attachContainer(ctx, id, { tty, stdin: !!body.AttachStdin, stdout: !!body.AttachStdout, stderr: !!body.AttachStderr, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) })
+    : undefined;
+  // Sent before start, as docker does: the daemon answers the headers at once (API W11).
+  const waitRes = await client.raw('POST', `/containers/${id}/wait`, { query: { condition: bool(f, 'rm') ? 'removed' : 'next-exit' } });
+  const waitBody = readAll(waitRes).then((b) => JSON.parse(b.toString()) as api.ContainerWaitResponse);
+  try {
+    await client.call('POST', `/containers/${id}/start`);
+  } catch (err) {
+    waitRes.destroy();
+    if (bool(f, 'rm')) await client.call('DELETE', `/containers/${id}`, { query: { force: true } }).catch(() => undefined);
+    throw new ExitError(startFailureStatus(errorText(err)), errorText(err));
+  }
+  const stopResize = tty ? trackResize(ctx, client, `/containers/${id}/resize`) : () => undefined;
+  const stopSignals = !tty && f['sig-proxy'] !== false ? proxySignals(ctx, id) : () => undefined;
+  if (attached) await attached.done;
+  stopResize();
+  // After a detach (ctrl-p ctrl-q) the container still runs: the attach ended without an exit.
+  const running = await client.json<api.ContainerInspect>('GET', `/containers/${id}/json`).then((c) => c.State.Running, () => false);
+  if (attached && running && !(await Promise.race([waitBody.then(() => true), new Promise((r) => setTimeout(() => r(false), 100))]))) {
+    stopSignals();
+    waitRes.destroy();
+    return;
+  }
+  const result = await waitBody;
+  stopSignals();
+  if (result.Error?.Message) ctx.stderr.write(`${result.Error.Message}\n`);
+  if (result.StatusCode !== 0) throw new ExitError(result.StatusCode);
+}
+
+function proxySignals(ctx: CliContext, id: string): () => void {
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  const handlers = sigs.map((s) => {
+    const h = () => void ctx.client.call('POST', `/containers/${id}/kill`, { query: { signal: s } }).catch(() => undefined);
+    process.on(s, h);
+    return [s, h] as const;
+  });
+  return () => { for (const [s, h] of handlers) process.off(s, h); };
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof ApiError ? `Error response from daemon: ${err.message}` : err instanceof Error ? err.message : String(err);
+}

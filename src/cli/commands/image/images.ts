@@ -1,0 +1,181 @@
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type * as api from '../../../api/types/index.ts';
+import { ApiError, readAll } from '../../../client/client.ts';
+import type { CommandSpec } from '../../args/parse.ts';
+import { renderList } from '../../format/formatter.ts';
+import { type CliContext, ExitError, type Flags, bool, list, str } from '../../context.ts';
+import { humanDuration, humanSize } from '../../../lib/units.ts';
+import { filtersParam } from '../container/ps.ts';
+
+export const imagesSpec: CommandSpec = {
+  name: 'images', usage: 'images [OPTIONS] [REPOSITORY[:TAG]]', description: 'List images', aliases: ['image ls', 'image list'],
+  flags: [
+    { name: 'all', short: 'a', kind: 'bool', description: 'Show all images (default hides intermediate images)' },
+    { name: 'digests', kind: 'bool', description: 'Show digests' },
+    { name: 'filter', short: 'f', kind: 'string[]', description: 'Filter output based on conditions provided' },
+    { name: 'format', kind: 'string', description: 'Format output using a custom template' },
+    { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
+    { name: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
+  ],
+  maxArgs: 1,
+};
+
+const IMAGE_HEADERS = { ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Containers: 'CONTAINERS' };
+
+export async function images(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  const filters = [...list(f, 'filter'), ...(args[0] ? [`reference=${args[0]}`] : [])];
+  const imgs = await ctx.client.json<api.ImageSummary[]>('GET', '/images/json', { query: { all: bool(f, 'all'), digests: bool(f, 'digests'), filters: filtersParam(filters) } });
+  const noTrunc = bool(f, 'no-trunc');
+  const id = (i: api.ImageSummary) => (noTrunc ? i.Id : i.Id.replace(/^sha256:/, '').slice(0, 12));
+  if (bool(f, 'quiet')) { ctx.stdout.write([...new Set(imgs.map(id))].map((x) => `${x}\n`).join('')); return; }
+  const rows = imgs.flatMap((i) => {
+    const tags = i.RepoTags?.length ? i.RepoTags : ['<none>:<none>'];
+    return tags.map((t) => {
+      const colon = t.lastIndexOf(':');
+      const repo = t.slice(0, colon);
+      const digest = i.RepoDigests?.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
+      return {
+        ID: id(i), Repository: repo, Tag: t.slice(colon + 1), Digest: digest,
+        CreatedSince: `${humanDuration(Date.now() - i.Created * 1000)} ago`,
+        CreatedAt: new Date(i.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+        Size: humanSize(i.Size), Containers: i.Containers < 0 ? 'N/A' : String(i.Containers),
+      };
+    });
+  });
+  const table = `table {{.Repository}}\t{{.Tag}}${bool(f, 'digests') ? '\t{{.Digest}}' : ''}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
+  ctx.stdout.write(renderList(rows, { format: str(f, 'format'), defaultTable: table, headers: IMAGE_HEADERS }));
+}
+
+export const rmiSpec: CommandSpec = {
+  name: 'rmi', usage: 'rmi [OPTIONS] IMAGE [IMAGE...]', description: 'Remove one or more images', aliases: ['image rm', 'image remove'],
+  flags: [
+    { name: 'force', short: 'f', kind: 'bool', description: 'Force removal of the image' },
+    { name: 'no-prune', kind: 'bool', description: 'Do not delete untagged parents' },
+  ],
+  minArgs: 1,
+};
+
+export async function rmi(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  let failed = false;
+  for (const ref of args) {
+    try {
+      const entries = await ctx.client.json<api.ImageDeleteEntry[]>('DELETE', `/images/${ref}`, { query: { force: bool(f, 'force'), noprune: bool(f, 'no-prune') } });
+      for (const e of entries) ctx.stdout.write('Untagged' in e ? `Untagged: ${e.Untagged}\n` : `Deleted: ${e.Deleted}\n`);
+    } catch (err) {
+      failed = true;
+      ctx.stderr.write(`Error response from daemon: ${err instanceof ApiError ? err.message : String(err)}\n`);
+    }
+  }
+  if (failed) throw new ExitError(1);
+}
+
+export const tagSpec: CommandSpec = { name: 'tag', usage: 'tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', aliases: ['image tag'], flags: [], minArgs: 2, maxArgs: 2 };
+export async function tag(ctx: CliContext, _f: Flags, args: string[]): Promise<void> {
+  const target = args[1]!;
+  const at = target.lastIndexOf(':');
+  const slash = target.lastIndexOf('/');
+  const [repo, t] = at > slash ? [target.slice(0, at), target.slice(at + 1)] : [target, 'latest'];
+  await ctx.client.call('POST', `/images/${args[0]}/tag`, { query: { repo, tag: t } });
+}
+
+export const saveSpec: CommandSpec = { name: 'save', usage: 'save [OPTIONS] IMAGE [IMAGE...]', description: 'Save one or more images to a tar archive (streamed to STDOUT by default)', aliases: ['image save'],
+  flags: [{ name: 'output', short: 'o', kind: 'string', description: 'Write to a file, instead of STDOUT' }, { name: 'platform', kind: 'string', description: 'Save only the given platform variant' }], minArgs: 1 };
+export async function save(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  const out = str(f, 'output');
+  if (!out && ctx.stdout.isTTY) throw new ExitError(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  const res = await ctx.client.raw('GET', '/images/get', { query: { names: args } });
+  if (out) {
+    const tmp = `${out}.tmp-${process.pid}`;
+    await pipeline(res, createWriteStream(tmp));
+    const { renameSync } = await import('node:fs');
+    renameSync(tmp, out);
+  } else await pipeline(res, ctx.stdout);
+}
+
+/** Prints a JSON progress stream; an errorDetail line ends the command with its message. */
+export async function printProgress(ctx: CliContext, res: NodeJS.ReadableStream, quiet = false): Promise<api.JsonMessage[]> {
+  const text = (await readAll(res)).toString();
+  const msgs = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as api.JsonMessage);
+  for (const m of msgs) {
+    if (m.errorDetail || m.error) throw new ExitError(1, m.errorDetail?.message ?? m.error ?? 'error');
+    if (quiet) continue;
+    if (m.stream) ctx.stdout.write(m.stream);
+    else if (m.status) ctx.stdout.write(`${m.id ? `${m.id}: ` : ''}${m.status}${m.progress ? ` ${m.progress}` : ''}\n`);
+  }
+  return msgs;
+}
+
+export const loadSpec: CommandSpec = { name: 'load', usage: 'load [OPTIONS]', description: 'Load an image from a tar archive or STDIN', aliases: ['image load'],
+  flags: [{ name: 'input', short: 'i', kind: 'string', description: 'Read from tar archive file, instead of STDIN' }, { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress the load output' }], maxArgs: 0 };
+export async function load(ctx: CliContext, f: Flags): Promise<void> {
+  const input = str(f, 'input');
+  if (input && !existsSync(input)) throw new ExitError(1, `open ${input}: no such file or directory`);
+  if (!input && ctx.stdin.isTTY) throw new ExitError(1, 'requested load from stdin, but stdin is empty');
+  const res = await ctx.client.raw('POST', '/images/load', { query: { quiet: bool(f, 'quiet') }, rawBody: input ? createReadStream(input) : ctx.stdin, headers: { 'Content-Type': 'application/x-tar' } });
+  await printProgress(ctx, res);
+}
+
+export const importSpec: CommandSpec = { name: 'import', usage: 'import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]', description: 'Import the contents from a tarball to create a filesystem image', aliases: ['image import'],
+  flags: [
+    { name: 'change', short: 'c', kind: 'string[]', description: 'Apply Dockerfile instruction to the created image' },
+    { name: 'message', short: 'm', kind: 'string', description: 'Set commit message for imported image' },
+    { name: 'platform', kind: 'string', description: 'Set platform if server is multi-platform capable' },
+  ], minArgs: 1, maxArgs: 2 };
+export async function importImage(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  const [src, ref] = args as [string, string | undefined];
+  if (/^https?:\/\//.test(src)) throw new ExitError(1, 'importing from a URL is not supported by berth: download the file and import it');
+  if (src !== '-' && !existsSync(src)) throw new ExitError(1, `open ${src}: no such file or directory`);
+  let repo: string | undefined, tagName: string | undefined;
+  if (ref) { const at = ref.lastIndexOf(':'); const slash = ref.lastIndexOf('/'); [repo, tagName] = at > slash ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, undefined]; }
+  const res = await ctx.client.raw('POST', '/images/create', {
+    query: { fromSrc: '-', repo, tag: tagName, changes: list(f, 'change'), message: str(f, 'message') },
+    rawBody: src === '-' ? ctx.stdin : createReadStream(src), headers: { 'Content-Type': 'application/x-tar' },
+  });
+  const msgs = await printProgress(ctx, res, true);
+  const last = msgs.reverse().find((m) => m.status);
+  if (last?.status) ctx.stdout.write(`${last.status}\n`);
+}
+
+export const historySpec: CommandSpec = { name: 'history', usage: 'history [OPTIONS] IMAGE', description: 'Show the history of an image', aliases: ['image history'],
+  flags: [
+    { name: 'format', kind: 'string', description: 'Format output using a custom template' },
+    { name: 'human', short: 'H', kind: 'bool', description: 'Print sizes and dates in human readable format', default: true },
+    { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
+    { name: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
+  ], minArgs: 1, maxArgs: 1 };
+export async function history(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
+  const h = await ctx.client.json<api.ImageHistoryEntry[]>('GET', `/images/${args[0]}/history`);
+  const noTrunc = bool(f, 'no-trunc');
+  const id = (x: string) => (x === '<missing>' ? x : noTrunc ? x : x.replace(/^sha256:/, '').slice(0, 12));
+  if (bool(f, 'quiet')) { ctx.stdout.write(h.map((e) => `${id(e.Id)}\n`).join('')); return; }
+  const rows = h.map((e) => ({
+    ID: id(e.Id), CreatedSince: `${humanDuration(Date.now() - e.Created * 1000)} ago`, CreatedAt: new Date(e.Created * 1000).toISOString(),
+    CreatedBy: noTrunc || e.CreatedBy.length <= 45 ? e.CreatedBy : `${e.CreatedBy.slice(0, 44)}…`, Size: humanSize(e.Size), Comment: e.Comment,
+  }));
+  ctx.stdout.write(renderList(rows, { format: str(f, 'format'), defaultTable: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+    headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' } }));
+}
+
+export const imagePruneSpec: CommandSpec = { name: 'image prune', usage: 'image prune [OPTIONS]', description: 'Remove unused images',
+  flags: [
+    { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused images, not just dangling ones' },
+    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "until=<timestamp>")' },
+    { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
+  ], maxArgs: 0 };
+export async function imagePrune(ctx: CliContext, f: Flags): Promise<void> {
+  if (!bool(f, 'force')) {
+    ctx.stdout.write(bool(f, 'all') ? 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue? [y/N] ' : 'WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ');
+    const answer = await new Promise<string>((r) => { ctx.stdin.once('data', (b: Buffer) => r(b.toString())); ctx.stdin.once('end', () => r('')); ctx.stdin.resume(); });
+    ctx.stdin.pause();
+    if (!/^y(es)?$/i.test(answer.trim())) return;
+  }
+  const filters = [...list(f, 'filter'), ...(bool(f, 'all') ? ['dangling=false'] : [])];
+  const r = await ctx.client.json<{ ImagesDeleted: api.ImageDeleteEntry[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters: filtersParam(filters) } });
+  if (r.ImagesDeleted?.length) {
+    ctx.stdout.write('Deleted Images:\n');
+    for (const e of r.ImagesDeleted) ctx.stdout.write('Untagged' in e ? `untagged: ${e.Untagged}\n` : `deleted: ${e.Deleted}\n`);
+    ctx.stdout.write('\n');
+  }
+  ctx.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+}

@@ -1,0 +1,55 @@
+import type { CommandSpec } from '../args/parse.ts';
+import type { CliContext, Flags } from '../context.ts';
+import * as run from './container/run.ts';
+import * as life from './container/lifecycle.ts';
+import * as ps from './container/ps.ts';
+import * as inspect from './container/inspect.ts';
+import * as logs from './container/logs.ts';
+import * as exec from './container/exec.ts';
+import * as top from './container/top.ts';
+import * as img from './image/images.ts';
+import * as sys from './system/system.ts';
+
+export interface CommandEntry {
+  spec: CommandSpec;
+  run: (ctx: CliContext, flags: Flags, args: string[]) => Promise<void>;
+  /** Exit status for daemon errors: 125 for run/create as docker, 1 otherwise. */
+  failStatus?: number;
+}
+
+const entries: CommandEntry[] = [
+  { spec: run.runSpec, run: run.run, failStatus: 125 },
+  { spec: run.createSpec, run: run.create, failStatus: 125 },
+  { spec: life.startSpec, run: life.start },
+  { spec: life.stopSpec, run: life.stop },
+  { spec: life.restartSpec, run: life.restart },
+  { spec: life.killSpec, run: life.kill },
+  { spec: life.rmSpec, run: life.rm },
+  { spec: life.pauseSpec, run: life.pause },
+  { spec: life.unpauseSpec, run: life.unpause },
+  { spec: life.waitSpec, run: life.wait },
+  { spec: life.renameSpec, run: life.rename },
+  { spec: life.attachSpec, run: life.attach },
+  { spec: ps.psSpec, run: ps.ps },
+  { spec: inspect.inspectSpec, run: (c, f, a) => inspect.inspect(c, f, a) },
+  { spec: { ...inspect.inspectSpec, name: 'container inspect', flags: inspect.inspectSpec.flags.filter((x) => x.name !== 'type') }, run: (c, f, a) => inspect.inspect(c, f, a, 'container') },
+  { spec: { ...inspect.inspectSpec, name: 'image inspect', flags: inspect.inspectSpec.flags.filter((x) => x.name !== 'type' && x.name !== 'size') }, run: (c, f, a) => inspect.inspect(c, f, a, 'image') },
+  { spec: logs.logsSpec, run: logs.logs },
+  { spec: exec.execSpec, run: exec.exec },
+  { spec: top.topSpec, run: top.top },
+  { spec: img.imagesSpec, run: img.images },
+  { spec: img.rmiSpec, run: img.rmi },
+  { spec: img.tagSpec, run: img.tag },
+  { spec: img.saveSpec, run: img.save },
+  { spec: img.loadSpec, run: img.load },
+  { spec: img.importSpec, run: img.importImage },
+  { spec: img.historySpec, run: img.history },
+  { spec: img.imagePruneSpec, run: img.imagePrune },
+  { spec: sys.versionSpec, run: sys.version },
+  { spec: sys.infoSpec, run: sys.info },
+];
+
+/** Every command path (and alias path) to its entry. */
+export const COMMANDS: ReadonlyMap<string, CommandEntry> = new Map(
+  entries.flatMap((e) => [[e.spec.name, e] as const, ...(e.spec.aliases ?? []).map((a) => [a, e] as const)]),
+);
