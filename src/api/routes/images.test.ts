@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import type * as api from '../types/index.ts';
+import { EngineError, messageOf, notFound } from '../../lib/errors.ts';
+import type { Filters } from '../../lib/filters.ts';
+import { httpStatusOf } from '../http-status.ts';
+import { Router, type ApiRequest } from '../router.ts';
+import { imageRoutes, type ImageBackend } from './images.ts';
+import type { ImageService } from '../../engine/images/index.ts';
+
+// The engine's service is what the daemon wires in: it must satisfy the routes' interface.
+const serviceFits: ImageService extends ImageBackend ? true : never = true;
+void serviceFits;
+
+/** Records calls; answers from small canned data. */
+class FakeImageBackend implements ImageBackend {
+  calls: string[] = [];
+  async list(o: { all?: boolean; filters?: Filters }) { this.calls.push(`list all=${o.all} filters=${JSON.stringify([...(o.filters ?? new Map())])}`); return []; }
+  async inspect(ref: string) { this.calls.push(`inspect ${ref}`); if (ref === 'nope') throw notFound('No such image: nope:latest'); return { Id: 'sha256:1' } as api.ImageInspect; }
+  async history(ref: string) { this.calls.push(`history ${ref}`); return []; }
+  async resolve(ref: string) { this.calls.push(`resolve ${ref}`); if (!ref.startsWith('busybox')) throw notFound(`No such image: ${ref}`); return { id: 'sha256:1' }; }
+  async tag(s: string, t: string) { this.calls.push(`tag ${s} ${t}`); }
+  async remove(ref: string, o: { force?: boolean; noprune?: boolean }) { this.calls.push(`remove ${ref} force=${o.force} noprune=${o.noprune}`); return [{ Untagged: ref }]; }
+  async prune(o: { filters?: Filters }) { this.calls.push(`prune ${JSON.stringify([...(o.filters ?? new Map())])}`); return { ImagesDeleted: null, SpaceReclaimed: 0 }; }
+  async *load(body: Readable, o: { quiet?: boolean }) {
+    const t = await text(body);
+    this.calls.push(`load ${t} quiet=${o.quiet}`);
+    if (t === 'bad') throw new EngineError('InvalidParameter', 'invalid archive');
+    yield { stream: 'Loaded image: busybox:latest\n' };
+    if (t === 'late') throw new EngineError('Internal', 'disk full');
+  }
+  async save(refs: readonly string[], out: Writable) {
+    this.calls.push(`save ${refs.join(',')}`);
+    if (refs.includes('nope')) throw notFound('No such image: nope:latest');
+    out.end('TARBYTES');
+  }
+  async import(body: Readable, o: { ref?: string; changes?: readonly string[]; message?: string }) {
+    this.calls.push(`import ${await text(body)} ref=${o.ref} changes=${JSON.stringify(o.changes)} message=${o.message}`);
+    return 'sha256:new';
+  }
+}
+
+async function serve(t: { after: (fn: () => void) => void }) {
+  const backend = new FakeImageBackend();
+  const router = new Router().add(imageRoutes(backend));
+  const server = createServer(async (raw, res) => {
+    const url = new URL(raw.url!, 'http://x');
+    const m = router.match(raw.method!, url.pathname);
+    try {
+      if (typeof m === 'string') throw notFound('page not found');
+      const req: ApiRequest = { method: raw.method!, path: url.pathname, params: m.params, query: url.searchParams, headers: raw.headers, version: '1.47', raw, res, signal: new AbortController().signal };
+      const reply = await m.route.handler(req);
+      if (reply.kind === 'json') res.writeHead(reply.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(reply.body));
+      else if (reply.kind === 'empty') res.writeHead(reply.status).end();
+    } catch (err) {
+      if (res.headersSent) { res.destroy(); return; }
+      res.writeHead(httpStatusOf(err), { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: messageOf(err) }));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const call = (method: string, path: string, body?: string) => new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+    const r = request({ host: '127.0.0.1', port, method, path }, async (res: IncomingMessage) =>
+      resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body: await text(res) }));
+    r.on('error', reject);
+    r.end(body);
+  });
+  return { backend, call };
+}
+
+test('list, inspect and history; names with slashes and ports', async (t) => {
+  const { backend, call } = await serve(t);
+  assert.equal((await call('GET', '/images/json?all=1&filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D')).status, 200);
+  assert.equal((await call('GET', '/images/localhost:5000/app:v1/json')).status, 200);
+  assert.equal((await call('GET', '/images/json/json')).status, 200);
+  assert.equal((await call('GET', '/images/a%2Fb/history')).status, 200);
+  const missing = await call('GET', '/images/nope/json');
+  assert.deepEqual([missing.status, JSON.parse(missing.body)], [404, { message: 'No such image: nope:latest' }]);
+  assert.equal((await call('GET', '/images/json?filters=%7Bbad')).status, 400);
+  assert.deepEqual(backend.calls, [
+    'list all=true filters=[["dangling",["true"]]]',
+    'inspect localhost:5000/app:v1',
+    'inspect json',
+    'history a/b',
+    'inspect nope',
+  ]);
+});
+
+test('tag, delete, prune', async (t) => {
+  const { backend, call } = await serve(t);
+  assert.equal((await call('POST', '/images/busybox/tag?repo=localhost:5000/bb&tag=v1')).status, 201);
+  assert.equal((await call('POST', '/images/busybox/tag?repo=')).status, 400);
+  const del = await call('DELETE', '/images/foo/bar:1?force=1');
+  assert.deepEqual([del.status, JSON.parse(del.body)], [200, [{ Untagged: 'foo/bar:1' }]]);
+  assert.equal((await call('POST', '/images/prune?filters=%7B%22dangling%22%3A%5B%22false%22%5D%7D')).status, 200);
+  assert.deepEqual(backend.calls, ['tag busybox localhost:5000/bb:v1', 'remove foo/bar:1 force=true noprune=false', 'prune [["dangling",["false"]]]']);
+});
+
+test('load streams JSON lines; errors before the first line are statuses, after it in-stream', async (t) => {
+  const { call } = await serve(t);
+  const good = await call('POST', '/images/load?quiet=1', 'tarbytes');
+  assert.deepEqual([good.status, good.type, good.body], [200, 'application/json', '{"stream":"Loaded image: busybox:latest\\n"}\n']);
+  const bad = await call('POST', '/images/load', 'bad');
+  assert.deepEqual([bad.status, JSON.parse(bad.body)], [400, { message: 'invalid archive' }]);
+  const late = await call('POST', '/images/load', 'late');
+  assert.equal(late.status, 200);
+  assert.deepEqual(late.body.trim().split('\n').map((l) => JSON.parse(l)), [
+    { stream: 'Loaded image: busybox:latest\n' },
+    { errorDetail: { message: 'disk full' }, error: 'disk full' },
+  ]);
+});
+
+test('save as a tar, by names or one name', async (t) => {
+  const { backend, call } = await serve(t);
+  const r = await call('GET', '/images/get?names=busybox&names=localhost:5000/app:v1');
+  assert.deepEqual([r.status, r.type, r.body], [200, 'application/x-tar', 'TARBYTES']);
+  assert.equal((await call('GET', '/images/busybox:latest/get')).body, 'TARBYTES');
+  const missing = await call('GET', '/images/get?names=nope');
+  assert.deepEqual([missing.status, missing.type], [404, 'application/json']);
+  assert.deepEqual(backend.calls.slice(0, 2), ['save busybox,localhost:5000/app:v1', 'save busybox:latest']);
+});
+
+test('create: import from the body, pull finds local images only', async (t) => {
+  const { backend, call } = await serve(t);
+  const imp = await call('POST', '/images/create?fromSrc=-&repo=imp&tag=v1&changes=CMD%20%5B%22sh%22%5D&changes=ENV%20A%3Db&message=hi', 'ROOTFS');
+  assert.deepEqual([imp.status, imp.body], [200, '{"status":"sha256:new"}\n']);
+  assert.equal(backend.calls[0], 'import ROOTFS ref=imp:v1 changes=["CMD [\\"sh\\"]","ENV A=b"] message=hi');
+  const local = await call('POST', '/images/create?fromImage=busybox&tag=latest');
+  assert.deepEqual([local.status, local.body], [200, '{"status":"Status: Image is up to date for busybox:latest"}\n']);
+  const remote = await call('POST', '/images/create?fromImage=library/alpine&tag=3.20');
+  assert.deepEqual([remote.status, JSON.parse(remote.body)], [404, { message: "pull access denied for library/alpine, repository does not exist or may require 'docker login'" }]);
+  assert.equal((await call('POST', '/images/create?fromSrc=http://x/y.tar')).status, 501);
+});

@@ -1,0 +1,120 @@
+import type { Readable, Writable } from 'node:stream';
+import type * as api from '../types/index.ts';
+import { EngineError, messageOf, notFound } from '../../lib/errors.ts';
+import { parseFilters, type Filters } from '../../lib/filters.ts';
+import { type ApiRequest, type Reply, type Route, ok, param, queryBool, streamed } from '../router.ts';
+
+/** What the image routes need; engine/images' ImageService satisfies it. */
+export interface ImageBackend {
+  list(opts: { all?: boolean; filters?: Filters; digests?: boolean }): Promise<api.ImageSummary[]>;
+  inspect(ref: string): Promise<api.ImageInspect>;
+  history(ref: string): Promise<api.ImageHistoryEntry[]>;
+  /** Resolves a local image; NotFound when absent. */
+  resolve(ref: string): Promise<{ id: string }>;
+  tag(source: string, target: string): Promise<void>;
+  remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<api.ImageDeleteEntry[]>;
+  prune(opts: { all?: boolean; filters?: Filters }): Promise<{ ImagesDeleted: api.ImageDeleteEntry[] | null; SpaceReclaimed: number }>;
+  load(body: Readable, opts: { quiet?: boolean; signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
+  save(refs: readonly string[], out: Writable): Promise<void>;
+  import(body: Readable, opts: { ref?: string; changes?: readonly string[]; message?: string; platform?: string; signal?: AbortSignal }): Promise<string>;
+}
+
+/**
+ * Writes a JSON progress stream (one object per line). An error before the first line is thrown
+ * (the client gets a proper status); after it, it goes in-stream as Docker does:
+ * {"errorDetail":{"message":…},"error":…}.
+ */
+export async function writeJsonStream(req: ApiRequest, messages: AsyncIterable<api.JsonMessage>): Promise<Reply> {
+  const res = req.res;
+  try {
+    for await (const m of messages) {
+      if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(`${JSON.stringify(m)}\n`);
+    }
+  } catch (err) {
+    if (!res.headersSent) throw err;
+    const message = messageOf(err);
+    res.write(`${JSON.stringify({ errorDetail: { message }, error: message })}\n`);
+  }
+  if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end();
+  return streamed;
+}
+
+/** Streams a docker-archive of refs as application/x-tar. */
+async function sendArchive(b: ImageBackend, req: ApiRequest, refs: readonly string[]): Promise<Reply> {
+  // Set, not written: a lookup failure before the first byte still becomes a JSON error.
+  req.res.setHeader('Content-Type', 'application/x-tar');
+  await b.save(refs, req.res);
+  return streamed;
+}
+
+/** "repo" + "tag" query values as one reference (a digest "tag" joins with "@"). */
+function joinRef(repo: string, tag: string | null): string {
+  if (!tag) return repo;
+  return tag.includes(':') ? `${repo}@${tag}` : `${repo}:${tag}`;
+}
+
+/** POST /images/create: import (fromSrc=-) or a pull (fromImage) that only finds local images for now. */
+async function createImage(b: ImageBackend, req: ApiRequest): Promise<Reply> {
+  const q = req.query;
+  const fromSrc = q.get('fromSrc');
+  if (fromSrc !== null && fromSrc !== '') {
+    if (fromSrc !== '-') throw new EngineError('NotImplemented', 'importing from a URL is not supported');
+    const repo = q.get('repo') ?? '';
+    const ref = repo ? joinRef(repo, q.get('tag')) : undefined;
+    const id = await b.import(req.raw, {
+      changes: q.getAll('changes'),
+      signal: req.signal,
+      ...(ref ? { ref } : {}),
+      ...(q.get('message') ? { message: q.get('message')! } : {}),
+      ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
+    });
+    return writeJsonStream(req, (async function* () { yield { status: id }; })());
+  }
+  const image = q.get('fromImage');
+  if (!image) throw new EngineError('InvalidParameter', 'fromImage or fromSrc is required');
+  const ref = joinRef(image, q.get('tag'));
+  try {
+    await b.resolve(ref);
+  } catch (err) {
+    if (!(err instanceof EngineError) || err.kind !== 'NotFound') throw err;
+    // TODO(#pull): registry pulls; until then only local images "pull".
+    const name = ref.replace(/[:@][^/]*$/, '');
+    throw notFound(`pull access denied for ${name}, repository does not exist or may require 'docker login'`, err);
+  }
+  return writeJsonStream(req, (async function* () { yield { status: `Status: Image is up to date for ${ref}` }; })());
+}
+
+/**
+ * The image endpoints. Names may contain "/" ("localhost:5000/app"), so they are `*name` patterns
+ * with a fixed suffix; the literal /images/json, /images/get, /images/load, /images/prune and
+ * /images/create come first.
+ */
+export function imageRoutes(b: ImageBackend): Route[] {
+  return [
+    { method: 'GET', path: '/images/json', handler: async (req) => ok(await b.list({
+      all: queryBool(req.query, 'all'),
+      filters: parseFilters(req.query.get('filters')),
+      digests: queryBool(req.query, 'digests'),
+    })) },
+    { method: 'GET', path: '/images/get', handler: (req) => sendArchive(b, req, req.query.getAll('names')) },
+    { method: 'POST', path: '/images/load', handler: (req) =>
+      writeJsonStream(req, b.load(req.raw, { quiet: queryBool(req.query, 'quiet'), signal: req.signal })) },
+    { method: 'POST', path: '/images/prune', handler: async (req) => ok(await b.prune({ filters: parseFilters(req.query.get('filters')) })) },
+    { method: 'POST', path: '/images/create', handler: (req) => createImage(b, req) },
+    { method: 'GET', path: '/images/*name/json', handler: async (req) => ok(await b.inspect(param(req, 'name'))) },
+    { method: 'GET', path: '/images/*name/history', handler: async (req) => ok(await b.history(param(req, 'name'))) },
+    { method: 'GET', path: '/images/*name/get', handler: (req) => sendArchive(b, req, [param(req, 'name')]) },
+    { method: 'POST', path: '/images/*name/tag', handler: async (req) => {
+      const repo = req.query.get('repo') ?? '';
+      if (repo === '') throw new EngineError('InvalidParameter', 'repository name must have at least one component');
+      await b.tag(param(req, 'name'), joinRef(repo, req.query.get('tag')));
+      return { kind: 'empty', status: 201 };
+    } },
+    { method: 'DELETE', path: '/images/*name', handler: async (req) => ok(await b.remove(param(req, 'name'), {
+      force: queryBool(req.query, 'force'),
+      noprune: queryBool(req.query, 'noprune'),
+    })) },
+  ];
+}
