@@ -100,6 +100,11 @@ test('load stores images, unpacks layers once and reports like docker', async (t
   assert.equal((await e.svc.resolve(bb)).id, bb);
   assert.equal((await e.svc.resolve(`sha256:${bb.slice(7, 20)}`)).id, bb);
   assert.equal((await e.svc.resolve('docker.io/library/busybox:latest')).id, bb);
+  assert.equal(e.svc.count(), 2);
+  assert.equal(e.svc.matches('busybox', bb), true);
+  assert.equal(e.svc.matches(bb.slice(7, 14), bb), true);
+  assert.equal(e.svc.matches('busybox', app), false);
+  assert.equal(e.svc.matches('Nope', bb), false);
   await assert.rejects(e.svc.resolve('nope'), kind('NotFound', 'No such image: nope:latest'));
   await assert.rejects(e.svc.resolve('Nope'), kind('InvalidParameter'));
   // Layer dirs: two layers, shared base unpacked once; blobs keep the uncompressed tars.

@@ -120,6 +120,24 @@ export class ImageService {
     return { id: row.id, config: parseImageConfig(row.config), chainIds: row.layers };
   }
 
+  /** Number of images (GET /info's Images). */
+  count(): number {
+    return this.#records.list().length;
+  }
+
+  /**
+   * True when ref names the image imageId (`ps --filter ancestor=`); an unknown or invalid ref
+   * matches nothing. Layer parents are not tracked, so descendants do not match.
+   */
+  matches(ref: string, imageId: string): boolean {
+    try {
+      return this.#find(ref).id === imageId;
+    } catch (err) {
+      if (err instanceof EngineError) return false;
+      throw err;
+    }
+  }
+
   /** GET /images/json. Filters: before, dangling, label, reference, since, until. */
   async list(opts: { all?: boolean; filters?: Filters; digests?: boolean } = {}): Promise<api.ImageSummary[]> {
     const pred = listPredicate(opts.filters ?? new Map(), (ref) => unixSeconds(parseImageConfig(this.#find(ref).config).created));
