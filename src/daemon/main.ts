@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<void> {
 
   const db = openDb(join(cfg.dataRoot, 'berth.db'));
   const events = new EventBus();
-  const blobs = new FsBlobStore({ root: join(cfg.dataRoot, 'blobs') });
+  const blobs = new FsBlobStore(cfg.dataRoot);
   const snapshots = new OverlaySnapshotter({ root: join(cfg.dataRoot, 'overlay'), exec: execFile });
   const runtimes = new Map(Object.entries(cfg.runtimes).map(([name, path]) =>
     [name, new OciRuntimeCli({ name, path, root: join(cfg.execRoot, 'runtime', name), exec: execFile })]));
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
   const images = new ImageService({
     db, blobs, snapshotter: snapshots, dataRoot: cfg.dataRoot,
     makeWhiteouts: (root, entries) => helper.makeWhiteouts(root, entries),
-    containersUsingImage: (id) => containers.repo.usingImage(id),
+    containersUsingImage: (id) => containers.repo.usingImage(id).map((cid) => ({ id: cid, running: containers.isRunning(cid) })),
     events: (action, id, attrs) => events.publish('image', action, id, attrs),
   });
   containers = new ContainerService({
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
   const execs = new ExecService({ containers, helper });
 
   await snapshots.recover();
-  await images.recoverImages();
+  await images.recover();
   await containers.recover();
 
   const router = new Router()
@@ -86,14 +86,14 @@ async function main(argv: string[]): Promise<void> {
         Version: BERTH_VERSION, GitCommit: '', GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: goArch(), KernelVersion: release(), BuildTime: '',
       }),
       info: async () => buildInfo({
-        containers: containers.list(), images: images.count(), dataRoot: cfg.dataRoot, defaultRuntime: cfg.defaultRuntime,
+        containers: containers.list(), images: (await images.list()).length, dataRoot: cfg.dataRoot, defaultRuntime: cfg.defaultRuntime,
         runtimes: cfg.runtimes, logDriver: cfg.logDriver, registryMirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries,
         seccompEnabled: true,
       }),
     }))
     .add(containerRoutes({
       containers, attach: helper,
-      imageMatches: (ref, c) => images.matches(ref, c.imageId),
+      resolveImageId: (ref) => images.resolve(ref).then((i) => i.id, () => undefined),
       execIdsOf: () => [],
       graphData: (id) => ({ MergedDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'merged'), UpperDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'upper'), WorkDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'work') }),
     }))

@@ -17,8 +17,8 @@ import { topProcesses } from './top.ts';
 export interface ContainerRouteDeps {
   containers: ContainerService;
   attach: AttachConnector;
-  /** True when image reference `ref` names the image the container runs (ps --filter ancestor). */
-  imageMatches(ref: string, c: ContainerRecord): boolean;
+  /** The image ID a reference names, if any (ps --filter ancestor). */
+  resolveImageId(ref: string): Promise<string | undefined>;
   execIdsOf(containerId: string): string[];
   graphData(containerId: string): Record<string, string> | null;
 }
@@ -28,11 +28,14 @@ const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 export function containerRoutes(d: ContainerRouteDeps): Route[] {
   const svc = d.containers;
   return [
-    { method: 'GET', path: '/containers/json', handler: (req) => {
+    { method: 'GET', path: '/containers/json', handler: async (req) => {
       const filters = parseFilters(req.query.get('filters'));
       const limit = queryInt(req.query, 'limit');
+      const ancestors = new Map<string, string | undefined>();
+      for (const a of filters.get('ancestor') ?? []) ancestors.set(a, await d.resolveImageId(a));
+      const imageMatches = (ref: string, c: ContainerRecord) => ancestors.get(ref) === c.imageId;
       const list = selectContainers(svc.list(), { all: queryBool(req.query, 'all'), filters, ...(limit !== undefined ? { limit } : {}) },
-        { resolve: (r) => svc.resolve(r), imageMatches: d.imageMatches });
+        { resolve: (r) => svc.resolve(r), imageMatches });
       return ok(list.map(toContainerSummary));
     } },
     { method: 'POST', path: '/containers/create', handler: async (req) => {

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { daemonFor, requireRoot } from './harness.ts';
+
+test('run, logs, exec, stop and rm through berth and the real docker CLI', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+
+  await t.test('run --rm prints output and returns the exit code', () => {
+    assert.equal(d.ok(['run', '--rm', 'busybox', 'echo', 'hello from berth']), 'hello from berth');
+    assert.equal(d.berth(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).code, 3);
+    const r = d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 5']);
+    assert.equal(r.code, 5);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  await t.test('stdin streams with -i', () => {
+    assert.equal(d.ok(['run', '--rm', '-i', 'busybox', 'cat'], 'hi\n'), 'hi');
+    assert.equal(d.docker(['run', '--rm', '-i', 'busybox', 'wc', '-c'], 'abcd').stdout.trim(), '4');
+  });
+
+  await t.test('bad input gives docker exit codes and leaves nothing behind', () => {
+    const before = d.ok(['ps', '-aq']);
+    assert.equal(d.berth(['run', '--rm', 'nosuchimage']).code, 125);
+    assert.equal(d.berth(['run', '--rm', 'busybox', 'nosuchcommand']).code, 127);
+    assert.equal(d.docker(['run', '--rm', 'busybox', 'nosuchcommand']).code, 127);
+    assert.equal(d.berth(['run', '--bogus', 'busybox']).code, 125);
+    assert.equal(d.ok(['ps', '-aq']), before);
+  });
+
+  await t.test('detached container: ps, inspect, logs, exec, top, stop, rm', () => {
+    const id = d.ok(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo started; echo oops >&2; while true; do sleep 1; done']);
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.match(d.ok(['ps']), /web/);
+    assert.equal(d.ok(['inspect', '-f', '{{.State.Running}} {{.Name}}', 'web']), 'true /web');
+    assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', id.slice(0, 8)]).stdout.trim(), 'running');
+    const pid = Number(d.ok(['inspect', '-f', '{{.State.Pid}}', 'web']));
+    assert.ok(pid > 1);
+    const logs = d.berth(['logs', 'web']);
+    assert.equal(logs.stdout, 'started\n');
+    assert.equal(logs.stderr, 'oops\n');
+    assert.equal(d.docker(['logs', 'web']).stdout, 'started\n');
+    assert.equal(d.ok(['exec', 'web', 'echo', 'inside']), 'inside');
+    assert.equal(d.berth(['exec', 'web', 'sh', '-c', 'exit 42']).code, 42);
+    assert.equal(d.docker(['exec', 'web', 'sh', '-c', 'exit 7']).code, 7);
+    assert.match(d.ok(['top', 'web']), /sleep|sh -c/);
+    const rmRunning = d.berth(['rm', 'web']);
+    assert.notEqual(rmRunning.code, 0);
+    assert.match(rmRunning.stderr, /stop the container before removing or force remove/);
+    d.ok(['stop', '-t', '1', 'web']);
+    assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'web']), 'exited');
+    d.ok(['rm', 'web']);
+    assert.equal(d.berth(['inspect', 'web']).code, 1);
+  });
+
+  await t.test('name conflict is refused with docker wording', () => {
+    d.ok(['create', '--name', 'dup', 'busybox', 'true']);
+    const r = d.berth(['create', '--name', 'dup', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /Conflict. The container name "\/dup" is already in use/);
+    d.ok(['rm', 'dup']);
+  });
+
+  await t.test('pause, unpause, kill, wait', () => {
+    d.ok(['run', '-d', '--name', 'p', 'busybox', 'sleep', '300']);
+    d.ok(['pause', 'p']);
+    assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'p']), 'paused');
+    d.ok(['unpause', 'p']);
+    d.ok(['kill', 'p']);
+    assert.equal(d.ok(['wait', 'p']), '137');
+    d.ok(['rm', 'p']);
+  });
+});
+
+test('a restarted berthd adopts running containers, even after kill -9', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  d.ok(['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'echo one; sleep 2; echo two; sleep 300']);
+  d.ok(['run', '-d', '--name', 'shortlived', 'busybox', 'sh', '-c', 'sleep 1; exit 9']);
+  await d.stop('SIGKILL');
+  await new Promise((r) => setTimeout(r, 2500));
+  await d.start();
+  assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'survivor']), 'running');
+  assert.equal(d.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'shortlived']), 'exited 9');
+  assert.equal(d.ok(['logs', 'survivor']), 'one\ntwo');
+  d.ok(['rm', '-f', 'survivor', 'shortlived']);
+});
