@@ -20,9 +20,9 @@ export function formatGoFloat(x: number, verb: 'e' | 'f' | 'g', prec: number): s
   const shortest = prec < 0;
   let d: Digits;
   if (shortest) d = digitsOf(ax.toExponential());
-  else if (verb === 'e') d = digitsOf(ax.toExponential(Math.min(prec, 100)));
-  else if (verb === 'f') d = fixedDigits(ax, prec);
-  else d = digitsOf(ax.toExponential(Math.min(Math.max(prec, 1), 101) - 1));
+  else if (verb === 'e') d = roundDigits(exactDigits(ax), Math.max(prec, 0) + 1);
+  else if (verb === 'f') { const e = exactDigits(ax); d = roundDigits(e, e.dp + prec); }
+  else d = roundDigits(exactDigits(ax), Math.max(prec, 1));
   if (shortest) prec = verb === 'e' ? Math.max(d.nd - 1, 0) : verb === 'f' ? Math.max(d.nd - d.dp, 0) : d.nd;
   let body: string;
   if (verb === 'e') body = fmtE(d, prec);
@@ -50,14 +50,44 @@ function digitsOf(exponential: string): Digits {
   return { d: digits, nd: digits.length, dp: Number(m[3]) + 1 };
 }
 
-function fixedDigits(ax: number, prec: number): Digits {
-  const s = ax < 1e21 ? ax.toFixed(Math.min(prec, 100)) : ax.toExponential();
-  if (s.includes('e')) return digitsOf(s);
-  const [int = '', frac = ''] = s.split('.');
-  const all = (int + frac).replace(/^0+/, '');
-  const dp = int.replace(/^0+/, '').length || -(frac.length - frac.replace(/^0+/, '').length);
-  const digits = all.replace(/0+$/, '');
-  return digits === '' ? { d: '', nd: 0, dp: 0 } : { d: digits, nd: digits.length, dp };
+/** The exact decimal expansion of a finite non-negative double (every double has one). */
+function exactDigits(ax: number): Digits {
+  if (ax === 0) return { d: '', nd: 0, dp: 0 };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, ax);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & 0xfffffffffffffn;
+  if (biased !== 0) mant |= 1n << 52n;
+  const exp = (biased === 0 ? 1 : biased) - 1075; // ax = mant * 2^exp
+  let digits: string;
+  let dp: number;
+  if (exp >= 0) {
+    digits = (mant << BigInt(exp)).toString();
+    dp = digits.length;
+  } else {
+    // mant / 2^k = mant * 5^k / 10^k
+    digits = (mant * 5n ** BigInt(-exp)).toString();
+    dp = digits.length + exp;
+  }
+  const trimmed = digits.replace(/0+$/, '');
+  return { d: trimmed, nd: trimmed.length, dp };
+}
+
+/** Round to `nd` digits, half to even on exact ties, as Go's decimal.Round does. */
+function roundDigits(x: Digits, nd: number): Digits {
+  if (nd < 0 || x.nd <= nd) return nd < 0 ? { d: '', nd: 0, dp: 0 } : x;
+  const next = x.d.charCodeAt(nd) - 48;
+  const up = next > 5 || (next === 5 && (nd + 1 < x.nd || (nd > 0 && (x.d.charCodeAt(nd - 1) - 48) % 2 === 1)));
+  let head = x.d.slice(0, nd);
+  let dp = x.dp;
+  if (up) {
+    let i = head.length - 1;
+    while (i >= 0 && head[i] === '9') i--;
+    if (i < 0) { head = '1'; dp++; } else head = head.slice(0, i) + String.fromCharCode(head.charCodeAt(i) + 1);
+  }
+  head = head.replace(/0+$/, '');
+  return head === '' ? { d: '', nd: 0, dp: 0 } : { d: head, nd: head.length, dp };
 }
 
 function fmtE(d: Digits, prec: number): string {

@@ -6,7 +6,7 @@
  */
 import { EngineError } from '../../lib/errors.ts';
 import { executeTemplate, TemplateExecError } from './template/exec.ts';
-import { BUILTINS, DOCKER_FUNCS, HEADER_FUNCS, type FuncMap, type TemplateFunction } from './template/funcs.ts';
+import { BUILTINS, DOCKER_FUNCS, HEADER_FUNCS, type FuncMap } from './template/funcs.ts';
 import { TemplateSyntaxError } from './template/lexer.ts';
 import { parseTemplate, type TemplateNode } from './template/parser.ts';
 
@@ -93,7 +93,3 @@ export class GoTemplate {
 
 /** Parse and execute in one step (for one-off use; parse once when formatting many items). */
 export const renderTemplate = (source: string, data: unknown): string => GoTemplate.parse(source).execute(data);
-
-/** Re-exported for callers that add their own functions. */
-export const templateFunctions: { builtins: FuncMap; docker: FuncMap } = { builtins: BUILTINS, docker: DOCKER_FUNCS };
-export type { TemplateFunction as Func };

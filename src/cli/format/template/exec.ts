@@ -205,7 +205,11 @@ class Executor {
       const r = f.fn(argv);
       return r === undefined ? MISSING : r;
     } catch (e) {
-      if (e instanceof ArgTypeError) return this.#fail(argNodes[e.argIndex] ?? id, e.message);
+      if (e instanceof ArgTypeError) {
+        const node = argNodes[e.argIndex];
+        const literal = node && ['bool', 'number', 'string', 'nil'].includes(node.type);
+        return this.#fail(node ?? id, literal ? e.literalMessage(nodeString(node)) : e.message);
+      }
       if (e instanceof FuncError) return this.#fail(cmd, `error calling ${id.name}: ${e.message}`);
       throw e;
     }

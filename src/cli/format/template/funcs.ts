@@ -7,14 +7,20 @@
  * A function throws FuncError for a failure Go reports as `error calling NAME: ...`, and
  * ArgTypeError for a bad argument type, which Go reports without that prefix.
  */
-import { goJson, goTypeName, isObject, MISSING, sprint, sprintf, sprintln } from './go-fmt.ts';
+import { formatValue, goJson, goTypeName, isObject, MISSING, sprint, sprintf, sprintln } from './go-fmt.ts';
 
 /** A failure inside a function: reported as `error calling NAME: message`. */
 export class FuncError extends Error {}
 /** An argument of the wrong type: reported as `wrong type for value; expected T; got U`. */
 export class ArgTypeError extends Error {
-  constructor(readonly argIndex: number, expected: string, got: unknown) {
+  constructor(readonly argIndex: number, readonly expected: 'string' | 'int' | '[]string', got: unknown) {
     super(`wrong type for value; expected ${expected}; got ${goTypeName(got)}`);
+  }
+
+  /** Go's wording when the bad argument is a literal in the template (`{{upper 1}}`). */
+  literalMessage(literal: string): string {
+    if (this.expected === '[]string') return `can't handle ${literal} for arg of type []string`;
+    return `expected ${this.expected === 'int' ? 'integer' : 'string'}; found ${literal}`;
   }
 }
 
@@ -23,6 +29,7 @@ export interface TemplateFunction {
   arity: number | { min: number };
   fn: (args: unknown[]) => unknown;
 }
+/** Functions by name, as Go's template.FuncMap. */
 export type FuncMap = Readonly<Record<string, TemplateFunction>>;
 
 /** Go's truth: false, 0, "", nil, no value and empty arrays/maps are false. */
@@ -65,7 +72,7 @@ function eq(a: unknown, b: unknown): boolean {
   const kb = kindOf(b);
   if (ka === 'nil' || kb === 'nil') return ka === kb;
   if (ka !== kb) throw new FuncError('incompatible types for comparison');
-  if (ka === 'other') throw new FuncError(`non-comparable type ${goTypeName(a)}`);
+  if (ka === 'other') throw new FuncError(`non-comparable type ${formatValue(a)}: ${goTypeName(a)}`);
   // eslint-disable-next-line eqeqeq -- number vs bigint compares by value
   return a == b;
 }

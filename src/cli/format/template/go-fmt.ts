@@ -45,7 +45,7 @@ export const sprintln = (args: readonly unknown[]): string => args.map(formatVal
 interface Verb { verb: string; minus: boolean; plus: boolean; sharp: boolean; space: boolean; zero: boolean; width?: number; prec?: number }
 const parseVerb = (verb: string): Verb => ({ verb, minus: false, plus: false, sharp: false, space: false, zero: false });
 
-/** fmt.Sprintf with flags `-+# 0`, widths, precisions, `*`, and verbs v s d q t x X o b c U e E f F g G %. */
+/** fmt.Sprintf with flags `-+# 0`, widths, precisions, `*`, and verbs v s d q t T x X o O b c U e E f F g G %. */
 export function sprintf(format: string, args: readonly unknown[]): string {
   let out = '';
   let argi = 0;
@@ -99,13 +99,15 @@ function pad(s: string, v: Verb, numeric = false): string {
 
 const bad = (a: unknown, v: Verb): string => (a === null || a === undefined || a === MISSING ? `%!${v.verb}(<nil>)` : `%!${v.verb}(${goTypeName(a)}=${formatValue(a)})`);
 
-function fmtArg(a: unknown, v: Verb): string {
+function fmtArg(a: unknown, v: Verb, depth = 0): string {
+  if (v.verb === 'T') return pad(goTypeName(a), v);
   if (a === MISSING || a === undefined) return v.verb === 'v' || v.verb === 's' ? pad('<no value>', v) : bad(a, v);
-  if (a === null) return v.verb === 'v' ? pad('<nil>', v) : bad(a, v);
-  if (Array.isArray(a)) return '[' + a.map((e) => fmtArg(e, v)).join(' ') + ']';
+  // Go prints a nil inside a collection as <nil> whatever the verb; at top level only %v does.
+  if (a === null) return v.verb === 'v' || depth > 0 ? pad('<nil>', v) : bad(a, v);
+  if (Array.isArray(a)) return '[' + a.map((e) => fmtArg(e, v, depth + 1)).join(' ') + ']';
   if (typeof a === 'function') return v.verb === 'v' ? pad('<func>', v) : bad(a, v);
   if (isObject(a)) {
-    return 'map[' + Object.keys(a).sort().map((k) => `${fmtArg(k, v)}:${fmtArg(a[k], v)}`).join(' ') + ']';
+    return 'map[' + Object.keys(a).sort().map((k) => `${fmtArg(k, v, depth + 1)}:${fmtArg(a[k], v, depth + 1)}`).join(' ') + ']';
   }
   if (typeof a === 'boolean') return v.verb === 'v' || v.verb === 't' ? pad(String(a), v) : bad(a, v);
   if (typeof a === 'string') return fmtString(a, v);
@@ -184,12 +186,26 @@ export const goQuote = (s: string, asciiOnly = false): string =>
 
 const quoteRune = (cp: number): string => "'" + escapeRune(String.fromCodePoint(cp), "'", false) + "'";
 
+/** Struct field names in the Engine API are exported Go identifiers; anything else is a map key. */
+const STRUCT_KEY = /^[A-Z][A-Za-z0-9_]*$/;
+
 /**
  * docker's `json` template function: encoding/json with HTML escaping off (the CLI calls
- * SetEscapeHTML(false)), no spaces, U+2028/U+2029 escaped as Go always does. Object key order is
- * kept (it is the daemon's, i.e. Go struct order); MISSING/undefined encode as null.
+ * SetEscapeHTML(false)), no spaces, U+2028/U+2029 escaped as Go always does. Go marshals structs
+ * in field order and maps with sorted keys; an object whose keys all look like Go field names is
+ * taken as a struct (key order kept), any other object as a map (keys sorted), so
+ * `{{json .Config}}` keeps the daemon's order while Labels and Ports come out sorted.
+ * MISSING/undefined encode as null.
  */
 export function goJson(v: unknown): string {
-  const s = JSON.stringify(v === MISSING || v === undefined ? null : v, (_k, x: unknown) => (x === MISSING ? null : typeof x === 'bigint' ? Number(x) : x));
+  const replacer = (_k: string, x: unknown): unknown => {
+    if (x === MISSING) return null;
+    if (typeof x === 'bigint') return Number(x);
+    if (isObject(x) && !Object.keys(x).every((k) => STRUCT_KEY.test(k))) {
+      return Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]));
+    }
+    return x;
+  };
+  const s = JSON.stringify(v === MISSING || v === undefined ? null : v, replacer);
   return (s ?? 'null').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }

@@ -4,11 +4,13 @@
  * `{{- ` and ` -}}` trim the surrounding whitespace; comments (slash-star inside an action) produce nothing.
  */
 
+/** Token kinds, as Go's lexer items (space tokens are kept: `.A .B` is not `.A.B`). */
 export type TokenType =
   | 'text' | 'leftDelim' | 'rightDelim' | 'space' | 'field' | 'dot' | 'variable' | 'identifier'
   | 'keyword' | 'bool' | 'nil' | 'number' | 'char' | 'string' | 'rawString' | 'pipe' | 'leftParen'
   | 'rightParen' | 'declare' | 'assign' | 'comma' | 'other' | 'eof';
 
+/** A token: its kind, source text and byte offset. */
 export interface Token { type: TokenType; value: string; pos: number }
 
 /** A lexing or parsing failure; `pos` is the byte offset where it was found. */

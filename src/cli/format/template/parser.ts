@@ -5,6 +5,7 @@
  */
 import { lex, TemplateSyntaxError, type Token } from './lexer.ts';
 
+/** An argument of a command: Go's parse node kinds that can appear in a pipeline. */
 export type Operand =
   | { type: 'field'; pos: number; ident: string[] }
   | { type: 'variable'; pos: number; ident: string[] } // ident[0] is the name, e.g. "$x"
@@ -17,7 +18,9 @@ export type Operand =
   | { type: 'string'; pos: number; value: string; text: string }
   | { type: 'pipe'; pos: number; pipe: Pipeline };
 
+/** Operands separated by spaces; the first is the function, method, field or value. */
 export interface Command { pos: number; args: Operand[] }
+/** Commands joined by `|`, optionally declaring (`:=`) or assigning (`=`) variables. */
 export interface Pipeline { pos: number; decl: string[]; isAssign: boolean; cmds: Command[] }
 
 /** {{if}}, {{with}} or {{range}}: the pipeline, the body, and the {{else}} body if any. */
@@ -29,6 +32,7 @@ export interface ControlNode {
   elseList: TemplateNode[] | undefined;
 }
 
+/** A node of the template body. */
 export type TemplateNode =
   | { type: 'text'; text: string }
   | { type: 'action'; pos: number; pipe: Pipeline }
@@ -214,14 +218,16 @@ class Parser {
   #operand(): Operand | undefined {
     const node = this.#term();
     if (!node || this.#peek().type !== 'field') return node;
+    // Like Go, a chained node takes the position of its first chained field (errors point there).
+    const pos = this.#peek().pos;
     const fields: string[] = [];
     while (this.#peek().type === 'field') fields.push(this.#next().value.slice(1));
     switch (node.type) {
-      case 'field': return { type: 'field', pos: node.pos, ident: [...node.ident, ...fields] };
-      case 'variable': return { type: 'variable', pos: node.pos, ident: [...node.ident, ...fields] };
+      case 'field': return { type: 'field', pos, ident: [...node.ident, ...fields] };
+      case 'variable': return { type: 'variable', pos, ident: [...node.ident, ...fields] };
       case 'bool': case 'string': case 'number': case 'nil': case 'dot':
         throw this.#err(`unexpected . after term ${JSON.stringify(nodeString(node))}`, node.pos);
-      default: return { type: 'chain', pos: node.pos, node, fields };
+      default: return { type: 'chain', pos, node, fields };
     }
   }
 
