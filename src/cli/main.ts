@@ -114,7 +114,13 @@ async function main(argv: string[]): Promise<number> {
   };
   const failStatus = entry.failStatus ?? 1;
   try {
-    await entry.run(ctx, parsed.flags as Flags, parsed.args);
+    // Commands see a flag only when it was given or has a declared default, as unset ≠ zero.
+    const flags: Flags = {};
+    for (const fl of spec.flags) {
+      if (parsed.changed.has(fl.name)) flags[fl.name] = parsed.flags[fl.name];
+      else if (fl.default !== undefined) flags[fl.name] = fl.default;
+    }
+    await entry.run(ctx, flags, parsed.args);
     return 0;
   } catch (err) {
     if (err instanceof ExitError) { if (err.message) process.stderr.write(`${err.message}\n`); return err.status; }

@@ -122,6 +122,8 @@ async function main(argv: string[]): Promise<void> {
     await lock.release();
     process.exit(0);
   };
+  // A bug in one request must not take the API (and every attached client) down with it.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

@@ -63,13 +63,13 @@ test('run, logs, exec, stop and rm through berth and the real docker CLI', async
   });
 
   await t.test('pause, unpause, kill, wait', () => {
-    d.ok(['run', '-d', '--name', 'p', 'busybox', 'sleep', '300']);
-    d.ok(['pause', 'p']);
-    assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'p']), 'paused');
-    d.ok(['unpause', 'p']);
-    d.ok(['kill', 'p']);
-    assert.equal(d.ok(['wait', 'p']), '137');
-    d.ok(['rm', 'p']);
+    d.ok(['run', '-d', '--name', 'pz', 'busybox', 'sleep', '300']);
+    d.ok(['pause', 'pz']);
+    assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'pz']), 'paused');
+    d.ok(['unpause', 'pz']);
+    d.ok(['kill', 'pz']);
+    assert.equal(d.ok(['wait', 'pz']), '137');
+    d.ok(['rm', 'pz']);
   });
 });
 

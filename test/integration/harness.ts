@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -30,13 +30,14 @@ export class TestDaemon {
   proc: ChildProcess | undefined;
   log = '';
 
-  constructor(readonly opts: { runtime?: 'crun' | 'runc'; extraArgs?: string[] } = {}) {
+  constructor(readonly opts: { runtime?: 'crun' | 'runc'; extraArgs?: string[]; daemonJson?: object } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'berth-it-'));
     this.dataRoot = join(this.dir, 'data');
     this.execRoot = join(this.dir, 'exec');
     this.socket = join(this.dir, 'berth.sock');
     this.host = `unix://${this.socket}`;
     this.prefix = objectPrefixFor(this.execRoot);
+    writeFileSync(join(this.dir, 'daemon.json'), JSON.stringify(opts.daemonJson ?? {}));
   }
 
   async start(): Promise<void> {

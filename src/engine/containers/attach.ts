@@ -40,7 +40,8 @@ export class PendingAttach implements AttachStreams {
   get detached(): boolean { return this.#detached; }
 
   /** Connects to conmon; resolves once the helper is connected. */
-  async connect(connector: AttachConnector, socketPath: string): Promise<void> {
+  async connect(connector: AttachConnector, socketPath: string | null): Promise<void> {
+    if (socketPath === null) { this.#end(); return; }
     if (this.#detached) return;
     const s = await connector.attach(socketPath, { stdin: this.stdin !== null });
     this.#session = s;

@@ -33,7 +33,7 @@ export class ContainerService {
   /** Resolves when the current run of a running container ends. */
   readonly #runs = new Map<string, { exited: Promise<void>; done: () => void }>();
   /** Work to do between conmon's start and the process's start (attach before start). */
-  readonly #beforeStart = new Map<string, ((attachSocket: string) => Promise<void>)[]>();
+  readonly #beforeStart = new Map<string, ((attachSocket: string | null) => Promise<void>)[]>();
   #exitWatcher: FSWatcher | undefined;
   readonly #exitDir: string;
 
@@ -143,9 +143,7 @@ export class ContainerService {
       await this.deps.writeSpec(c, { rootfs, paths });
       const log = c.hostConfig.LogConfig?.Type === 'none' ? null : paths.logPath;
       const { maxSize } = this.logLimits(c);
-      let run!: { exited: Promise<void>; done: () => void };
-      run = { exited: new Promise<void>((r) => { run.done = r; }), done: () => undefined };
-      this.#runs.set(c.id, run);
+      this.#runs.set(c.id, newRun());
       const { pid, conmonPid } = await launchConmon(this.deps.config.conmonPath, {
         id: c.id, name: c.name, bundleDir: paths.bundleDir, runtimePath: runtime.path, runtimeArgs: runtime.globalArgs,
         logPath: log, logSizeMax: maxSize > 0 ? maxSize * 2 : 0, tty: !!c.config.Tty, stdin: !!c.config.OpenStdin,
@@ -161,12 +159,18 @@ export class ContainerService {
     } catch (err) {
       this.#runs.get(c.id)?.done();
       this.#runs.delete(c.id);
+      // Attaches waiting for this start end now; they would otherwise hang.
+      const hooks = this.#beforeStart.get(c.id) ?? [];
+      this.#beforeStart.delete(c.id);
+      for (const h of hooks) void h(null).catch(() => undefined);
       await runtime.delete(c.id, true).catch(() => undefined);
       await this.deps.rootfs.unmount(c.id).catch(() => undefined);
       const msg = messageOf(err);
       const code = /not found|No such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
       c.state = { ...c.state, status: c.state.startedAt === '0001-01-01T00:00:00Z' ? 'created' : 'exited', pid: 0, conmonPid: 0, exitCode: code, error: msg };
       this.repo.saveState(c.id, c.state);
+      // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
+      if (c.hostConfig.AutoRemove) setImmediate(() => void this.remove(c.id, { force: true }).catch(() => undefined));
       throw new EngineError(err instanceof EngineError && err.kind !== 'Internal' ? err.kind : 'Internal', `failed to create task for container: OCI runtime create failed: ${dockerizeExecError(msg)}`, { cause: err });
     }
     this.deps.events.publish('container', 'start', c.id, this.#attrs(c));
@@ -206,9 +210,7 @@ export class ContainerService {
     const runtime = this.deps.runtimes.get(c.runtime);
     const st = runtime ? await runtime.state(c.id).catch(() => null) : null;
     if (st && (st.status === 'running' || st.status === 'paused')) {
-      let run!: { exited: Promise<void>; done: () => void };
-      run = { exited: new Promise<void>((r) => { run.done = r; }), done: () => undefined };
-      this.#runs.set(c.id, run);
+      this.#runs.set(c.id, newRun());
       if (c.state.status !== st.status) { c.state.status = st.status; this.repo.saveState(c.id, c.state); }
       this.deps.log.info({ id: c.id }, 'recovery: adopted running container');
       return;
@@ -264,7 +266,7 @@ export class ContainerService {
   }
 
   /** Runs `fn` with the attach socket when the container next starts, before its process runs. */
-  onNextStart(id: string, fn: (attachSocket: string) => Promise<void>): void {
+  onNextStart(id: string, fn: (attachSocket: string | null) => Promise<void>): void {
     const list = this.#beforeStart.get(id) ?? [];
     list.push(fn);
     this.#beforeStart.set(id, list);
@@ -425,6 +427,13 @@ export class ContainerService {
   close(): void {
     this.#exitWatcher?.close();
   }
+}
+
+/** The handle of one run of a container: `exited` settles when `done` is called. */
+function newRun(): { exited: Promise<void>; done: () => void } {
+  let done!: () => void;
+  const exited = new Promise<void>((r) => { done = r; });
+  return { exited, done };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

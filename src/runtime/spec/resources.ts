@@ -75,7 +75,8 @@ export function toOciResources(r: ResourceInput): Omit<OciResources, 'devices'> 
   if (r.CpusetMems) cpu.mems = r.CpusetMems;
   if (Object.keys(cpu).length) out.cpu = cpu;
 
-  if (r.PidsLimit !== undefined && r.PidsLimit !== null) out.pids = { limit: r.PidsLimit > 0 ? r.PidsLimit : -1 };
+  // Unlimited is the default: crun 1.8 writes -1 verbatim to pids.max, which the kernel refuses.
+  if (r.PidsLimit !== undefined && r.PidsLimit !== null && r.PidsLimit > 0) out.pids = { limit: r.PidsLimit };
   if (r.BlkioWeight && r.BlkioWeight > 0) {
     if (r.BlkioWeight < 10 || r.BlkioWeight > 1000) throw invalid('Range of blkio weight is from 10 to 1000');
     out.blockIO = { weight: r.BlkioWeight };

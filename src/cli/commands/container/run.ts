@@ -68,6 +68,7 @@ export async function run(ctx: CliContext, f: Flags, args: string[]): Promise<vo
   // Sent before start, as docker does: the daemon answers the headers at once (API W11).
   const waitRes = await client.raw('POST', `/containers/${id}/wait`, { query: { condition: bool(f, 'rm') ? 'removed' : 'next-exit' } });
   const waitBody = readAll(waitRes).then((b) => JSON.parse(b.toString()) as api.ContainerWaitResponse);
+  waitBody.catch(() => undefined);
   try {
     await client.call('POST', `/containers/${id}/start`);
   } catch (err) {
