@@ -147,7 +147,8 @@ export class ContainerService {
       const { pid, conmonPid } = await launchConmon(this.deps.config.conmonPath, {
         id: c.id, name: c.name, bundleDir: paths.bundleDir, runtimePath: runtime.path, runtimeArgs: runtime.globalArgs,
         logPath: log, logSizeMax: maxSize > 0 ? maxSize * 2 : 0, tty: !!c.config.Tty, stdin: !!c.config.OpenStdin,
-        leaveStdinOpen: !c.config.StdinOnce, pidFile: paths.pidFile, conmonPidFile: paths.conmonPidFile,
+        // StdinOnce closes stdin when the first attach goes, but never for a tty (docker: detach, then attach again).
+        leaveStdinOpen: !c.config.StdinOnce || !!c.config.Tty, pidFile: paths.pidFile, conmonPidFile: paths.conmonPidFile,
         exitDir: this.#exitDir, persistDir: paths.persistDir,
       });
       c.state = { ...c.state, status: 'running', pid, conmonPid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), stoppedByUser: false };

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { demux, type EngineClient } from '../../../client/client.ts';
+import { DetachScanner, parseDetachKeys } from '../../../lib/detach-keys.ts';
 import type { CliContext } from '../../context.ts';
 
 export interface AttachIoOptions {
@@ -15,28 +16,39 @@ export interface AttachIoOptions {
  * demultiplexed stdout/stderr without one, stdin half-closed at EOF so the container sees it.
  * Resolves when the daemon ends the stream (container exit or detach).
  */
-export async function attachContainer(ctx: CliContext, id: string, o: AttachIoOptions): Promise<{ done: Promise<void> }> {
+export async function attachContainer(ctx: CliContext, id: string, o: AttachIoOptions): Promise<{ done: Promise<void>; detached: () => boolean }> {
   const socket = await ctx.client.hijack(`/containers/${id}/attach`, {
     query: { stream: true, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}) },
   });
-  return { done: relay(ctx, socket, o) };
+  return relay(ctx, socket, { ...o, detachKeys: o.detachKeys ?? 'ctrl-p,ctrl-q' });
 }
 
-export function relay(ctx: CliContext, socket: Duplex, o: { tty: boolean; stdin: boolean }): Promise<void> {
+/**
+ * Pumps a hijacked stream. `detached` tells whether it ended because the user typed the detach
+ * keys (the container still runs) rather than because the output ended: the CLI watches its own
+ * stdin for them, as docker's does, since the daemon's hang-up looks the same either way.
+ */
+export function relay(ctx: CliContext, socket: Duplex, o: { tty: boolean; stdin: boolean; detachKeys?: string }): { done: Promise<void>; detached: () => boolean } {
+  let detached = false;
+  const keys = o.detachKeys ? parseDetachKeys(o.detachKeys) : Buffer.alloc(0);
+  const scanner = new DetachScanner(keys, () => { detached = true; });
   const restore = o.tty && o.stdin && ctx.stdin.isTTY ? enterRaw(ctx.stdin) : () => undefined;
   if (o.tty) socket.on('data', (b: Buffer) => ctx.stdout.write(b));
   else socket.on('data', demux((stream, data) => (stream === 2 ? ctx.stderr : ctx.stdout).write(data)));
   if (o.stdin) {
-    ctx.stdin.on('data', (b: Buffer) => socket.write(b));
+    // Bytes still go to the daemon unchanged (it acts on the keys); the scanner only watches.
+    ctx.stdin.on('data', (b: Buffer) => { scanner.write(b); socket.write(b); });
     ctx.stdin.on('end', () => (socket as Duplex & { end(): void }).end());
+    scanner.resume();
     ctx.stdin.resume();
   }
-  return new Promise<void>((resolve) => {
+  const done = new Promise<void>((resolve) => {
     const finish = () => { restore(); ctx.stdin.pause(); resolve(); };
     socket.on('end', finish);
     socket.on('close', finish);
     socket.on('error', finish);
   });
+  return { done, detached: () => detached };
 }
 
 function enterRaw(stdin: NodeJS.ReadStream): () => void {

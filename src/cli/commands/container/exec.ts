@@ -37,7 +37,7 @@ export async function exec(ctx: CliContext, f: Flags, args: string[]): Promise<v
   }
   const socket = await ctx.client.hijack(`/exec/${Id}/start`, { body: { Detach: false, Tty: tty, ...(body.ConsoleSize ? { ConsoleSize: body.ConsoleSize } : {}) } });
   const stopResize = tty ? trackResize(ctx, ctx.client, `/exec/${Id}/resize`) : () => undefined;
-  await relay(ctx, socket, { tty, stdin: interactive });
+  await relay(ctx, socket, { tty, stdin: interactive, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) }).done;
   stopResize();
   const info = await ctx.client.json<api.ExecInspect>('GET', `/exec/${Id}/json`);
   if (info.ExitCode !== null && info.ExitCode !== 0) throw new ExitError(info.ExitCode);

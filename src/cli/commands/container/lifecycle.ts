@@ -83,8 +83,8 @@ export async function start(ctx: CliContext, f: Flags, args: string[]): Promise<
   const stopResize = tty ? trackResize(ctx, ctx.client, `/containers/${c.Id}/resize`) : () => undefined;
   await attached.done;
   stopResize();
-  const result = await Promise.race([readAll(waitRes).then((b) => JSON.parse(b.toString()) as api.ContainerWaitResponse), new Promise<null>((r) => setTimeout(() => r(null), 200))]);
-  if (result === null) { waitRes.destroy(); return; }
+  if (attached.detached()) { waitRes.destroy(); return; }
+  const result = JSON.parse((await readAll(waitRes)).toString()) as api.ContainerWaitResponse;
   if (result.StatusCode !== 0) throw new ExitError(result.StatusCode);
 }
 
@@ -100,10 +100,12 @@ export async function attach(ctx: CliContext, f: Flags, args: string[]): Promise
   if (c.State.Paused) throw new ExitError(1, 'You cannot attach to a paused container, unpause it first');
   const tty = !!c.Config.Tty;
   const stdin = !bool(f, 'no-stdin') && !!c.Config.OpenStdin;
+  const waitRes = await ctx.client.raw('POST', `/containers/${c.Id}/wait`, { query: { condition: 'next-exit' } });
   const attached = await attachContainer(ctx, c.Id, { tty, stdin, stdout: true, stderr: true, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) });
   const stopResize = tty ? trackResize(ctx, ctx.client, `/containers/${c.Id}/resize`) : () => undefined;
   await attached.done;
   stopResize();
-  const after = await ctx.client.json<api.ContainerInspect>('GET', `/containers/${c.Id}/json`).catch(() => null);
-  if (after && !after.State.Running && after.State.ExitCode !== 0) throw new ExitError(after.State.ExitCode);
+  if (attached.detached()) { waitRes.destroy(); return; }
+  const result = JSON.parse((await readAll(waitRes)).toString()) as api.ContainerWaitResponse;
+  if (result.StatusCode !== 0) throw new ExitError(result.StatusCode);
 }

@@ -80,9 +80,8 @@ export async function run(ctx: CliContext, f: Flags, args: string[]): Promise<vo
   const stopSignals = !tty && f['sig-proxy'] !== false ? proxySignals(ctx, id) : () => undefined;
   if (attached) await attached.done;
   stopResize();
-  // After a detach (ctrl-p ctrl-q) the container still runs: the attach ended without an exit.
-  const running = await client.json<api.ContainerInspect>('GET', `/containers/${id}/json`).then((c) => c.State.Running, () => false);
-  if (attached && running && !(await Promise.race([waitBody.then(() => true), new Promise((r) => setTimeout(() => r(false), 100))]))) {
+  // After a detach (ctrl-p ctrl-q) the container still runs: no exit status to wait for.
+  if (attached?.detached()) {
     stopSignals();
     waitRes.destroy();
     return;
