@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, messageOf } from '../lib/errors.ts';
 import { execFile } from '../lib/exec.ts';
@@ -58,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
   });
   containers = new ContainerService({
     db, images, rootfs: snapshots, runtimes, events, log,
+    afterRemove: (id) => { execs.forgetContainer(id); void images.gc().catch((err) => log.warn({ err }, 'image gc')); },
     writeSpec: makeSpecWriter({
       cgroupParent: `/${cfg.objectPrefix}`, tiniPath: '/usr/bin/tini-static',
       pidOf: (ref) => {
@@ -118,6 +119,7 @@ async function main(argv: string[]): Promise<void> {
     await server.close().catch(() => undefined);
     containers.close();
     db.close();
+    removeCgroupParents(`/${cfg.objectPrefix}`);
     rmSync(cfg.pidFile, { force: true });
     await lock.release();
     process.exit(0);
@@ -126,6 +128,15 @@ async function main(argv: string[]): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Our cgroup parent in each v1 hierarchy goes once empty; a busy one stays (containers live on). */
+function removeCgroupParents(parent: string): void {
+  let controllers: string[] = [];
+  try { controllers = readdirSync('/sys/fs/cgroup'); } catch { return; }
+  for (const c of [...controllers, '']) {
+    try { rmdirSync(join('/sys/fs/cgroup', c, parent)); } catch { /* busy, absent or not a hierarchy */ }
+  }
 }
 
 function goArch(): string {

@@ -59,7 +59,7 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
 export function normalizeHostConfig(hc: HostConfig | undefined, defaultRuntime: string): HostConfig {
   const h: HostConfig = { ...(hc ?? {}) };
   h.NetworkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'none' : h.NetworkMode;
-  h.LogConfig = h.LogConfig?.Type ? { Type: h.LogConfig.Type, Config: h.LogConfig.Config ?? {} } : { Type: 'json-file', Config: {} };
+  h.LogConfig = { Type: h.LogConfig?.Type || 'json-file', Config: h.LogConfig?.Config ?? {} };
   h.RestartPolicy = h.RestartPolicy?.Name ? h.RestartPolicy : { Name: 'no', MaximumRetryCount: 0 };
   h.Runtime = h.Runtime || defaultRuntime;
   h.ShmSize = h.ShmSize && h.ShmSize > 0 ? h.ShmSize : 64 * 1024 * 1024;

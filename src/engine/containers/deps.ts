@@ -41,5 +41,7 @@ export interface ContainerServiceDeps {
   writeSpec: SpecWriter;
   events: EventBus;
   config: ContainerServiceConfig;
+  /** Called after a container is gone: exec sessions forgotten, unreferenced image layers collected. */
+  afterRemove?: (id: string) => void;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void; debug(o: object, m?: string): void };
 }

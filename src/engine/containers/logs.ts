@@ -115,6 +115,11 @@ export async function* followLogs(logPath: string, o: LogReadOptions, stop: Prom
   const dir = logPath.slice(0, logPath.lastIndexOf('/'));
   const watcher = watch(dir, () => poke());
   let partial = '';
+  const parseChunk = (chunk: Buffer): LogEntry[] => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    return lines.map(parseK8sLine).filter((e): e is LogEntry => e !== null);
+  };
   try {
     for (;;) {
       if (signal.aborted) return;
@@ -122,17 +127,18 @@ export async function* followLogs(logPath: string, o: LogReadOptions, stop: Prom
       const wasStopped = stopped;
       if (existsSync(logPath)) {
         const st = statSync(logPath);
-        if (st.ino !== ino || st.size < offset) { ino = st.ino; offset = 0; partial = ''; }
+        if (st.ino !== ino || st.size < offset) {
+          // Rotated: finish the old file (now `<log>.1`) from where we were before moving on.
+          const old = existsSync(`${logPath}.1`) ? statSync(`${logPath}.1`) : undefined;
+          if (old && old.ino === ino && old.size > offset) {
+            for (const e of parseChunk(await readRange(`${logPath}.1`, offset, old.size))) if (wanted(e, o)) yield e;
+          }
+          ino = st.ino; offset = 0; partial = '';
+        }
         if (st.size > offset) {
           const chunk = await readRange(logPath, offset, st.size);
           offset = st.size;
-          const text = partial + chunk.toString('utf8');
-          const lines = text.split('\n');
-          partial = lines.pop() ?? '';
-          for (const line of lines) {
-            const e = parseK8sLine(line);
-            if (e && wanted(e, o)) yield e;
-          }
+          for (const e of parseChunk(chunk)) if (wanted(e, o)) yield e;
         }
       }
       if (wasStopped) return;

@@ -14,6 +14,7 @@ import { hostnameFile, hostsFile, readHostFile, resolvConfFile, type EtcInput } 
 import { containerPaths, type ContainerPaths } from './paths.ts';
 import { ContainerRepo, initialState, type ContainerRecord } from './record.ts';
 import { validateHostConfig } from './validate.ts';
+import { LogRotator } from './log-rotator.ts';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -36,6 +37,7 @@ export class ContainerService {
   readonly #beforeStart = new Map<string, ((attachSocket: string | null) => Promise<void>)[]>();
   #exitWatcher: FSWatcher | undefined;
   readonly #exitDir: string;
+  readonly #rotator = new LogRotator();
 
   constructor(readonly deps: ContainerServiceDeps) {
     this.repo = new ContainerRepo(deps.db);
@@ -142,11 +144,11 @@ export class ContainerService {
       const rootfs = await this.deps.rootfs.mount(c.id);
       await this.deps.writeSpec(c, { rootfs, paths });
       const log = c.hostConfig.LogConfig?.Type === 'none' ? null : paths.logPath;
-      const { maxSize } = this.logLimits(c);
+      const { maxSize, maxFile } = this.logLimits(c);
       this.#runs.set(c.id, newRun());
       const { pid, conmonPid } = await launchConmon(this.deps.config.conmonPath, {
         id: c.id, name: c.name, bundleDir: paths.bundleDir, runtimePath: runtime.path, runtimeArgs: runtime.globalArgs,
-        logPath: log, logSizeMax: maxSize > 0 ? maxSize * 2 : 0, tty: !!c.config.Tty, stdin: !!c.config.OpenStdin,
+        logPath: log, logSizeMax: maxSize > 0 ? maxSize * Math.max(2, maxFile) : 0, tty: !!c.config.Tty, stdin: !!c.config.OpenStdin,
         // StdinOnce closes stdin when the first attach goes, but never for a tty (docker: detach, then attach again).
         leaveStdinOpen: !c.config.StdinOnce || !!c.config.Tty, pidFile: paths.pidFile, conmonPidFile: paths.conmonPidFile,
         exitDir: this.#exitDir, persistDir: paths.persistDir,
@@ -157,6 +159,7 @@ export class ContainerService {
       this.#beforeStart.delete(c.id);
       await Promise.all(hooks.map((h) => h(paths.attachSocket).catch((err) => this.deps.log.warn({ err, id: c.id }, 'attach before start'))));
       await runtime.start(c.id);
+      if (log) this.#rotator.watch(c.id, { logPath: log, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
     } catch (err) {
       this.#runs.get(c.id)?.done();
       this.#runs.delete(c.id);
@@ -212,6 +215,10 @@ export class ContainerService {
     const st = runtime ? await runtime.state(c.id).catch(() => null) : null;
     if (st && (st.status === 'running' || st.status === 'paused')) {
       this.#runs.set(c.id, newRun());
+      if (c.hostConfig.LogConfig?.Type !== 'none') {
+        const paths = this.paths(c.id);
+        this.#rotator.watch(c.id, { logPath: paths.logPath, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
+      }
       if (c.state.status !== st.status) { c.state.status = st.status; this.repo.saveState(c.id, c.state); }
       this.deps.log.info({ id: c.id }, 'recovery: adopted running container');
       return;
@@ -253,6 +260,7 @@ export class ContainerService {
     this.deps.events.publish('container', 'die', c.id, { ...this.#attrs(c), exitCode: String(c.state.exitCode) });
     const run = this.#runs.get(c.id);
     this.#runs.delete(c.id);
+    this.#rotator.unwatch(c.id);
     run?.done();
     this.#notify(c.id, ['not-running', 'next-exit'], { StatusCode: c.state.exitCode, Error: null });
     if (c.hostConfig.AutoRemove) {
@@ -396,6 +404,7 @@ export class ContainerService {
       this.deps.events.publish('container', 'destroy', cur.id, this.#attrs(cur));
       this.#notify(cur.id, ['removed', 'not-running', 'next-exit'], { StatusCode: cur.state.exitCode, Error: null });
       this.#waiters.delete(cur.id);
+      this.deps.afterRemove?.(cur.id);
     });
   }
 
@@ -427,6 +436,7 @@ export class ContainerService {
 
   close(): void {
     this.#exitWatcher?.close();
+    this.#rotator.close();
   }
 }
 

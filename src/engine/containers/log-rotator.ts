@@ -1,0 +1,63 @@
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+
+interface Watched { logPath: string; ctlFifo: string; maxSize: number; maxFile: number; busy: boolean }
+
+/**
+ * Docker's max-size/max-file rotation for conmon's k8s-file logs. conmon 2.1.6 can only truncate,
+ * so berthd rotates: rename `log` → `log.1` (shifting older ones), then ask conmon over its control
+ * fifo to reopen (message type 2), which starts a fresh file. conmon keeps a hard cap of its own
+ * (2 × max-size, by truncation) so the disk stays bounded while berthd is down.
+ * Sizes are checked on a slow timer, not per write, so a chatty container pays nothing for it.
+ */
+export class LogRotator {
+  readonly #watched = new Map<string, Watched>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly intervalMs = 250) {}
+
+  watch(id: string, w: Omit<Watched, 'busy'>): void {
+    if (w.maxSize <= 0) return;
+    this.#watched.set(id, { ...w, busy: false });
+    this.#timer ??= setInterval(() => void this.#tick(), this.intervalMs).unref();
+  }
+
+  unwatch(id: string): void {
+    this.#watched.delete(id);
+    if (this.#watched.size === 0 && this.#timer) { clearInterval(this.#timer); this.#timer = undefined; }
+  }
+
+  async #tick(): Promise<void> {
+    for (const w of this.#watched.values()) {
+      if (w.busy) continue;
+      w.busy = true;
+      try {
+        const st = await stat(w.logPath).catch(() => null);
+        if (st && st.size >= w.maxSize) await rotate(w);
+      } finally {
+        w.busy = false;
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#watched.clear();
+  }
+}
+
+/** Shifts `log.N-1` → `log.N` … `log` → `log.1`, drops the oldest, and has conmon reopen. */
+export async function rotate(w: { logPath: string; ctlFifo: string; maxFile: number }): Promise<void> {
+  const keep = Math.max(1, w.maxFile);
+  if (keep === 1) {
+    // max-file=1: Docker truncates; conmon does it on reopen of a removed file.
+    await rm(w.logPath, { force: true });
+  } else {
+    await rm(`${w.logPath}.${keep - 1}`, { force: true });
+    for (let i = keep - 2; i >= 1; i--) await rename(`${w.logPath}.${i}`, `${w.logPath}.${i + 1}`).catch(() => undefined);
+    await rename(w.logPath, `${w.logPath}.1`).catch(() => undefined);
+  }
+  const fh = await open(w.ctlFifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
+  if (!fh) return;
+  try { await fh.write('2 0 0\n'); } finally { await fh.close(); }
+}
