@@ -118,6 +118,11 @@ export function findLeaks(d: { dir: string; prefix: string; execRoot: string }):
     const p = join('/sys/fs/cgroup', ctrl, d.prefix);
     if (existsSync(p) && readdirSync(p, { withFileTypes: true }).some((e) => e.isDirectory())) leaks.push(`cgroup ${p}`);
   }
+  // With every container removed, no runtime record, bundle, rootfs or container directory may remain.
+  for (const dir of [join(d.execRoot, 'runtime', 'crun'), join(d.execRoot, 'runtime', 'runc'), join(d.execRoot, 'containers'),
+    join(d.dir, 'data', 'containers'), join(d.dir, 'data', 'overlay', 'containers')]) {
+    if (existsSync(dir)) for (const e of readdirSync(dir)) leaks.push(`${dir}/${e}`);
+  }
   const ps = spawnSync('pgrep', ['-af', 'conmon'], { encoding: 'utf8' }).stdout ?? '';
   for (const line of ps.split('\n')) if (line.includes(d.execRoot)) leaks.push(`process ${line.slice(0, 100)}`);
   return leaks;

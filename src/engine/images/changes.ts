@@ -46,7 +46,9 @@ export function parseKeyValues(s: string, instr: string): [string, string][] {
   if (inWord) words.push(cur);
   return words.map((w) => {
     const eq = w.indexOf('=');
-    if (eq <= 0) throw invalid(`${instr} names can not be blank`);
+    // The Dockerfile parser's wording: a word with no "=" is a syntax error, "=v" a blank name.
+    if (eq < 0) throw invalid(`Syntax error - can't find = in "${w}". Must be of the form: name=value`);
+    if (eq === 0) throw invalid(`${instr} names can not be blank`);
     return [w.slice(0, eq), w.slice(eq + 1)];
   });
 }

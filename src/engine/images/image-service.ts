@@ -210,12 +210,27 @@ export class ImageService {
     const chains = chainIds(diffIds);
     this.#records.insertPending(id, text, chains);
     let size = 0;
-    for (let i = 0; i < diffIds.length; i++) {
-      const r = await ingestLayer(this.#layers, { open: () => open(i), diffId: diffIds[i]!, chainId: chains[i]!, parent: chains[i - 1] ?? null, ...(signal ? { signal } : {}) });
-      size += r.size;
+    try {
+      for (let i = 0; i < diffIds.length; i++) {
+        const r = await ingestLayer(this.#layers, { open: () => open(i), diffId: diffIds[i]!, chainId: chains[i]!, parent: chains[i - 1] ?? null, ...(signal ? { signal } : {}) });
+        size += r.size;
+      }
+    } catch (err) {
+      await this.#rollback(id, chains);
+      throw err;
     }
     this.#records.setState(id, 'complete', size);
     return id;
+  }
+
+  /**
+   * Undoes a failed load or import at once rather than at the next start: the pending image row,
+   * then every layer no image uses among its chains and the pending ones (#exclusive holds, so
+   * all pending layers are this operation's), with their blobs and snapshots.
+   */
+  async #rollback(id: string | undefined, chains: readonly string[]): Promise<void> {
+    if (id !== undefined && this.#records.get(id)?.state === 'pending') this.#records.deleteImage(id);
+    await removeUnusedLayers(this.#layers, [...chains, ...this.#records.layers('pending').map((l) => l.chainId)]);
   }
 
   /**
@@ -229,7 +244,8 @@ export class ImageService {
     const [os = 'linux', arch = hostArchitecture(), variant] = (opts.platform ?? '').split('/').map((s) => s || undefined);
     if (os !== 'linux') throw invalid(`operating system is not supported: ${os}`);
     return this.#exclusive(async () => {
-      const layer = await ingestLayer(this.#layers, { open: async () => stream, parent: null, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const layer = await ingestLayer(this.#layers, { open: async () => stream, parent: null, ...(opts.signal ? { signal: opts.signal } : {}) })
+        .catch(async (err: unknown) => { await this.#rollback(undefined, []); throw err; });
       const created = new Date().toISOString();
       const comment = opts.message || 'Imported from -';
       const blob: api.ImageConfigBlob = {

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { BUSYBOX_TAR, REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+
+/** Starts a berth CLI command in the background (it may die with the daemon). */
+function background(d: TestDaemon, args: string[]): Promise<number> {
+  const p = spawn(process.execPath, [join(REPO, 'dist/berth.mjs'), ...args], { env: { ...process.env, BERTH_HOST: d.host }, stdio: 'ignore' });
+  return new Promise((r) => p.on('close', (code) => r(code ?? -1)));
+}
+
+test('kill -9 of berthd in the middle of create, start, rm and load leaves nothing half-made', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  d.ok(['run', '-d', '--name', 'keeper', 'busybox', 'sleep', '600']);
+  for (const delayMs of [15, 40, 80, 150, 300]) {
+    const jobs = [
+      background(d, ['run', '-d', 'busybox', 'sleep', '600']),
+      background(d, ['create', 'busybox', 'true']),
+      background(d, ['load', '-i', BUSYBOX_TAR]),
+      background(d, ['run', '--rm', 'busybox', 'true']),
+    ];
+    const victim = d.berth(['create', 'busybox', 'true']).stdout.trim();
+    jobs.push(background(d, ['rm', '-f', victim]));
+    await new Promise((r) => setTimeout(r, delayMs));
+    await d.stop('SIGKILL');
+    await Promise.all(jobs);
+    await d.start();
+    // Every container the daemon shows is whole: inspectable, with a known state.
+    const ids = d.ok(['ps', '-aq', '--no-trunc']).split('\n').filter(Boolean);
+    for (const id of ids) {
+      const status = d.ok(['inspect', '-f', '{{.State.Status}}', id]);
+      assert.ok(['created', 'running', 'exited'].includes(status), `container ${id} is ${status}`);
+    }
+    assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'keeper']), 'running');
+    assert.match(d.ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /busybox:latest/);
+    // Running ones were adopted: they can be stopped and removed normally.
+    const others = ids.filter((id) => !id.startsWith(d.ok(['inspect', '-f', '{{.Id}}', 'keeper'])));
+    if (others.length) d.ok(['rm', '-f', ...others]);
+  }
+  assert.equal(d.ok(['exec', 'keeper', 'echo', 'still here']), 'still here');
+  d.ok(['rm', '-f', 'keeper']);
+});
