@@ -24,13 +24,18 @@ echo "setup: building"
 npm run -s build
 
 # Wrappers on PATH: the bundles stay in the checkout, next to their node_modules.
-for bin in berth berthd; do
-  cat > "/usr/local/bin/$bin" <<WRAP
+# The CLI only speaks to a unix socket: loading extra CA certificates (NODE_EXTRA_CA_CERTS) would
+# cost it ~90 ms a command for nothing. berthd keeps them (registries use TLS).
+cat > /usr/local/bin/berth <<WRAP
 #!/bin/sh
-exec node "$ROOT/dist/$bin.mjs" "\$@"
+unset NODE_EXTRA_CA_CERTS
+exec node "$ROOT/dist/berth.mjs" "\$@"
 WRAP
-  chmod 755 "/usr/local/bin/$bin"
-done
+cat > /usr/local/bin/berthd <<WRAP
+#!/bin/sh
+exec node "$ROOT/dist/berthd.mjs" "\$@"
+WRAP
+chmod 755 /usr/local/bin/berth /usr/local/bin/berthd
 
 mkdir -p build
 node scripts/make-busybox-image.mjs build/busybox.tar

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import type { ExecFn } from '../lib/exec.ts';
 import { cleanRuntimeError } from './conmon.ts';
@@ -21,6 +23,11 @@ export class OciRuntimeCli {
   get path(): string { return this.deps.path; }
   /** Global arguments every call carries; conmon gets them as --runtime-arg. */
   get globalArgs(): string[] { return ['--root', this.deps.root]; }
+
+  /** Whether the runtime keeps a record of `id` (its state directory exists); no process spawned. */
+  hasState(id: string): boolean {
+    return existsSync(join(this.deps.root, id));
+  }
 
   async start(id: string): Promise<void> { await this.#run(['start', id]); }
   async kill(id: string, signal: string | number, all = false): Promise<void> {

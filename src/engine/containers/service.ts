@@ -106,7 +106,7 @@ export class ContainerService {
   async #discard(c: ContainerRecord): Promise<void> {
     const paths = this.paths(c.id);
     const runtime = this.deps.runtimes.get(c.runtime);
-    if (runtime) await runtime.delete(c.id, true).catch(() => undefined);
+    if (runtime?.hasState(c.id)) await runtime.delete(c.id, true).catch(() => undefined);
     await this.deps.rootfs.unmount(c.id).catch(() => undefined);
     await this.deps.rootfs.remove(c.id);
     await rm(paths.bundleDir, { recursive: true, force: true });
@@ -139,7 +139,7 @@ export class ContainerService {
     await rm(join(paths.persistDir, 'oom'), { force: true });
     await rm(join(this.#exitDir, c.id), { force: true });
     // A stale runtime record (a crash between create and start) would make create fail.
-    await runtime.delete(c.id, true);
+    if (runtime.hasState(c.id)) await runtime.delete(c.id, true);
     try {
       const rootfs = await this.deps.rootfs.mount(c.id);
       await this.deps.writeSpec(c, { rootfs, paths });

@@ -208,6 +208,7 @@ export class ImageService {
     if (!Buffer.from(text, 'utf8').equals(configBytes)) throw invalid('invalid image config: not UTF-8');
     if (this.#records.get(id)) return id;
     const chains = chainIds(diffIds);
+    const revived = this.#records.getAny(id)?.state === 'deleted';
     this.#records.insertPending(id, text, chains);
     let size = 0;
     try {
@@ -216,6 +217,8 @@ export class ImageService {
         size += r.size;
       }
     } catch (err) {
+      // A 'deleted' row kept for its containers goes back to that state, not away.
+      if (revived) this.#records.setState(id, 'deleted');
       await this.#rollback(id, chains);
       throw err;
     }
@@ -229,7 +232,7 @@ export class ImageService {
    * all pending layers are this operation's), with their blobs and snapshots.
    */
   async #rollback(id: string | undefined, chains: readonly string[]): Promise<void> {
-    if (id !== undefined && this.#records.get(id)?.state === 'pending') this.#records.deleteImage(id);
+    if (id !== undefined && this.#records.getAny(id)?.state === 'pending') this.#records.deleteImage(id);
     await removeUnusedLayers(this.#layers, [...chains, ...this.#records.layers('pending').map((l) => l.chainId)]);
   }
 
