@@ -34,7 +34,7 @@ async function busyboxLayer(): Promise<Buffer> {
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
       const parts: Buffer[] = [];
-      stream.on('data', (c: Buffer) => parts.push(c));
+      stream.on('data', (c: unknown) => { parts.push(c as Buffer); });
       stream.on('end', () => { files.set(h.name, Buffer.concat(parts)); next(); });
     });
     ex.on('finish', resolve);
@@ -198,8 +198,17 @@ test('image commands through berth and docker', async (t) => {
     assert.match(refused.stderr, /conflict: unable to remove repository reference "imported:two" \(must force\) - container [0-9a-f]{12} is using its referenced image [0-9a-f]{12}/);
     const dk = d.docker(['rmi', 'imported:two']);
     assert.match(dk.stderr, /conflict: unable to remove repository reference "imported:two" \(must force\)/);
-    assert.match(d.ok(['rmi', '-f', 'imported:two']), /^Untagged: imported:two$/);
+    // -f ignores a stopped container (docker deletes the image; the container keeps its ID) ...
+    assert.match(d.ok(['rmi', '-f', 'imported:two']), /^Untagged: imported:two\nDeleted: sha256:[0-9a-f]{64}$/);
     d.ok(['rm', 'user']);
+    // ... but only untags an image a running container uses.
+    d.ok(['tag', 'imported:dk', 'inuse:1']);
+    d.ok(['run', '-d', '--name', 'runner', 'inuse:1', 'sleep', '300']);
+    assert.equal(d.ok(['rmi', 'imported:dk']), 'Untagged: imported:dk', 'another tag is left: untag only');
+    assert.match(d.berth(['rmi', 'inuse:1']).stderr, /unable to remove repository reference "inuse:1" \(must force\) - container [0-9a-f]{12} is using/);
+    assert.equal(d.ok(['rmi', '-f', 'inuse:1']), 'Untagged: inuse:1');
+    assert.equal(d.ok(['inspect', '-f', '{{.State.Running}}', 'runner']), 'true');
+    d.ok(['rm', '-f', 'runner']);
 
     const deleted = d.ok(['rmi', 'imported:one']);
     assert.match(deleted, /^Untagged: imported:one\nDeleted: sha256:[0-9a-f]{64}/);
@@ -220,7 +229,8 @@ test('image commands through berth and docker', async (t) => {
   });
 
   await t.test('hostile archives fail cleanly and change nothing', async () => {
-    const imagesBefore = d.ok(['images', '-a', '--no-trunc']);
+    const listing = ['images', '-a', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}} {{.Size}}'];
+    const imagesBefore = d.ok(listing);
     const rootBefore = tree(d.dataRoot);
     const outside = mkdtempSync(join(tmpdir(), 'berth-outside-'));
     t.after(() => rmSync(outside, { recursive: true, force: true }));
@@ -244,7 +254,7 @@ test('image commands through berth and docker', async (t) => {
       assert.deepEqual(readdirSync(outside), [], what);
       for (const f of ['/tmp/berth-evil-dotdot', '/tmp/berth-evil-entry']) assert.throws(() => statSync(f), what);
     }
-    assert.equal(d.ok(['images', '-a', '--no-trunc']), imagesBefore);
+    assert.equal(d.ok(listing), imagesBefore);
     assert.deepEqual(tree(d.dataRoot), rootBefore);
   });
 });
