@@ -40,7 +40,9 @@ export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, ex
 
 /** An entry of GET /containers/json; `statusText` comes from the caller (it depends on now). */
 export function toContainerSummary(c: ContainerRecord): api.ContainerSummary {
-  const cmd = processArgs(c.config).join(' ');
+  // Docker quotes each argument with a space in it, but not the path: `sh -c 'sleep 300'`.
+  const [path = '', ...args] = processArgs(c.config);
+  const cmd = [path, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
   return {
     Id: c.id, Names: [`/${c.name}`], Image: c.imageRef, ImageID: c.imageId, Command: cmd,
     Created: Math.floor(Date.parse(c.createdAt) / 1000), Ports: [], Labels: c.config.Labels ?? {},
