@@ -20,13 +20,17 @@ export function mergeEnv(...lists: (readonly string[] | null | undefined)[]): st
  */
 export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | undefined, id: string, imageRef: string): ContainerConfig {
   const img = image ?? {};
-  const entrypointGiven = body.Entrypoint !== undefined && body.Entrypoint !== null;
-  let entrypoint = entrypointGiven ? body.Entrypoint! : (img.Entrypoint ?? null);
+  // Docker's merge (daemon/commit.go): only a non-empty request Entrypoint drops the image Cmd; an
+  // explicit empty one (`"Entrypoint": []`) clears the image entrypoint but keeps its Cmd.
+  const entrypointGiven = (body.Entrypoint?.length ?? 0) > 0;
+  const cmdGiven = (body.Cmd?.length ?? 0) > 0;
+  let entrypoint = entrypointGiven ? body.Entrypoint! : body.Entrypoint == null ? (img.Entrypoint ?? null) : null;
+  // `--entrypoint ""` arrives as [""]: no entrypoint, and (being non-empty) no image Cmd either.
   if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
-  const cmdGiven = body.Cmd !== undefined && body.Cmd !== null && body.Cmd.length > 0;
   const cmd = cmdGiven ? body.Cmd! : entrypointGiven ? null : (img.Cmd ?? null);
   if ((!entrypoint || entrypoint.length === 0) && (!cmd || cmd.length === 0)) {
-    throw new EngineError('InvalidParameter', 'no command specified');
+    // Docker's wording (daemon: "No command specified"); the CLI prints it as is.
+    throw new EngineError('InvalidParameter', 'No command specified');
   }
   const env = mergeEnv(img.Env, body.Env);
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);

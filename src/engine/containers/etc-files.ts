@@ -22,7 +22,11 @@ export function hostnameFile(i: EtcInput): string {
 
 /** /etc/hosts as Docker writes it; with --network host, the host's own file. */
 export function hostsFile(i: EtcInput): string {
-  if (i.networkMode === 'host') return i.hostHosts + extraLines(i.extraHosts);
+  if (i.networkMode === 'host') {
+    // The host file may lack its final newline; --add-host lines must not join its last line.
+    const base = i.hostHosts === '' || i.hostHosts.endsWith('\n') ? i.hostHosts : `${i.hostHosts}\n`;
+    return base + extraLines(i.extraHosts);
+  }
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',

@@ -25,12 +25,14 @@ export function selectContainers(
   const since = f('since')[0];
   if (before) { const b = lookup.resolve(before); list = list.filter((c) => c.createdAt < b.createdAt); }
   if (since) { const s = lookup.resolve(since); list = list.filter((c) => c.createdAt > s.createdAt); }
-  const wantAll = o.all || (o.limit !== undefined && o.limit > 0) || f('status').length > 0 || f('exited').length > 0;
+  // A status filter implies --all; `exited` does not (dockerd's foldFilter: `ps --filter exited=0` without -a is empty).
+  const wantAll = o.all || (o.limit !== undefined && o.limit > 0) || f('status').length > 0;
   list = list.filter((c) => {
     const status = c.state.status;
     if (!wantAll && status !== 'running' && status !== 'paused' && status !== 'restarting') return false;
-    if (f('id').length && !f('id').some((id) => c.id.startsWith(id))) return false;
-    if (f('name').length && !f('name').some((n) => new RegExp(n.replace(/^\//, '')).test(c.name))) return false;
+    if (f('id').length && !f('id').some((id) => dockerMatch(id, c.id))) return false;
+    // Docker matches names with their leading "/" (`name=^/web$` is the exact-match idiom).
+    if (f('name').length && !f('name').some((n) => dockerMatch(n, `/${c.name}`))) return false;
     if (f('status').length && !f('status').includes(status)) return false;
     if (!matchLabels(c.config.Labels, f('label'))) return false;
     if (f('ancestor').length && !f('ancestor').some((a) => lookup.imageMatches(a, c))) return false;
@@ -40,4 +42,13 @@ export function selectContainers(
   });
   if (o.limit !== undefined && o.limit > 0) list = list.slice(0, o.limit);
   return list;
+}
+
+/**
+ * Docker's filters.Args.Match: the value equals the field, or is a regular expression found in it.
+ * An invalid expression matches nothing (Docker ignores the error) rather than failing the request.
+ */
+function dockerMatch(pattern: string, value: string): boolean {
+  if (pattern === value) return true;
+  try { return new RegExp(pattern).test(value); } catch { return false; }
 }
