@@ -95,7 +95,12 @@ async function main(argv: string[]): Promise<void> {
     .add(containerRoutes({
       containers, attach: helper,
       resolveImageId: (ref) => images.resolve(ref).then((i) => i.id, () => undefined),
-      execIdsOf: () => [],
+      execIdsOf: (id) => execs.idsFor(id),
+      sizes: async (c) => {
+        const rw = await snapshots.upperSize(c.id).catch(() => 0);
+        const image = await images.inspect(c.imageId).then((i) => i.Size, () => 0);
+        return { SizeRw: rw, SizeRootFs: rw + image };
+      },
       graphData: (id) => ({ MergedDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'merged'), UpperDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'upper'), WorkDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'work') }),
     }))
     .add(execRoutes({ containers, execs }))

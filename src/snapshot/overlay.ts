@@ -161,6 +161,12 @@ export class OverlaySnapshotter implements Snapshotter {
     await rm(doomed, { recursive: true, force: true });
   }
 
+  /** Bytes in a container's writable layer (docker's SizeRw); 0 when it has none. */
+  async upperSize(containerId: string): Promise<number> {
+    const upper = this.upperPath(containerId);
+    return (await exists(upper)) ? duBytes(upper) : 0;
+  }
+
   async layerSize(chainId: string): Promise<number> {
     const diff = this.diffPath(chainId);
     if (!(await exists(diff))) throw notFound(`layer ${chainId}: not found`);

@@ -21,6 +21,8 @@ export interface ContainerRouteDeps {
   resolveImageId(ref: string): Promise<string | undefined>;
   execIdsOf(containerId: string): string[];
   graphData(containerId: string): Record<string, string> | null;
+  /** SizeRw and SizeRootFs for `ps -s` and `inspect -s`. */
+  sizes(c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }>;
 }
 
 const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
@@ -36,7 +38,9 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       const imageMatches = (ref: string, c: ContainerRecord) => ancestors.get(ref) === c.imageId;
       const list = selectContainers(svc.list(), { all: queryBool(req.query, 'all'), filters, ...(limit !== undefined ? { limit } : {}) },
         { resolve: (r) => svc.resolve(r), imageMatches });
-      return ok(list.map(toContainerSummary));
+      const out = list.map(toContainerSummary);
+      if (queryBool(req.query, 'size')) await Promise.all(list.map(async (c, i) => Object.assign(out[i]!, await d.sizes(c))));
+      return ok(out);
     } },
     { method: 'POST', path: '/containers/create', handler: async (req) => {
       const body = await readJson<api.ContainerCreateBody | null>(req, null);
@@ -52,9 +56,11 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       }
       return ok({ ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
     } },
-    { method: 'GET', path: '/containers/:id/json', handler: (req) => {
+    { method: 'GET', path: '/containers/:id/json', handler: async (req) => {
       const c = svc.resolve(param(req, 'id'));
-      return ok(toContainerInspect(c, svc.paths(c.id), d.execIdsOf(c.id), d.graphData(c.id)));
+      const view = toContainerInspect(c, svc.paths(c.id), d.execIdsOf(c.id), d.graphData(c.id));
+      if (queryBool(req.query, 'size')) Object.assign(view, await d.sizes(c));
+      return ok(view);
     } },
     { method: 'GET', path: '/containers/:id/top', handler: async (req) => {
       const c = svc.resolve(param(req, 'id'));

@@ -9,6 +9,7 @@ import * as exec from './container/exec.ts';
 import * as top from './container/top.ts';
 import * as img from './image/images.ts';
 import * as sys from './system/system.ts';
+import * as events from './system/events.ts';
 
 export interface CommandEntry {
   spec: CommandSpec;
@@ -47,6 +48,7 @@ const entries: CommandEntry[] = [
   { spec: img.imagePruneSpec, run: img.imagePrune },
   { spec: sys.versionSpec, run: sys.version },
   { spec: sys.infoSpec, run: sys.info },
+  { spec: events.eventsSpec, run: events.events },
 ];
 
 /** Every command path (and alias path) to its entry. */

@@ -138,6 +138,11 @@ export class ExecService {
     return p;
   }
 
+  /** IDs of the container's exec sessions (inspect's ExecIDs). */
+  idsFor(containerId: string): string[] {
+    return [...this.#sessions.values()].filter((s) => s.containerId === containerId).map((s) => s.id);
+  }
+
   /** Forgets the sessions of a removed container. */
   forgetContainer(containerId: string): void {
     for (const [id, s] of this.#sessions) if (s.containerId === containerId) this.#sessions.delete(id);
