@@ -88,6 +88,8 @@ test('ps, inspect and the docker CLI against berthd', async (t) => {
     assert.equal(cfg['Image'], 'busybox');
     assert.deepEqual(cfg['Labels'], { role: 'web' });
     assert.equal(cfg['Hostname'], run1.slice(0, 12));
+    assert.equal(cfg['Volumes'], null);
+    assert.ok(!('ExposedPorts' in cfg), 'docker leaves an empty ExposedPorts out');
     assert.equal(d.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}|{{.HostConfig.NetworkMode}}', 'c-run1']), '|none');
     assert.equal(d.ok(['inspect', '-f', '{{.State.ExitCode}} {{.State.Status}}', 'c-exit3']), '3 exited');
     const bbId = d.ok(['inspect', '--type', 'image', '-f', '{{.Id}}', 'busybox']);

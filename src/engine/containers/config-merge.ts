@@ -33,6 +33,8 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
     throw new EngineError('InvalidParameter', 'No command specified');
   }
   const env = mergeEnv(img.Env, body.Env);
+  const exposed = { ...(img.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) };
+  const volumes = { ...(img.Volumes ?? {}), ...(body.Volumes ?? {}) };
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
   return {
     Hostname: body.Hostname || id.slice(0, 12),
@@ -41,7 +43,8 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
     AttachStdin: body.AttachStdin ?? false,
     AttachStdout: body.AttachStdout ?? false,
     AttachStderr: body.AttachStderr ?? false,
-    ExposedPorts: { ...(img.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
+    // As docker's inspect shows them: ExposedPorts left out when empty (omitempty), Volumes null.
+    ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
     Tty: body.Tty ?? false,
     OpenStdin: body.OpenStdin ?? false,
     StdinOnce: body.StdinOnce ?? false,
@@ -49,7 +52,7 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
     Cmd: cmd,
     ...(body.Healthcheck ?? img.Healthcheck ? { Healthcheck: body.Healthcheck ?? img.Healthcheck } : {}),
     Image: imageRef,
-    Volumes: { ...(img.Volumes ?? {}), ...(body.Volumes ?? {}) },
+    Volumes: Object.keys(volumes).length ? volumes : null,
     WorkingDir: body.WorkingDir || img.WorkingDir || '',
     Entrypoint: entrypoint,
     OnBuild: img.OnBuild ?? null,
