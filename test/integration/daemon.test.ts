@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO, TestDaemon, daemonFor, requireRoot } from './harness.ts';
+
+const berthd = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'dist/berthd.mjs'), ...args], { encoding: 'utf8', timeout: 20000 });
+
+test('berthd: one daemon per data root, clean SIGTERM, config validation, extra sockets', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t, { extraArgs: ['--runtime', 'myrunc=/usr/sbin/runc'] });
+
+  await t.test('a second daemon on the same data root is refused', () => {
+    const r = berthd(['--data-root', d.dataRoot, '--exec-root', join(d.dir, 'exec2'), '-H', `unix://${join(d.dir, 'other.sock')}`, '--config-file', join(d.dir, 'daemon.json')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is in use by another berthd/);
+  });
+
+  await t.test('unknown daemon.json keys and bad flags are refused', () => {
+    const bad = new TestDaemon({ daemonJson: { 'no-such-option': true } });
+    const r = berthd(['--data-root', bad.dataRoot, '--exec-root', bad.execRoot, '-H', bad.host, '--config-file', join(bad.dir, 'daemon.json')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the following directives don't match any configuration option: no-such-option/);
+    assert.equal(berthd(['--bogus']).status, 1);
+    spawnSync('rm', ['-rf', bad.dir]);
+  });
+
+  await t.test('--runtime registers a runtime that containers can use; info lists it', () => {
+    assert.match(d.ok(['info']), /Runtimes: .*myrunc/);
+    assert.equal(d.ok(['run', '--rm', '--runtime', 'myrunc', 'busybox', 'echo', 'via runc']), 'via runc');
+    const r = d.berth(['run', '--rm', '--runtime', 'nope', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /unknown or invalid runtime name: nope/);
+  });
+
+  await t.test('SIGTERM stops the daemon but not its containers; the next one adopts them', async () => {
+    d.ok(['run', '-d', '--name', 'lives-on', 'busybox', 'sleep', '600']);
+    const pid = Number(d.ok(['inspect', '-f', '{{.State.Pid}}', 'lives-on']));
+    await d.stop('SIGTERM');
+    assert.ok(spawnSync('kill', ['-0', String(pid)]).status === 0, 'container process survived the daemon');
+    await d.start();
+    assert.equal(d.ok(['inspect', '-f', '{{.State.Status}} {{.State.Pid}}', 'lives-on']), `running ${pid}`);
+    d.ok(['stop', '-t', '1', 'lives-on']);
+    assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'lives-on']), 'exited');
+    d.ok(['rm', 'lives-on']);
+  });
+
+  await t.test('/_ping and /version answer the docker CLI, API 1.41 too', () => {
+    assert.match(d.docker(['version', '--format', '{{.Server.APIVersion}}']).stdout, /1\.47/);
+    const r = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { env: { ...process.env, DOCKER_HOST: d.host, DOCKER_API_VERSION: '1.41' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  });
+});
