@@ -78,12 +78,22 @@ async function main(argv: string[]): Promise<void> {
   await images.recover();
   await containers.recover();
 
+  // Asked once, off the start-up path: `version` shows it when known.
+  let runtimeVersion = '';
+  void execFile(cfg.runtimes[cfg.defaultRuntime]!, ['--version']).then((r) => {
+    runtimeVersion = /version\s+(\S+)/.exec(r.stdout)?.[1] ?? '';
+  }, () => undefined);
   const router = new Router()
     .add(systemRoutes({
       events,
       version: () => ({
         Platform: { Name: 'Berth Engine' },
-        Components: [{ Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: '1.47', Os: 'linux', Arch: goArch(), KernelVersion: release() } }],
+        Components: <{ Name: string; Version: string; Details?: Record<string, string> }[]>[
+          { Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: '1.47', MinAPIVersion: '1.24', Os: 'linux', Arch: goArch(), KernelVersion: release(), GitCommit: '', GoVersion: `node${process.versions.node}`, BuildTime: '', Experimental: 'false' } },
+          { Name: 'conmon', Version: '2.1.6', Details: { GitCommit: '' } },
+          { Name: cfg.defaultRuntime, Version: runtimeVersion, Details: { GitCommit: '' } },
+          { Name: 'tini', Version: '0.19.0', Details: { GitCommit: '' } },
+        ],
         Version: BERTH_VERSION, GitCommit: '', GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: goArch(), KernelVersion: release(), BuildTime: '',
       }),
       info: async () => buildInfo({
