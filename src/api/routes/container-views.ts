@@ -2,6 +2,7 @@ import type * as api from '../types/index.ts';
 import type { ContainerRecord } from '../../engine/containers/record.ts';
 import type { ContainerPaths } from '../../engine/containers/paths.ts';
 import { processArgs } from '../../engine/containers/config-merge.ts';
+import { containerStatusText } from '../../lib/units.ts';
 
 const WIRE_STATUS = (s: ContainerRecord['state']['status']): api.ContainerStateWire['Status'] =>
   s === 'creating' ? 'created' : s;
@@ -54,31 +55,5 @@ export function toContainerSummary(c: ContainerRecord): api.ContainerSummary {
 /** Docker's human status: "Up 5 minutes", "Exited (0) 2 seconds ago", "Created". */
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
-  switch (s.status) {
-    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
-    case 'paused': return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
-    case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
-    case 'exited': return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
-    case 'removing': return 'Removal In Progress';
-    case 'dead': return 'Dead';
-    default: return 'Created';
-  }
-}
-
-/** go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const sec = Math.floor(ms / 1000);
-  if (sec < 1) return 'Less than a second';
-  if (sec === 1) return '1 second';
-  if (sec < 60) return `${sec} seconds`;
-  const min = Math.floor(sec / 60);
-  if (min === 1) return 'About a minute';
-  if (min < 60) return `${min} minutes`;
-  const hours = Math.round(sec / 3600);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
+  return containerStatusText({ Status: WIRE_STATUS(s.status), ExitCode: s.exitCode, StartedAt: s.startedAt, FinishedAt: s.finishedAt }, new Date(now));
 }

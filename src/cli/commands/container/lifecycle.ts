@@ -77,10 +77,18 @@ export async function start(ctx: CliContext, f: Flags, args: string[]): Promise<
   const c = await ctx.client.json<api.ContainerInspect>('GET', `/containers/${args[0]}/json`);
   const tty = !!c.Config.Tty;
   const stdin = bool(f, 'interactive') && !!c.Config.OpenStdin;
-  const attached = await attachContainer(ctx, c.Id, { tty, stdin, stdout: true, stderr: true, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) });
-  const waitRes = await ctx.client.raw('POST', `/containers/${c.Id}/wait`, { query: { condition: 'next-exit' } });
-  await ctx.client.call('POST', `/containers/${c.Id}/start`);
-  const stopResize = tty ? trackResize(ctx, ctx.client, `/containers/${c.Id}/resize`) : () => undefined;
+  await attachAndWait(ctx, c.Id, { tty, stdin, detachKeys: str(f, 'detach-keys') }, () => ctx.client.call('POST', `/containers/${c.Id}/start`).then(() => undefined));
+}
+
+/**
+ * Attaches, optionally starts (`start -a`), relays until the stream ends, and exits with the
+ * container's status, unless the user detached. The wait is registered before anything can exit.
+ */
+async function attachAndWait(ctx: CliContext, id: string, o: { tty: boolean; stdin: boolean; detachKeys: string | undefined }, start?: () => Promise<void>): Promise<void> {
+  const waitRes = await ctx.client.raw('POST', `/containers/${id}/wait`, { query: { condition: 'next-exit' } });
+  const attached = await attachContainer(ctx, id, { tty: o.tty, stdin: o.stdin, stdout: true, stderr: true, ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}) });
+  if (start) await start();
+  const stopResize = o.tty ? trackResize(ctx, ctx.client, `/containers/${id}/resize`) : () => undefined;
   await attached.done;
   stopResize();
   if (attached.detached()) { waitRes.destroy(); return; }
@@ -100,12 +108,5 @@ export async function attach(ctx: CliContext, f: Flags, args: string[]): Promise
   if (c.State.Paused) throw new ExitError(1, 'You cannot attach to a paused container, unpause it first');
   const tty = !!c.Config.Tty;
   const stdin = !bool(f, 'no-stdin') && !!c.Config.OpenStdin;
-  const waitRes = await ctx.client.raw('POST', `/containers/${c.Id}/wait`, { query: { condition: 'next-exit' } });
-  const attached = await attachContainer(ctx, c.Id, { tty, stdin, stdout: true, stderr: true, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) });
-  const stopResize = tty ? trackResize(ctx, ctx.client, `/containers/${c.Id}/resize`) : () => undefined;
-  await attached.done;
-  stopResize();
-  if (attached.detached()) { waitRes.destroy(); return; }
-  const result = JSON.parse((await readAll(waitRes)).toString()) as api.ContainerWaitResponse;
-  if (result.StatusCode !== 0) throw new ExitError(result.StatusCode);
+  await attachAndWait(ctx, c.Id, { tty, stdin, detachKeys: str(f, 'detach-keys') });
 }
