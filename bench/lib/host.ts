@@ -1,0 +1,123 @@
+/**
+ * Host hygiene for a bench run: remember the host state the engines may change (ip_forward,
+ * netavark's iptables chains, podman0), and put it back at the end, after killing whatever
+ * process of ours is left and unmounting everything under the bench root.
+ */
+import { existsSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { procsMentioning, sleep } from './proc.ts';
+
+export interface HostSnapshot {
+  ipForward: string;
+  hadPodman0: boolean;
+  /** iptables tables that had netavark chains before we ran (we leave those alone). */
+  netavarkBefore: Set<string>;
+  /** nft tables present before we ran, as "family name". */
+  nftTables: Set<string>;
+  /** Cgroup parents the engines create (docker/, libpod_parent/) that were already there. */
+  cgroupParents: Set<string>;
+}
+
+/** What dockerd and podman (cgroupfs manager) create as their cgroup parents in each hierarchy. */
+const ENGINE_CGROUP_PARENTS = ['docker', 'libpod_parent'];
+
+function cgroupDirs(name: string): string[] {
+  let ctrls: string[] = [];
+  try { ctrls = readdirSync('/sys/fs/cgroup'); } catch { return []; }
+  return [...ctrls.map((c) => join('/sys/fs/cgroup', c, name)), join('/sys/fs/cgroup', name)].filter((d) => existsSync(d));
+}
+
+/** rmdir of a cgroup tree, leaves first; a busy one (with processes) stays and is reported. */
+function removeCgroupTree(dir: string, forced: string[]): void {
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(join(dir, e.name), forced);
+    rmdirSync(dir);
+  } catch (err) {
+    forced.push(`cgroup ${dir} not removed: ${String(err)}`);
+  }
+}
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+function sh(cmd: string): { code: number; out: string } {
+  const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+function nftTables(): Set<string> {
+  return new Set(sh('nft list tables 2>/dev/null').out.split('\n').map((l) => l.replace(/^table /, '').trim()).filter(Boolean));
+}
+
+function netavarkTables(): Set<string> {
+  const s = new Set<string>();
+  for (const t of ['nat', 'filter']) if (sh(`iptables -t ${t} -S 2>/dev/null`).out.includes('NETAVARK')) s.add(t);
+  return s;
+}
+
+export function snapshotHost(): HostSnapshot {
+  return {
+    ipForward: readFileSync(IP_FORWARD, 'utf8').trim(),
+    hadPodman0: existsSync('/sys/class/net/podman0'),
+    netavarkBefore: netavarkTables(),
+    nftTables: nftTables(),
+    cgroupParents: new Set(ENGINE_CGROUP_PARENTS.filter((n) => cgroupDirs(n).length > 0)),
+  };
+}
+
+/** Removes netavark's jump rules and chains from one iptables table. */
+function removeNetavark(table: string): void {
+  const rules = sh(`iptables -t ${table} -S`).out.split('\n');
+  for (const r of rules) {
+    const chain = r.split(' ')[1] ?? '';
+    if (r.startsWith('-A ') && r.includes('NETAVARK') && !chain.startsWith('NETAVARK')) sh(`iptables -t ${table} ${r.replace(/^-A/, '-D')}`);
+  }
+  const chains = rules.filter((r) => r.startsWith('-N NETAVARK')).map((r) => r.split(' ')[1]!);
+  for (const c of chains) sh(`iptables -t ${table} -F ${c}`);
+  for (const c of chains) sh(`iptables -t ${table} -X ${c}`);
+}
+
+/** Our mounts, deepest first. */
+function mountsUnder(root: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === root || m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Kills leftover processes that mention the bench root (monitors, shims, stray engines), unmounts
+ * everything under it, deletes it, and restores the host state from `snap`. Returns a list of
+ * what had to be cleaned by force, so the caller can report it (an empty list is the goal).
+ */
+export async function restoreHost(root: string, snap: HostSnapshot): Promise<string[]> {
+  const forced: string[] = [];
+  for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
+    const left = procsMentioning(root);
+    if (left.length === 0) break;
+    for (const p of left) {
+      forced.push(`${sig} ${p.pid} ${p.argv.join(' ').slice(0, 80)}`);
+      try { process.kill(p.pid, sig); } catch { /* gone */ }
+    }
+    await sleep(1000);
+  }
+  for (const m of mountsUnder(root)) {
+    if (sh(`umount '${m}'`).code !== 0) sh(`umount -l '${m}'`);
+    forced.push(`umount ${m}`);
+  }
+  if (!snap.hadPodman0 && existsSync('/sys/class/net/podman0')) { sh('ip link del podman0'); forced.push('ip link del podman0'); }
+  for (const t of ['nat', 'filter']) {
+    if (snap.netavarkBefore.has(t)) continue;
+    removeNetavark(t);
+    // Delete the iptables-nft table itself if we caused it and it is now rule-free.
+    if (!snap.nftTables.has(`ip ${t}`) && nftTables().has(`ip ${t}`) && !/(jump|goto|accept|drop|counter)/.test(sh(`nft list table ip ${t}`).out.replace(/policy accept/g, ''))) {
+      sh(`nft delete table ip ${t}`);
+    }
+  }
+  for (const n of ENGINE_CGROUP_PARENTS) if (!snap.cgroupParents.has(n)) for (const d of cgroupDirs(n)) removeCgroupTree(d, forced);
+  if (readFileSync(IP_FORWARD, 'utf8').trim() !== snap.ipForward) writeFileSync(IP_FORWARD, snap.ipForward);
+  try {
+    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+  } catch (err) {
+    forced.push(`could not remove ${root}: ${String(err)}`);
+  }
+  return forced;
+}

@@ -1,0 +1,125 @@
+/**
+ * The benchmark suite's driver: `node --import tsx bench/main.ts [name...]`.
+ * Starts an isolated berthd, dockerd (+containerd) and a private podman store under one temp
+ * root, loads the same busybox tar into each, runs the named benchmarks (all by default),
+ * prints a markdown table and writes it to bench/results/latest.md. Whatever happens, every
+ * container is removed, the daemons are stopped and the host is put back (see lib/host.ts).
+ * BENCH_SCALE (default 1) scales iteration counts down for quick trials.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { abort, cleanAll, type BenchContext, type Benchmark } from './lib/context.ts';
+import { BerthEngine, DockerEngine, PodmanEngine, REPO, snapshotBuild, targetsFor } from './lib/engines.ts';
+import { restoreHost, snapshotHost } from './lib/host.ts';
+import { markdownTable, type Row } from './lib/report.ts';
+import { procsMentioning, timed } from './lib/proc.ts';
+import { breakdown } from './cases/breakdown.ts';
+import { execTrue, runDetached, runRm } from './cases/latency.ts';
+import { psInspect } from './cases/listing.ts';
+import { idle, idleRow, rss } from './cases/memory.ts';
+import { writer } from './cases/writer.ts';
+
+const BENCHMARKS: Benchmark[] = [idle, runRm, runDetached, execTrue, rss, psInspect, writer, breakdown];
+
+function usage(): string {
+  return `usage: bench/run.sh [NAME...]\n\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(11)} ${b.describe}`).join('\n')}\n`;
+}
+
+function versions(ctx: BenchContext): string {
+  const first = (s: string) => s.split('\n')[0]!.trim();
+  return [
+    `- date: ${new Date().toISOString()}; kernel ${release()}; cgroup ${ctx.docker.cli(['info', '--format', 'v{{.CgroupVersion}} {{.Driver}}']).stdout.trim()} (docker's view)`,
+    `- machine: ${readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length} CPUs, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) / 1048576)} GiB`,
+    `- berth ${first(ctx.berth.cli(['--version']).stdout)} at ${build()} (node ${process.version}); ${first(timed('crun', ['--version'], process.env).stdout)}; ${first(timed('conmon', ['--version'], process.env).stdout)}`,
+    `- docker CLI ${ctx.docker.cli(['version', '--format', '{{.Client.Version}}']).stdout.trim()}; dockerd ${ctx.docker.cli(['version', '--format', '{{.Server.Version}}']).stdout.trim()} (Debian docker.io, containerd + runc)`,
+    `- ${first(ctx.podman.cli(['--version']).stdout)} (Debian; crun, netavark, overlay)`,
+  ].join('\n');
+}
+
+/** Which berth was measured: the commit, and whether dist/ was built after it (local changes). */
+function build(): string {
+  const git = (a: string[]) => timed('git', ['-C', REPO, ...a], process.env).stdout.trim();
+  const head = git(['log', '-1', '--format=%h %cI']);
+  const dirty = git(['status', '--porcelain', '--', 'src']).length > 0;
+  return `commit ${head}${dirty ? ' + uncommitted src/ changes' : ''}`;
+}
+
+async function main(): Promise<number> {
+  const names = process.argv.slice(2);
+  if (names.includes('-h') || names.includes('--help')) { process.stdout.write(usage()); return 0; }
+  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+  if (unknown.length) { process.stderr.write(`unknown benchmark ${unknown.join(', ')}\n${usage()}`); return 2; }
+  const chosen = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
+  const scale = Number(process.env['BENCH_SCALE'] ?? 1);
+
+  const root = mkdtempSync('/tmp/bb-');
+  const snap = snapshotHost();
+  const berth = new BerthEngine(root);
+  const docker = new DockerEngine(root);
+  const podman = new PodmanEngine(root);
+  const rows: Row[] = [];
+  const ctx: BenchContext = {
+    root, berth, docker, podman, rows, sections: [], targets: targetsFor(root, berth, docker, podman),
+    n: (c) => Math.max(1, Math.round(c * scale)),
+    log: (m) => process.stderr.write(`${m}\n`),
+  };
+  process.on('SIGINT', () => { abort.requested = true; ctx.log('interrupted: cleaning up'); });
+  process.on('SIGTERM', () => { abort.requested = true; });
+  const t0 = Date.now();
+  let failed = false;
+  let header = '';
+  try {
+    snapshotBuild(root);
+    ctx.log(`bench root ${root}; starting berthd, dockerd, podman store`);
+    await berth.start();
+    await docker.start();
+    await podman.start();
+    header = versions(ctx);
+    for (const b of chosen) {
+      if (abort.requested) break;
+      ctx.log(`== ${b.name}: ${b.describe}`);
+      const tb = Date.now();
+      try {
+        await b.run(ctx);
+      } catch (err) {
+        failed = true;
+        ctx.log(`!! ${b.name} failed: ${String((err as Error).stack ?? err)}`);
+      }
+      ctx.log(`   (${((Date.now() - tb) / 1000).toFixed(0)} s)`);
+    }
+    if (!names.length && !abort.requested) await idleRow(ctx, 'after the whole suite', false);
+  } catch (err) {
+    failed = true;
+    ctx.log(`!! setup failed: ${String((err as Error).stack ?? err)}`);
+  } finally {
+    cleanAll(ctx);
+    await berth.stop();
+    await docker.stop();
+    await podman.stop();
+    // The link to the repo's node_modules goes first, so no recursive delete can follow it.
+    if (existsSync(join(root, 'node_modules'))) unlinkSync(join(root, 'node_modules'));
+    const forced = await restoreHost(root, snap);
+    if (forced.length) ctx.log(`cleanup had to force: ${forced.join('; ')}`);
+    const left = procsMentioning(root);
+    if (left.length) { failed = true; ctx.log(`!! processes left: ${left.map((p) => p.pid).join(' ')}`); }
+  }
+
+  const secs = ((Date.now() - t0) / 1000).toFixed(0);
+  const md = [
+    `## Benchmark results (${names.length ? names.join(', ') : 'full suite'}, ${secs} s)`,
+    '',
+    header,
+    '',
+    rows.length ? markdownTable(rows) : '_no rows_',
+    ...ctx.sections.flatMap((s) => ['', s]),
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${md}`);
+  mkdirSync(join(REPO, 'bench/results'), { recursive: true });
+  writeFileSync(join(REPO, 'bench/results/latest.md'), md);
+  ctx.log(`written to bench/results/latest.md`);
+  return failed || abort.requested ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (err) => { process.stderr.write(`${String(err)}\n`); process.exit(1); });
