@@ -77,7 +77,11 @@ export class Router {
       const verb = method === 'HEAD' && r.method === 'GET' ? 'GET' : method;
       if (r.method !== verb) { sawPath = true; continue; }
       const params: Record<string, string> = {};
-      r.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]!); });
+      try {
+        r.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]!); });
+      } catch (err) {
+        throw invalid(`malformed path: ${path}`, err);
+      }
       return { route: r, params };
     }
     return sawPath ? 'method' : 'none';

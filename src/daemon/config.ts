@@ -84,7 +84,8 @@ export function parseDaemonFlags(argv: readonly string[]): Flags {
       case '--default-runtime': f.defaultRuntime = take(); break;
       case '--runtime': case '--add-runtime': {
         const v = take();
-        const [name, path] = v.split('=');
+        const eq = v.indexOf('=');
+        const [name, path] = eq < 0 ? [v, ''] : [v.slice(0, eq), v.slice(eq + 1)];
         if (!name || !path) throw new EngineError('InvalidParameter', `invalid runtime "${v}": expected name=path`);
         f.runtimes[name] = path;
         break;
@@ -111,9 +112,12 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
     }
     const ajv = new Ajv({ allErrors: true });
     if (!ajv.validate(SCHEMA, file)) {
-      const msgs = (ajv.errors ?? []).map((e) => e.keyword === 'additionalProperties'
-        ? `the following directives don't match any configuration option: ${(e.params as { additionalProperty: string }).additionalProperty}`
-        : `${e.instancePath || 'config'} ${e.message}`);
+      const errors = ajv.errors ?? [];
+      const unknown = errors.filter((e) => e.keyword === 'additionalProperties').map((e) => (e.params as { additionalProperty: string }).additionalProperty);
+      const msgs = [
+        ...(unknown.length ? [`the following directives don't match any configuration option: ${unknown.join(', ')}`] : []),
+        ...errors.filter((e) => e.keyword !== 'additionalProperties').map((e) => `${e.instancePath || 'config'} ${e.message}`),
+      ];
       throw new EngineError('InvalidParameter', `unable to configure the daemon with file ${configFile}: ${msgs.join(', ')}`);
     }
   }

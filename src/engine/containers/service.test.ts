@@ -23,7 +23,18 @@ test('normalizeSignal: numbers map to names; real-time signals pass through by n
 });
 
 test('normalizeSignal: anything else is InvalidParameter with Docker\'s wording', () => {
-  for (const s of ['0', '65', '32', 'FOO', 'SIGFOO', '', '-9', '9x', 'SIG']) assert.throws(() => normalizeSignal(s), invalid(s), JSON.stringify(s));
+  for (const s of ['0', 'FOO', 'SIGFOO', '', '-9', '9x', 'SIG', 'RTMIN+31']) assert.throws(() => normalizeSignal(s), invalid(s), JSON.stringify(s));
+});
+
+test('normalizeSignal: Docker passes other numbers through and knows the aliases and real-time names', () => {
+  assert.equal(normalizeSignal('32'), '32');
+  assert.equal(normalizeSignal('65'), '65');
+  assert.equal(normalizeSignal('IOT'), 'SIGABRT');
+  assert.equal(normalizeSignal('SIGCLD'), 'SIGCHLD');
+  assert.equal(normalizeSignal('POLL'), 'SIGIO');
+  assert.equal(normalizeSignal('RTMIN'), '34');
+  assert.equal(normalizeSignal('RTMIN+2'), '36');
+  assert.equal(normalizeSignal('SIGRTMAX-1'), '63');
 });
 
 test('signalNumberOf: names to numbers, numeric names as is', () => {

@@ -463,13 +463,24 @@ export function normalizeSignal(s: string): string {
     const n = Number(t);
     const name = Object.entries(SIGNALS).find(([, v]) => v === n)?.[0];
     if (name) return name;
-    if (n >= 34 && n <= 64) return String(n); // real-time signals pass through by number
+    // Docker passes any other number through; the runtime refuses what the kernel does not know.
+    if (n > 0) return String(n);
     throw new EngineError('InvalidParameter', `Invalid signal: ${s}`);
   }
   const name = t.startsWith('SIG') ? t : `SIG${t}`;
-  if (!(name in SIGNALS)) throw new EngineError('InvalidParameter', `Invalid signal: ${s}`);
-  return name;
+  if (name in SIGNALS) return name;
+  if (name in SIGNAL_ALIASES) return SIGNAL_ALIASES[name]!;
+  // Real-time signals by name: RTMIN (34), RTMIN+n, RTMAX (64), RTMAX-n.
+  const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
+  if (rt) {
+    const n = (rt[1] === 'MIN' ? 34 : 64) + (rt[2] === '-' ? -1 : 1) * Number(rt[3] ?? 0);
+    if (n >= 34 && n <= 64) return String(n);
+  }
+  throw new EngineError('InvalidParameter', `Invalid signal: ${s}`);
 }
+
+/** Other names Linux (and Docker's signal table) give the same signals. */
+const SIGNAL_ALIASES: Record<string, string> = { SIGIOT: 'SIGABRT', SIGCLD: 'SIGCHLD', SIGPOLL: 'SIGIO' };
 
 export const signalNumberOf = (name: string): number => SIGNALS[name] ?? Number(name);
 

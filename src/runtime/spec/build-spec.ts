@@ -115,7 +115,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     noNewPrivileges: input.noNewPrivileges ?? false,
   };
   if (input.terminal && input.consoleSize) process.consoleSize = { ...input.consoleSize };
-  if (input.args.length === 0) throw new EngineError('InvalidParameter', 'no command specified');
+  if (input.args.length === 0) throw new EngineError('InvalidParameter', 'No command specified');
   const rlimits = toOciRlimits(input.ulimits, input.hostRlimits ?? {});
   if (rlimits.length) process.rlimits = rlimits;
   if (input.oomScoreAdj !== undefined) {
