@@ -252,8 +252,11 @@ export class ContainerService {
     const paths = this.paths(c.id);
     const oom = existsSync(join(paths.persistDir, 'oom'));
     const runtime = this.deps.runtimes.get(c.runtime);
-    if (runtime) await runtime.delete(c.id, true).catch((err) => this.deps.log.warn({ err, id: c.id }, 'runtime delete'));
-    await this.deps.rootfs.unmount(c.id).catch((err) => this.deps.log.warn({ err, id: c.id }, 'unmount rootfs'));
+    // Independent: the runtime record and cgroup, and our overlay mount in the host namespace.
+    await Promise.all([
+      runtime?.delete(c.id, true).catch((err) => this.deps.log.warn({ err, id: c.id }, 'runtime delete')),
+      this.deps.rootfs.unmount(c.id).catch((err) => this.deps.log.warn({ err, id: c.id }, 'unmount rootfs')),
+    ]);
     c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: Number.isFinite(exitCode) ? exitCode : 255, oomKilled: oom, finishedAt: new Date().toISOString() };
     this.repo.saveState(c.id, c.state);
     if (oom) this.deps.events.publish('container', 'oom', c.id, this.#attrs(c));
