@@ -37,6 +37,9 @@ exec node "$ROOT/dist/berthd.mjs" "\$@"
 WRAP
 chmod 755 /usr/local/bin/berth /usr/local/bin/berthd
 
+# Members of the berth group may use the socket (root:berth 0660), as with docker's group.
+getent group berth >/dev/null || groupadd --system berth
+
 mkdir -p build
 node scripts/make-busybox-image.mjs build/busybox.tar
 

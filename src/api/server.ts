@@ -1,6 +1,6 @@
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { unlinkSync, chmodSync } from 'node:fs';
+import { unlinkSync, chmodSync, chownSync } from 'node:fs';
 import { API_VERSION, MIN_API_VERSION } from './types/index.ts';
 import { EngineError, messageOf } from '../lib/errors.ts';
 import { httpStatusOf } from './http-status.ts';
@@ -47,13 +47,14 @@ export class ApiServer {
   }
 
   /** Listens on a unix socket path, replacing a stale socket file. */
-  async listenUnix(path: string, mode = 0o660): Promise<void> {
+  async listenUnix(path: string, mode = 0o660, gid?: number): Promise<void> {
     try { unlinkSync(path); } catch { /* absent */ }
     await new Promise<void>((resolve, reject) => {
       this.#http.once('error', reject);
       this.#http.listen(path, () => { this.#http.off('error', reject); resolve(); });
     });
     chmodSync(path, mode);
+    if (gid !== undefined) chownSync(path, 0, gid);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, messageOf } from '../lib/errors.ts';
 import { execFile } from '../lib/exec.ts';
@@ -120,7 +120,8 @@ async function main(argv: string[]): Promise<void> {
     if (!h.startsWith('unix://')) throw new EngineError('InvalidParameter', `unsupported host ${h}: only unix:// sockets for now (tcp comes with TLS)`);
     const path = h.slice('unix://'.length);
     mkdirSync(join(path, '..'), { recursive: true });
-    await server.listenUnix(path);
+    // root:berth 0660, as docker's root:docker: members of the group may use the engine.
+    await server.listenUnix(path, 0o660, groupId('berth'));
   }
   writeFileSync(cfg.pidFile, `${process.pid}\n`);
   log.info({ version: BERTH_VERSION, hosts: cfg.hosts, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot }, 'berthd started');
@@ -152,6 +153,14 @@ function removeCgroupParents(parent: string): void {
   for (const c of [...controllers, '']) {
     try { rmdirSync(join('/sys/fs/cgroup', c, parent)); } catch { /* busy, absent or not a hierarchy */ }
   }
+}
+
+/** The gid of a group from /etc/group, if it exists. */
+function groupId(name: string): number | undefined {
+  try {
+    const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    return line ? Number(line.split(':')[2]) : undefined;
+  } catch { return undefined; }
 }
 
 function goArch(): string {
