@@ -30,7 +30,7 @@ async function createContainer(ctx: CliContext, f: Flags, body: api.ContainerCre
     r = await doCreate();
   } catch (err) {
     if (err instanceof ApiError && err.status === 404 && /No such image/.test(err.message) && str(f, 'pull') !== 'never') {
-      ctx.stderr.write(`Unable to find image '${body.Image}' locally\n`);
+      ctx.stderr.write(`Unable to find image '${withDefaultTag(body.Image!)}' locally\n`);
       const res = await ctx.client.raw('POST', '/images/create', { query: { fromImage: body.Image } });
       const text = (await readAll(res)).toString();
       const failed = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as api.JsonMessage).find((m) => m.errorDetail);
@@ -100,6 +100,12 @@ function proxySignals(ctx: CliContext, id: string): () => void {
     return [s, h] as const;
   });
   return () => { for (const [s, h] of handlers) process.off(s, h); };
+}
+
+/** `busybox` → `busybox:latest`, as docker prints references without a tag or digest. */
+function withDefaultTag(ref: string): string {
+  const name = ref.slice(ref.lastIndexOf('/') + 1);
+  return name.includes(':') || name.includes('@') ? ref : `${ref}:latest`;
 }
 
 export function errorText(err: unknown): string {
