@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { abort, cleanAll, type BenchContext, type Benchmark } from './lib/context.ts';
 import { BerthEngine, DockerEngine, PodmanEngine, REPO, snapshotBuild, targetsFor } from './lib/engines.ts';
 import { restoreHost, snapshotHost } from './lib/host.ts';
+import { objectPrefixFor } from '../src/daemon/config.ts';
 import { markdownTable, type Row } from './lib/report.ts';
 import { procsMentioning, timed } from './lib/proc.ts';
 import { breakdown } from './cases/breakdown.ts';
@@ -99,7 +100,7 @@ async function main(): Promise<number> {
     await podman.stop();
     // The link to the repo's node_modules goes first, so no recursive delete can follow it.
     if (existsSync(join(root, 'node_modules'))) unlinkSync(join(root, 'node_modules'));
-    const forced = await restoreHost(root, snap);
+    const forced = await restoreHost(root, snap, [objectPrefixFor(berth.marker)]);
     if (forced.length) ctx.log(`cleanup had to force: ${forced.join('; ')}`);
     const left = procsMentioning(root);
     if (left.length) { failed = true; ctx.log(`!! processes left: ${left.map((p) => p.pid).join(' ')}`); }
@@ -116,9 +117,13 @@ async function main(): Promise<number> {
     '',
   ].join('\n');
   process.stdout.write(`\n${md}`);
-  mkdirSync(join(REPO, 'bench/results'), { recursive: true });
-  writeFileSync(join(REPO, 'bench/results/latest.md'), md);
-  ctx.log(`written to bench/results/latest.md`);
+  if (abort.requested) {
+    ctx.log('interrupted: bench/results/latest.md left as it was');
+  } else {
+    mkdirSync(join(REPO, 'bench/results'), { recursive: true });
+    writeFileSync(join(REPO, 'bench/results/latest.md'), md);
+    ctx.log('written to bench/results/latest.md');
+  }
   return failed || abort.requested ? 1 : 0;
 }
 

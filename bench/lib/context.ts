@@ -4,7 +4,7 @@
  * the rest of the suite.
  */
 import { removeAllContainers, type BerthEngine, type DockerEngine, type PodmanEngine, type Target, type TargetId } from './engines.ts';
-import { median, type CmdResult } from './proc.ts';
+import { abort, median, type CmdResult } from './proc.ts';
 import type { Row } from './report.ts';
 
 export interface BenchContext {
@@ -27,8 +27,8 @@ export interface Benchmark {
   run(ctx: BenchContext): Promise<void>;
 }
 
-/** Set by SIGINT: the timing loops stop and the suite goes straight to cleanup. */
-export const abort = { requested: false };
+/** Set by Ctrl-C: the timing loops stop and the suite goes straight to cleanup. */
+export { abort };
 
 /** Runs a CLI command that must succeed; throws with its output otherwise. */
 export function ok(r: CmdResult, what: string): string {
@@ -49,6 +49,7 @@ export function interleaved(ctx: BenchContext, ids: TargetId[], argsFor: (t: Tar
   const errors: string[] = [];
   for (let i = 0; i < warm + n; i++) {
     for (const t of [...live]) {
+      if (abort.requested) throw new Error('aborted');
       const r = t.run(argsFor(t));
       try {
         ok(r, `${t.label} ${argsFor(t).join(' ')}`);
@@ -62,7 +63,7 @@ export function interleaved(ctx: BenchContext, ids: TargetId[], argsFor: (t: Tar
       if (i >= warm) times.get(t.id)!.push(r.ms);
     }
   }
-  for (const [id, xs] of times) ctx.log(`  ${id}: median ${median(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}`);
+  for (const [id, xs] of times) if (xs.length) ctx.log(`  ${id}: median ${median(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}`);
   return { times, errors };
 }
 

@@ -140,7 +140,7 @@ export class BerthEngine implements Engine {
     const out = openSync(this.logFile, 'a');
     this.proc = spawn(process.execPath, [join(this.root, 'dist/berthd.mjs'), '--data-root', join(this.dir, 'data'),
       '--exec-root', this.marker, '-H', this.host, '--config-file', join(this.dir, 'daemon.json'),
-      '--pidfile', join(this.dir, 'berthd.pid')], { stdio: ['ignore', out, out] });
+      '--pidfile', join(this.dir, 'berthd.pid')], { stdio: ['ignore', out, out], detached: true });
     await waitUntil(() => existsSync(this.socket) && this.cli(['version']).code === 0, 20_000, 'berthd', this.proc, this.logFile);
     must(this.cli(['load', '-i', BUSYBOX_TAR], 120_000), 'berth load');
   }
@@ -182,11 +182,13 @@ export class DockerEngine implements Engine {
       this.createdBridge = true;
     }
     const out = openSync(this.logFile, 'a');
+    // Own process group (detached) for both daemons: Ctrl-C reaches only the bench, which then
+    // removes the containers and stops the daemons in order.
     // No iptables, no ip_forward, no masquerade: the bench sends no traffic and must leave the
     // host's firewall alone. Containers still get a veth on our bridge (the default network).
     this.proc = spawn('dockerd', ['--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'),
       '-H', this.host, '--pidfile', join(this.dir, 'dockerd.pid'), '--config-file', join(this.dir, 'daemon.json'),
-      '--iptables=false', '--ip-forward=false', '--ip-masq=false', '-b', DOCKER_BRIDGE], { stdio: ['ignore', out, out] });
+      '--iptables=false', '--ip-forward=false', '--ip-masq=false', '-b', DOCKER_BRIDGE], { stdio: ['ignore', out, out], detached: true });
     await waitUntil(() => existsSync(this.socket) && this.cli(['version']).code === 0, 60_000, 'dockerd', this.proc, this.logFile);
     must(this.cli(['load', '-i', BUSYBOX_TAR], 120_000), 'docker load');
   }

@@ -15,8 +15,8 @@ export interface HostSnapshot {
   netavarkBefore: Set<string>;
   /** nft tables present before we ran, as "family name". */
   nftTables: Set<string>;
-  /** Cgroup parents the engines create (docker/, libpod_parent/) that were already there. */
-  cgroupParents: Set<string>;
+  /** Cgroup parents the engines create (docker/, libpod_parent/) that were already there, with their children then. */
+  cgroupParents: Map<string, Set<string>>;
 }
 
 /** What dockerd and podman (cgroupfs manager) create as their cgroup parents in each hierarchy. */
@@ -28,14 +28,24 @@ function cgroupDirs(name: string): string[] {
   return [...ctrls.map((c) => join('/sys/fs/cgroup', c, name)), join('/sys/fs/cgroup', name)].filter((d) => existsSync(d));
 }
 
-/** rmdir of a cgroup tree, leaves first; a busy one (with processes) stays and is reported. */
-function removeCgroupTree(dir: string, forced: string[]): void {
-  try {
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(join(dir, e.name), forced);
-    rmdirSync(dir);
-  } catch (err) {
-    forced.push(`cgroup ${dir} not removed: ${String(err)}`);
+function childCgroups(dir: string): string[] {
+  try { return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name); } catch { return []; }
+}
+
+/**
+ * Removes a cgroup tree made during this run, leaves first. A process still in it is a container
+ * whose monitor died mid-cleanup (e.g. Ctrl-C during `rm -f`): it is ours, so it is killed.
+ */
+async function removeCgroupTree(dir: string, forced: string[]): Promise<void> {
+  for (const c of childCgroups(dir)) await removeCgroupTree(join(dir, c), forced);
+  let pids: number[] = [];
+  try { pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number); } catch { /* gone */ }
+  for (const pid of pids) {
+    forced.push(`SIGKILL ${pid} left in ${dir}`);
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
+  if (pids.length) await sleep(300);
+  try { rmdirSync(dir); } catch (err) { forced.push(`cgroup ${dir} not removed: ${String(err)}`); }
 }
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
@@ -61,7 +71,8 @@ export function snapshotHost(): HostSnapshot {
     hadPodman0: existsSync('/sys/class/net/podman0'),
     netavarkBefore: netavarkTables(),
     nftTables: nftTables(),
-    cgroupParents: new Set(ENGINE_CGROUP_PARENTS.filter((n) => cgroupDirs(n).length > 0)),
+    cgroupParents: new Map(ENGINE_CGROUP_PARENTS.filter((n) => cgroupDirs(n).length > 0)
+      .map((n) => [n, new Set(cgroupDirs(n).flatMap(childCgroups))])),
   };
 }
 
@@ -85,10 +96,11 @@ function mountsUnder(root: string): string[] {
 
 /**
  * Kills leftover processes that mention the bench root (monitors, shims, stray engines), unmounts
- * everything under it, deletes it, and restores the host state from `snap`. Returns a list of
+ * everything under it, removes cgroups made during the run (`ownCgroupParents` whole, and new
+ * children of docker/ and libpod_parent/), deletes the root, and restores the host state from `snap`. Returns a list of
  * what had to be cleaned by force, so the caller can report it (an empty list is the goal).
  */
-export async function restoreHost(root: string, snap: HostSnapshot): Promise<string[]> {
+export async function restoreHost(root: string, snap: HostSnapshot, ownCgroupParents: string[] = []): Promise<string[]> {
   const forced: string[] = [];
   for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
     const left = procsMentioning(root);
@@ -112,7 +124,15 @@ export async function restoreHost(root: string, snap: HostSnapshot): Promise<str
       sh(`nft delete table ip ${t}`);
     }
   }
-  for (const n of ENGINE_CGROUP_PARENTS) if (!snap.cgroupParents.has(n)) for (const d of cgroupDirs(n)) removeCgroupTree(d, forced);
+  // Parents unique to this run (berthd's prefix) go whole; berthd removes them itself when empty.
+  for (const n of ownCgroupParents) for (const d of cgroupDirs(n)) await removeCgroupTree(d, forced);
+  for (const n of ENGINE_CGROUP_PARENTS) {
+    const before = snap.cgroupParents.get(n);
+    for (const d of cgroupDirs(n)) {
+      if (!before) await removeCgroupTree(d, forced);
+      else for (const c of childCgroups(d)) if (!before.has(c)) await removeCgroupTree(join(d, c), forced);
+    }
+  }
   if (readFileSync(IP_FORWARD, 'utf8').trim() !== snap.ipForward) writeFileSync(IP_FORWARD, snap.ipForward);
   try {
     rmSync(root, { recursive: true, force: true, maxRetries: 3 });

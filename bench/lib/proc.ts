@@ -6,6 +6,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
+/**
+ * Set on Ctrl-C. The event loop is blocked during spawnSync, so a SIGINT handler alone would
+ * only see it after a whole timing loop; a child killed by SIGINT (the terminal signals the
+ * whole foreground group) sets it at once.
+ */
+export const abort = { requested: false };
+
 export interface CmdResult { code: number; stdout: string; stderr: string; ms: number }
 
 /**
@@ -16,6 +23,7 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeo
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.signal === 'SIGINT') abort.requested = true;
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : ''), ms };
 }
 
