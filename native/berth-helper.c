@@ -8,6 +8,8 @@
  *   lock <file>                    flock the file until stdin reaches EOF
  *   resolve [--no-follow] <root> <path>
  *                                  print the host path of <path> resolved with <root> as "/"
+ *   seccomp-bpf                    stdin: an OCI seccomp profile as lines; stdout: the BPF crun would
+ *                                  build for it (native/seccomp-bpf.c)
  *
  * Exit codes: 0 ok, 1 error, 2 not found, 3 locked by another process, 4 unsafe path refused.
  * For pty-exec: the exit code of the runtime (128+signal when it was killed).
@@ -580,11 +582,13 @@ static int cmd_resolve(int argc, char **argv)
 	return write_all(1, out, (size_t)n + 1) < 0 ? EXIT_ERR : 0;
 }
 
+int cmd_seccomp_bpf(int argc, char **argv); /* native/seccomp-bpf.c */
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN); /* EPIPE as an error code, not a silent death */
 	if (argc < 2)
-		die(EXIT_ERR, "usage: berth-helper attach|pty-exec|whiteouts|lock|resolve ...");
+		die(EXIT_ERR, "usage: berth-helper attach|pty-exec|whiteouts|lock|resolve|seccomp-bpf ...");
 	const char *cmd = argv[1];
 	argc -= 2, argv += 2;
 	if (strcmp(cmd, "attach") == 0)
@@ -597,5 +601,7 @@ int main(int argc, char **argv)
 		return cmd_lock(argc, argv);
 	if (strcmp(cmd, "resolve") == 0)
 		return cmd_resolve(argc, argv);
+	if (strcmp(cmd, "seccomp-bpf") == 0)
+		return cmd_seccomp_bpf(argc, argv);
 	die(EXIT_ERR, "unknown command %s", cmd);
 }

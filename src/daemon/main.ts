@@ -12,6 +12,7 @@ import { EventBus } from '../engine/events.ts';
 import { ContainerService } from '../engine/containers/service.ts';
 import { ExecService } from '../engine/containers/exec.ts';
 import { makeSpecWriter } from '../engine/containers/spec-writer.ts';
+import { SeccompBpfCache } from '../runtime/spec/seccomp-bpf.ts';
 import { ImageService } from '../engine/images/index.ts';
 import { ApiServer } from '../api/server.ts';
 import { Router } from '../api/router.ts';
@@ -66,6 +67,9 @@ async function main(argv: string[]): Promise<void> {
         if (!containers.isRunning(c.id)) throw new EngineError('Conflict', `cannot join namespaces of container ${ref}: it is not running`);
         return c.state.pid;
       },
+      // crun loads a program compiled once per profile instead of compiling it on every create.
+      bpfCache: new SeccompBpfCache({ compile: (input) => helper.compileSeccomp(input), cacheDir: join(cfg.execRoot, 'seccomp-bpf') }),
+      usesCrun: (name) => /(^|\/)crun$/.test(cfg.runtimes[name] ?? ''),
     }),
     config: {
       dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, conmonPath: '/usr/bin/conmon', defaultRuntime: cfg.defaultRuntime,

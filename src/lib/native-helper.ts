@@ -175,6 +175,17 @@ export class NativeHelper {
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   }
 
+  /**
+   * Compiles a seccomp profile, given in the helper's line format (runtime/spec/seccomp-bpf.ts
+   * writes it), into the BPF program crun would build for it; returns the raw program bytes.
+   * Throws Internal for a profile crun would reject too (bad action, errno on a non-errno action...).
+   */
+  async compileSeccomp(input: string, opts: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    // base64 on the wire: #run reads stdout as text.
+    const out = await this.#run(['seccomp-bpf', '--base64'], 'compile seccomp profile', { input, signal: opts.signal });
+    return Buffer.from(out.trim(), 'base64');
+  }
+
   /** Runs a short helper command; maps its exit code to an error kind. */
   async #run(args: string[], what: string, opts: { input?: string; signal?: AbortSignal | undefined }): Promise<string> {
     // Not lib/exec's execFile: a helper that fails before reading all its input makes the stdin

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSpec, type NamespaceMode, type SpecInput } from '../../runtime/spec/build-spec.ts';
 import { specToJson } from '../../runtime/spec/types.ts';
+import { addSeccompBpf, type SeccompBpfCache } from '../../runtime/spec/seccomp-bpf.ts';
 import { parseSecurityOpts } from '../../runtime/spec/security-opts.ts';
 import { resolveUser } from '../../runtime/spec/user.ts';
 import { listHostDevices, readHostCapabilities, readHostRlimits } from '../../runtime/spec/host-info.ts';
@@ -17,6 +18,10 @@ export interface SpecWriterDeps {
   tiniPath: string;
   /** Finds a running container's PID for `container:<id>` namespace modes. */
   pidOf(ref: string): number;
+  /** Precompiled seccomp programs for crun (see runtime/spec/seccomp-bpf.ts); absent: crun compiles. */
+  bpfCache?: SeccompBpfCache;
+  /** Whether the named runtime (ContainerRecord.runtime) is crun, which understands the annotation. */
+  usesCrun?(runtimeName: string): boolean;
 }
 
 /**
@@ -30,6 +35,8 @@ export function makeSpecWriter(deps: SpecWriterDeps): SpecWriter {
     const { caps, rlimits } = await host;
     const input = await specInputFor(c, ctx.rootfs, ctx.paths, deps, caps, rlimits);
     const spec = buildSpec(input);
+    // Saves crun its libseccomp compile on every create; runc would ignore the annotation.
+    if (deps.bpfCache && deps.usesCrun?.(c.runtime)) await addSeccompBpf(spec, deps.bpfCache);
     await writeFile(ctx.paths.configPath, specToJson(spec));
     return spec;
   };
