@@ -130,7 +130,8 @@ export class BerthEngine implements Engine {
   }
 
   get host(): string { return `unix://${this.socket}`; }
-  cliEnv(): NodeJS.ProcessEnv { return envWithout(['DOCKER_HOST'], { BERTH_HOST: this.host }); }
+  // As the installed /usr/local/bin/berth wrapper runs it: without NODE_EXTRA_CA_CERTS (see scripts/setup.sh).
+  cliEnv(): NodeJS.ProcessEnv { return envWithout(['DOCKER_HOST', 'NODE_EXTRA_CA_CERTS'], { BERTH_HOST: this.host }); }
   argv(args: string[]) { return { cmd: process.execPath, args: [this.cliPath, ...args], env: this.cliEnv() }; }
   cli(args: string[], timeoutMs?: number): CmdResult { const x = this.argv(args); return timed(x.cmd, x.args, x.env, timeoutMs); }
 

@@ -57,6 +57,8 @@ export async function rotate(w: { logPath: string; ctlFifo: string; maxFile: num
     for (let i = keep - 2; i >= 1; i--) await rename(`${w.logPath}.${i}`, `${w.logPath}.${i + 1}`).catch(() => undefined);
     await rename(w.logPath, `${w.logPath}.1`).catch(() => undefined);
   }
+  // The live path exists again at once, even if conmon has already gone and never reopens.
+  await (await open(w.logPath, 'a', 0o600)).close();
   const fh = await open(w.ctlFifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
   if (!fh) return;
   try { await fh.write('2 0 0\n'); } finally { await fh.close(); }

@@ -251,12 +251,8 @@ export class ContainerService {
   async #settleExit(c: ContainerRecord, exitCode: number): Promise<void> {
     const paths = this.paths(c.id);
     const oom = existsSync(join(paths.persistDir, 'oom'));
-    const runtime = this.deps.runtimes.get(c.runtime);
-    // Independent: the runtime record and cgroup, and our overlay mount in the host namespace.
-    await Promise.all([
-      runtime?.delete(c.id, true).catch((err) => this.deps.log.warn({ err, id: c.id }, 'runtime delete')),
-      this.deps.rootfs.unmount(c.id).catch((err) => this.deps.log.warn({ err, id: c.id }, 'unmount rootfs')),
-    ]);
+    // The exit is recorded and told first; the cleanup below still holds the lock, so nothing can
+    // start or remove this container until it is done.
     c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: Number.isFinite(exitCode) ? exitCode : 255, oomKilled: oom, finishedAt: new Date().toISOString() };
     this.repo.saveState(c.id, c.state);
     if (oom) this.deps.events.publish('container', 'oom', c.id, this.#attrs(c));
@@ -266,10 +262,14 @@ export class ContainerService {
     this.#rotator.unwatch(c.id);
     run?.done();
     this.#notify(c.id, ['not-running', 'next-exit'], { StatusCode: c.state.exitCode, Error: null });
-    if (c.hostConfig.AutoRemove) {
-      // Outside the lock: removal takes it itself.
-      setImmediate(() => void this.remove(c.id, { force: true }).catch((err) => this.deps.log.warn({ err, id: c.id }, 'auto-remove')));
-    }
+    const runtime = this.deps.runtimes.get(c.runtime);
+    // Independent: the runtime record and cgroup, and our overlay mount in the host namespace.
+    await Promise.all([
+      runtime?.delete(c.id, true).catch((err) => this.deps.log.warn({ err, id: c.id }, 'runtime delete')),
+      this.deps.rootfs.unmount(c.id).catch((err) => this.deps.log.warn({ err, id: c.id }, 'unmount rootfs')),
+    ]);
+    // --rm: removed right here, under the same lock, so `wait --condition removed` returns soonest.
+    if (c.hostConfig.AutoRemove) await this.#removeLocked(c).catch((err) => this.deps.log.warn({ err, id: c.id }, 'auto-remove'));
   }
 
   /** Resolves when the container's current run ends (immediately if it is not running). */
@@ -400,15 +400,19 @@ export class ContainerService {
     }
     await this.#lock.run(c.id, async () => {
       const cur = this.repo.get(c.id);
-      if (!cur) return;
-      cur.state.status = 'removing';
-      this.repo.saveState(cur.id, cur.state);
-      await this.#discard(cur);
-      this.deps.events.publish('container', 'destroy', cur.id, this.#attrs(cur));
-      this.#notify(cur.id, ['removed', 'not-running', 'next-exit'], { StatusCode: cur.state.exitCode, Error: null });
-      this.#waiters.delete(cur.id);
-      this.deps.afterRemove?.(cur.id);
+      if (cur) await this.#removeLocked(cur);
     });
+  }
+
+  /** Removal proper, the container's lock held: intent recorded, every trace gone, waiters told. */
+  async #removeLocked(cur: ContainerRecord): Promise<void> {
+    cur.state.status = 'removing';
+    this.repo.saveState(cur.id, cur.state);
+    await this.#discard(cur);
+    this.deps.events.publish('container', 'destroy', cur.id, this.#attrs(cur));
+    this.#notify(cur.id, ['removed', 'not-running', 'next-exit'], { StatusCode: cur.state.exitCode, Error: null });
+    this.#waiters.delete(cur.id);
+    this.deps.afterRemove?.(cur.id);
   }
 
   rename(ref: string, newName: string): void {
