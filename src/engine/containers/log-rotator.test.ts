@@ -45,17 +45,17 @@ test('rotate: max-file=3 shifts log → .1 → .2, drops the oldest, and asks co
   const fifo = fifoWithReader(t, dir);
   writeFileSync(log, 'live');
   await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 });
-  assert.deepEqual(contents(log, 3), { log: null, 'log.1': 'live', 'log.2': null, 'log.3': null });
+  assert.deepEqual(contents(log, 3), { log: '', 'log.1': 'live', 'log.2': null, 'log.3': null });
   assert.equal(fifo.read(), '2 0 0\n');
 
   writeFileSync(log, 'second');
   await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 });
-  assert.deepEqual(contents(log, 3), { log: null, 'log.1': 'second', 'log.2': 'live', 'log.3': null });
+  assert.deepEqual(contents(log, 3), { log: '', 'log.1': 'second', 'log.2': 'live', 'log.3': null });
 
   writeFileSync(log, 'third');
   await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 });
-  // Three files at most: the live one (reopened by conmon) plus .1 and .2.
-  assert.deepEqual(contents(log, 3), { log: null, 'log.1': 'third', 'log.2': 'second', 'log.3': null });
+  // Three files at most: the live one (recreated at once, reopened by conmon) plus .1 and .2.
+  assert.deepEqual(contents(log, 3), { log: '', 'log.1': 'third', 'log.2': 'second', 'log.3': null });
   assert.equal(fifo.read(), '2 0 0\n2 0 0\n');
 });
 
@@ -66,7 +66,7 @@ test('rotate: max-file=2 keeps one old file', async (t) => {
   writeFileSync(log, 'a');
   writeFileSync(`${log}.1`, 'older');
   await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 2 });
-  assert.deepEqual(contents(log, 2), { log: null, 'log.1': 'a', 'log.2': null });
+  assert.deepEqual(contents(log, 2), { log: '', 'log.1': 'a', 'log.2': null });
   assert.equal(fifo.read(), '2 0 0\n');
 });
 
@@ -77,7 +77,7 @@ test('rotate: max-file=1 (and below) truncates: no rotated file is kept', async 
   for (const maxFile of [1, 0]) {
     writeFileSync(log, 'data');
     await rotate({ logPath: log, ctlFifo: fifo.path, maxFile });
-    assert.deepEqual(contents(log, 1), { log: null, 'log.1': null });
+    assert.deepEqual(contents(log, 1), { log: '', 'log.1': null });
     assert.equal(fifo.read(), '2 0 0\n');
   }
 });
@@ -96,7 +96,7 @@ test('rotate: a missing fifo or missing log is not an error', async (t) => {
   const dir = tmp(t);
   const log = join(dir, 'ctr.log');
   await within(2000, rotate({ logPath: log, ctlFifo: join(dir, 'no-such-fifo'), maxFile: 3 }));
-  assert.deepEqual(contents(log, 2), { log: null, 'log.1': null, 'log.2': null });
+  assert.deepEqual(contents(log, 2), { log: '', 'log.1': null, 'log.2': null });
 });
 
 test('LogRotator: rotates a watched log once it reaches max-size; unwatch stops it', async (t) => {
