@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { Ajv } from 'ajv';
+import { createRequire } from 'node:module';
 import { EngineError } from '../lib/errors.ts';
 
 /** berthd's configuration: flags over daemon.json over defaults. Loaded once, validated, frozen. */
@@ -110,6 +110,13 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
     try { file = JSON.parse(text) as Record<string, unknown>; } catch (err) {
       throw new EngineError('InvalidParameter', `unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
     }
+  }
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+    throw new EngineError('InvalidParameter', `unable to configure the daemon with file ${configFile}: expected a JSON object`);
+  }
+  if (Object.keys(file).length > 0) {
+    // ajv costs berthd ~8 MB of memory for good: load it only when there is something to check.
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
     const ajv = new Ajv({ allErrors: true });
     if (!ajv.validate(SCHEMA, file)) {
       const errors = ajv.errors ?? [];

@@ -62,6 +62,20 @@ test('run, logs, exec, stop and rm through berth and the real docker CLI', async
     d.ok(['rm', 'dup']);
   });
 
+  await t.test('start -a on a stopped container streams its next run and returns its status', () => {
+    d.ok(['create', '--name', 'again', 'busybox', 'sh', '-c', 'echo run; exit 6']);
+    const first = d.berth(['start', '-a', 'again']);
+    assert.equal(first.code, 6);
+    assert.equal(first.stdout, 'run\n');
+    const second = d.docker(['start', '-a', 'again']);
+    assert.equal(second.code, 6);
+    assert.equal(second.stdout, 'run\n');
+    const attach = d.berth(['attach', 'again']);
+    assert.equal(attach.code, 1);
+    assert.match(attach.stderr, /You cannot attach to a stopped container, start it first/);
+    d.ok(['rm', 'again']);
+  });
+
   await t.test('pause, unpause, kill, wait', () => {
     d.ok(['run', '-d', '--name', 'pz', 'busybox', 'sleep', '300']);
     d.ok(['pause', 'pz']);

@@ -173,18 +173,17 @@ async function attachRoute(d: ContainerRouteDeps, req: ApiRequest) {
   const wantStdout = queryBool(q, 'stdout');
   const wantStderr = queryBool(q, 'stderr');
   const running = svc.isRunning(c.id);
-  if (!running && c.state.status !== 'created' && c.state.status !== 'exited') {
-    throw new EngineError('Conflict', 'You cannot attach to a stopped container, start it first');
-  }
-  if (!running && c.state.status === 'exited' && !queryBool(q, 'logs')) {
-    throw new EngineError('Conflict', 'You cannot attach to a stopped container, start it first');
+  // Like dockerd, a stopped container may be attached to: the stream begins at its next start
+  // (`docker start -a`). Refusing stopped containers is the `attach` command's business.
+  if (c.state.status === 'removing' || c.state.status === 'dead') {
+    throw new EngineError('Conflict', `container ${c.id} is marked for removal and cannot be attached to`);
   }
   const keys = parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS);
   const tty = !!c.config.Tty;
   const multiplexed = !tty && cmpApi(req.version, '1.42') >= 0;
   const session = new PendingAttach(wantStdin);
   if (running) await session.connect(d.attach, svc.paths(c.id).attachSocket);
-  else if (c.state.status === 'created' || c.state.status === 'exited') svc.onNextStart(c.id, (socketPath) => session.connect(d.attach, socketPath));
+  else svc.onNextStart(c.id, (socketPath) => session.connect(d.attach, socketPath));
   const socket = hijackConnection(req, multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
   pumpAttach(socket, session, { tty, wantStdout, wantStderr, keys });
   return streamed;
