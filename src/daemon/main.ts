@@ -51,6 +51,14 @@ async function main(argv: string[]): Promise<void> {
   const runtimes = new Map(Object.entries(cfg.runtimes).map(([name, path]) =>
     [name, new OciRuntimeCli({ name, path, root: join(cfg.execRoot, 'runtime', name), exec: execFile })]));
   let containers!: ContainerService;
+  // Layers freed by removed containers are collected once things are quiet, not on the rm path.
+  let gcTimer: NodeJS.Timeout | undefined;
+  const scheduleImageGc = () => {
+    gcTimer ??= setTimeout(() => {
+      gcTimer = undefined;
+      void images.gc().catch((err) => log.warn({ err }, 'image gc'));
+    }, 1000).unref();
+  };
   const images = new ImageService({
     db, blobs, snapshotter: snapshots, dataRoot: cfg.dataRoot,
     makeWhiteouts: (root, entries) => helper.makeWhiteouts(root, entries),
@@ -59,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
   });
   containers = new ContainerService({
     db, images, rootfs: snapshots, runtimes, events, log,
-    afterRemove: (id) => { execs.forgetContainer(id); void images.gc().catch((err) => log.warn({ err }, 'image gc')); },
+    afterRemove: (id) => { execs.forgetContainer(id); scheduleImageGc(); },
     writeSpec: makeSpecWriter({
       cgroupParent: `/${cfg.objectPrefix}`, tiniPath: '/usr/bin/tini-static',
       pidOf: (ref) => {
