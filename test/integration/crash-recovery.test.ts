@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_TAR, REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
 
@@ -10,7 +11,7 @@ function background(d: TestDaemon, args: string[]): Promise<number> {
   return new Promise((r) => p.on('close', (code) => r(code ?? -1)));
 }
 
-test('kill -9 of berthd in the middle of create, start, rm and load leaves nothing half-made', async (t) => {
+test('kill -9 of berthd in the middle of create, start, rm, load and import leaves nothing half-made', async (t) => {
   if (!requireRoot(t)) return;
   const d = await daemonFor(t);
   d.ok(['run', '-d', '--name', 'keeper', 'busybox', 'sleep', '600']);
@@ -19,6 +20,7 @@ test('kill -9 of berthd in the middle of create, start, rm and load leaves nothi
       background(d, ['run', '-d', 'busybox', 'sleep', '600']),
       background(d, ['create', 'busybox', 'true']),
       background(d, ['load', '-i', BUSYBOX_TAR]),
+      background(d, ['import', BUSYBOX_TAR, 'crash/imported:latest']),
       background(d, ['run', '--rm', 'busybox', 'true']),
     ];
     const victim = d.berth(['create', 'busybox', 'true']).stdout.trim();
@@ -35,6 +37,12 @@ test('kill -9 of berthd in the middle of create, start, rm and load leaves nothi
     }
     assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'keeper']), 'running');
     assert.match(d.ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /busybox:latest/);
+    // Recovery dropped every spooled archive and unfinished layer.
+    const tmp = join(d.dataRoot, 'tmp');
+    assert.deepEqual(existsSync(tmp) ? readdirSync(tmp) : [], []);
+    // An import either finished (a whole image) or left nothing: every listed image inspects.
+    for (const img of d.ok(['images', '-q', '--no-trunc']).split('\n').filter(Boolean)) d.ok(['image', 'inspect', img]);
+    d.berth(['rmi', 'crash/imported:latest']);
     // Running ones were adopted: they can be stopped and removed normally.
     const others = ids.filter((id) => !id.startsWith(d.ok(['inspect', '-f', '{{.Id}}', 'keeper'])));
     if (others.length) d.ok(['rm', '-f', ...others]);
