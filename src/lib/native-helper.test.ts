@@ -12,6 +12,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EngineError, kindOf } from './errors.ts';
 import { NativeHelper, defaultHelperPath } from './native-helper.ts';
+import { requireRoot } from './test-support.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 let helper: NativeHelper;
@@ -33,14 +34,6 @@ after(() => {
 });
 
 /** Fails off root unless BERTH_TEST_NO_ROOT=1 asks to skip. */
-function requireRoot(t: TestContext): boolean {
-  if (process.getuid?.() === 0) return true;
-  if (process.env.BERTH_TEST_NO_ROOT === '1') {
-    t.skip('needs root');
-    return false;
-  }
-  assert.fail('this test needs root (set BERTH_TEST_NO_ROOT=1 to skip)');
-}
 
 const xattr = (path: string, name: string) =>
   spawnSync('getfattr', ['--only-values', '-n', name, path], { encoding: 'utf8' }).stdout;

@@ -10,12 +10,7 @@ const BERTHD = join(REPO, 'dist/berthd.mjs');
 const BERTH = join(REPO, 'dist/berth.mjs');
 export const BUSYBOX_TAR = join(REPO, 'build/busybox.tar');
 
-/** Fails loudly off root, unless BERTH_TEST_NO_ROOT=1 says to skip. */
-export function requireRoot(t: TestContext): boolean {
-  if (process.getuid?.() === 0) return true;
-  if (process.env['BERTH_TEST_NO_ROOT'] === '1') { t.skip('needs root'); return false; }
-  throw new Error('integration tests need root (set BERTH_TEST_NO_ROOT=1 to skip them)');
-}
+export { requireRoot } from '../../src/lib/test-support.ts';
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 

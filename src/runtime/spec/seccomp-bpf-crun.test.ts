@@ -17,6 +17,7 @@ import { readHostCapabilities } from './host-info.ts';
 import { SECCOMP_BPF_ANNOTATION, seccompToLines } from './seccomp-bpf.ts';
 import { CLONE_NAMESPACE_FLAGS, seccompArchitectures } from './seccomp-default.ts';
 import { specToJson, type OciSeccomp, type OciSpec } from './types.ts';
+import { requireRoot, deferrer } from '../../lib/test-support.ts';
 
 const prefix = `/berth-bpftest-${randomBytes(4).toString('hex')}`;
 const helper = new NativeHelper({ path: defaultHelperPath() });
@@ -37,18 +38,7 @@ const CUSTOM: OciSeccomp = {
   ],
 };
 
-function requireRoot(t: TestContext): boolean {
-  if (process.getuid?.() === 0) return true;
-  if (process.env.BERTH_TEST_NO_ROOT === '1') { t.skip('needs root'); return false; }
-  throw new Error('this test needs root (set BERTH_TEST_NO_ROOT=1 to skip)');
-}
 
-/** Cleanups run last-in first-out. */
-function deferrer(t: TestContext): (fn: () => Promise<unknown>) => void {
-  const stack: (() => Promise<unknown>)[] = [];
-  t.after(async () => { for (const fn of stack.reverse()) await fn(); });
-  return (fn) => stack.push(fn);
-}
 
 /**
  * A bundle dir whose rootfs is busybox, or (glibc) the host's /usr and /etc bound read-only, for

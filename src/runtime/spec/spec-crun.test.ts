@@ -14,24 +14,14 @@ import { DEFAULT_CAPABILITIES, parseCapabilityMask } from './capabilities.ts';
 import { listHostDevices, readHostCapabilities, readHostRlimits } from './host-info.ts';
 import { specToJson } from './types.ts';
 import { resolveUser } from './user.ts';
+import { requireRoot, deferrer } from '../../lib/test-support.ts';
 
 const APPLETS = ['sh', 'ls', 'cat', 'id', 'grep', 'unshare', 'mount', 'mkdir', 'touch', 'echo', 'true', 'ulimit', 'tr'];
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\napp:x:1000:1000::/home/app:/bin/sh\n';
 const GROUP = 'root:x:0:\nwheel:x:10:root\napp:x:1000:\nnogroup:x:65534:\n';
 const prefix = `/berth-spectest-${randomBytes(4).toString('hex')}`;
 
-function requireRoot(t: TestContext): boolean {
-  if (process.getuid?.() === 0) return true;
-  if (process.env.BERTH_TEST_NO_ROOT === '1') { t.skip('needs root'); return false; }
-  throw new Error('this test needs root (set BERTH_TEST_NO_ROOT=1 to skip)');
-}
 
-/** Cleanups run last-in first-out (node:test runs t.after hooks in registration order). */
-function deferrer(t: TestContext): (fn: () => Promise<unknown>) => void {
-  const stack: (() => Promise<unknown>)[] = [];
-  t.after(async () => { for (const fn of stack.reverse()) await fn(); });
-  return (fn) => stack.push(fn);
-}
 
 /** A busybox rootfs plus the per-container /etc files, in a fresh temp dir. */
 async function makeBundle(defer: (fn: () => Promise<unknown>) => void): Promise<string> {
