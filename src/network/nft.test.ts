@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { execFile } from '../lib/exec.ts';
+import { kindOf } from '../lib/errors.ts';
+import {
+  USER_CHAIN,
+  addContainerBatch,
+  addNetworkBatch,
+  deleteTableBatch,
+  removeContainerBatch,
+  removeNetworkBatch,
+  requiredSysctls,
+  setupTableBatch,
+  type NftContainer,
+  type NftNetwork,
+} from './nft.ts';
+
+const net: NftNetwork = { id: 'n1', bridge: 'bt0', subnet: '10.99.0.0/24', internal: false };
+const internalNet: NftNetwork = { id: 'n2', bridge: 'bt1', subnet: '10.99.1.0/24', internal: true };
+const ctr: NftContainer = {
+  id: 'c1',
+  ip: '10.99.0.2',
+  ports: [
+    { hostIp: '', hostPort: 8080, containerPort: 80, count: 1, proto: 'tcp' },
+    { hostIp: '127.0.0.1', hostPort: 9000, containerPort: 9000, count: 3, proto: 'tcp' },
+    { hostIp: '192.0.2.1', hostPort: 8000, containerPort: 7000, count: 2, proto: 'udp' },
+  ],
+};
+
+test('setupTableBatch creates the admin chain without flushing it', () => {
+  const b = setupTableBatch('berth-abc');
+  assert.match(b, /^add table ip berth-abc$/m);
+  assert.match(b, new RegExp(`^add chain ip berth-abc ${USER_CHAIN}$`, 'm'));
+  assert.doesNotMatch(b, new RegExp(`flush chain ip berth-abc ${USER_CHAIN}`));
+});
+
+test('addContainerBatch: one DNAT rule per range, one map element per range', () => {
+  const b = addContainerBatch('berth-abc', ctr);
+  assert.match(b, /^add rule ip berth-abc c-c1 meta l4proto tcp th dport 8080 dnat ip to 10\.99\.0\.2:80$/m);
+  assert.match(b, /ip daddr 127\.0\.0\.1 meta l4proto tcp th dport 9000-9002 dnat ip to 10\.99\.0\.2:9000-9002$/m);
+  assert.match(b, /th dport 8000-8001 dnat ip to 10\.99\.0\.2 : th dport map \{ 8000 : 7000, 8001 : 7001 \}$/m);
+  assert.match(b, /^add element ip berth-abc ports \{ 0\.0\.0\.0\/0 \. tcp \. 8080 : jump c-c1 \}$/m);
+  assert.equal(b.match(/^add rule /gm)?.length, 3);
+  assert.equal(b.match(/^add element /gm)?.length, 3);
+});
+
+test('removeContainerBatch touches only that container', () => {
+  const b = removeContainerBatch('berth-abc', ctr);
+  for (const line of b.trim().split('\n')) assert.match(line, /c-c1|ports \{/);
+  assert.match(b, /^delete chain ip berth-abc c-c1$/m);
+});
+
+test('internal networks get no masquerade and drop traffic leaving the bridge', () => {
+  const b = addNetworkBatch('berth-abc', internalNet);
+  assert.doesNotMatch(b, /masquerade/);
+  assert.match(b, /n-n2-in oifname != "bt1" drop/);
+  assert.match(addNetworkBatch('berth-abc', net), /n-n1-masq oifname != "bt0" masquerade/);
+});
+
+test('bad names and IPv6 host addresses are rejected', () => {
+  assert.throws(() => setupTableBatch('bad name;'), (e) => kindOf(e) === 'InvalidParameter');
+  assert.throws(
+    () => addContainerBatch('t', { ...ctr, ports: [{ hostIp: '::1', hostPort: 1, containerPort: 1, count: 1, proto: 'tcp' }] }),
+    (e) => kindOf(e) === 'InvalidParameter',
+  );
+});
+
+test('requiredSysctls asks for route_localnet only with 127.0.0.1 ports', () => {
+  assert.deepEqual(requiredSysctls(net, { localhostPorts: false }).map((s) => s.path), ['/proc/sys/net/ipv4/ip_forward']);
+  assert.ok(requiredSysctls(net, { localhostPorts: true }).some((s) => s.path === '/proc/sys/net/ipv4/conf/bt0/route_localnet'));
+  assert.deepEqual(requiredSysctls(internalNet, { localhostPorts: true }), []);
+});
+
+const isRoot = process.getuid?.() === 0;
+
+test('batches apply to a real throwaway table, conflict atomically and remove cleanly', { skip: !isRoot && 'needs root' }, async (t) => {
+  const table = `berthtest-${randomBytes(4).toString('hex')}`;
+  const nft = async (batch: string, check = false) => execFile('nft', [...(check ? ['-c'] : []), '-f', '-'], { input: batch });
+  t.after(async () => {
+    await nft(deleteTableBatch(table));
+  });
+  const rest = addNetworkBatch(table, net) + addNetworkBatch(table, internalNet) + addContainerBatch(table, ctr);
+  let r = await nft(setupTableBatch(table), true);
+  assert.equal(r.exitCode, 0, r.stderr);
+  r = await nft(setupTableBatch(table));
+  assert.equal(r.exitCode, 0, r.stderr);
+  // Check mode (nothing changes), then for real.
+  r = await nft(rest, true);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.doesNotMatch((await execFile('nft', ['list', 'table', 'ip', table])).stdout, /c-c1/);
+  r = await nft(rest);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const listed = (await execFile('nft', ['list', 'table', 'ip', table])).stdout;
+  assert.match(listed, /chain c-c1 \{/);
+  assert.match(listed, /127\.0\.0\.1 \. tcp \. 9000-9002 : jump c-c1/);
+
+  // A second container wanting a host port already published fails as a whole: no chain left.
+  const clash: NftContainer = {
+    id: 'c2',
+    ip: '10.99.0.3',
+    ports: [
+      { hostIp: '', hostPort: 7777, containerPort: 80, count: 1, proto: 'tcp' },
+      { hostIp: '', hostPort: 8080, containerPort: 80, count: 1, proto: 'tcp' },
+    ],
+  };
+  assert.notEqual((await nft(addContainerBatch(table, clash))).exitCode, 0);
+  const after = (await execFile('nft', ['list', 'table', 'ip', table])).stdout;
+  assert.doesNotMatch(after, /c-c2|7777/);
+
+  // The admin's rule survives re-running setup.
+  assert.equal((await execFile('nft', ['add', 'rule', 'ip', table, USER_CHAIN, 'ip', 'saddr', '198.51.100.7', 'drop'])).exitCode, 0);
+  assert.equal((await nft(setupTableBatch(table))).exitCode, 0);
+  assert.match((await execFile('nft', ['list', 'chain', 'ip', table, USER_CHAIN])).stdout, /198\.51\.100\.7 drop/);
+
+  // Removal drops exactly that container and network, and is idempotent.
+  for (let i = 0; i < 2; i++) {
+    r = await nft(removeContainerBatch(table, ctr) + removeNetworkBatch(table, net) + removeNetworkBatch(table, internalNet));
+    assert.equal(r.exitCode, 0, r.stderr);
+  }
+  const empty = (await execFile('nft', ['list', 'table', 'ip', table])).stdout;
+  assert.doesNotMatch(empty, /c-c1|n-n1|n-n2|jump/);
+});

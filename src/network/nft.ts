@@ -1,0 +1,245 @@
+/**
+ * Pure generation of nftables batches (text for `nft -f -`, each applied atomically by the
+ * kernel) for one daemon's own table, `table ip <prefix>`. Nothing here runs nft.
+ *
+ * Layout — static base chains dispatch through verdict maps, so every network and container owns
+ * its own chains and map elements and can be added or dropped without touching anyone else's
+ * (no rule handles to track):
+ *
+ *   prerouting/output (nat)  fib daddr type local  →  ip daddr . l4proto . dport vmap @ports
+ *                            @ports element "0.0.0.0/0 . tcp . 9000-9002 : jump c-<ctr>"
+ *                            chain c-<ctr>: one DNAT rule per published port range
+ *   postrouting (nat)        ip saddr vmap @masq  →  n-<net>-masq (masquerade leaving the bridge)
+ *                            oifname vmap @hairpin → n-<net>-hair (SNAT for 127.0.0.1 and
+ *                            container-to-own-published-port traffic, so replies come back via us)
+ *   forward (filter)         oifname vmap @fwd_out → n-<net>-out: established, intra-bridge,
+ *                            then published (DNATed) traffic after `jump berth-user`; rest dropped
+ *                            iifname vmap @fwd_in  → n-<net>-in (internal networks: no way out)
+ *   chain berth-user         the administrator's: created empty once, never flushed by us. A
+ *                            `drop` there blocks published traffic (Docker's ports bypass ufw).
+ *
+ * The base chains have policy accept: our table only ever drops what it owns, so it coexists
+ * with the host's firewall (which can still drop, since a drop in any table is final).
+ * Apply setupTableBatch as its own transaction before any other batch: on this host's kernel
+ * (6.x, nft 1.0.6) an element added in the same transaction that creates an interval map fails
+ * with ENOENT.
+ * Errors: InvalidParameter for inputs nft could not express (IPv6 host addresses).
+ */
+import { invalid } from '../lib/errors.ts';
+import type { PortRange } from './ports.ts';
+
+/** The administrator-owned filter chain for published traffic. */
+export const USER_CHAIN = 'berth-user';
+
+export interface NftNetwork {
+  /** Short unique id used in chain names (e.g. the network id's first 12 chars). */
+  id: string;
+  bridge: string;
+  subnet: string;
+  /** --internal: no masquerade, nothing forwarded in or out of the bridge. */
+  internal: boolean;
+}
+
+export interface NftContainer {
+  /** Short unique id used in the chain name. */
+  id: string;
+  /** The container's address on the network its ports are published from. */
+  ip: string;
+  /** Assigned published ports (grouped with ports.ts groupRanges: one rule per run). */
+  ports: readonly PortRange[];
+}
+
+/** A kernel setting the host must have for the rules to work, as data for the caller to apply. */
+export interface SysctlNeed {
+  path: string;
+  value: string;
+  why: string;
+}
+
+const q = (s: string) => JSON.stringify(s); // nft accepts double-quoted strings for names/ifnames
+const netChain = (n: { id: string }, part: string) => `n-${n.id}-${part}`;
+export const containerChain = (c: { id: string }) => `c-${c.id}`;
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+function checkName(what: string, s: string): void {
+  if (!NAME.test(s)) throw invalid(`nft: invalid ${what} name ${q(s)}`);
+}
+
+/**
+ * Creates the table, its maps, base chains and the admin chain; idempotent (re-running after a
+ * daemon restart keeps every network's and container's chains and map elements, and the
+ * admin's rules). Base chains are flushed and refilled so an upgraded layout replaces the old.
+ */
+export function setupTableBatch(table: string): string {
+  checkName('table', table);
+  const t = `ip ${table}`;
+  return [
+    `add table ${t}`,
+    `add map ${t} ports { type ipv4_addr . inet_proto . inet_service : verdict; flags interval; }`,
+    `add map ${t} masq { type ipv4_addr : verdict; flags interval; }`,
+    `add map ${t} hairpin { type ifname : verdict; }`,
+    `add map ${t} fwd_out { type ifname : verdict; }`,
+    `add map ${t} fwd_in { type ifname : verdict; }`,
+    `add chain ${t} ${USER_CHAIN}`,
+    `add chain ${t} prerouting { type nat hook prerouting priority dstnat; policy accept; }`,
+    `add chain ${t} output { type nat hook output priority -100; policy accept; }`,
+    `add chain ${t} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
+    `add chain ${t} forward { type filter hook forward priority filter; policy accept; }`,
+    ...['prerouting', 'output', 'postrouting', 'forward'].map((c) => `flush chain ${t} ${c}`),
+    `add rule ${t} prerouting fib daddr type local ip daddr . meta l4proto . th dport vmap @ports`,
+    `add rule ${t} output fib daddr type local ip daddr . meta l4proto . th dport vmap @ports`,
+    `add rule ${t} postrouting ip saddr vmap @masq`,
+    `add rule ${t} postrouting oifname vmap @hairpin`,
+    `add rule ${t} forward oifname vmap @fwd_out`,
+    `add rule ${t} forward iifname vmap @fwd_in`,
+    '',
+  ].join('\n');
+}
+
+/** Removes the whole table (daemon uninstall, test cleanup). Fails if it does not exist. */
+export function deleteTableBatch(table: string): string {
+  checkName('table', table);
+  return `delete table ip ${table}\n`;
+}
+
+/** Chains and map elements of one bridge network; apply after setupTableBatch. */
+export function addNetworkBatch(table: string, net: NftNetwork): string {
+  checkName('table', table);
+  checkName('network id', net.id);
+  checkName('bridge', net.bridge);
+  const t = `ip ${table}`;
+  const br = q(net.bridge);
+  const out = [...netChains(t, net).flatMap((c) => [`add chain ${t} ${c}`, `flush chain ${t} ${c}`])];
+  const outChain = netChain(net, 'out');
+  out.push(
+    `add rule ${t} ${outChain} ct state established,related accept`,
+    `add rule ${t} ${outChain} iifname ${br} accept`,
+  );
+  if (net.internal) {
+    out.push(`add rule ${t} ${outChain} drop`);
+    out.push(`add rule ${t} ${netChain(net, 'in')} oifname != ${br} drop`);
+    out.push(`add element ${t} fwd_in { ${br} : jump ${netChain(net, 'in')} }`);
+  } else {
+    out.push(
+      // Published traffic passes the admin's chain first; a drop there is final.
+      `add rule ${t} ${outChain} ct status dnat jump ${USER_CHAIN}`,
+      `add rule ${t} ${outChain} ct status dnat accept`,
+      `add rule ${t} ${outChain} drop`,
+      `add rule ${t} ${netChain(net, 'masq')} oifname != ${br} masquerade`,
+      // 127.0.0.1:port → container needs route_localnet on the bridge and a real source address.
+      `add rule ${t} ${netChain(net, 'hair')} ip saddr 127.0.0.0/8 masquerade`,
+      // A container reaching a published port of its own bridge: replies must return through us.
+      `add rule ${t} ${netChain(net, 'hair')} ct status dnat ip saddr ${net.subnet} masquerade`,
+      `add element ${t} masq { ${net.subnet} : jump ${netChain(net, 'masq')} }`,
+      `add element ${t} hairpin { ${br} : jump ${netChain(net, 'hair')} }`,
+    );
+  }
+  out.push(`add element ${t} fwd_out { ${br} : jump ${outChain} }`, '');
+  return out.join('\n');
+}
+
+function netChains(t: string, net: NftNetwork): string[] {
+  void t;
+  return net.internal
+    ? [netChain(net, 'out'), netChain(net, 'in')]
+    : [netChain(net, 'out'), netChain(net, 'masq'), netChain(net, 'hair')];
+}
+
+/**
+ * Removes one network's elements and chains. Idempotent: each element and chain is first added
+ * (a no-op when present) so the batch succeeds whether or not a previous removal got halfway.
+ */
+export function removeNetworkBatch(table: string, net: NftNetwork): string {
+  checkName('table', table);
+  checkName('network id', net.id);
+  checkName('bridge', net.bridge);
+  const t = `ip ${table}`;
+  const br = q(net.bridge);
+  const chains = netChains(t, net);
+  const elems: [string, string][] = [[`fwd_out`, `${br} : jump ${netChain(net, 'out')}`]];
+  if (net.internal) elems.push([`fwd_in`, `${br} : jump ${netChain(net, 'in')}`]);
+  else elems.push([`masq`, `${net.subnet} : jump ${netChain(net, 'masq')}`], [`hairpin`, `${br} : jump ${netChain(net, 'hair')}`]);
+  return [
+    ...chains.flatMap((c) => [`add chain ${t} ${c}`, `flush chain ${t} ${c}`]),
+    ...elems.map(([m, e]) => `add element ${t} ${m} { ${e} }`),
+    ...elems.map(([m, e]) => `delete element ${t} ${m} { ${e.slice(0, e.indexOf(' : '))} }`),
+    ...chains.map((c) => `delete chain ${t} ${c}`),
+    '',
+  ].join('\n');
+}
+
+function portKey(p: PortRange): string {
+  const ip = p.hostIp === '' || p.hostIp === '0.0.0.0' ? '0.0.0.0/0' : p.hostIp;
+  if (ip.includes(':')) throw invalid(`nft: IPv6 host address ${p.hostIp} is not supported`);
+  const ports = p.count > 1 ? `${p.hostPort}-${p.hostPort + p.count - 1}` : `${p.hostPort}`;
+  return `${ip} . ${p.proto} . ${ports}`;
+}
+
+function dnatRule(c: NftContainer, p: PortRange): string {
+  const match = [
+    p.hostIp !== '' && p.hostIp !== '0.0.0.0' ? `ip daddr ${p.hostIp}` : '',
+    `meta l4proto ${p.proto}`,
+    p.count > 1 ? `th dport ${p.hostPort}-${p.hostPort + p.count - 1}` : `th dport ${p.hostPort}`,
+  ].filter(Boolean).join(' ');
+  if (p.count === 1) return `${match} dnat ip to ${c.ip}:${p.containerPort}`;
+  // Same numbers on both sides: conntrack keeps the original port when it lies in the range.
+  if (p.hostPort === p.containerPort) return `${match} dnat ip to ${c.ip}:${p.containerPort}-${p.containerPort + p.count - 1}`;
+  // Shifted range (8000-8002 → 9000-9002): still one rule, through an anonymous port map.
+  const pairs = Array.from({ length: p.count }, (_, i) => `${p.hostPort + i} : ${p.containerPort + i}`).join(', ');
+  return `${match} dnat ip to ${c.ip} : th dport map { ${pairs} }`;
+}
+
+/**
+ * One container's published ports: its chain with one DNAT rule per range, and the @ports
+ * elements that jump to it. Atomic: a host address/port already published (an overlapping
+ * element) fails the whole batch and nothing is added.
+ */
+export function addContainerBatch(table: string, c: NftContainer): string {
+  checkName('table', table);
+  checkName('container id', c.id);
+  const t = `ip ${table}`;
+  const ch = containerChain(c);
+  return [
+    `add chain ${t} ${ch}`,
+    `flush chain ${t} ${ch}`,
+    ...c.ports.map((p) => `add rule ${t} ${ch} ${dnatRule(c, p)}`),
+    ...c.ports.map((p) => `add element ${t} ports { ${portKey(p)} : jump ${ch} }`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Drops exactly one container's elements and chain; idempotent like removeNetworkBatch. `ports`
+ * must be the ranges that were added (persisted with the endpoint).
+ */
+export function removeContainerBatch(table: string, c: NftContainer): string {
+  checkName('table', table);
+  checkName('container id', c.id);
+  const t = `ip ${table}`;
+  const ch = containerChain(c);
+  return [
+    `add chain ${t} ${ch}`,
+    `flush chain ${t} ${ch}`,
+    ...c.ports.map((p) => `add element ${t} ports { ${portKey(p)} : jump ${ch} }`),
+    ...c.ports.map((p) => `delete element ${t} ports { ${portKey(p)} }`),
+    `delete chain ${t} ${ch}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Kernel settings the rules rely on: forwarding, and route_localnet on a bridge whose
+ * containers publish on 127.0.0.1 (else the kernel drops 127.0.0.0/8 leaving a real interface).
+ */
+export function requiredSysctls(net: Pick<NftNetwork, 'bridge' | 'internal'>, opts: { localhostPorts: boolean }): SysctlNeed[] {
+  const out: SysctlNeed[] = [];
+  if (!net.internal) out.push({ path: '/proc/sys/net/ipv4/ip_forward', value: '1', why: 'route container traffic' });
+  if (opts.localhostPorts && !net.internal) {
+    out.push({
+      path: `/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`,
+      value: '1',
+      why: 'DNAT from 127.0.0.1 to a bridge address',
+    });
+  }
+  return out;
+}
