@@ -110,10 +110,16 @@ export class EngineClient {
   }
 }
 
-export async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/** The whole body. Events rather than `for await`: the async iterator costs a CLI process ~5 ms to set up. */
+export function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    let ended = false;
+    s.on('end', () => { ended = true; resolve(Buffer.concat(chunks)); });
+    s.on('error', reject);
+    s.on('close', () => { if (!ended) reject(new Error('the daemon closed the connection before the answer was complete')); });
+  });
 }
 
 function connectError(err: NodeJS.ErrnoException, socket: string): Error {
