@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile, type ExecFn } from '../lib/exec.ts';
+import { kindOf } from '../lib/errors.ts';
+import { createBridge, createEndpoint, endpointCommands, parseLinkNames, removeEndpoint, removeLink } from './link.ts';
+import { createNetns, ipError, netnsMounts, removeNetns } from './netns.ts';
+import { formatIPv4, parseCidr, parseHostRoutes, pickDefaultSubnet } from './ipam.ts';
+
+test('endpointCommands: veth made inside, host end pushed out, address, route', () => {
+  assert.deepEqual(
+    endpointCommands({ hostVeth: 'bt1v0', address: '172.17.0.2/16', gateway: '172.17.0.1', mac: '02:42:ac:11:00:02', hostNetns: '/proc/1/ns/net' }),
+    [
+      'link add eth0 address 02:42:ac:11:00:02 type veth peer name bt1v0 netns /proc/1/ns/net',
+      'addr add 172.17.0.2/16 dev eth0',
+      'link set eth0 up',
+      'route add default via 172.17.0.1 dev eth0',
+    ],
+  );
+  assert.equal(endpointCommands({ hostVeth: 'x', ifName: 'eth1', address: '10.0.0.2/24' }).length, 3);
+  assert.throws(() => endpointCommands({ hostVeth: 'much-too-long-name', address: '1.2.3.4/8' }), (e) => kindOf(e) === 'InvalidParameter');
+  assert.throws(() => endpointCommands({ hostVeth: 'ok', address: '1.2.3.4/8', mac: 'zz' }), (e) => kindOf(e) === 'InvalidParameter');
+});
+
+test('ipError maps ip stderr to kinds', () => {
+  assert.equal(ipError('x', 'RTNETLINK answers: File exists\nCommand failed -:1').kind, 'Conflict');
+  assert.equal(ipError('x', 'Cannot find device "bt0"').kind, 'NotFound');
+  assert.equal(ipError('x', 'Error: something').kind, 'Internal');
+  assert.equal(ipError('add', 'a\nb\n').message, 'add: a; b');
+});
+
+test('parseLinkNames and netnsMounts read ip -o link and mountinfo', () => {
+  assert.deepEqual(parseLinkNames('1: lo: <LOOPBACK> mtu 65536\n912: btvx0@if2: <BROADCAST> mtu 1500\n'), ['lo', 'btvx0']);
+  const mi = '43 27 0:4 net:[4026532177] /tmp/a\\040b/ns1 rw - nsfs nsfs rw\n44 27 0:4 mnt:[1] /tmp/m rw - nsfs nsfs rw\n22 1 8:1 / / rw - ext4 /dev/sda rw\n';
+  assert.deepEqual(netnsMounts(mi), ['/tmp/a b/ns1']);
+});
+
+test('createNetns refuses an existing file and leaves it alone', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-netns-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const calls: string[] = [];
+  const fake: ExecFn = async (file) => {
+    calls.push(file);
+    return { exitCode: 1, stdout: '', stderr: 'umount: not mounted' };
+  };
+  await createNetns({ exec: fake }, join(dir, 'ns'), []).catch((e) => assert.equal(kindOf(e), 'Internal'));
+  // The failed unshare cleaned up its file, so a second try gets the same error, not Conflict.
+  assert.deepEqual(await readdir(dir), []);
+  await (await import('node:fs/promises')).writeFile(join(dir, 'ns'), '');
+  await assert.rejects(createNetns({ exec: fake }, join(dir, 'ns')), (e) => kindOf(e) === 'Conflict');
+  assert.deepEqual(await readdir(dir), ['ns']);
+  assert.deepEqual(calls, ['unshare', 'umount']);
+});
+
+const isRoot = process.getuid?.() === 0;
+
+test('bridge + netns + veth for real: ping the namespace, then tear down without leftovers', { skip: !isRoot && 'needs root' }, async (t) => {
+  const tag = randomBytes(3).toString('hex');
+  const bridge = `bt${tag}`;
+  const hostVeth = `bt${tag}v0`;
+  const dir = await mkdtemp(join(tmpdir(), `berth-link-${tag}-`));
+  const nsPath = join(dir, 'ns');
+  const deps = { exec: execFile };
+  t.after(async () => {
+    await removeEndpoint(deps, nsPath, hostVeth).catch(() => undefined);
+    await removeLink(deps, bridge).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // A /24 nobody on this host routes to (parallel tests pick their own random one).
+  const routes = parseHostRoutes((await execFile('ip', ['-j', 'route'])).stdout);
+  const subnet = pickDefaultSubnet({ pools: [{ base: `10.${randomInt(100, 250)}.0.0/16`, size: 24 }], hostRoutes: routes });
+  const net = parseCidr(subnet).network;
+  const gw = formatIPv4(net + 1);
+  const addr = formatIPv4(net + 2);
+
+  await createBridge(deps, { name: bridge, address: `${gw}/24` });
+  await assert.rejects(createBridge(deps, { name: bridge, address: `${gw}/24` }), (e) => kindOf(e) === 'Conflict');
+  await createEndpoint(deps, nsPath, bridge, { hostVeth, address: `${addr}/24`, gateway: gw });
+
+  const inside = await execFile('nsenter', [`--net=${nsPath}`, 'ip', '-o', 'addr', 'show', 'eth0']);
+  assert.match(inside.stdout, new RegExp(`inet ${addr.replace(/\./g, '\\.')}/24`));
+  const route = await execFile('nsenter', [`--net=${nsPath}`, 'ip', 'route', 'show', 'default']);
+  assert.match(route.stdout, new RegExp(`default via ${gw.replace(/\./g, '\\.')} dev eth0`));
+  const lo = await execFile('nsenter', [`--net=${nsPath}`, 'ip', '-o', 'link', 'show', 'lo']);
+  assert.match(lo.stdout, /UP/);
+
+  const ping = await execFile('/bin/busybox', ['ping', '-c1', '-W1', addr]);
+  assert.equal(ping.exitCode, 0, ping.stdout + ping.stderr);
+
+  // A second endpoint reusing the veth name fails with nothing left behind.
+  const nsPath2 = join(dir, 'ns2');
+  await assert.rejects(createEndpoint(deps, nsPath2, bridge, { hostVeth, address: `${formatIPv4(net + 3)}/24` }), (e) => kindOf(e) === 'Conflict');
+  assert.deepEqual((await readdir(dir)).sort(), ['ns']);
+
+  await removeEndpoint(deps, nsPath, hostVeth);
+  await removeEndpoint(deps, nsPath, hostVeth); // idempotent
+  await removeLink(deps, bridge);
+  await removeLink(deps, bridge);
+  await removeNetns(deps, nsPath2);
+
+  const links = parseLinkNames((await execFile('ip', ['-o', 'link'])).stdout);
+  assert.deepEqual(links.filter((l) => l.startsWith(`bt${tag}`)), []);
+  const mounts = netnsMounts(await readFile('/proc/self/mountinfo', 'utf8'));
+  assert.deepEqual(mounts.filter((m) => m.startsWith(dir)), []);
+  assert.deepEqual(await readdir(dir), []);
+});
