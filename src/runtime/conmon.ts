@@ -49,6 +49,8 @@ export async function launchConmon(conmonPath: string, l: ConmonLaunch): Promise
     '--full-attach',
     '--log-level', 'error',
     '--syslog',
+    // Docker does not fsync container logs either; a sync at every rotation stalls chatty containers.
+    '--no-sync-log',
   ];
   for (const a of l.runtimeArgs) args.push('--runtime-arg', a);
   if (l.logPath) args.push('-l', `k8s-file:${l.logPath}`);
