@@ -118,3 +118,14 @@ test('saveState, saveHostConfig, all (newest first), usingImage, delete', (t) =>
   r.insert(rec('8'.repeat(64), 'beta', '2024-05-01T10:00:08Z'));
   assert.equal(r.resolve('beta').id, '8'.repeat(64));
 });
+
+test('markStoppedByUser sets only that flag, keeping a newer state written meanwhile', (t) => {
+  const r = repo(t);
+  const stale = r.get(ID_A)!;
+  r.saveState(ID_A, { ...stale.state, status: 'exited', exitCode: 3 });
+  r.markStoppedByUser(ID_A);
+  const now = r.get(ID_A)!.state;
+  assert.equal(now.status, 'exited');
+  assert.equal(now.exitCode, 3);
+  assert.equal(now.stoppedByUser, true);
+});

@@ -71,6 +71,14 @@ export class ContainerRepo {
     else this.db.prepare('UPDATE containers SET state = ?, restart_count = ? WHERE id = ?').run(JSON.stringify(state), restartCount, id);
   }
 
+  /**
+   * Marks that the user stopped the container (restart policies leave it alone), touching only
+   * that field: a caller's copy of the state may already be stale (the exit may have been recorded).
+   */
+  markStoppedByUser(id: string): void {
+    this.db.prepare("UPDATE containers SET state = json_set(state, '$.stoppedByUser', json('true')) WHERE id = ?").run(id);
+  }
+
   saveHostConfig(id: string, hc: HostConfig): void {
     this.db.prepare('UPDATE containers SET host_config = ? WHERE id = ?').run(JSON.stringify(hc), id);
   }

@@ -170,7 +170,8 @@ export class ContainerService {
       await runtime.delete(c.id, true).catch(() => undefined);
       await this.deps.rootfs.unmount(c.id).catch(() => undefined);
       const msg = messageOf(err);
-      const code = /not found|No such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 128;
+      // dockerd: 127 not found, 126 not executable, 255 any other start failure.
+      const code = /not found|No such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 255;
       c.state = { ...c.state, status: c.state.startedAt === '0001-01-01T00:00:00Z' ? 'created' : 'exited', pid: 0, conmonPid: 0, exitCode: code, error: msg };
       this.repo.saveState(c.id, c.state);
       // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
@@ -196,7 +197,8 @@ export class ContainerService {
     this.#exitWatcher = watch(this.#exitDir, (_ev, file) => { if (file) void this.#onExitFile(String(file)); });
     for (const c of this.repo.all()) {
       try {
-        await this.#recoverOne(c);
+        // Under the container's lock: an exit file seen meanwhile must not settle it twice.
+        await this.#lock.run(c.id, () => this.#recoverOne(c));
       } catch (err) {
         this.deps.log.error({ err, id: c.id }, 'recover container');
       }
@@ -322,8 +324,7 @@ export class ContainerService {
   async #stopRunning(c: ContainerRecord, opts: { timeout?: number; signal?: string }): Promise<void> {
     const runtime = this.runtimeFor(c.runtime);
     const exited = this.exited(c.id);
-    c.state.stoppedByUser = true;
-    this.repo.saveState(c.id, c.state);
+    this.repo.markStoppedByUser(c.id);
     const sig = normalizeSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
     if (c.state.status === 'paused') {
@@ -345,7 +346,7 @@ export class ContainerService {
     const c = this.resolve(ref);
     const sig = normalizeSignal(signal);
     if (!this.isRunning(c.id)) throw new EngineError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
-    if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') { c.state.stoppedByUser = true; this.repo.saveState(c.id, c.state); }
+    if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') this.repo.markStoppedByUser(c.id);
     await this.runtimeFor(c.runtime).kill(c.id, sig);
     this.deps.events.publish('container', 'kill', c.id, { ...this.#attrs(c), signal: String(signalNumberOf(sig)) });
   }
@@ -393,7 +394,7 @@ export class ContainerService {
         throw new EngineError('Conflict', `cannot remove container "/${c.name}": container is ${verb}: stop the container before removing or force remove`);
       }
       const exited = this.exited(c.id);
-      c.state.stoppedByUser = true;
+      this.repo.markStoppedByUser(c.id);
       await this.runtimeFor(c.runtime).kill(c.id, 'SIGKILL', true).catch(() => undefined);
       if (c.state.status === 'paused') await this.runtimeFor(c.runtime).resume(c.id).catch(() => undefined);
       await Promise.race([exited, sleep(15000)]);
