@@ -62,6 +62,15 @@ test('run, logs, exec, stop and rm through berth and the real docker CLI', async
     d.ok(['rm', 'dup']);
   });
 
+  await t.test('logs -f follows until the container exits; --tail and -t', () => {
+    d.ok(['run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line $i; sleep 0.3; done']);
+    assert.equal(d.ok(['logs', '-f', 'follow']), 'line 1\nline 2\nline 3');
+    assert.equal(d.docker(['logs', '-f', 'follow']).stdout, 'line 1\nline 2\nline 3\n');
+    assert.equal(d.ok(['logs', '--tail', '1', 'follow']), 'line 3');
+    assert.match(d.ok(['logs', '-t', '--tail', '1', 'follow']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line 3$/);
+    d.ok(['rm', 'follow']);
+  });
+
   await t.test('start -a on a stopped container streams its next run and returns its status', () => {
     d.ok(['create', '--name', 'again', 'busybox', 'sh', '-c', 'echo run; exit 6']);
     const first = d.berth(['start', '-a', 'again']);
