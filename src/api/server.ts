@@ -99,6 +99,9 @@ export class ApiServer {
       const reply = await found.route.handler(req);
       this.#send(res, reply, raw.method === 'HEAD');
     } catch (err) {
+      // Refused before the body was read (a bad query on an upload): drain it, so the client can
+      // finish sending and read our answer instead of failing with a broken pipe.
+      if (!hijack && !raw.complete) raw.resume();
       const status = httpStatusOf(err);
       const message = messageOf(err);
       if (status >= 500) log.error({ err, method: raw.method, path: raw.url }, 'request failed');

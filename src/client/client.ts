@@ -61,7 +61,12 @@ export class EngineClient {
     }
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest({ createConnection: this.#connect, method, path: this.#path(path, o.query), headers, ...(o.signal ? { signal: o.signal } : {}) }, resolve);
-      req.on('error', (err: NodeJS.ErrnoException) => reject(connectError(err, this.socketPath)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // The daemon may refuse a body (a bad tar, a bad --change) and close while we still send it:
+        // its answer is on the way, so give it a moment before reporting the broken pipe.
+        if (err.code === 'EPIPE' || err.code === 'ECONNRESET') setTimeout(() => reject(connectError(err, this.socketPath)), 500);
+        else reject(connectError(err, this.socketPath));
+      });
       if (o.rawBody instanceof Buffer) req.end(o.rawBody);
       else if (o.rawBody) (o.rawBody as NodeJS.ReadableStream).pipe(req);
       else req.end(payload);
