@@ -101,7 +101,10 @@ export class ApiServer {
     } catch (err) {
       // Refused before the body was read (a bad query on an upload): drain it, so the client can
       // finish sending and read our answer instead of failing with a broken pipe.
-      if (!hijack && !raw.complete) raw.resume();
+      if (!hijack && !raw.complete) {
+        raw.resume();
+        await new Promise<void>((resolve) => { raw.once('end', resolve); raw.once('close', resolve); });
+      }
       const status = httpStatusOf(err);
       const message = messageOf(err);
       if (status >= 500) log.error({ err, method: raw.method, path: raw.url }, 'request failed');

@@ -7,7 +7,7 @@ import { openDb } from '../store/db.ts';
 import { FsBlobStore } from '../store/blob-store.ts';
 import { OverlaySnapshotter } from '../snapshot/index.ts';
 import { OciRuntimeCli } from '../runtime/oci-runtime.ts';
-import { ensureRuntimeCanRun } from '../runtime/cgroups/host.ts';
+import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../runtime/cgroups/host.ts';
 import { EventBus } from '../engine/events.ts';
 import { ContainerService } from '../engine/containers/service.ts';
 import { ExecService } from '../engine/containers/exec.ts';
@@ -44,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
   });
   await ensureRuntimeCanRun(execFile).catch((err) => log.warn({ err: messageOf(err) }, 'cgroup setup for crun'));
 
+  // After ensureRuntimeCanRun: it may have given a controller its own v1 hierarchy.
+  const cgroupLayout = detectCgroups(readFileSync('/proc/self/mountinfo', 'utf8'));
   const db = openDb(join(cfg.dataRoot, 'berth.db'));
   const events = new EventBus();
   const blobs = new FsBlobStore(cfg.dataRoot);
@@ -67,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
   });
   containers = new ContainerService({
     db, images, rootfs: snapshots, runtimes, events, log,
+    releaseCgroup: (id) => removeCgroup(cgroupPathsFor(`/${cfg.objectPrefix}/${id}`, cgroupLayout), { retries: 5 }),
     afterRemove: (id) => { execs.forgetContainer(id); scheduleImageGc(); },
     writeSpec: makeSpecWriter({
       cgroupParent: `/${cfg.objectPrefix}`, tiniPath: '/usr/bin/tini-static',

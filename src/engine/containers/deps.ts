@@ -41,6 +41,8 @@ export interface ContainerServiceDeps {
   writeSpec: SpecWriter;
   events: EventBus;
   config: ContainerServiceConfig;
+  /** Removes whatever is left of a container's cgroup (a failed `crun create` can leave it). */
+  releaseCgroup?: (id: string) => Promise<void>;
   /** Called after a container is gone: exec sessions forgotten, unreferenced image layers collected. */
   afterRemove?: (id: string) => void;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void; debug(o: object, m?: string): void };

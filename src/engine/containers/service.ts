@@ -108,6 +108,7 @@ export class ContainerService {
     const runtime = this.deps.runtimes.get(c.runtime);
     if (runtime?.hasState(c.id)) await runtime.delete(c.id, true).catch(() => undefined);
     await this.deps.rootfs.unmount(c.id).catch(() => undefined);
+    await this.deps.releaseCgroup?.(c.id).catch(() => undefined);
     await this.deps.rootfs.remove(c.id);
     await rm(paths.bundleDir, { recursive: true, force: true });
     await rm(paths.dataDir, { recursive: true, force: true });
@@ -169,6 +170,7 @@ export class ContainerService {
       for (const h of hooks) void h(null).catch(() => undefined);
       await runtime.delete(c.id, true).catch(() => undefined);
       await this.deps.rootfs.unmount(c.id).catch(() => undefined);
+      await this.deps.releaseCgroup?.(c.id).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release cgroup'));
       const msg = messageOf(err);
       // dockerd: 127 not found, 126 not executable, 255 any other start failure.
       const code = /not found|No such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 255;
