@@ -48,17 +48,21 @@ export class PendingAttach implements AttachStreams {
     s.stdout.pipe(this.stdout, { end: false });
     s.stderr.pipe(this.stderr, { end: false });
     if (this.stdin) this.stdin.pipe(s.stdin);
-    void s.done.then(() => this.#end(), () => this.#end());
+    // The helper's exit can come before the last of its output has been read: end only once both
+    // pipes are drained, or a fast container's output is lost.
+    void Promise.allSettled([s.done, streamEnded(s.stdout), streamEnded(s.stderr)]).then(() => this.#end());
     if (this.#detached) s.kill();
   }
 
+  #ending = false;
+
   #end(): void {
-    // Let piped data drain before the ends.
-    setImmediate(() => {
-      this.stdout.end();
-      this.stderr.end();
-      this.#finish();
-    });
+    if (this.#ending) return;
+    this.#ending = true;
+    this.stdout.end();
+    this.stderr.end();
+    // `done` settles after the consumer has seen every byte (the streams' 'end').
+    void Promise.all([streamEnded(this.stdout), streamEnded(this.stderr)]).then(() => this.#finish());
   }
 
   detach(): void {
@@ -67,4 +71,10 @@ export class PendingAttach implements AttachStreams {
     if (this.#session) this.#session.kill();
     else this.#end();
   }
+}
+
+/** Resolves when a readable has delivered its last byte ('end') or was destroyed ('close'). */
+function streamEnded(s: Readable): Promise<void> {
+  if (s.readableEnded || s.destroyed) return Promise.resolve();
+  return new Promise((resolve) => { s.once('end', () => resolve()); s.once('close', () => resolve()); });
 }
