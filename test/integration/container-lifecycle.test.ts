@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { daemonFor, requireRoot } from './harness.ts';
 
 test('run, logs, exec, stop and rm through berth and the real docker CLI', async (t) => {
@@ -69,6 +71,23 @@ test('run, logs, exec, stop and rm through berth and the real docker CLI', async
     assert.equal(d.ok(['logs', '--tail', '1', 'follow']), 'line 3');
     assert.match(d.ok(['logs', '-t', '--tail', '1', 'follow']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line 3$/);
     d.ok(['rm', 'follow']);
+  });
+
+  await t.test('log rotation: --log-opt max-size/max-file bound the files, logs reads across them', async () => {
+    d.ok(['run', '-d', '--name', 'chatty', '--log-opt', 'max-size=64k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
+      'i=0; while [ $i -lt 3000 ]; do echo "line $i $i $i $i $i $i $i $i"; i=$((i+1)); if [ $((i % 300)) = 0 ]; then sleep 0.4; fi; done']);
+    assert.equal(d.ok(['wait', 'chatty']), '0');
+    const logPath = d.ok(['inspect', '-f', '{{.LogPath}}', 'chatty']);
+    const files = readdirSync(dirname(logPath)).filter((f) => f.startsWith('container.log'));
+    assert.ok(files.length >= 2 && files.length <= 3, `rotated files: ${files.join(' ')}`);
+    for (const f of files) assert.ok(statSync(join(dirname(logPath), f)).size < 64 * 1024 * 4, `${f} is bounded`);
+    const lines = d.ok(['logs', 'chatty']).split('\n');
+    // The newest lines are all there, in order, ending with the last one written.
+    assert.equal(lines.at(-1), 'line 2999 2999 2999 2999 2999 2999 2999 2999');
+    const nums = lines.map((l) => Number(l.split(' ')[1]));
+    assert.ok(nums.every((n, i) => i === 0 || n === nums[i - 1]! + 1), 'no gap or reordering across rotated files');
+    assert.equal(d.ok(['logs', '--tail', '2', 'chatty']).split('\n').length, 2);
+    d.ok(['rm', 'chatty']);
   });
 
   await t.test('start -a on a stopped container streams its next run and returns its status', () => {

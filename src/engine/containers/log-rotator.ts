@@ -7,7 +7,7 @@ interface Watched { logPath: string; ctlFifo: string; maxSize: number; maxFile: 
  * Docker's max-size/max-file rotation for conmon's k8s-file logs. conmon 2.1.6 can only truncate,
  * so berthd rotates: rename `log` → `log.1` (shifting older ones), then ask conmon over its control
  * fifo to reopen (message type 2), which starts a fresh file. conmon keeps a hard cap of its own
- * (2 × max-size, by truncation) so the disk stays bounded while berthd is down.
+ * (conmonLogCap: 10x the rotation budget, by truncation) so the disk stays bounded while berthd is down.
  * Sizes are checked on a slow timer, not per write, so a chatty container pays nothing for it.
  */
 export class LogRotator {

@@ -149,7 +149,7 @@ export class ContainerService {
       this.#runs.set(c.id, newRun());
       const { pid, conmonPid } = await launchConmon(this.deps.config.conmonPath, {
         id: c.id, name: c.name, bundleDir: paths.bundleDir, runtimePath: runtime.path, runtimeArgs: runtime.globalArgs,
-        logPath: log, logSizeMax: maxSize > 0 ? maxSize * Math.max(2, maxFile) : 0, tty: !!c.config.Tty, stdin: !!c.config.OpenStdin,
+        logPath: log, logSizeMax: conmonLogCap(maxSize, maxFile), tty: !!c.config.Tty, stdin: !!c.config.OpenStdin,
         // StdinOnce closes stdin when the first attach goes, but never for a tty (docker: detach, then attach again).
         leaveStdinOpen: !c.config.StdinOnce || !!c.config.Tty, pidFile: paths.pidFile, conmonPidFile: paths.conmonPidFile,
         exitDir: this.#exitDir, persistDir: paths.persistDir,
@@ -455,6 +455,15 @@ function newRun(): { exited: Promise<void>; done: () => void } {
   let done!: () => void;
   const exited = new Promise<void>((r) => { done = r; });
   return { exited, done };
+}
+
+/**
+ * conmon's own truncation cap: only a guard for while berthd is down (berthd rotates). conmon counts
+ * bytes since its last truncation, not since our reopen, so a tight cap would cut a live file
+ * between our rotations and lose lines: keep it at 10x the rotation budget, 100 MB at least.
+ */
+export function conmonLogCap(maxSize: number, maxFile: number): number {
+  return maxSize > 0 ? Math.max(maxSize * Math.max(1, maxFile) * 10, 100 * 1024 * 1024) : 0;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
