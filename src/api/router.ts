@@ -131,13 +131,16 @@ export async function readHijackJson<T>(req: ApiRequest, dflt: T): Promise<T> {
   if (!req.hijack) return readJson(req, dflt);
   const len = Number(req.headers['content-length'] ?? 0);
   let buf = req.hijack.head;
-  while (buf.length < len) {
-    const chunk: Buffer | null = await new Promise((resolve) => {
-      req.hijack!.socket.once('data', (c: Buffer) => resolve(c));
-      req.hijack!.socket.once('end', () => resolve(null));
+  if (buf.length < len) {
+    const socket = req.hijack.socket;
+    buf = await new Promise<Buffer>((resolve) => {
+      const chunks = [buf];
+      let have = buf.length;
+      const finish = () => { socket.off('data', onData); socket.off('end', finish); socket.pause(); resolve(Buffer.concat(chunks)); };
+      const onData = (c: Buffer) => { chunks.push(c); have += c.length; if (have >= len) finish(); };
+      socket.on('data', onData);
+      socket.once('end', finish);
     });
-    if (chunk === null) break;
-    buf = Buffer.concat([buf, chunk]);
   }
   req.hijack.head = buf.subarray(len);
   const text = buf.subarray(0, len).toString('utf8').trim();

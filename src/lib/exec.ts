@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 
 /** Result of a finished child process. */
 export interface ExecResult {
@@ -45,7 +46,6 @@ export const execFile: ExecFn = (file, args, opts = {}) =>
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 
-import { constants } from 'node:os';
 /** The number of a signal name ("SIGKILL" → 9); 0 when unknown. */
 export const signalNumber = (name: string): number =>
   (constants.signals as Record<string, number>)[name] ?? 0;

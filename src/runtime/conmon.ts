@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { constants, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { EngineError } from '../lib/errors.ts';
 
 /** Everything conmon needs to create one container (or run one exec session). */
@@ -86,7 +88,6 @@ export async function launchConmon(conmonPath: string, l: ConmonLaunch): Promise
     const detail = message?.message?.trim() || Buffer.concat(errChunks).toString().trim() || 'conmon exited without reporting a pid';
     throw new EngineError('Internal', `create container: ${cleanRuntimeError(detail)}`);
   }
-  const { readFileSync } = await import('node:fs');
   let conmonPid = 0;
   try { conmonPid = Number(readFileSync(l.conmonPidFile, 'utf8').trim()); } catch { /* reported below as 0 */ }
   return { pid: message.data, conmonPid };
@@ -102,4 +103,15 @@ export function cleanRuntimeError(text: string): string {
     return line.replace(/^.*level=error msg="(.*)"$/, '$1');
   });
   return lines.filter((l) => l.trim() !== '').join('; ');
+}
+
+/**
+ * Sends one message on conmon's control fifo (`<bundle>/ctl`): "<type> <rows> <cols>\n", type 1 is
+ * a terminal resize, 2 reopens the log file. Non-blocking: with no conmon reading (the container has
+ * gone) the message is dropped, not waited on.
+ */
+export async function sendConmonControl(ctlFifo: string, type: 1 | 2, rows = 0, cols = 0): Promise<void> {
+  const fh = await open(ctlFifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
+  if (!fh) return;
+  try { await fh.write(`${type} ${rows} ${cols}\n`); } finally { await fh.close(); }
 }

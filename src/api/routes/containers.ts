@@ -8,7 +8,8 @@ import { followLogs, readLogs, parseTimeNs, type LogEntry } from '../../engine/c
 import { selectContainers } from '../../engine/containers/list.ts';
 import type { ContainerRecord } from '../../engine/containers/record.ts';
 import { type ApiRequest, type Route, created, noContent, ok, param, queryBool, queryInt, readJson, streamed } from '../router.ts';
-import { hijackConnection } from '../server.ts';
+import { cmpVersion, hijackConnection } from '../server.ts';
+import { sendConmonControl } from '../../runtime/conmon.ts';
 import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
 import { toContainerInspect, toContainerSummary } from './container-views.ts';
 import { topProcesses } from './top.ts';
@@ -91,7 +92,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
     { method: 'POST', path: '/containers/:id/resize', handler: async (req) => {
       const c = svc.resolve(param(req, 'id'));
       if (!svc.isRunning(c.id)) throw new EngineError('Conflict', `Container ${c.id} is not running`);
-      await resizeContainer(svc.paths(c.id).ctlFifo, queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
+      await sendConmonControl(svc.paths(c.id).ctlFifo, 1, queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
       return ok(null);
     } },
     { method: 'DELETE', path: '/containers/:id', handler: async (req) => {
@@ -180,7 +181,7 @@ async function attachRoute(d: ContainerRouteDeps, req: ApiRequest) {
   }
   const keys = parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS);
   const tty = !!c.config.Tty;
-  const multiplexed = !tty && cmpApi(req.version, '1.42') >= 0;
+  const multiplexed = !tty && cmpVersion(req.version, '1.42') >= 0;
   const session = new PendingAttach(wantStdin);
   if (running) await session.connect(d.attach, svc.paths(c.id).attachSocket);
   else svc.onNextStart(c.id, (socketPath) => session.connect(d.attach, socketPath));
@@ -203,19 +204,4 @@ export function pumpAttach(socket: Duplex, session: PendingAttach, o: { tty: boo
   socket.on('close', () => session.detach());
   socket.on('error', () => session.detach());
   void session.done.then(() => socket.end());
-}
-
-function cmpApi(a: string, b: string): number {
-  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
-  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
-  return a1 - b1 || a2 - b2;
-}
-
-async function resizeContainer(ctlFifo: string, rows: number, cols: number): Promise<void> {
-  const { open } = await import('node:fs/promises');
-  const { constants } = await import('node:fs');
-  // conmon's control fifo: "<type> <rows> <cols>\n", type 1 = window resize.
-  const fh = await open(ctlFifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
-  if (!fh) return;
-  try { await fh.write(`1 ${rows} ${cols}\n`); } finally { await fh.close(); }
 }

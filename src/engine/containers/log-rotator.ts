@@ -1,5 +1,5 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { sendConmonControl } from '../../runtime/conmon.ts';
 
 interface Watched { logPath: string; ctlFifo: string; maxSize: number; maxFile: number; busy: boolean }
 
@@ -59,7 +59,5 @@ export async function rotate(w: { logPath: string; ctlFifo: string; maxFile: num
   }
   // The live path exists again at once, even if conmon has already gone and never reopens.
   await (await open(w.logPath, 'a', 0o600)).close();
-  const fh = await open(w.ctlFifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
-  if (!fh) return;
-  try { await fh.write('2 0 0\n'); } finally { await fh.close(); }
+  await sendConmonControl(w.ctlFifo, 2);
 }
