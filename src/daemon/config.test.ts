@@ -19,7 +19,7 @@ test('parseDaemonFlags: long, short and --flag=value forms; -H repeatable', () =
     '-l', 'warn', '-D', '--default-runtime', 'runc', '-p', '/pid', '--runtime', 'youki=/usr/bin/youki', '--add-runtime=kata=/opt/kata']);
   assert.deepEqual(f, {
     hosts: ['unix:///a.sock', 'unix:///b.sock'], dataRoot: '/d', execRoot: '/e', configFile: '/c.json', logLevel: 'warn', debug: true,
-    defaultRuntime: 'runc', pidFile: '/pid', runtimes: { youki: '/usr/bin/youki', kata: '/opt/kata' },
+    defaultRuntime: 'runc', pidFile: '/pid', runtimes: { youki: '/usr/bin/youki', kata: '/opt/kata' }, addressPools: [],
   });
   assert.deepEqual(parseDaemonFlags([]), { hosts: [], runtimes: {} });
   assert.equal(parseDaemonFlags(['--help']).help, true);
@@ -43,7 +43,7 @@ test('loadDaemonConfig: defaults when there is no daemon.json', () => {
   assert.deepEqual({ ...c }, {
     hosts: ['unix:///run/berth.sock'], dataRoot: '/var/lib/berth', execRoot: '/run/berth', configFile: '/etc/berth/daemon.json',
     logLevel: 'info', defaultRuntime: 'crun', runtimes: { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' }, logDriver: 'json-file',
-    logOpts: {}, objectPrefix: 'berth', registryMirrors: [], insecureRegistries: [], pidFile: '/run/berthd.pid',
+    logOpts: {}, objectPrefix: 'berth', ifPrefix: 'berth', hostResolvConf: '/etc/resolv.conf', registryMirrors: [], insecureRegistries: [], pidFile: '/run/berthd.pid',
   });
   assert.ok(Object.isFrozen(c));
   // An empty file is the same as none.

@@ -16,6 +16,13 @@ export interface DaemonConfig {
   logOpts: Record<string, string>;
   /** Prefix of host objects (cgroups, later bridges and nft tables), derived from the exec root. */
   objectPrefix: string;
+  /** Start of every network interface name we make (≤ 6 characters: veth names must fit 15). */
+  ifPrefix: string;
+  /** --bip: the default bridge's gateway with prefix. */
+  bip?: string;
+  defaultAddressPools?: { base: string; size: number }[];
+  /** The resolv.conf whose nameservers the embedded DNS forwards to (followed on change). */
+  hostResolvConf: string;
   registryMirrors: string[];
   insecureRegistries: string[];
   pidFile: string;
@@ -32,7 +39,8 @@ const SCHEMA = {
     runtimes: { type: 'object', additionalProperties: { type: 'object', properties: { path: { type: 'string' }, runtimeArgs: { type: 'array' } }, required: ['path'] } },
     'log-driver': { type: 'string' }, 'log-opts': { type: 'object', additionalProperties: { type: 'string' } },
     'registry-mirrors': { type: 'array', items: { type: 'string' } }, 'insecure-registries': { type: 'array', items: { type: 'string' } },
-    'live-restore': { type: 'boolean' }, bip: { type: 'string' }, 'default-address-pools': { type: 'array' },
+    'live-restore': { type: 'boolean' }, bip: { type: 'string' },
+    'default-address-pools': { type: 'array', items: { type: 'object', properties: { base: { type: 'string' }, size: { type: 'integer', minimum: 1, maximum: 30 } }, required: ['base', 'size'], additionalProperties: false } },
     dns: { type: 'array', items: { type: 'string' } }, 'dns-search': { type: 'array' }, 'dns-opts': { type: 'array' },
     iptables: { type: 'boolean' }, 'userland-proxy': { type: 'boolean' }, pidfile: { type: 'string' },
     'storage-driver': { enum: ['overlay2'] }, experimental: { type: 'boolean' }, init: { type: 'boolean' },
@@ -42,6 +50,7 @@ const SCHEMA = {
 interface Flags {
   hosts: string[]; dataRoot?: string; execRoot?: string; configFile?: string; logLevel?: string; debug?: boolean;
   defaultRuntime?: string; runtimes: Record<string, string>; pidFile?: string; help?: boolean; version?: boolean;
+  bip?: string; addressPools: { base: string; size: number }[]; hostResolvConf?: string;
 }
 
 export const USAGE = `Usage:  berthd [OPTIONS]
@@ -52,9 +61,13 @@ Options:
       --config-file string      Daemon configuration file (default "/etc/berth/daemon.json")
       --data-root string        Root directory of persistent state (default "/var/lib/berth")
   -D, --debug                   Enable debug mode
+      --bip string              Default bridge's gateway address with prefix (e.g. 172.17.0.1/16)
+      --default-address-pool base=CIDR,size=N
+                                Pool user networks and the default bridge take subnets from (repeatable)
       --default-runtime string  Default OCI runtime for containers (default "crun")
       --exec-root string        Root directory for execution state files (default "/run/berth")
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth.sock)
+      --host-resolv-conf string Resolvers the embedded DNS forwards to (default "/etc/resolv.conf")
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berthd.pid")
       --runtime name=path       Register an additional OCI runtime (repeatable; alias --add-runtime)
@@ -62,7 +75,7 @@ Options:
 `;
 
 export function parseDaemonFlags(argv: readonly string[]): Flags {
-  const f: Flags = { hosts: [], runtimes: {} };
+  const f: Flags = { hosts: [], runtimes: {}, addressPools: [] };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i]!;
     let value: string | undefined;
@@ -91,6 +104,16 @@ export function parseDaemonFlags(argv: readonly string[]): Flags {
         break;
       }
       case '-p': case '--pidfile': f.pidFile = take(); break;
+      case '--bip': f.bip = take(); break;
+      case '--host-resolv-conf': f.hostResolvConf = take(); break;
+      case '--default-address-pool': {
+        const v = take();
+        const kv = Object.fromEntries(v.split(',').map((p) => p.split('=') as [string, string]));
+        const size = Number(kv['size']);
+        if (!kv['base'] || !Number.isInteger(size)) throw new EngineError('InvalidParameter', `invalid default address pool "${v}": expected base=CIDR,size=N`);
+        f.addressPools.push({ base: kv['base'], size });
+        break;
+      }
       case '-h': case '--help': f.help = true; break;
       case '-v': case '--version': f.version = true; break;
       default: throw new EngineError('InvalidParameter', `unknown flag: ${a}`);
@@ -143,6 +166,11 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
     logDriver: str('log-driver') ?? 'json-file',
     logOpts: (file['log-opts'] as Record<string, string> | undefined) ?? {},
     objectPrefix: objectPrefixFor(execRoot),
+    ifPrefix: interfacePrefixFor(execRoot),
+    ...(flags.bip ?? str('bip') ? { bip: flags.bip ?? str('bip')! } : {}),
+    ...(flags.addressPools.length || file['default-address-pools']
+      ? { defaultAddressPools: flags.addressPools.length ? flags.addressPools : file['default-address-pools'] as { base: string; size: number }[] } : {}),
+    hostResolvConf: flags.hostResolvConf ?? '/etc/resolv.conf',
     registryMirrors: (file['registry-mirrors'] as string[] | undefined) ?? [],
     insecureRegistries: (file['insecure-registries'] as string[] | undefined) ?? [],
     pidFile: flags.pidFile ?? str('pidfile') ?? (execRoot === '/run/berth' ? '/run/berthd.pid' : `${execRoot}/berthd.pid`),
@@ -152,4 +180,9 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
 /** "berth" for the default exec root; "berth-<8 hex>" for any other, so test daemons never collide. */
 export function objectPrefixFor(execRoot: string): string {
   return execRoot === '/run/berth' ? 'berth' : `berth-${createHash('sha256').update(execRoot).digest('hex').slice(0, 8)}`;
+}
+
+/** "berth" for the default exec root (bridge berth0); "b" and 5 hex digits otherwise. */
+export function interfacePrefixFor(execRoot: string): string {
+  return execRoot === '/run/berth' ? 'berth' : `b${createHash('sha256').update(execRoot).digest('hex').slice(0, 5)}`;
 }

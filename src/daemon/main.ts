@@ -20,6 +20,11 @@ import { systemRoutes } from '../api/routes/system.ts';
 import { containerRoutes } from '../api/routes/containers.ts';
 import { execRoutes } from '../api/routes/exec.ts';
 import { imageRoutes } from '../api/routes/images.ts';
+import { networkRoutes } from '../api/routes/networks.ts';
+import { BridgeDriver } from '../network/index.ts';
+import { DnsHub } from '../engine/networks/dns-hub.ts';
+import { NetworkService } from '../engine/networks/service.ts';
+import { ContainerNetworks } from '../engine/networks/container-networks.ts';
 import { loadDaemonConfig, parseDaemonFlags, USAGE } from './config.ts';
 import { buildInfo, BERTH_VERSION } from './info.ts';
 import { createLogger } from './logger.ts';
@@ -67,8 +72,34 @@ async function main(argv: string[]): Promise<void> {
     containersUsingImage: (id) => containers.repo.usingImage(id).map((cid) => ({ id: cid, running: containers.isRunning(cid) })),
     events: (action, id, attrs) => events.publish('image', action, id, attrs),
   });
+  const driver = new BridgeDriver({ exec: execFile, table: cfg.objectPrefix, ifPrefix: cfg.ifPrefix, netnsDir: join(cfg.execRoot, 'netns'), log });
+  mkdirSync(join(cfg.execRoot, 'netns'), { recursive: true, mode: 0o700 });
+  const dns = new DnsHub({ hostResolvConf: cfg.hostResolvConf, log });
+  const networks = new NetworkService({
+    db, driver, dns, events, log, isRunning: (id) => containers.isRunning(id),
+    config: {
+      defaultBridge: `${cfg.ifPrefix}0`, ifPrefix: cfg.ifPrefix,
+      ...(cfg.bip ? { bip: cfg.bip } : {}), ...(cfg.defaultAddressPools ? { defaultAddressPools: cfg.defaultAddressPools } : {}),
+    },
+  });
+  const attachments = new ContainerNetworks({
+    networks, driver, dns, events, log, ifPrefix: cfg.ifPrefix,
+    container: (ref) => {
+      const c = containers.resolve(ref);
+      return { ...c, running: containers.isRunning(c.id) };
+    },
+  });
   containers = new ContainerService({
     db, images, rootfs: snapshots, runtimes, events, log,
+    network: {
+      plan: (c, nc) => attachments.plan(c, nc),
+      setUp: (c) => attachments.setUp(c),
+      tearDown: (c) => attachments.tearDown(c),
+      refreshDns: (c) => attachments.refreshDns(c),
+      connect: (c, running, net, epCfg) => attachments.connect(c, running, net, epCfg),
+      disconnect: (c, running, net) => attachments.disconnect(c, running, net),
+      hostGateway: () => networks.repo.byName('bridge')?.gateway,
+    },
     releaseCgroup: (id) => removeCgroup(cgroupPathsFor(`/${cfg.objectPrefix}/${id}`, cgroupLayout), { retries: 5 }),
     afterRemove: (id) => { execs.forgetContainer(id); scheduleImageGc(); },
     writeSpec: makeSpecWriter({
@@ -91,7 +122,9 @@ async function main(argv: string[]): Promise<void> {
 
   await snapshots.recover();
   await images.recover();
+  await networks.init();
   await containers.recover();
+  await attachments.recover(containers.list().filter((c) => containers.isRunning(c.id)));
 
   // Asked once, off the start-up path: `version` shows it when known.
   let runtimeVersion = '';
@@ -126,10 +159,12 @@ async function main(argv: string[]): Promise<void> {
         const image = await images.inspect(c.imageId).then((i) => i.Size, () => 0);
         return { SizeRw: rw, SizeRootFs: rw + image };
       },
+      netView: (c) => ({ attached: attachments.attached(c.id), sandboxKey: driver.netnsPath(c.id), running: containers.isRunning(c.id) }),
       graphData: (id) => ({ MergedDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'merged'), UpperDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'upper'), WorkDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'work') }),
     }))
     .add(execRoutes({ containers, execs }))
-    .add(imageRoutes(images));
+    .add(imageRoutes(images))
+    .add(networkRoutes({ networks, containers }));
   const server = new ApiServer({ router, log, serverVersion: BERTH_VERSION });
   for (const h of cfg.hosts) {
     if (!h.startsWith('unix://')) throw new EngineError('InvalidParameter', `unsupported host ${h}: only unix:// sockets for now (tcp comes with TLS)`);
@@ -149,6 +184,7 @@ async function main(argv: string[]): Promise<void> {
     log.info({ signal }, 'berthd shutting down; containers keep running');
     await server.close().catch(() => undefined);
     containers.close();
+    await networks.close().catch(() => undefined);
     db.close();
     removeCgroupParents(`/${cfg.objectPrefix}`);
     rmSync(cfg.pidFile, { force: true });

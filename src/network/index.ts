@@ -9,3 +9,4 @@ export * from './nft.ts';
 export * from './netns.ts';
 export * from './link.ts';
 export * from './dns/index.ts';
+export * from './bridge-driver.ts';

@@ -243,3 +243,23 @@ export function requiredSysctls(net: Pick<NftNetwork, 'bridge' | 'internal'>, op
   }
   return out;
 }
+
+/**
+ * Run inside a container's namespace: queries to 127.0.0.11:53 (the address images hard-code for
+ * Docker's embedded DNS) go to berthd's server on `gateway`, masqueraded to the container's own
+ * address so the server knows who asks. Idempotent (re-applied on network connect).
+ */
+export function dnsRedirectBatch(gateway: string): string {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(gateway)) throw invalid(`nft: invalid gateway ${q(gateway)}`);
+  const t = 'ip berth-dns';
+  return [
+    `add table ${t}`,
+    `add chain ${t} output { type nat hook output priority -100; policy accept; }`,
+    `add chain ${t} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
+    `flush chain ${t} output`,
+    `flush chain ${t} postrouting`,
+    `add rule ${t} output ip daddr 127.0.0.11 meta l4proto { tcp, udp } th dport 53 dnat ip to ${gateway}`,
+    `add rule ${t} postrouting ip saddr 127.0.0.0/8 ip daddr ${gateway} masquerade`,
+    '',
+  ].join('\n');
+}

@@ -49,6 +49,41 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL);
   `,
+  // 2: networks and the containers attached to them
+  `
+  CREATE TABLE networks (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    driver      TEXT NOT NULL,             -- 'bridge', 'host' or 'null'
+    created_at  TEXT NOT NULL,
+    bridge      TEXT,                      -- Linux bridge name (bridge driver)
+    subnet      TEXT,
+    gateway     TEXT,
+    ip_range    TEXT,
+    internal    INTEGER NOT NULL DEFAULT 0,
+    attachable  INTEGER NOT NULL DEFAULT 0,
+    builtin     INTEGER NOT NULL DEFAULT 0, -- bridge, host and none: made by the daemon, never removed
+    labels      TEXT NOT NULL DEFAULT '{}',
+    options     TEXT NOT NULL DEFAULT '{}',
+    ipam        TEXT NOT NULL DEFAULT '{}'  -- IPAM as the client sent it (Driver, Options, Config)
+  );
+  -- One row per (container, network) attachment, from create or connect until disconnect or rm.
+  -- ip, mac, veth and ports are set while the container runs: a non-NULL ip is an IPAM lease.
+  CREATE TABLE endpoints (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    network_id   TEXT NOT NULL REFERENCES networks(id),
+    seq          INTEGER NOT NULL,         -- attachment order: the first network is eth0
+    endpoint_id  TEXT NOT NULL,
+    config       TEXT NOT NULL,            -- EndpointSettings as requested (IPAMConfig, Aliases, Links, MacAddress)
+    ip           TEXT,
+    mac          TEXT,
+    if_name      TEXT,
+    host_veth    TEXT,
+    ports        TEXT,                     -- JSON PortRange[] published through this endpoint
+    PRIMARY KEY (container_id, network_id)
+  );
+  CREATE INDEX endpoints_network ON endpoints(network_id);
+  `,
 ];
 
 /** Opens (creating if needed) the database at path and brings its schema up to date. */

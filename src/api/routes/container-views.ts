@@ -3,24 +3,13 @@ import type { ContainerRecord } from '../../engine/containers/record.ts';
 import type { ContainerPaths } from '../../engine/containers/paths.ts';
 import { processArgs } from '../../engine/containers/config-merge.ts';
 import { containerStatusText } from '../../lib/units.ts';
+import { containerNetworkSettings, summaryPorts, type ContainerNetView } from './network-views.ts';
 
 const WIRE_STATUS = (s: ContainerRecord['state']['status']): api.ContainerStateWire['Status'] =>
   s === 'creating' ? 'created' : s;
 
-function networkSettings(c: ContainerRecord): api.NetworkSettings {
-  const mode = c.hostConfig.NetworkMode ?? 'none';
-  const networks: Record<string, api.EndpointSettings> = mode.startsWith('container:') ? {} : {
-    [mode]: { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null },
-  };
-  return {
-    Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-    IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: networks,
-  };
-}
-
 /** GET /containers/{id}/json */
-export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, execIds: string[], graphData: Record<string, string> | null): api.ContainerInspect {
+export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, execIds: string[], graphData: Record<string, string> | null, net?: ContainerNetView): api.ContainerInspect {
   const [path = '', ...args] = processArgs(c.config);
   const s = c.state;
   const status = WIRE_STATUS(s.status);
@@ -35,20 +24,20 @@ export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, ex
     LogPath: c.hostConfig.LogConfig?.Type === 'none' ? '' : paths.logPath,
     Name: `/${c.name}`, RestartCount: c.restartCount, Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '',
     AppArmorProfile: '', ExecIDs: execIds.length ? execIds : null, HostConfig: c.hostConfig,
-    GraphDriver: { Name: 'overlay2', Data: graphData }, Mounts: [], Config: c.config, NetworkSettings: networkSettings(c),
+    GraphDriver: { Name: 'overlay2', Data: graphData }, Mounts: [], Config: c.config, NetworkSettings: containerNetworkSettings(c, net),
   };
 }
 
 /** An entry of GET /containers/json; `statusText` comes from the caller (it depends on now). */
-export function toContainerSummary(c: ContainerRecord): api.ContainerSummary {
+export function toContainerSummary(c: ContainerRecord, net?: ContainerNetView): api.ContainerSummary {
   // Docker quotes each argument with a space in it, but not the path: `sh -c 'sleep 300'`.
   const [path = '', ...args] = processArgs(c.config);
   const cmd = [path, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
   return {
     Id: c.id, Names: [`/${c.name}`], Image: c.imageRef, ImageID: c.imageId, Command: cmd,
-    Created: Math.floor(Date.parse(c.createdAt) / 1000), Ports: [], Labels: c.config.Labels ?? {},
+    Created: Math.floor(Date.parse(c.createdAt) / 1000), Ports: summaryPorts(c, net), Labels: c.config.Labels ?? {},
     State: WIRE_STATUS(c.state.status), Status: statusText(c), HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? 'none' },
-    NetworkSettings: { Networks: networkSettings(c).Networks }, Mounts: [],
+    NetworkSettings: { Networks: containerNetworkSettings(c, net).Networks }, Mounts: [],
   };
 }
 

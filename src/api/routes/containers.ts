@@ -12,6 +12,7 @@ import { cmpVersion, hijackConnection } from '../server.ts';
 import { sendConmonControl } from '../../runtime/conmon.ts';
 import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
 import { toContainerInspect, toContainerSummary } from './container-views.ts';
+import type { ContainerNetView } from './network-views.ts';
 import { topProcesses } from './top.ts';
 
 /** What the container routes need besides the container service. */
@@ -24,6 +25,8 @@ export interface ContainerRouteDeps {
   graphData(containerId: string): Record<string, string> | null;
   /** SizeRw and SizeRootFs for `ps -s` and `inspect -s`. */
   sizes(c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }>;
+  /** The container's networks for inspect and ps; absent when networking is off. */
+  netView?(c: ContainerRecord): ContainerNetView;
 }
 
 const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
@@ -39,7 +42,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       const imageMatches = (ref: string, c: ContainerRecord) => ancestors.get(ref) === c.imageId;
       const list = selectContainers(svc.list(), { all: queryBool(req.query, 'all'), filters, ...(limit !== undefined ? { limit } : {}) },
         { resolve: (r) => svc.resolve(r), imageMatches });
-      const out = list.map(toContainerSummary);
+      const out = list.map((c) => toContainerSummary(c, d.netView?.(c)));
       if (queryBool(req.query, 'size')) await Promise.all(list.map(async (c, i) => Object.assign(out[i]!, await d.sizes(c))));
       return ok(out);
     } },
@@ -59,7 +62,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
     } },
     { method: 'GET', path: '/containers/:id/json', handler: async (req) => {
       const c = svc.resolve(param(req, 'id'));
-      const view = toContainerInspect(c, svc.paths(c.id), d.execIdsOf(c.id), d.graphData(c.id));
+      const view = toContainerInspect(c, svc.paths(c.id), d.execIdsOf(c.id), d.graphData(c.id), d.netView?.(c));
       if (queryBool(req.query, 'size')) Object.assign(view, await d.sizes(c));
       return ok(view);
     } },

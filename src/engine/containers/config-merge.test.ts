@@ -119,7 +119,7 @@ test('mergeConfig: request scalars win; defaults are Docker-shaped', () => {
 
 test('normalizeHostConfig: fills Docker defaults', () => {
   const h = normalizeHostConfig(undefined, 'crun');
-  assert.equal(h.NetworkMode, 'none');
+  assert.equal(h.NetworkMode, 'bridge');
   assert.deepEqual(h.LogConfig, { Type: 'json-file', Config: {} });
   assert.deepEqual(h.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
   assert.equal(h.Runtime, 'crun');
@@ -131,7 +131,7 @@ test('normalizeHostConfig: fills Docker defaults', () => {
   assert.equal(h.Privileged, false);
   assert.equal(h.ReadonlyRootfs, false);
   assert.equal(h.AutoRemove, false);
-  assert.equal(normalizeHostConfig({ NetworkMode: 'default' }, 'crun').NetworkMode, 'none');
+  assert.equal(normalizeHostConfig({ NetworkMode: 'default' }, 'crun').NetworkMode, 'bridge');
   assert.equal(normalizeHostConfig({ ShmSize: 0 }, 'crun').ShmSize, 64 * 1024 * 1024);
 });
 

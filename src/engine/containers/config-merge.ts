@@ -65,7 +65,8 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
 /** HostConfig defaults Docker fills in on create, so inspect shows the same shape. */
 export function normalizeHostConfig(hc: HostConfig | undefined, defaultRuntime: string): HostConfig {
   const h: HostConfig = { ...(hc ?? {}) };
-  h.NetworkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'none' : h.NetworkMode;
+  // Docker stores the default network mode under its real name.
+  h.NetworkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
   h.LogConfig = { Type: h.LogConfig?.Type || 'json-file', Config: h.LogConfig?.Config ?? {} };
   h.RestartPolicy = h.RestartPolicy?.Name ? h.RestartPolicy : { Name: 'no', MaximumRetryCount: 0 };
   h.Runtime = h.Runtime || defaultRuntime;

@@ -1,4 +1,4 @@
-import type { ImageConfigBlob } from '../../api/types/index.ts';
+import type { EndpointSettings, ImageConfigBlob, NetworkingConfig } from '../../api/types/index.ts';
 import type { Db } from '../../store/db.ts';
 import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
 import type { EventBus } from '../events.ts';
@@ -20,7 +20,32 @@ export interface RootfsProvider {
 }
 
 /** Writes the OCI config.json for a container about to start; returns the spec object. */
-export type SpecWriter = (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths }) => Promise<object>;
+export type SpecWriter = (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string }) => Promise<object>;
+
+/** What a start learns from the network setup. */
+export interface SandboxInfo {
+  netnsPath?: string;
+  ip?: string;
+  embeddedDns: boolean;
+  links: { ip: string; names: string[] }[];
+}
+
+/** The container service's view of networking (engine/networks ContainerNetworks). */
+export interface NetworkHooks {
+  /** Validates and records a new container's attachments; returns warnings. Throws on bad input. */
+  plan(c: ContainerRecord, nc: NetworkingConfig | undefined): string[];
+  /** Builds the network for a start; nothing is left on failure. */
+  setUp(c: ContainerRecord): Promise<SandboxInfo>;
+  /** Releases it after the run (idempotent). */
+  tearDown(c: ContainerRecord): Promise<void>;
+  /** The container's names changed. */
+  refreshDns(c: ContainerRecord): void;
+  /** network connect/disconnect; the container service holds the container's lock. */
+  connect(c: ContainerRecord, running: boolean, network: string, cfg: EndpointSettings): Promise<void>;
+  disconnect(c: ContainerRecord, running: boolean, network: string): Promise<void>;
+  /** What --add-host host-gateway resolves to. */
+  hostGateway(): string | undefined;
+}
 
 /** The slice of daemon config the container service reads. */
 export interface ContainerServiceConfig {
@@ -41,6 +66,7 @@ export interface ContainerServiceDeps {
   writeSpec: SpecWriter;
   events: EventBus;
   config: ContainerServiceConfig;
+  network?: NetworkHooks;
   /** Removes whatever is left of a container's cgroup (a failed `crun create` can leave it). */
   releaseCgroup?: (id: string) => Promise<void>;
   /** Called after a container is gone: exec sessions forgotten, unreferenced image layers collected. */

@@ -8,6 +8,12 @@ export interface EtcInput {
   networkMode: string;
   /** The container's address on its network, if it has one. */
   ip?: string;
+  /** --link entries: "IP\talias hostname name", as Docker writes them. */
+  links?: readonly { ip: string; names: readonly string[] }[];
+  /** Attached to a user-defined network: the embedded DNS answers at 127.0.0.11. */
+  embeddedDns?: boolean;
+  /** What --add-host's `host-gateway` stands for (the default bridge's gateway). */
+  hostGateway?: string;
   extraHosts: readonly string[];
   dns: readonly string[];
   dnsSearch: readonly string[];
@@ -25,7 +31,7 @@ export function hostsFile(i: EtcInput): string {
   if (i.networkMode === 'host') {
     // The host file may lack its final newline; --add-host lines must not join its last line.
     const base = i.hostHosts === '' || i.hostHosts.endsWith('\n') ? i.hostHosts : `${i.hostHosts}\n`;
-    return base + extraLines(i.extraHosts);
+    return base + extraLines(i.extraHosts, i.hostGateway);
   }
   const lines = [
     '127.0.0.1\tlocalhost',
@@ -36,15 +42,18 @@ export function hostsFile(i: EtcInput): string {
     'ff02::2\tip6-allrouters',
   ];
   const fq = i.domainname ? `${i.hostname}.${i.domainname} ${i.hostname}` : i.hostname;
-  if (i.ip) lines.push(`${i.ip}\t${fq}`);
-  return lines.join('\n') + '\n' + extraLines(i.extraHosts);
+  // Docker's order: the defaults, --add-host and --link entries, then the container's own name.
+  const links = (i.links ?? []).map((l) => `${l.ip}\t${l.names.join(' ')}\n`).join('');
+  return lines.join('\n') + '\n' + extraLines(i.extraHosts, i.hostGateway) + links + (i.ip ? `${i.ip}\t${fq}\n` : '');
 }
 
-function extraLines(extra: readonly string[]): string {
-  // --add-host name:ip (Docker also accepts name=ip since 25.0).
+function extraLines(extra: readonly string[], hostGateway: string | undefined): string {
+  // --add-host name:ip (Docker also accepts name=ip since 25.0); host-gateway is the bridge's gateway.
   return extra.map((h) => {
     const m = /^([^:=]+)[:=](.+)$/.exec(h);
-    return m ? `${m[2]}\t${m[1]}\n` : '';
+    if (!m) return '';
+    const ip = m[2] === 'host-gateway' ? hostGateway ?? '' : m[2]!.replace(/^\[|\]$/g, '');
+    return ip ? `${ip}\t${m[1]}\n` : '';
   }).join('');
 }
 
@@ -57,6 +66,15 @@ const LOOPBACK = /^(127\.|::1$)/;
  */
 export function resolvConfFile(i: EtcInput): string {
   const host = parseResolvConf(i.hostResolvConf);
+  if (i.embeddedDns) {
+    // berthd's server forwards what it does not know to the host's resolvers, loopback ones too.
+    const search = i.dnsSearch.length ? i.dnsSearch : host.search;
+    const options = i.dnsOptions.length ? [...i.dnsOptions] : [...host.options];
+    if (!options.some((o) => o.startsWith('ndots:'))) options.unshift('ndots:0');
+    let out = 'nameserver 127.0.0.11\n';
+    if (search.length && !(search.length === 1 && search[0] === '.')) out += `search ${search.join(' ')}\n`;
+    return out + `options ${options.join(' ')}\n`;
+  }
   if (i.networkMode === 'host' && i.dns.length === 0 && i.dnsSearch.length === 0 && i.dnsOptions.length === 0) return i.hostResolvConf;
   let ns = i.dns.length ? [...i.dns] : host.nameservers.filter((n) => i.networkMode === 'host' || !LOOPBACK.test(n));
   if (ns.length === 0) ns = ['8.8.8.8', '8.8.4.4'];

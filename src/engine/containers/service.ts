@@ -1,7 +1,7 @@
 import { mkdir, rm, readFile, writeFile, unlink } from 'node:fs/promises';
 import { existsSync, readdirSync, watch, type FSWatcher, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerCreateBody, ContainerWaitResponse } from '../../api/types/index.ts';
+import type { ContainerCreateBody, ContainerWaitResponse, EndpointSettings } from '../../api/types/index.ts';
 import { EngineError, messageOf } from '../../lib/errors.ts';
 import { isValidContainerName, newId } from '../../lib/ids.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
@@ -9,7 +9,7 @@ import { generateName } from '../../lib/names.ts';
 import { launchConmon } from '../../runtime/conmon.ts';
 import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
 import { mergeConfig, normalizeHostConfig } from './config-merge.ts';
-import type { ContainerServiceDeps } from './deps.ts';
+import type { ContainerServiceDeps, SandboxInfo } from './deps.ts';
 import { hostnameFile, hostsFile, readHostFile, resolvConfFile, type EtcInput } from './etc-files.ts';
 import { containerPaths, type ContainerPaths } from './paths.ts';
 import { ContainerRepo, initialState, type ContainerRecord } from './record.ts';
@@ -77,6 +77,7 @@ export class ContainerService {
     this.repo.insert(record);
     const paths = this.paths(id);
     try {
+      if (this.deps.network) warnings.push(...this.deps.network.plan(record, body.NetworkingConfig));
       await mkdir(paths.persistDir, { recursive: true, mode: 0o700 });
       await this.deps.rootfs.prepare(id, image.chainIds);
       await this.#writeEtcFiles(record, paths);
@@ -90,11 +91,13 @@ export class ContainerService {
     return { id, warnings };
   }
 
-  async #writeEtcFiles(c: ContainerRecord, paths: ContainerPaths): Promise<void> {
+  async #writeEtcFiles(c: ContainerRecord, paths: ContainerPaths, sandbox?: SandboxInfo): Promise<void> {
     const hc = c.hostConfig;
+    const hostGateway = this.deps.network?.hostGateway();
     const input: EtcInput = {
       hostname: c.config.Hostname ?? c.id.slice(0, 12), domainname: c.config.Domainname ?? '',
-      networkMode: hc.NetworkMode ?? 'none', extraHosts: hc.ExtraHosts ?? [], dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [],
+      networkMode: hc.NetworkMode ?? 'none', ...(sandbox?.ip ? { ip: sandbox.ip } : {}), links: sandbox?.links ?? [],
+      embeddedDns: sandbox?.embeddedDns ?? false, ...(hostGateway ? { hostGateway } : {}), extraHosts: hc.ExtraHosts ?? [], dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [],
       dnsOptions: hc.DnsOptions ?? [], hostResolvConf: readHostFile('/etc/resolv.conf'), hostHosts: readHostFile('/etc/hosts'),
     };
     await writeFile(paths.hostnamePath, hostnameFile(input));
@@ -113,6 +116,7 @@ export class ContainerService {
     await rm(paths.bundleDir, { recursive: true, force: true });
     await rm(paths.dataDir, { recursive: true, force: true });
     await unlink(join(this.#exitDir, c.id)).catch(() => undefined);
+    await this.deps.network?.tearDown(c).catch((err) => this.deps.log.warn({ err, id: c.id }, 'release network'));
     this.repo.delete(c.id);
   }
 
@@ -142,8 +146,10 @@ export class ContainerService {
     // A stale runtime record (a crash between create and start) would make create fail.
     if (runtime.hasState(c.id)) await runtime.delete(c.id, true);
     try {
-      const rootfs = await this.deps.rootfs.mount(c.id);
-      await this.deps.writeSpec(c, { rootfs, paths });
+      const [rootfs, sandbox] = await Promise.all([this.deps.rootfs.mount(c.id), this.#setUpNetwork(c)]);
+      // Written per start: the address is leased now, and the host's resolvers may have changed.
+      if (sandbox) await this.#writeEtcFiles(c, paths, sandbox);
+      await this.deps.writeSpec(c, { rootfs, paths, ...(sandbox?.netnsPath ? { netnsPath: sandbox.netnsPath } : {}) });
       const log = c.hostConfig.LogConfig?.Type === 'none' ? null : paths.logPath;
       const { maxSize, maxFile } = this.logLimits(c);
       this.#runs.set(c.id, newRun());
@@ -170,6 +176,7 @@ export class ContainerService {
       for (const h of hooks) void h(null).catch(() => undefined);
       await runtime.delete(c.id, true).catch(() => undefined);
       await this.deps.rootfs.unmount(c.id).catch(() => undefined);
+      await this.deps.network?.tearDown(c).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release network'));
       await this.deps.releaseCgroup?.(c.id).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release cgroup'));
       const msg = messageOf(err);
       // dockerd: 127 not found, 126 not executable, 255 any other start failure.
@@ -181,6 +188,12 @@ export class ContainerService {
       throw new EngineError(err instanceof EngineError && err.kind !== 'Internal' ? err.kind : 'Internal', `failed to create task for container: OCI runtime create failed: ${dockerizeExecError(msg)}`, { cause: err });
     }
     this.deps.events.publish('container', 'start', c.id, this.#attrs(c));
+  }
+
+  /** The network for a start; a mount failure in parallel must not leave it behind. */
+  async #setUpNetwork(c: ContainerRecord): Promise<SandboxInfo | undefined> {
+    if (!this.deps.network) return undefined;
+    return this.deps.network.setUp(c);
   }
 
   /** max-size and max-file for the container's log, with berth's default cap. */
@@ -271,6 +284,7 @@ export class ContainerService {
     await Promise.all([
       runtime?.delete(c.id, true).catch((err) => this.deps.log.warn({ err, id: c.id }, 'runtime delete')),
       this.deps.rootfs.unmount(c.id).catch((err) => this.deps.log.warn({ err, id: c.id }, 'unmount rootfs')),
+      this.deps.network?.tearDown(c).catch((err) => this.deps.log.warn({ err, id: c.id }, 'release network')),
     ]);
     // --rm: removed right here, under the same lock, so `wait --condition removed` returns soonest.
     if (c.hostConfig.AutoRemove) await this.#removeLocked(c).catch((err) => this.deps.log.warn({ err, id: c.id }, 'auto-remove'));
@@ -418,12 +432,40 @@ export class ContainerService {
     this.deps.afterRemove?.(cur.id);
   }
 
+  // ---- networks ----------------------------------------------------------------------------
+
+  /** network connect, under the container's lock (a start or exit cannot interleave). */
+  async connectNetwork(ref: string, network: string, cfg: EndpointSettings): Promise<void> {
+    const c0 = this.resolve(ref);
+    const net = this.#networkHooks();
+    await this.#lock.run(c0.id, async () => {
+      const c = this.repo.get(c0.id)!;
+      if (c.state.status === 'paused') throw new EngineError('Conflict', `Container ${c.id} is paused`);
+      await net.connect(c, this.isRunning(c.id), network, cfg);
+    });
+  }
+
+  async disconnectNetwork(ref: string, network: string): Promise<void> {
+    const c0 = this.resolve(ref);
+    const net = this.#networkHooks();
+    await this.#lock.run(c0.id, async () => {
+      const c = this.repo.get(c0.id)!;
+      await net.disconnect(c, this.isRunning(c.id), network);
+    });
+  }
+
+  #networkHooks(): NonNullable<ContainerServiceDeps['network']> {
+    if (!this.deps.network) throw new EngineError('NotImplemented', 'networking is not enabled in this daemon');
+    return this.deps.network;
+  }
+
   rename(ref: string, newName: string): void {
     const c = this.resolve(ref);
     const name = newName.replace(/^\//, '');
     if (!isValidContainerName(name)) throw new EngineError('InvalidParameter', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (name === c.name) throw new EngineError('InvalidParameter', `Renaming a container with the same name as its current name`);
     this.repo.rename(c.id, name);
+    if (this.isRunning(c.id)) this.deps.network?.refreshDns({ ...c, name });
     this.deps.events.publish('container', 'rename', c.id, { ...this.#attrs({ ...c, name }), oldName: `/${c.name}` });
   }
 

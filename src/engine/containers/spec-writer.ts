@@ -30,10 +30,10 @@ export interface SpecWriterDeps {
  */
 export function makeSpecWriter(deps: SpecWriterDeps): SpecWriter {
   let host: Promise<{ caps: string[]; rlimits: Awaited<ReturnType<typeof readHostRlimits>> }> | undefined;
-  return async (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths }) => {
+  return async (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string }) => {
     host ??= Promise.all([readHostCapabilities(), readHostRlimits()]).then(([caps, rlimits]) => ({ caps, rlimits }));
     const { caps, rlimits } = await host;
-    const input = await specInputFor(c, ctx.rootfs, ctx.paths, deps, caps, rlimits);
+    const input = await specInputFor(c, ctx.rootfs, ctx.paths, deps, caps, rlimits, ctx.netnsPath);
     const spec = buildSpec(input);
     // Saves crun its libseccomp compile on every create; runc would ignore the annotation.
     if (deps.bpfCache && deps.usesCrun?.(c.runtime)) await addSeccompBpf(spec, deps.bpfCache);
@@ -44,7 +44,7 @@ export function makeSpecWriter(deps: SpecWriterDeps): SpecWriter {
 
 async function specInputFor(
   c: ContainerRecord, rootfs: string, paths: ContainerPaths, deps: SpecWriterDeps,
-  hostCapabilities: string[], hostRlimits: Awaited<ReturnType<typeof readHostRlimits>>,
+  hostCapabilities: string[], hostRlimits: Awaited<ReturnType<typeof readHostRlimits>>, netnsPath: string | undefined,
 ): Promise<SpecInput> {
   const hc = c.hostConfig;
   const cfg = c.config;
@@ -77,7 +77,8 @@ async function specInputFor(
     tmpfs: hc.Tmpfs ?? {},
     ...(hc.Init ? { init: { path: deps.tiniPath } } : {}),
     namespaces: {
-      network: nsPath(hc.NetworkMode === 'none' ? 'private' : hc.NetworkMode, 'net'),
+      // A bridge network's namespace was made by the network setup; host and container: are joined.
+      network: netnsPath ? { path: netnsPath } : hc.NetworkMode === 'host' || hc.NetworkMode?.startsWith('container:') ? nsPath(hc.NetworkMode, 'net') : 'private',
       pid: nsPath(hc.PidMode, 'pid'), ipc: nsPath(hc.IpcMode, 'ipc'), uts: nsPath(hc.UTSMode, 'uts'),
       cgroup: hc.CgroupnsMode === 'host' ? 'host' : 'private',
     },

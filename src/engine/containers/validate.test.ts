@@ -21,12 +21,6 @@ test('accepts the defaults and what this release supports', () => {
   assert.deepEqual(validateHostConfig({ NetworkMode: 'host' }, { Hostname: 'h' }), []);
 });
 
-test('bridge and user networks are refused until they are built', () => {
-  for (const mode of ['bridge', 'default', 'mynet']) {
-    assert.throws(() => check({ NetworkMode: mode }), fails('InvalidParameter', new RegExp(`^network ${mode} not found: `)), mode);
-  }
-});
-
 test('unknown log driver and log options', () => {
   assert.throws(() => check({ LogConfig: { Type: 'syslog', Config: {} } }), fails('InvalidParameter', "logger: no log driver named 'syslog' is registered"));
   assert.throws(() => check({ LogConfig: { Type: 'json-file', Config: { 'max-sise': '1m' } } }), fails('InvalidParameter', "unknown log opt 'max-sise' for json-file log driver"));

@@ -10,13 +10,7 @@ const RESTART = ['no', 'always', 'unless-stopped', 'on-failure'];
  */
 export function validateHostConfig(hc: HostConfig, body: ContainerCreateBody): string[] {
   const warnings: string[] = [];
-  const mode = hc.NetworkMode ?? 'none';
-  if (!(mode === 'none' || mode === 'host' || mode.startsWith('container:'))) {
-    throw new EngineError('InvalidParameter', `network ${mode} not found: this berth release supports --network none, host and container:<name> (bridge networking is not built yet)`);
-  }
-  if (mode === 'host' && body.Hostname) {
-    // Docker refuses -h with --network host only on old API versions; it is harmless here.
-  }
+  void body;
   const log = hc.LogConfig?.Type ?? 'json-file';
   if (!LOG_DRIVERS.includes(log)) throw new EngineError('InvalidParameter', `logger: no log driver named '${log}' is registered`);
   for (const k of Object.keys(hc.LogConfig?.Config ?? {})) {

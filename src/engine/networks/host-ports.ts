@@ -1,0 +1,160 @@
+/**
+ * Choosing host ports for a container's published ports: the requested ones checked, random ones
+ * picked Docker's way (sequentially through the kernel's ephemeral range), each checked against
+ * ports other containers publish and against sockets host processes hold. Without a proxy
+ * process per port nothing else would notice a host process already listening there: our DNAT
+ * would silently steal its traffic.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { EngineError } from '../../lib/errors.ts';
+import { parsePortRange, type PortRange, type Proto } from '../../network/index.ts';
+import type { PortMap } from '../../api/types/index.ts';
+
+/** One binding to place: `hostPort` is '' (any), '8080' or '8000-8010' (any free one in the range). */
+export interface PortRequest {
+  hostIp: string;
+  hostPort: string;
+  containerPort: number;
+  proto: Proto;
+}
+
+/** Requests from HostConfig.PortBindings, plus every exposed port with -P. */
+export function portRequests(bindings: PortMap | null | undefined, exposed: Record<string, unknown> | null | undefined, publishAll: boolean): PortRequest[] {
+  const out: PortRequest[] = [];
+  const seen = new Set<string>();
+  for (const [key, list] of Object.entries(bindings ?? {})) {
+    const [port, proto] = splitKey(key);
+    seen.add(`${port}/${proto}`);
+    for (const b of list ?? []) out.push({ hostIp: normIp(b.HostIp), hostPort: b.HostPort ?? '', containerPort: port, proto });
+  }
+  if (publishAll) {
+    for (const key of Object.keys(exposed ?? {})) {
+      const [port, proto] = splitKey(key);
+      if (!seen.has(`${port}/${proto}`)) out.push({ hostIp: '', hostPort: '', containerPort: port, proto });
+    }
+  }
+  return out;
+}
+
+function splitKey(key: string): [number, Proto] {
+  const [p = '', proto = 'tcp'] = key.split('/');
+  const n = Number(p);
+  if (!Number.isInteger(n) || n < 1 || n > 65535 || !['tcp', 'udp', 'sctp'].includes(proto)) throw new EngineError('InvalidParameter', `invalid port: ${key}`);
+  return [n, proto as Proto];
+}
+
+const normIp = (ip: string | undefined) => (ip === undefined || ip === '0.0.0.0' ? '' : ip);
+
+/** True when two bindings would catch the same packets (same proto and port, addresses overlap). */
+export function bindingsClash(a: { hostIp: string; hostPort: number; proto: string; count?: number }, b: { hostIp: string; hostPort: number; proto: string; count?: number }): boolean {
+  if (a.proto !== b.proto) return false;
+  if (a.hostIp !== '' && b.hostIp !== '' && a.hostIp !== b.hostIp) return false;
+  const aEnd = a.hostPort + (a.count ?? 1) - 1;
+  const bEnd = b.hostPort + (b.count ?? 1) - 1;
+  return a.hostPort <= bEnd && b.hostPort <= aEnd;
+}
+
+/** The kernel's ephemeral port range, where random host ports come from (Docker does the same). */
+export function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo && hi && lo <= hi) return [lo, hi];
+  } catch { /* not Linux: Docker's defaults */ }
+  return [32768, 60999];
+}
+
+/** Whether a host process could be holding the port: we try to bind it ourselves, briefly. */
+export async function hostPortFree(hostIp: string, port: number, proto: Proto): Promise<true | string> {
+  const address = hostIp || '0.0.0.0';
+  if (proto === 'udp') {
+    const s = dgram.createSocket('udp4');
+    return new Promise((resolve) => {
+      s.once('error', (err: NodeJS.ErrnoException) => { s.close(); resolve(err.code ?? 'error'); });
+      s.bind(port, address, () => s.close(() => resolve(true)));
+    });
+  }
+  if (proto === 'sctp') return true; // Node has no SCTP sockets; nft still catches a duplicate among ours.
+  const srv = net.createServer();
+  return new Promise((resolve) => {
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+    srv.listen({ port, host: address, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+export interface PortPicker {
+  /** Ports other running containers publish. */
+  taken(): { hostIp: string; hostPort: number; proto: string; count: number }[];
+  /** Host-socket check (swappable in unit tests). */
+  free(hostIp: string, port: number, proto: Proto): Promise<true | string>;
+}
+
+/**
+ * Assigns a concrete host port to every request. Throws Conflict with Docker's wording when a
+ * requested port is published by another container ("port is already allocated") or held by a
+ * host process ("address already in use"); Unavailable when a range has no free port.
+ */
+export async function assignHostPorts(reqs: readonly PortRequest[], picker: PortPicker, cursor: { next: number }): Promise<PortRange[]> {
+  const out: PortRange[] = [];
+  const taken = picker.taken();
+  const clashes = (b: { hostIp: string; hostPort: number; proto: string }) => [...taken, ...out].some((t) => bindingsClash(t, b));
+  const [lo, hi] = ephemeralRange();
+  if (cursor.next < lo || cursor.next > hi) cursor.next = lo;
+  for (const r of reqs) {
+    const shown = `${r.hostIp || '0.0.0.0'}`;
+    if (r.hostPort !== '' && r.hostPort !== '0') {
+      const range = parsePortRange(r.hostPort);
+      if (!range || range[0] < 1 || range[1] > 65535) throw new EngineError('InvalidParameter', `invalid port specification: "${r.hostPort}"`);
+      let chosen: number | undefined;
+      let lastErr = '';
+      for (let p = range[0]; p <= range[1] && chosen === undefined; p++) {
+        const b = { hostIp: r.hostIp, hostPort: p, proto: r.proto };
+        if (clashes(b)) { lastErr = 'allocated'; continue; }
+        const free = await picker.free(r.hostIp, p, r.proto);
+        if (free === true) chosen = p;
+        else lastErr = free;
+      }
+      if (chosen === undefined) {
+        if (range[0] === range[1]) throw portError(shown, range[0], r.proto, lastErr);
+        throw new EngineError('Unavailable', `Bind for ${shown}:${r.hostPort} failed: no free port in the range`);
+      }
+      out.push({ hostIp: r.hostIp, hostPort: chosen, containerPort: r.containerPort, proto: r.proto, count: 1 });
+      continue;
+    }
+    let chosen: number | undefined;
+    for (let i = 0; i <= hi - lo && chosen === undefined; i++) {
+      const p = lo + ((cursor.next - lo + i) % (hi - lo + 1));
+      const b = { hostIp: r.hostIp, hostPort: p, proto: r.proto };
+      if (clashes(b)) continue;
+      const free = await picker.free(r.hostIp, p, r.proto);
+      if (free === true) chosen = p;
+      else if (free === 'EADDRNOTAVAIL') throw portError(shown, p, r.proto, free);
+    }
+    if (chosen === undefined) throw new EngineError('Unavailable', `all ports are allocated`);
+    cursor.next = chosen + 1 > hi ? lo : chosen + 1;
+    out.push({ hostIp: r.hostIp, hostPort: chosen, containerPort: r.containerPort, proto: r.proto, count: 1 });
+  }
+  return out;
+}
+
+function portError(ip: string, port: number, proto: string, why: string): EngineError {
+  if (why === 'allocated') return new EngineError('Conflict', `Bind for ${ip}:${port} failed: port is already allocated`);
+  const text = why === 'EADDRINUSE' ? 'address already in use' : why === 'EADDRNOTAVAIL' ? 'cannot assign requested address' : why;
+  return new EngineError('Conflict', `failed to bind port ${ip}:${port}/${proto}: listen ${proto}4 ${ip}:${port}: bind: ${text}`);
+}
+
+/** Assigned ranges back to the NetworkSettings.Ports shape, with every exposed port listed. */
+export function assignedPortMap(exposed: Record<string, unknown> | null | undefined, ports: readonly PortRange[]): PortMap {
+  const map: PortMap = {};
+  for (const key of Object.keys(exposed ?? {})) map[key] = null;
+  for (const p of ports) {
+    for (let i = 0; i < p.count; i++) {
+      const key = `${p.containerPort + i}/${p.proto}`;
+      const list = map[key] ?? [];
+      list.push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort + i) });
+      map[key] = list;
+    }
+  }
+  return map;
+}

@@ -1,0 +1,267 @@
+import { newId } from '../../lib/ids.ts';
+import { EngineError, invalid } from '../../lib/errors.ts';
+import { checkFilterKeys, matchLabels, type Filters } from '../../lib/filters.ts';
+import { KeyedMutex } from '../../lib/keyed-mutex.ts';
+import type { NetworkCreateRequest } from '../../api/types/index.ts';
+import { AddressPool, createPool, parseCidr, parseHostRoutes, pickDefaultSubnet, type BridgeDriver, type DefaultPool, type NftNetwork } from '../../network/index.ts';
+import type { EventBus } from '../events.ts';
+import type { DnsHub } from './dns-hub.ts';
+import { NetworkRepo, type NetworkRecord } from './record.ts';
+
+export interface NetworkServiceConfig {
+  /** Name of the default bridge's Linux interface ("berth0"). */
+  defaultBridge: string;
+  /** Start of the names of user networks' bridges. */
+  ifPrefix: string;
+  /** --bip: the default bridge's gateway address with prefix ("172.17.0.1/16"), if set. */
+  bip?: string;
+  defaultAddressPools?: readonly DefaultPool[];
+}
+
+export interface NetworkServiceDeps {
+  db: import('../../store/db.ts').Db;
+  driver: BridgeDriver;
+  dns: DnsHub;
+  events: EventBus;
+  config: NetworkServiceConfig;
+  /** Whether a container currently runs (network rm refuses while endpoints are active). */
+  isRunning(containerId: string): boolean;
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+}
+
+const BUILTIN = ['bridge', 'host', 'none'];
+const DRIVER_OPT_BRIDGE = 'com.docker.network.bridge.name';
+
+/**
+ * Networks as objects: the built-in bridge, host and none, and user-defined bridge networks with
+ * their subnets, bridges, nft chains and DNS servers. Creation and removal are serialized (subnet
+ * choice and overlap checks must see each other). Containers' attachments are ContainerNetworks'.
+ */
+export class NetworkService {
+  readonly repo: NetworkRepo;
+  readonly #lock = new KeyedMutex();
+
+  constructor(readonly deps: NetworkServiceDeps) {
+    this.repo = new NetworkRepo(deps.db);
+  }
+
+  /** The built-in networks exist, every bridge network has its bridge, chains and DNS server. */
+  async init(): Promise<void> {
+    await this.deps.driver.init();
+    if (!this.repo.byName('none')) this.#insertBuiltin('none', 'null');
+    if (!this.repo.byName('host')) this.#insertBuiltin('host', 'host');
+    let bridge = this.repo.byName('bridge');
+    if (bridge && this.deps.config.bip && bridgePoolChanged(bridge, this.deps.config.bip)) {
+      // --bip changed: the default bridge is remade with the new pool (only while nothing uses it).
+      if (this.repo.endpointsOn(bridge.id).some((e) => e.ip !== null)) {
+        this.deps.log.warn({ bip: this.deps.config.bip }, 'bip changed but containers hold addresses on the default bridge: keeping the old subnet');
+      } else {
+        await this.deps.driver.removeNetwork(nftNet(bridge)).catch(() => undefined);
+        this.deps.db.prepare('UPDATE networks SET subnet = ?, gateway = ? WHERE id = ?').run(...bipPool(this.deps.config.bip), bridge.id);
+        bridge = this.repo.get(bridge.id);
+      }
+    }
+    if (!bridge) bridge = await this.#createDefaultBridge();
+    for (const n of this.repo.all().filter((x) => x.driver === 'bridge')) {
+      await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix });
+      if (!n.builtin) await this.deps.dns.serve(n.id, n.gateway);
+    }
+  }
+
+  #insertBuiltin(name: string, driver: 'host' | 'null'): void {
+    this.repo.insert({
+      id: newId(), name, driver, createdAt: new Date().toISOString(), bridge: '', subnet: '', gateway: '', ipRange: '',
+      internal: false, attachable: false, builtin: true, labels: {}, options: {}, ipam: { Driver: 'default', Options: null, Config: [] },
+    });
+  }
+
+  async #createDefaultBridge(): Promise<NetworkRecord> {
+    const br = this.deps.config.defaultBridge;
+    let subnet: string;
+    let gateway: string;
+    if (this.deps.config.bip) [subnet, gateway] = bipPool(this.deps.config.bip);
+    else {
+      subnet = await this.#freeSubnet([br]);
+      gateway = createPool({ subnet }).gateway;
+    }
+    const n: NetworkRecord = {
+      id: newId(), name: 'bridge', driver: 'bridge', createdAt: new Date().toISOString(), bridge: br, subnet, gateway, ipRange: '',
+      internal: false, attachable: false, builtin: true, labels: {},
+      options: {
+        'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+        [DRIVER_OPT_BRIDGE]: br, 'com.docker.network.driver.mtu': '1500',
+      },
+      ipam: { Driver: 'default', Options: null, Config: [{ Subnet: subnet, Gateway: gateway }] },
+    };
+    this.repo.insert(n);
+    return n;
+  }
+
+  /** A default-pool subnet used neither by our networks nor by the host's routes. */
+  async #freeSubnet(ignoreDevs: string[]): Promise<string> {
+    const routes = await this.deps.driver.deps.exec('ip', ['-j', 'route']);
+    const ours = this.repo.all().filter((n) => n.subnet).map((n) => n.subnet);
+    return pickDefaultSubnet({
+      ...(this.deps.config.defaultAddressPools ? { pools: this.deps.config.defaultAddressPools } : {}),
+      inUse: ours,
+      hostRoutes: parseHostRoutes(routes.stdout, [...ignoreDevs, ...this.repo.all().filter((n) => n.bridge).map((n) => n.bridge)]),
+    });
+  }
+
+  // ---- create / remove -------------------------------------------------------------------------
+
+  async create(req: NetworkCreateRequest): Promise<{ id: string; warning: string }> {
+    const name = req.Name ?? '';
+    if (name === '') throw invalid('network name cannot be empty');
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalid(`invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const driver = req.Driver || 'bridge';
+    if (BUILTIN.includes(name)) throw new EngineError('Forbidden', `${name} is a pre-defined network and cannot be created`);
+    if (driver !== 'bridge') {
+      if (driver === 'host' || driver === 'null') throw new EngineError('Forbidden', `only one instance of "${driver}" network is allowed`);
+      throw new EngineError('NotFound', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
+    }
+    if (req.EnableIPv6) throw new EngineError('NotImplemented', 'IPv6 networks are not supported by this berth release');
+    const configs = req.IPAM?.Config ?? [];
+    if (configs.length > 1) throw new EngineError('NotImplemented', 'berth supports one IPv4 subnet per network');
+    const options = { ...(req.Options ?? {}) };
+    return this.#lock.run('networks', async () => {
+      if (this.repo.byName(name)) throw new EngineError('Conflict', `network with name ${name} already exists`);
+      const id = newId();
+      const bridgeName = options[DRIVER_OPT_BRIDGE] || `${this.deps.config.ifPrefix}-${id.slice(0, 8)}`;
+      if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridgeName)) throw invalid(`invalid bridge name "${bridgeName}": at most 15 characters of [A-Za-z0-9_.-]`);
+      if (this.repo.all().some((n) => n.bridge === bridgeName)) throw new EngineError('Conflict', `bridge name ${bridgeName} is already used by another network`);
+      const others = this.repo.all().filter((n) => n.subnet).map((n) => n.subnet);
+      const cfg = configs[0];
+      if (cfg && !cfg.Subnet && (cfg.Gateway || cfg.IPRange)) throw invalid('gateway and ip-range need a subnet (--subnet)');
+      const pool = cfg?.Subnet
+        ? createPool({ subnet: cfg.Subnet, ...(cfg.Gateway ? { gateway: cfg.Gateway } : {}), ...(cfg.IPRange ? { ipRange: cfg.IPRange } : {}) }, others)
+        : createPool({ subnet: await this.#freeSubnet([]) });
+      if (cfg?.Subnet) await this.#checkHostRoutes(pool.subnet);
+      const n: NetworkRecord = {
+        id, name, driver: 'bridge', createdAt: new Date().toISOString(), bridge: bridgeName, subnet: pool.subnet, gateway: pool.gateway,
+        ipRange: pool.ipRange ?? '', internal: !!req.Internal, attachable: !!req.Attachable, builtin: false, labels: req.Labels ?? {},
+        options, ipam: { Driver: req.IPAM?.Driver || 'default', Options: req.IPAM?.Options ?? {}, Config: [{ Subnet: pool.subnet, Gateway: pool.gateway, ...(pool.ipRange ? { IPRange: pool.ipRange } : {}) }] },
+      };
+      // Host objects first, the row last: a failure leaves nothing behind.
+      await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix });
+      try {
+        this.repo.insert(n);
+      } catch (err) {
+        await this.deps.driver.removeNetwork(nftNet(n)).catch(() => undefined);
+        throw err;
+      }
+      await this.deps.dns.serve(n.id, n.gateway);
+      this.deps.events.publish('network', 'create', id, { name, type: 'bridge' });
+      return { id, warning: '' };
+    });
+  }
+
+  /** A --subnet that a host route already covers would black-hole traffic: refused, as Docker does. */
+  async #checkHostRoutes(subnet: string): Promise<void> {
+    const r = await this.deps.driver.deps.exec('ip', ['-j', 'route']);
+    const ours = this.repo.all().filter((n) => n.bridge).map((n) => n.bridge);
+    const sub = parseCidr(subnet);
+    for (const route of parseHostRoutes(r.stdout, ours)) {
+      if (route.prefix > 0 && sub.network <= route.network + 2 ** (32 - route.prefix) - 1 && route.network <= sub.network + 2 ** (32 - sub.prefix) - 1) {
+        throw new EngineError('Conflict', `Pool overlaps with other one on this address space`);
+      }
+    }
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.repo.resolve(ref);
+    if (n.builtin) throw new EngineError('Forbidden', `${n.name} is a pre-defined network and cannot be removed`);
+    await this.#lock.run('networks', async () => {
+      const eps = this.repo.endpointsOn(n.id);
+      if (eps.length > 0) {
+        throw new EngineError('Forbidden', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+      }
+      await this.deps.dns.stop(n.id);
+      await this.deps.driver.removeNetwork(nftNet(n));
+      this.repo.delete(n.id);
+      this.deps.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
+    });
+  }
+
+  /** Removes every user network no container is attached to; returns their names. */
+  async prune(filters: Filters): Promise<string[]> {
+    checkFilterKeys(filters, ['label', 'label!', 'until']);
+    const until = filters.get('until')?.[0];
+    const cutoff = until ? parseUntil(until) : Infinity;
+    const removed: string[] = [];
+    for (const n of this.repo.all()) {
+      if (n.builtin || this.repo.endpointsOn(n.id).length > 0) continue;
+      if (!matchLabels(n.labels, filters.get('label') as string[] | undefined)) continue;
+      if ((filters.get('label!') ?? []).some((l) => matchLabels(n.labels, [l]))) continue;
+      if (Date.parse(n.createdAt) >= cutoff) continue;
+      try {
+        await this.remove(n.id);
+        removed.push(n.name);
+      } catch (err) {
+        this.deps.log.warn({ err, network: n.name }, 'prune network');
+      }
+    }
+    if (removed.length) this.deps.events.publish('network', 'prune', '', { reclaimed: '0' });
+    return removed;
+  }
+
+  // ---- lookups ---------------------------------------------------------------------------------
+
+  resolve(ref: string): NetworkRecord {
+    return this.repo.resolve(ref);
+  }
+
+  list(filters: Filters): NetworkRecord[] {
+    checkFilterKeys(filters, ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
+    const any = (key: string, pred: (v: string) => boolean) => {
+      const vals = filters.get(key);
+      return !vals || vals.length === 0 || vals.some(pred);
+    };
+    for (const t of filters.get('type') ?? []) if (t !== 'custom' && t !== 'builtin') throw invalid(`invalid filter: 'type'='${t}'`);
+    return this.repo.all().filter((n) =>
+      any('name', (v) => n.name.includes(v)) &&
+      any('id', (v) => n.id.startsWith(v) || n.id.includes(v)) &&
+      any('driver', (v) => v === n.driver) &&
+      any('scope', (v) => v === 'local') &&
+      any('type', (v) => (v === 'builtin') === n.builtin) &&
+      any('dangling', (v) => (v === 'true' || v === '1') === (!n.builtin && this.repo.endpointsOn(n.id).length === 0)) &&
+      matchLabels(n.labels, filters.get('label') as string[] | undefined));
+  }
+
+  /** The address pool of a bridge network with its current leases. */
+  poolOf(n: NetworkRecord): AddressPool {
+    return new AddressPool({ subnet: n.subnet, gateway: n.gateway, ...(n.ipRange ? { ipRange: n.ipRange } : {}) }, this.repo.leasesOn(n.id));
+  }
+
+  async close(): Promise<void> {
+    await this.deps.dns.close();
+  }
+}
+
+export function nftNet(n: NetworkRecord): NftNetwork {
+  return { id: n.id.slice(0, 12), bridge: n.bridge, subnet: n.subnet, internal: n.internal };
+}
+
+function bipPool(bip: string): [string, string] {
+  const m = /^([\d.]+)\/(\d+)$/.exec(bip);
+  if (!m) throw invalid(`invalid bip ${bip}: expected an address with a prefix, e.g. 172.17.0.1/16`);
+  const cidr = parseCidr(bip);
+  const subnet = `${[cidr.network >>> 24, (cidr.network >>> 16) & 255, (cidr.network >>> 8) & 255, cidr.network & 255].join('.')}/${cidr.prefix}`;
+  const pool = createPool({ subnet, gateway: m[1]! });
+  return [pool.subnet, pool.gateway];
+}
+
+function bridgePoolChanged(n: NetworkRecord, bip: string): boolean {
+  const [subnet, gateway] = bipPool(bip);
+  return n.subnet !== subnet || n.gateway !== gateway;
+}
+
+/** `until` as Docker takes it: a timestamp or a duration ago ("24h", "10m"). */
+function parseUntil(s: string): number {
+  const d = /^(\d+)(s|m|h)$/.exec(s);
+  if (d) return Date.now() - Number(d[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[d[2] as 's' | 'm' | 'h'];
+  const t = /^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s);
+  if (Number.isNaN(t)) throw invalid(`invalid filter 'until=${s}'`);
+  return t;
+}
