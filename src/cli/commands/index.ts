@@ -7,6 +7,8 @@ import * as inspect from './container/inspect.ts';
 import * as logs from './container/logs.ts';
 import * as exec from './container/exec.ts';
 import * as top from './container/top.ts';
+import * as port from './container/port.ts';
+import * as net from './network/network.ts';
 import * as img from './image/images.ts';
 import * as sys from './system/system.ts';
 import * as events from './system/events.ts';
@@ -38,6 +40,14 @@ const entries: CommandEntry[] = [
   { spec: logs.logsSpec, run: logs.logs },
   { spec: exec.execSpec, run: exec.exec },
   { spec: top.topSpec, run: top.top },
+  { spec: port.portSpec, run: port.port },
+  { spec: net.networkCreateSpec, run: net.networkCreate },
+  { spec: net.networkLsSpec, run: net.networkLs },
+  { spec: net.networkInspectSpec, run: net.networkInspect },
+  { spec: net.networkRmSpec, run: net.networkRm },
+  { spec: net.networkPruneSpec, run: net.networkPrune },
+  { spec: net.networkConnectSpec, run: net.networkConnect },
+  { spec: net.networkDisconnectSpec, run: net.networkDisconnect },
   { spec: img.imagesSpec, run: img.images },
   { spec: img.rmiSpec, run: img.rmi },
   { spec: img.tagSpec, run: img.tag },

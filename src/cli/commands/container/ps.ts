@@ -2,11 +2,12 @@ import type * as api from '../../../api/types/index.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
 import { type CliContext, type Flags, bool, int, list, str } from '../../context.ts';
-import { humanDuration } from '../../../lib/units.ts';
-import { humanSize } from '../../../lib/units.ts';
+import { humanDuration, humanSize } from '../../../lib/units.ts';
+import { formatPsPorts } from '../../../network/ports.ts';
+import { FlagError } from './run-flags.ts';
 
 export const psSpec: CommandSpec = {
-  name: 'ps', usage: 'ps [OPTIONS]', description: 'List containers', aliases: ['container ls', 'container list', 'container ps'],
+  name: 'ps', usage: '[OPTIONS]', description: 'List containers', aliases: ['container ls', 'container list', 'container ps'],
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Show all containers (default shows just running)' },
     { name: 'filter', short: 'f', kind: 'string[]', description: "Filter output based on conditions provided" },
@@ -20,20 +21,20 @@ export const psSpec: CommandSpec = {
   maxArgs: 0,
 };
 
-/** Turns repeated `--filter k=v` into the Go client's JSON shape. */
-export function filtersParam(filters: string[]): string | undefined {
-  if (filters.length === 0) return undefined;
+/**
+ * Turns repeated `--filter k=v` into the Go client's JSON shape, as docker's FilterOpt.Set does:
+ * an empty value is ignored, the name is trimmed and lowercased, the value trimmed.
+ * @throws FlagError `invalid argument "x" for "-f, --filter" flag: bad format of filter (expected name=value)`
+ */
+export function filtersParam(filters: string[], flagName = '-f, --filter'): string | undefined {
   const out: Record<string, Record<string, boolean>> = {};
   for (const f of filters) {
+    if (f === '') continue;
     const i = f.indexOf('=');
-    if (i < 0) throw new Error(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
-    (out[f.slice(0, i)] ??= {})[f.slice(i + 1)] = true;
+    if (i < 0) throw new FlagError(`invalid argument ${JSON.stringify(f)} for ${JSON.stringify(flagName)} flag: bad format of filter (expected name=value)`);
+    (out[f.slice(0, i).trim().toLowerCase()] ??= {})[f.slice(i + 1).trim()] = true;
   }
-  return JSON.stringify(out);
-}
-
-function portsText(ports: api.Port[]): string {
-  return ports.map((p) => (p.PublicPort ? `${p.IP ?? '0.0.0.0'}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
+  return Object.keys(out).length ? JSON.stringify(out) : undefined;
 }
 
 /** The row object `--format` templates see, with docker's field names. */
@@ -45,7 +46,8 @@ export function psRow(c: api.ContainerSummary, noTrunc: boolean, now = Date.now(
     Command: JSON.stringify(cmd),
     CreatedAt: new Date(c.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
     RunningFor: `${humanDuration(now - c.Created * 1000)} ago`,
-    Ports: portsText(c.Ports),
+    // docker's DisplayablePorts: "0.0.0.0:8080->80/tcp", runs collapsed, unpublished "80/tcp".
+    Ports: formatPsPorts(c.Ports ?? []),
     State: c.State,
     Status: c.Status,
     Size: c.SizeRw !== undefined ? `${humanSize(c.SizeRw)} (virtual ${humanSize(c.SizeRootFs ?? 0)})` : '0B',

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type * as api from '../../../api/types/index.ts';
 import type { FlagSpec } from '../../args/parse.ts';
-import { type Flags, bool, int, list, str } from '../../context.ts';
+import { ExitError, type Flags, bool, int, list, str } from '../../context.ts';
 import { parseBytes } from '../../../lib/units.ts';
+import { type NetworkAttachment, buildEndpointsConfig, parseNetworkOpt, parsePorts, validateLink } from './run-network.ts';
 
 /** The flags `run` and `create` share, as docker spells them. */
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -33,9 +34,13 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'hostname', short: 'h', kind: 'string', description: 'Container host name' },
   { name: 'init', kind: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
   { name: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even if not attached' },
+  { name: 'ip', kind: 'string', description: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'ip6', kind: 'string', description: 'IPv6 address (e.g., 2001:db8::33)' },
   { name: 'ipc', kind: 'string', description: 'IPC mode to use' },
   { name: 'label', short: 'l', kind: 'string[]', description: 'Set meta data on a container' },
   { name: 'label-file', kind: 'string[]', description: 'Read in a line delimited file of labels' },
+  { name: 'link', kind: 'string[]', description: 'Add link to another container' },
+  { name: 'link-local-ip', kind: 'string[]', description: 'Container IPv4/IPv6 link-local addresses' },
   { name: 'log-driver', kind: 'string', description: 'Logging driver for the container' },
   { name: 'log-opt', kind: 'string[]', description: 'Log driver options' },
   { name: 'mac-address', kind: 'string', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
@@ -45,7 +50,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'memory-swappiness', kind: 'int', description: 'Tune container memory swappiness (0 to 100)' },
   { name: 'mount', kind: 'string[]', description: 'Attach a filesystem mount to the container' },
   { name: 'name', kind: 'string', description: 'Assign a name to the container' },
-  { name: 'network', kind: 'string', description: 'Connect a container to a network', aliases: ['net'] },
+  { name: 'network', kind: 'string[]', description: 'Connect a container to a network', aliases: ['net'], valueName: 'network' },
+  { name: 'network-alias', kind: 'string[]', description: 'Add network-scoped alias for the container', aliases: ['net-alias'] },
   { name: 'oom-kill-disable', kind: 'bool', description: 'Disable OOM Killer' },
   { name: 'oom-score-adj', kind: 'int', description: "Tune host's OOM preferences (-1000 to 1000)" },
   { name: 'pid', kind: 'string', description: 'PID namespace to use' },
@@ -112,32 +118,51 @@ function parseRestart(v: string): api.RestartPolicy {
   return { Name: name as api.RestartPolicy['Name'], MaximumRetryCount: count ? Number(count) : 0 };
 }
 
-/** Parses `-p [ip:][hostPort:]containerPort[/proto]` (ranges too) into Docker's PortBindings. */
-export function parsePublish(specs: string[], exposed: Record<string, object>): api.PortMap {
-  const map: api.PortMap = {};
-  for (const spec of specs) {
-    const [main = '', proto = 'tcp'] = spec.split('/');
-    const parts = main.split(':');
-    const containerPart = parts.pop()!;
-    const hostPort = parts.pop() ?? '';
-    const hostIp = parts.join(':').replace(/^\[|\]$/g, '');
-    if (!/^\d+(-\d+)?$/.test(containerPart) || (hostPort && !/^\d+(-\d+)?$/.test(hostPort)) || !['tcp', 'udp', 'sctp'].includes(proto)) {
-      throw new FlagError(`invalid argument "${spec}" for "-p, --publish" flag: invalid port specification`);
-    }
-    const [cs, ce = cs] = containerPart.split('-').map(Number) as [number, number?];
-    const [hs, he] = hostPort ? hostPort.split('-').map(Number) as [number, number?] : [undefined, undefined];
-    for (let i = 0; i <= ce! - cs; i++) {
-      const key = `${cs + i}/${proto}`;
-      exposed[key] = {};
-      const hp = hs === undefined ? '' : he === undefined && ce !== cs ? String(hs) : String(hs + i);
-      (map[key] ??= []).push({ HostIp: hostIp, HostPort: hp });
-    }
-  }
-  return map;
+/**
+ * An error docker CLI 28's parse() returns after flag parsing: printed as
+ * "docker: MSG\n\nRun 'docker run --help' for more information", exit 125.
+ */
+function parseError(command: string, message: string): ExitError {
+  return new ExitError(125, `berth: ${message}\n\nRun 'berth ${command} --help' for more information`);
 }
 
-/** Builds the POST /containers/create body from run/create flags. */
-export function createBody(f: Flags, image: string, cmd: string[]): api.ContainerCreateBody {
+/** Flag-time validation (pflag's "invalid argument" form), reported by main with "See ... --help". */
+function flagValues(f: Flags, name: string, check: (v: string) => unknown): string[] {
+  const values = list(f, name);
+  for (const v of values) {
+    try { check(v); } catch (err) { throw new FlagError(`invalid argument ${JSON.stringify(v)} for "--${name}" flag: ${(err as Error).message}`); }
+  }
+  return values;
+}
+
+/** The networking part of the create body: ports, NetworkMode, links and EndpointsConfig. */
+function networkParts(f: Flags, command: string) {
+  const networks: NetworkAttachment[] = [];
+  for (const v of list(f, 'network')) {
+    try { networks.push(parseNetworkOpt(v)); } catch (err) {
+      throw new FlagError(`invalid argument ${JSON.stringify(v)} for "--network" flag: ${(err as Error).message}`);
+    }
+  }
+  const links = flagValues(f, 'link', validateLink);
+  try {
+    const ports = parsePorts(list(f, 'publish'), list(f, 'expose'));
+    const endpoints = buildEndpointsConfig(networks, {
+      aliases: list(f, 'network-alias'), links, ipv4: str(f, 'ip') ?? '', ipv6: str(f, 'ip6') ?? '',
+      linkLocalIps: list(f, 'link-local-ip'), mac: str(f, 'mac-address') ?? '',
+    });
+    return { ...ports, links, networkMode: networks[0]?.target ?? 'default', endpoints };
+  } catch (err) {
+    if (err instanceof FlagError || err instanceof ExitError) throw err;
+    throw parseError(command, (err as Error).message);
+  }
+}
+
+/**
+ * Builds the POST /containers/create body from run/create flags. `command` names the command in
+ * parse errors; by default it is inferred ('sig-proxy' has a default only in run's spec).
+ * @throws FlagError (flag-time validation) or ExitError 125 (docker's parse() errors)
+ */
+export function createBody(f: Flags, image: string, cmd: string[], command: 'run' | 'create' = 'sig-proxy' in f ? 'run' : 'create'): api.ContainerCreateBody {
   const attach = list(f, 'attach').map((s) => s.toLowerCase());
   for (const a of attach) if (!['stdin', 'stdout', 'stderr'].includes(a)) throw new FlagError(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
   const detach = bool(f, 'detach');
@@ -148,9 +173,7 @@ export function createBody(f: Flags, image: string, cmd: string[]): api.Containe
     const eq = l.indexOf('=');
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
-  const exposed: Record<string, object> = {};
-  for (const e of list(f, 'expose')) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
-  const portBindings = parsePublish(list(f, 'publish'), exposed);
+  const net = networkParts(f, command);
   const tmpfs: Record<string, string> = {};
   for (const t of list(f, 'tmpfs')) { const i = t.indexOf(':'); tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
   const sysctls: Record<string, string> = {};
@@ -169,7 +192,9 @@ export function createBody(f: Flags, image: string, cmd: string[]): api.Containe
   const entrypoint = str(f, 'entrypoint');
   const hostConfig: api.HostConfig = {
     AutoRemove: bool(f, 'rm'), Privileged: bool(f, 'privileged'), ReadonlyRootfs: bool(f, 'read-only'),
-    NetworkMode: str(f, 'network') ?? 'default', PortBindings: portBindings, PublishAllPorts: bool(f, 'publish-all'),
+    NetworkMode: net.networkMode, PortBindings: net.bindings, PublishAllPorts: bool(f, 'publish-all'),
+    // Sent as typed ("name" or "name:alias"), as docker does; the daemon normalises them.
+    ...(net.links.length ? { Links: net.links } : {}),
     RestartPolicy: parseRestart(str(f, 'restart') ?? 'no'), CapAdd: list(f, 'cap-add'), CapDrop: list(f, 'cap-drop'),
     SecurityOpt: securityOpt, Tmpfs: tmpfs, Ulimits: list(f, 'ulimit').map(parseUlimit), Dns: list(f, 'dns'),
     DnsSearch: list(f, 'dns-search'), DnsOptions: list(f, 'dns-option'), ExtraHosts: list(f, 'add-host'),
@@ -201,7 +226,7 @@ export function createBody(f: Flags, image: string, cmd: string[]): api.Containe
     Image: image,
     Cmd: cmd.length ? cmd : null,
     ...(entrypoint !== undefined ? { Entrypoint: entrypoint === '' ? [''] : [entrypoint] } : {}),
-    Env: env, Labels: labels, ExposedPorts: exposed,
+    Env: env, Labels: labels, ExposedPorts: net.exposed,
     Tty: bool(f, 'tty'), OpenStdin: interactive, StdinOnce: interactive && !detach,
     AttachStdin: !detach && stdinAttached,
     AttachStdout: !detach && (attach.length ? attach.includes('stdout') : true),
@@ -214,5 +239,6 @@ export function createBody(f: Flags, image: string, cmd: string[]): api.Containe
     ...(str(f, 'stop-signal') ? { StopSignal: str(f, 'stop-signal')! } : {}),
     ...(int(f, 'stop-timeout') !== undefined ? { StopTimeout: int(f, 'stop-timeout')! } : {}),
     HostConfig: hostConfig,
+    NetworkingConfig: { EndpointsConfig: net.endpoints },
   };
 }
