@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
-import { objectPrefixFor } from '../../src/daemon/config.ts';
+import { interfacePrefixFor, objectPrefixFor } from '../../src/daemon/config.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 const BERTHD = join(REPO, 'dist/berthd.mjs');
@@ -22,6 +22,8 @@ export class TestDaemon {
   readonly socket: string;
   readonly host: string;
   readonly prefix: string;
+  /** Start of the daemon's interface names (its default bridge is `${ifPrefix}0`). */
+  readonly ifPrefix: string;
   proc: ChildProcess | undefined;
   log = '';
 
@@ -32,6 +34,7 @@ export class TestDaemon {
     this.socket = join(this.dir, 'berth.sock');
     this.host = `unix://${this.socket}`;
     this.prefix = objectPrefixFor(this.execRoot);
+    this.ifPrefix = interfacePrefixFor(this.execRoot);
     writeFileSync(join(this.dir, 'daemon.json'), JSON.stringify(opts.daemonJson ?? {}));
   }
 
@@ -95,9 +98,11 @@ export class TestDaemon {
     if (this.proc && this.proc.exitCode === null) {
       const ids = this.berth(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length) this.berth(['rm', '-f', ...ids]);
+      this.berth(['network', 'prune', '-f']);
     }
     await this.stop();
-    const leaks = findLeaks(this);
+    const leaks = [...await findNetworkLeaks(this), ...findLeaks(this)];
+    uninstallNetwork(this);
     rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
     if (leaks.length) throw new Error(`leaked: ${leaks.join('; ')}\n--- daemon log ---\n${this.log.slice(-4000)}`);
   }
@@ -122,6 +127,34 @@ export function findLeaks(d: { dir: string; prefix: string; execRoot: string }):
   const ps = spawnSync('pgrep', ['-af', 'conmon'], { encoding: 'utf8' }).stdout ?? '';
   for (const line of ps.split('\n')) if (line.includes(d.execRoot)) leaks.push(`process ${line.slice(0, 100)}`);
   return leaks;
+}
+
+/**
+ * With every container and user network gone, only the default bridge and the table's base
+ * chains may remain: no veth, namespace file, port chain or user-network chain. A veth goes with
+ * its namespace, which the kernel frees asynchronously, so links get a moment to disappear.
+ */
+export async function findNetworkLeaks(d: { prefix: string; ifPrefix: string; execRoot: string }): Promise<string[]> {
+  const ours = () => (spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '').split('\n')
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith(d.ifPrefix) && n !== `${d.ifPrefix}0`);
+  const deadline = Date.now() + 5000;
+  while (ours().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const leaks = ours().map((n) => `link ${n}`);
+  const netnsDir = join(d.execRoot, 'netns');
+  if (existsSync(netnsDir)) for (const e of readdirSync(netnsDir)) leaks.push(`netns ${netnsDir}/${e}`);
+  const table = spawnSync('nft', ['list', 'table', 'ip', d.prefix], { encoding: 'utf8' }).stdout ?? '';
+  for (const m of table.matchAll(/chain (c-\S+|n-\S+) \{/g)) leaks.push(`nft chain ${m[1]}`);
+  // The default bridge's chains are expected: exactly one network's worth (out, masq, hair).
+  const netChains = leaks.filter((l) => l.startsWith('nft chain n-'));
+  const bridgeIds = new Set(netChains.map((l) => l.split('-')[1]));
+  if (bridgeIds.size <= 1) return leaks.filter((l) => !l.startsWith('nft chain n-'));
+  return leaks;
+}
+
+/** What an administrator removing berth would delete: the daemon's table and default bridge. */
+export function uninstallNetwork(d: { prefix: string; ifPrefix: string }): void {
+  spawnSync('nft', ['delete', 'table', 'ip', d.prefix]);
+  spawnSync('ip', ['link', 'del', `${d.ifPrefix}0`]);
 }
 
 /** Starts a daemon with busybox loaded and registers its cleanup. */
