@@ -10,7 +10,7 @@ import { parseUint16 } from './run-network.ts';
 
 export const portSpec: CommandSpec = {
   name: 'port', usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]', description: 'List port mappings or a specific mapping for the container',
-  aliases: ['container port'], flags: [], minArgs: 1, maxArgs: 2,
+  aliases: ['container port', 'port'], flags: [], minArgs: 1, maxArgs: 2,
 };
 
 /** net.JoinHostPort; an empty HostIp (dockerd always fills it) is shown as 0.0.0.0. */

@@ -67,6 +67,8 @@ test('network create: the body docker CLI 28 sends', () => {
   assert.deepEqual(b.Labels, { a: '1', flag: '' });
   assert.deepEqual(b.Options, { 'com.docker.network.bridge.name': 'br-x', mtu: '1400' });
   assert.equal(b.EnableIPv6, true);
+  assert.equal(b.EnableIPv4, undefined);
+  assert.equal(networkCreateBody('n3', { ipv4: false }).EnableIPv4, false);
   assert.equal(b.Internal && b.Attachable, true);
 });
 

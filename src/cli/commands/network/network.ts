@@ -15,9 +15,6 @@ import { filtersParam } from '../container/ps.ts';
 import { createIpamConfig } from './ipam-flags.ts';
 import { NETWORK_HEADERS, listFormat, networkRow, sortByName } from './ls-format.ts';
 
-/** The API version berthd speaks; flags docker gates on a newer one are refused as docker does. */
-const DAEMON_API = '1.47';
-
 const daemonError = (err: unknown): string =>
   (err instanceof ApiError ? `Error response from daemon: ${err.message}` : err instanceof Error ? err.message : String(err));
 
@@ -48,7 +45,7 @@ export const networkCreateSpec: CommandSpec = {
   name: 'network create', usage: '[OPTIONS] NETWORK', description: 'Create a network',
   flags: [
     { name: 'attachable', kind: 'bool', description: 'Enable manual container attachment' },
-    { name: 'aux-address', kind: 'string[]', valueName: 'map', description: 'Auxiliary IPv4 or IPv6 addresses used by Network driver' },
+    { name: 'aux-address', kind: 'string[]', valueName: 'map', description: 'Auxiliary IPv4 or IPv6 addresses used by Network driver (default map[])' },
     { name: 'config-from', kind: 'string', description: 'The network from which to copy the configuration' },
     { name: 'config-only', kind: 'bool', description: 'Create a configuration only network' },
     { name: 'driver', short: 'd', kind: 'string', default: 'bridge', description: 'Driver to manage the Network' },
@@ -57,12 +54,13 @@ export const networkCreateSpec: CommandSpec = {
     { name: 'internal', kind: 'bool', description: 'Restrict external access to the network' },
     { name: 'ip-range', kind: 'string[]', valueName: 'strings', description: 'Allocate container ip from a sub-range' },
     { name: 'ipam-driver', kind: 'string', default: 'default', description: 'IP Address Management Driver' },
-    { name: 'ipam-opt', kind: 'string[]', valueName: 'map', description: 'Set IPAM driver specific options' },
-    // API 1.48: docker hides it from a 1.47 daemon's help and refuses it (see networkCreate).
-    { name: 'ipv4', kind: 'bool', hidden: true, description: 'Enable or disable IPv4 address assignment' },
+    { name: 'ipam-opt', kind: 'string[]', valueName: 'map', description: 'Set IPAM driver specific options (default map[])' },
+    // No declared default (docker's is true): a default would make every call look like --ipv4.
+    // The "(default ...)" texts are pflag's suffixes, written out for flags without a spec default.
+    { name: 'ipv4', kind: 'bool', description: 'Enable or disable IPv4 address assignment (default true)' },
     { name: 'ipv6', kind: 'bool', description: 'Enable or disable IPv6 address assignment' },
     { name: 'label', kind: 'string[]', description: 'Set metadata on a network' },
-    { name: 'opt', short: 'o', kind: 'string[]', valueName: 'map', description: 'Set driver specific options' },
+    { name: 'opt', short: 'o', kind: 'string[]', valueName: 'map', description: 'Set driver specific options (default map[])' },
     { name: 'scope', kind: 'string', description: "Control the network's scope" },
     { name: 'subnet', kind: 'string[]', valueName: 'strings', description: 'Subnet in CIDR format that represents a network segment' },
   ],
@@ -79,7 +77,8 @@ export function networkCreateBody(name: string, f: Flags): api.NetworkCreateRequ
   const configFrom = str(f, 'config-from');
   return {
     Name: name, Driver: str(f, 'driver') ?? 'bridge', Scope: str(f, 'scope') ?? '',
-    // Sent only when the flag was given (docker: a *bool set when cmd.Flag("ipv6").Changed).
+    // Sent only when the flag was given (docker: *bool fields set when cmd.Flag(...).Changed).
+    ...(f['ipv4'] !== undefined ? { EnableIPv4: bool(f, 'ipv4') } : {}),
     ...(f['ipv6'] !== undefined ? { EnableIPv6: bool(f, 'ipv6') } : {}),
     IPAM: ipam, Internal: bool(f, 'internal'), Attachable: bool(f, 'attachable'), Ingress: bool(f, 'ingress'),
     ConfigOnly: bool(f, 'config-only'), ConfigFrom: configFrom ? { Network: configFrom } : null,
@@ -88,7 +87,6 @@ export function networkCreateBody(name: string, f: Flags): api.NetworkCreateRequ
 }
 
 export async function networkCreate(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
-  if (f['ipv4'] !== undefined) throw new ExitError(1, `"--ipv4" requires API version 1.48, but the Docker daemon API version is ${DAEMON_API}`);
   let body;
   try { body = networkCreateBody(args[0]!, f); } catch (err) {
     if (err instanceof FlagError) throw err;
@@ -99,7 +97,7 @@ export async function networkCreate(ctx: CliContext, f: Flags, args: string[]): 
 }
 
 export const networkLsSpec: CommandSpec = {
-  name: 'network ls', usage: '[OPTIONS]', description: 'List networks', aliases: ['network list'],
+  name: 'network ls', usage: '[OPTIONS]', description: 'List networks', aliases: ['network ls', 'network list'],
   flags: [
     { name: 'filter', short: 'f', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "driver=bridge")' },
     { name: 'format', kind: 'string', description: "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates" },
@@ -157,7 +155,7 @@ export async function networkInspect(ctx: CliContext, f: Flags, args: string[]):
 }
 
 export const networkRmSpec: CommandSpec = {
-  name: 'network rm', usage: 'NETWORK [NETWORK...]', description: 'Remove one or more networks', aliases: ['network remove'],
+  name: 'network rm', usage: 'NETWORK [NETWORK...]', description: 'Remove one or more networks', aliases: ['network rm', 'network remove'],
   flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Do not error if the network does not exist' }],
   minArgs: 1,
 };
