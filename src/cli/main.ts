@@ -20,6 +20,7 @@ Common Commands:
 Management Commands:
   container   Manage containers
   image       Manage images
+  network     Manage networks
   system      Manage Berth
 
 Commands:
@@ -32,6 +33,7 @@ Commands:
   load        Load an image from a tar archive or STDIN
   logs        Fetch the logs of a container
   pause       Pause all processes within one or more containers
+  port        List port mappings or a specific mapping for the container
   rename      Rename a container
   restart     Restart one or more containers
   rm          Remove one or more containers
@@ -88,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   if (g.rest.length === 0 || (g.help && g.rest.length === 0)) { process.stdout.write(MAIN_HELP); return 0; }
   const found = findCommand(g.rest);
   if (!found) {
-    const group = ['container', 'image', 'system'].includes(g.rest[0]!) ? g.rest[0] : undefined;
+    const group = ['container', 'image', 'network', 'system'].includes(g.rest[0]!) ? g.rest[0] : undefined;
     if (group && (g.rest.length === 1 || g.rest[1] === '--help')) {
       const subs = [...COMMANDS.keys()].filter((k) => k.startsWith(`${group} `)).map((k) => `  ${k.slice(group.length + 1).padEnd(12)}${COMMANDS.get(k)!.spec.description}`);
       process.stdout.write(`\nUsage:  berth ${group} COMMAND\n\nManage ${group}s\n\nCommands:\n${[...new Set(subs)].join('\n')}\n\nRun 'berth ${group} COMMAND --help' for more information on a command.\n`);

@@ -53,7 +53,7 @@ export class BridgeDriver {
 
   /** The bridge with its gateway address, and its nft chains. Idempotent: a restart keeps both. */
   async ensureNetwork(n: BridgeSpec): Promise<void> {
-    const existing = await this.links();
+    const existing = await this.links(true);
     if (!existing.includes(n.bridge)) await createBridge(this.deps, { name: n.bridge, address: `${n.gateway}/${n.prefixLen}` });
     try {
       // 127.0.0.1-published ports DNAT to this bridge: without route_localnet the kernel drops them.
@@ -129,10 +129,10 @@ export class BridgeDriver {
     await this.#nft(`unpublish ports of ${chainId}`, removeContainerBatch(this.deps.table, { id: chainId, ip, ports }));
   }
 
-  /** Names of every host interface starting with our prefix. */
-  async links(): Promise<string[]> {
+  /** Names of every host interface starting with our prefix (or all of them). */
+  async links(all = false): Promise<string[]> {
     const r = await this.deps.exec('ip', ['-o', 'link', 'show']);
-    return parseLinkNames(r.stdout).filter((n) => n.startsWith(this.deps.ifPrefix));
+    return parseLinkNames(r.stdout).filter((n) => all || n.startsWith(this.deps.ifPrefix));
   }
 
   /** Namespace files present (container IDs). */

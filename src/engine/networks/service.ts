@@ -63,7 +63,14 @@ export class NetworkService {
     }
     if (!bridge) bridge = await this.#createDefaultBridge();
     for (const n of this.repo.all().filter((x) => x.driver === 'bridge')) {
-      await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix });
+      try {
+        await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix });
+      } catch (err) {
+        // One broken network must not keep the daemon (and every other container) down.
+        if (n.builtin) throw err;
+        this.deps.log.warn({ err, network: n.name }, 'network could not be restored');
+        continue;
+      }
       if (!n.builtin) await this.deps.dns.serve(n.id, n.gateway);
     }
   }
