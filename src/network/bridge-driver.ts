@@ -54,7 +54,10 @@ export class BridgeDriver {
   /** The bridge with its gateway address, and its nft chains. Idempotent: a restart keeps both. */
   async ensureNetwork(n: BridgeSpec): Promise<void> {
     const existing = await this.links(true);
-    if (!existing.includes(n.bridge)) await createBridge(this.deps, { name: n.bridge, address: `${n.gateway}/${n.prefixLen}` });
+    // A fixed MAC: a bridge otherwise takes its lowest port's, so a container joining could
+    // change the gateway's MAC under its neighbours' ARP caches (seconds of lost packets).
+    const mac = `02:42:${n.gateway.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`;
+    if (!existing.includes(n.bridge)) await createBridge(this.deps, { name: n.bridge, address: `${n.gateway}/${n.prefixLen}`, mac });
     try {
       // 127.0.0.1-published ports DNAT to this bridge: without route_localnet the kernel drops them.
       await writeSysctl(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, '1');
@@ -176,7 +179,10 @@ export class BridgeDriver {
   }
 
   async #enslave(attachments: readonly Attachment[]): Promise<void> {
-    const lines = attachments.flatMap((a) => [`link set ${a.endpoint.hostVeth} master ${a.bridge}`, `link set ${a.endpoint.hostVeth} up`]);
+    // Hairpin: with br_netfilter loaded (Docker's hosts), a container reaching its own published
+    // port is DNATed at the bridge layer and must go back out the port it came in on.
+    const lines = attachments.flatMap((a) => [`link set ${a.endpoint.hostVeth} master ${a.bridge}`,
+      `link set ${a.endpoint.hostVeth} type bridge_slave hairpin on`, `link set ${a.endpoint.hostVeth} up`]);
     const r = await this.deps.exec('ip', ['-batch', '-'], { input: lines.join('\n') + '\n' });
     if (r.exitCode !== 0) throw ipError('attach veths', r.stderr);
   }

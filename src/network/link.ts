@@ -30,6 +30,8 @@ export interface BridgeOptions {
   /** Gateway address with the subnet's prefix, e.g. "172.17.0.1/16". */
   address: string;
   mtu?: number;
+  /** A fixed MAC (else the bridge takes its lowest port's, changing as containers come and go). */
+  mac?: string;
 }
 
 /**
@@ -39,9 +41,10 @@ export interface BridgeOptions {
 export async function createBridge(deps: LinkDeps, opts: BridgeOptions): Promise<void> {
   checkIfName(opts.name);
   const mtu = opts.mtu ? ` mtu ${opts.mtu}` : '';
+  const mac = opts.mac ? ` address ${opts.mac}` : '';
   try {
     await ipBatch(deps, `create bridge ${opts.name}`, [
-      `link add ${opts.name}${mtu} type bridge`,
+      `link add ${opts.name}${mtu}${mac} type bridge`,
       `addr add ${opts.address} dev ${opts.name}`,
       `link set ${opts.name} up`,
     ]);
@@ -120,7 +123,8 @@ export async function addInterface(deps: LinkDeps, netnsPath: string, bridge: st
 }
 
 async function attachToBridge(deps: LinkDeps, hostVeth: string, bridge: string): Promise<void> {
-  await ipBatch(deps, `attach ${hostVeth} to ${bridge}`, [`link set ${hostVeth} master ${bridge}`, `link set ${hostVeth} up`]);
+  // Hairpin: a container reaching its own published port comes back out the port it came in on.
+  await ipBatch(deps, `attach ${hostVeth} to ${bridge}`, [`link set ${hostVeth} master ${bridge}`, `link set ${hostVeth} type bridge_slave hairpin on`, `link set ${hostVeth} up`]);
 }
 
 /**
