@@ -145,8 +145,15 @@ export class ContainerService {
     await rm(join(this.#exitDir, c.id), { force: true });
     // A stale runtime record (a crash between create and start) would make create fail.
     if (runtime.hasState(c.id)) await runtime.delete(c.id, true);
+    // dockerd reports a network failure as is ("driver failed programming external connectivity
+    // on endpoint ...: Bind for 0.0.0.0:80 failed: port is already allocated"), not as a runtime one.
+    let networkErr: unknown;
     try {
-      const [rootfs, sandbox] = await Promise.all([this.deps.rootfs.mount(c.id), this.#setUpNetwork(c)]);
+      // Both settle before the catch below undoes them: a mount still under way would be left behind.
+      const [mounted, networked] = await Promise.allSettled([this.deps.rootfs.mount(c.id), this.#setUpNetwork(c)]);
+      if (networked.status === 'rejected') throw (networkErr = networked.reason);
+      if (mounted.status === 'rejected') throw mounted.reason;
+      const [rootfs, sandbox] = [mounted.value, networked.value];
       // Written per start: the address is leased now, and the host's resolvers may have changed.
       if (sandbox) await this.#writeEtcFiles(c, paths, sandbox);
       await this.deps.writeSpec(c, { rootfs, paths, ...(sandbox?.netnsPath ? { netnsPath: sandbox.netnsPath } : {}) });
@@ -185,6 +192,7 @@ export class ContainerService {
       this.repo.saveState(c.id, c.state);
       // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
       if (c.hostConfig.AutoRemove) setImmediate(() => void this.remove(c.id, { force: true }).catch(() => undefined));
+      if (err === networkErr && err instanceof EngineError) throw err;
       throw new EngineError(err instanceof EngineError && err.kind !== 'Internal' ? err.kind : 'Internal', `failed to create task for container: OCI runtime create failed: ${dockerizeExecError(msg)}`, { cause: err });
     }
     this.deps.events.publish('container', 'start', c.id, this.#attrs(c));
