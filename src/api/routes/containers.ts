@@ -12,7 +12,7 @@ import { cmpVersion, hijackConnection } from '../server.ts';
 import { sendConmonControl } from '../../runtime/conmon.ts';
 import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
 import { toContainerInspect, toContainerSummary } from './container-views.ts';
-import type { ContainerNetView } from './network-views.ts';
+import { summaryPorts, type ContainerNetView } from './network-views.ts';
 import { topProcesses } from './top.ts';
 
 /** What the container routes need besides the container service. */
@@ -41,7 +41,16 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       for (const a of filters.get('ancestor') ?? []) ancestors.set(a, await d.resolveImageId(a));
       const imageMatches = (ref: string, c: ContainerRecord) => ancestors.get(ref) === c.imageId;
       const list = selectContainers(svc.list(), { all: queryBool(req.query, 'all'), filters, ...(limit !== undefined ? { limit } : {}) },
-        { resolve: (r) => svc.resolve(r), imageMatches });
+        {
+          resolve: (r) => svc.resolve(r), imageMatches,
+          ...(d.netView ? {
+            networksOf: (c: ContainerRecord) => d.netView!(c).attached.flatMap((a) => [a.net.name, a.net.id]),
+            portsOf: (c: ContainerRecord) => {
+              const ports = summaryPorts(c, d.netView!(c));
+              return { published: ports.filter((p) => p.PublicPort).map((p) => `${p.PrivatePort}/${p.Type}`), exposed: ports.map((p) => `${p.PrivatePort}/${p.Type}`) };
+            },
+          } : {}),
+        });
       const out = list.map((c) => toContainerSummary(c, d.netView?.(c)));
       if (queryBool(req.query, 'size')) await Promise.all(list.map(async (c, i) => Object.assign(out[i]!, await d.sizes(c))));
       return ok(out);

@@ -15,7 +15,13 @@ const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exi
 /** Docker's `ps` selection: newest first, running only unless `all`, then the filters. */
 export function selectContainers(
   all: readonly ContainerRecord[], o: ListOptions,
-  lookup: { resolve(ref: string): ContainerRecord; imageMatches(ref: string, c: ContainerRecord): boolean },
+  lookup: {
+    resolve(ref: string): ContainerRecord; imageMatches(ref: string, c: ContainerRecord): boolean;
+    /** Names and IDs of the networks a container is attached to (default: its NetworkMode). */
+    networksOf?(c: ContainerRecord): string[];
+    /** Container ports ("80/tcp") that are published, and all exposed ones: publish= and expose=. */
+    portsOf?(c: ContainerRecord): { published: string[]; exposed: string[] };
+  },
 ): ContainerRecord[] {
   checkFilterKeys(o.filters, KEYS);
   const f = (k: string) => o.filters.get(k) ?? [];
@@ -37,7 +43,16 @@ export function selectContainers(
     if (!matchLabels(c.config.Labels, f('label'))) return false;
     if (f('ancestor').length && !f('ancestor').some((a) => lookup.imageMatches(a, c))) return false;
     if (f('exited').length && !(status === 'exited' && f('exited').includes(String(c.state.exitCode)))) return false;
-    if (f('network').length && !f('network').includes(c.hostConfig.NetworkMode ?? '')) return false;
+    if (f('network').length) {
+      const nets = lookup.networksOf?.(c) ?? [c.hostConfig.NetworkMode ?? ''];
+      if (!f('network').some((n) => nets.includes(n))) return false;
+    }
+    if (f('publish').length || f('expose').length) {
+      const p = lookup.portsOf?.(c) ?? { published: [], exposed: Object.keys(c.config.ExposedPorts ?? {}) };
+      const has = (list: string[], want: string) => list.includes(want.includes('/') ? want : `${want}/tcp`);
+      if (f('publish').length && !f('publish').some((w) => has(p.published, w))) return false;
+      if (f('expose').length && !f('expose').some((w) => has(p.exposed, w))) return false;
+    }
     return true;
   });
   if (o.limit !== undefined && o.limit > 0) list = list.slice(0, o.limit);
