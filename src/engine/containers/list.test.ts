@@ -122,7 +122,12 @@ test('ancestor and network filters', () => {
 });
 
 test('accepted but not yet applied keys do not fail', () => {
-  for (const k of ['health', 'volume', 'is-task', 'publish', 'expose']) assert.equal(names({ all: true, f: `{"${k}":["x"]}` }).length, 6, k);
+  for (const k of ['health', 'volume', 'is-task']) assert.equal(names({ all: true, f: `{"${k}":["x"]}` }).length, 6, k);
+});
+
+test('publish and expose match container ports; without port data nothing is published', () => {
+  assert.deepEqual(names({ all: true, f: '{"publish":["80"]}' }), []);
+  assert.deepEqual(names({ all: true, f: '{"expose":["9999/udp"]}' }), []);
 });
 
 test('the input list is not modified', () => {
