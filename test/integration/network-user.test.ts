@@ -123,6 +123,12 @@ test('user-defined networks: CLI, embedded DNS, isolation, connect/disconnect', 
     const second = `127.54.${randomInt(1, 250)}.${randomInt(1, 250)}`;
     const up2 = await fakeUpstream(second, '203.0.113.8');
     try {
+      // A container's own --dns servers are its upstreams; 127.0.0.11 stays its nameserver.
+      d.ok(['run', '-d', '--name', 'owndns', '--network', 'appnet', '--dns', second, 'busybox', 'sleep', '300']);
+      assert.equal(d.ok(['exec', 'owndns', 'cat', '/etc/resolv.conf']), 'nameserver 127.0.0.11\noptions ndots:0');
+      assert.deepEqual(query(d, 'owndns', 'own.upstream.test').answers, ['203.0.113.8']);
+      assert.deepEqual(query(d, 'app', 'own.upstream.test').answers, ['203.0.113.7']);
+      d.ok(['rm', '-f', 'owndns']);
       writeFileSync(`${resolvConf}.new`, `nameserver ${second}\n`);
       renameSync(`${resolvConf}.new`, resolvConf);
       let got: string[] = [];

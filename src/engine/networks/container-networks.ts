@@ -201,7 +201,7 @@ export class ContainerNetworks {
     const userNets = running.filter((a) => !a.net.builtin).map((a) => a.net.id);
     for (const a of running) {
       if (a.net.builtin || !a.ep.ip) continue;
-      this.deps.dns.register(a.net.id, a.ep.ip, dnsNames(c, a.ep.config), ips, userNets);
+      this.deps.dns.register(a.net.id, a.ep.ip, dnsNames(c, a.ep.config), ips, userNets, c.hostConfig.Dns ?? []);
     }
   }
 

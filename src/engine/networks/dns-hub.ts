@@ -17,8 +17,8 @@ export interface DnsHubDeps {
 export class DnsHub {
   readonly records = new DnsRecords();
   readonly #servers = new Map<string, DnsServer>();
-  /** Client address → the networks of the container holding it. */
-  readonly #clients = new Map<string, Set<string>>();
+  /** Client address → the networks of the container holding it, and its own --dns servers. */
+  readonly #clients = new Map<string, { nets: Set<string>; dns: UpstreamResolver[] }>();
   #upstreams: UpstreamResolver[] = [];
   #watcher: FSWatcher | undefined;
 
@@ -52,7 +52,11 @@ export class DnsHub {
       records: source,
       // The "network" the server scopes to is the client address itself; we fan out below.
       networkOf: (addr) => (this.#clients.has(addr) ? addr : undefined),
-      upstreams: () => this.#upstreams,
+      // A container's --dns servers replace the host's for it, as with Docker's embedded DNS.
+      upstreams: (client) => {
+        const own = client ? this.#clients.get(client)?.dns : undefined;
+        return own && own.length ? own : this.#upstreams;
+      },
       onError: (err, context) => this.deps.log.warn({ err, context, networkId }, 'dns server'),
     }, { address: gateway, port: 53 });
     try {
@@ -71,20 +75,22 @@ export class DnsHub {
   }
 
   /** Makes a container's names resolvable on a network and lets its address ask. */
-  register(networkId: string, ip: string, names: string[], containerIps: readonly string[], containerNetworks: readonly string[]): void {
+  register(networkId: string, ip: string, names: string[], containerIps: readonly string[], containerNetworks: readonly string[], dns: readonly string[] = []): void {
     this.records.register(networkId, { names, ipv4: ip });
-    for (const a of containerIps) this.#clients.set(a, new Set(containerNetworks));
+    const upstreams = readHostResolvers(dns.map((a) => `nameserver ${a}`).join('\n'));
+    for (const a of containerIps) this.#clients.set(a, { nets: new Set(containerNetworks), dns: upstreams });
   }
 
   /** Forgets the endpoint at once: the next query for its names gets NXDOMAIN (or upstream). */
   unregister(networkId: string, ip: string, containerIps: readonly string[], containerNetworks: readonly string[]): void {
     this.records.unregister(networkId, { ipv4: ip });
+    const dns = this.#clients.get(ip)?.dns ?? [];
     this.#clients.delete(ip);
-    for (const a of containerIps) if (a !== ip) this.#clients.set(a, new Set(containerNetworks));
+    for (const a of containerIps) if (a !== ip) this.#clients.set(a, { nets: new Set(containerNetworks), dns });
   }
 
   #lookup(client: string, name: string): DnsLookup | undefined {
-    const nets = this.#clients.get(client);
+    const nets = this.#clients.get(client)?.nets;
     if (!nets) return undefined;
     let found: DnsLookup | undefined;
     for (const n of nets) {
@@ -95,7 +101,7 @@ export class DnsHub {
   }
 
   #reverse(client: string, address: string): string | undefined {
-    for (const n of this.#clients.get(client) ?? []) {
+    for (const n of this.#clients.get(client)?.nets ?? []) {
       const r = this.records.reverse(n, address);
       if (r) return r;
     }

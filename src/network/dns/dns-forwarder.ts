@@ -9,7 +9,8 @@ export type DnsTransport = 'udp' | 'tcp';
 
 export interface DnsForwarderDeps {
   /** Current upstream resolvers, asked per query so changes to the host's resolv.conf apply at once. */
-  upstreams(): UpstreamResolver[];
+  /** Upstreams for a query; `scope` is the asking client's network key (DnsServerDeps.networkOf). */
+  upstreams(scope?: string): UpstreamResolver[];
   /** Upstreams to skip (the server's own address, so a resolv.conf pointing at us cannot loop). */
   isSelf?(upstream: UpstreamResolver): boolean;
 }
@@ -50,13 +51,13 @@ export class DnsForwarder {
   }
 
   /** Forwards `query` (a well-formed query of at least 12 bytes) as described on the class. */
-  async forward(query: Buffer, transport: DnsTransport): Promise<ForwardResult> {
+  async forward(query: Buffer, transport: DnsTransport, scope?: string): Promise<ForwardResult> {
     if (this.#active >= this.#opts.maxConcurrent) return { kind: 'busy' };
     this.#active++;
     try {
       const clientId = idOf(query);
       let fallback: Buffer | undefined;
-      for (const up of this.#deps.upstreams()) {
+      for (const up of this.#deps.upstreams(scope)) {
         if (this.#closing.signal.aborted) break;
         if (this.#deps.isSelf?.(up)) continue;
         let reply = await this.#attempt(up, query, transport);

@@ -16,8 +16,11 @@ export interface DnsServerDeps {
    * answered REFUSED: the gateway address is routable from outside, and we are no open resolver.
    */
   networkOf(clientAddress: string): string | undefined;
-  /** Current upstream resolvers (e.g. readHostResolvers of the host's resolv.conf, re-read on change). */
-  upstreams(): UpstreamResolver[];
+  /**
+   * Current upstream resolvers (e.g. readHostResolvers of the host's resolv.conf, re-read on
+   * change), for the asking client's network key (a container's own --dns servers, say).
+   */
+  upstreams(networkId?: string): UpstreamResolver[];
   /** Called for unexpected socket errors; the server keeps serving. */
   onError?(err: unknown, context: string): void;
 }
@@ -71,7 +74,7 @@ export class DnsServer {
     };
     this.#forwarder = new DnsForwarder(
       {
-        upstreams: () => deps.upstreams(),
+        upstreams: (scope) => deps.upstreams(scope),
         isSelf: (u) => u.address === this.#opts.address && u.port === this.#port,
       },
       { timeoutMs: this.#opts.upstreamTimeoutMs, maxConcurrent: this.#opts.maxConcurrentForwards },
@@ -166,7 +169,7 @@ export class DnsServer {
     const local = this.#answerLocally(query, q, networkId);
     if (local) return local;
 
-    const result = await this.#forwarder.forward(query, transport);
+    const result = await this.#forwarder.forward(query, transport, networkId);
     if (result.kind === 'busy') return emptyReply(query, Rcode.REFUSED, questions);
     if (result.kind === 'failed') return emptyReply(query, Rcode.SERVFAIL, questions);
     // An answer fetched over TCP may not fit the client's UDP limit: send TC=1 so it retries over TCP.
