@@ -3,7 +3,7 @@ import { EngineError, invalid } from '../../lib/errors.ts';
 import { checkFilterKeys, matchLabels, type Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import type { NetworkCreateRequest } from '../../api/types/index.ts';
-import { AddressPool, createPool, parseCidr, parseHostRoutes, pickDefaultSubnet, type BridgeDriver, type DefaultPool, type NftNetwork } from '../../network/index.ts';
+import { AddressPool, cidrContains, createPool, parseCidr, parseIPv4, parseHostRoutes, pickDefaultSubnet, type BridgeDriver, type DefaultPool, type NftNetwork } from '../../network/index.ts';
 import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
 import { NetworkRepo, type NetworkRecord } from './record.ts';
@@ -145,10 +145,20 @@ export class NetworkService {
         ? createPool({ subnet: cfg.Subnet, ...(cfg.Gateway ? { gateway: cfg.Gateway } : {}), ...(cfg.IPRange ? { ipRange: cfg.IPRange } : {}) }, others)
         : createPool({ subnet: await this.#freeSubnet([]) });
       if (cfg?.Subnet) await this.#checkHostRoutes(pool.subnet);
+      for (const [host, ip] of Object.entries(cfg?.AuxiliaryAddresses ?? {})) {
+        const v = parseIPv4(ip);
+        if (v === undefined || !cidrContains(parseCidr(pool.subnet), v)) throw invalid(`invalid auxiliary address ${host}=${ip}: not in subnet ${pool.subnet}`);
+      }
       const n: NetworkRecord = {
         id, name, driver: 'bridge', createdAt: new Date().toISOString(), bridge: bridgeName, subnet: pool.subnet, gateway: pool.gateway,
         ipRange: pool.ipRange ?? '', internal: !!req.Internal, attachable: !!req.Attachable, builtin: false, labels: req.Labels ?? {},
-        options, ipam: { Driver: req.IPAM?.Driver || 'default', Options: req.IPAM?.Options ?? {}, Config: [{ Subnet: pool.subnet, Gateway: pool.gateway, ...(pool.ipRange ? { IPRange: pool.ipRange } : {}) }] },
+        options, ipam: {
+          Driver: req.IPAM?.Driver || 'default', Options: req.IPAM?.Options ?? {},
+          Config: [{
+            Subnet: pool.subnet, Gateway: pool.gateway, ...(pool.ipRange ? { IPRange: pool.ipRange } : {}),
+            ...(cfg?.AuxiliaryAddresses && Object.keys(cfg.AuxiliaryAddresses).length ? { AuxiliaryAddresses: cfg.AuxiliaryAddresses } : {}),
+          }],
+        },
       };
       // Host objects first, the row last: a failure leaves nothing behind.
       await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix });
@@ -238,7 +248,9 @@ export class NetworkService {
 
   /** The address pool of a bridge network with its current leases. */
   poolOf(n: NetworkRecord): AddressPool {
-    return new AddressPool({ subnet: n.subnet, gateway: n.gateway, ...(n.ipRange ? { ipRange: n.ipRange } : {}) }, this.repo.leasesOn(n.id));
+    // --aux-address entries are addresses something outside berth uses: never handed out.
+    const aux = Object.values(n.ipam.Config?.[0]?.AuxiliaryAddresses ?? {});
+    return new AddressPool({ subnet: n.subnet, gateway: n.gateway, ...(n.ipRange ? { ipRange: n.ipRange } : {}) }, this.repo.leasesOn(n.id), aux);
   }
 
   async close(): Promise<void> {
