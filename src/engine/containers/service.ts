@@ -67,7 +67,10 @@ export class ContainerService {
     this.runtimeFor(hostConfig.Runtime!);
     const image = await this.deps.images.resolve(body.Image);
     const id = newId();
-    const config = mergeConfig(body, image.config.config, id, body.Image);
+    let config = mergeConfig(body, image.config.config, id, body.Image);
+    const joins = (hostConfig.NetworkMode ?? '').startsWith('container:') ? this.#tryResolve(hostConfig.NetworkMode!.slice('container:'.length)) : undefined;
+    // A container in another's network namespace takes its names (dockerd: initializeNetworking).
+    if (joins && !body.Hostname) config = { ...config, Hostname: joins.config.Hostname, Domainname: joins.config.Domainname };
     if (!name) name = generateName((n) => this.repo.nameTaken(n));
     const record: ContainerRecord = {
       id, name, imageId: image.id, imageRef: body.Image, createdAt: new Date().toISOString(), config, hostConfig,
@@ -77,7 +80,8 @@ export class ContainerService {
     this.repo.insert(record);
     const paths = this.paths(id);
     try {
-      if (this.deps.network) warnings.push(...this.deps.network.plan(record, body.NetworkingConfig));
+      // The network checks see the requested hostname, not the default (-h with container: is refused).
+      if (this.deps.network) warnings.push(...this.deps.network.plan({ ...record, config: { ...config, Hostname: body.Hostname ?? '' } }, body.NetworkingConfig));
       await mkdir(paths.persistDir, { recursive: true, mode: 0o700 });
       await this.deps.rootfs.prepare(id, image.chainIds);
       await this.#writeEtcFiles(record, paths);
@@ -480,6 +484,10 @@ export class ContainerService {
   // ---- lookups -----------------------------------------------------------------------------
 
   /** A visible container by ID, prefix or name; half-created ones do not exist for clients. */
+  #tryResolve(ref: string): ContainerRecord | undefined {
+    try { return this.resolve(ref); } catch { return undefined; }
+  }
+
   resolve(ref: string): ContainerRecord {
     const c = this.repo.resolve(ref);
     if (c.state.status === 'creating') throw new EngineError('NotFound', `No such container: ${ref}`);
