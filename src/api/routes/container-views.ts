@@ -23,9 +23,17 @@ export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, ex
     Image: c.imageId, ResolvConfPath: paths.resolvConfPath, HostnamePath: paths.hostnamePath, HostsPath: paths.hostsPath,
     LogPath: c.hostConfig.LogConfig?.Type === 'none' ? '' : paths.logPath,
     Name: `/${c.name}`, RestartCount: c.restartCount, Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '',
-    AppArmorProfile: '', ExecIDs: execIds.length ? execIds : null, HostConfig: c.hostConfig,
+    AppArmorProfile: '', ExecIDs: execIds.length ? execIds : null,
+    HostConfig: c.hostConfig.Links?.length ? { ...c.hostConfig, Links: c.hostConfig.Links.map((l) => dockerLink(c.name, l)) } : c.hostConfig,
     GraphDriver: { Name: 'overlay2', Data: graphData }, Mounts: [], Config: c.config, NetworkSettings: containerNetworkSettings(c, net),
   };
+}
+
+/** `web:alias` as dockerd's inspect shows a link: `/web:/<container>/alias`. */
+function dockerLink(name: string, link: string): string {
+  const [target = '', alias] = link.split(':');
+  const t = target.replace(/^\//, '');
+  return `/${t}:/${name}/${(alias ?? t).replace(/^.*\//, '')}`;
 }
 
 /** An entry of GET /containers/json; `statusText` comes from the caller (it depends on now). */
