@@ -25,8 +25,8 @@ test('-p: every form docker accepts, as docker CLI 28 sends it', () => {
 
 test('-p: malformed specs get docker 28 messages (proto is checked first)', () => {
   const cases: [string, string][] = [
-    ['', 'invalid proto: '],
-    ['8080:', 'invalid proto: '],
+    ['', 'no port specified: <empty>'],
+    ['8080:', 'no port specified: 8080:<empty>'],
     ['80/xyz', 'invalid proto: xyz'],
     ['1.2.3:80:80/xyz', 'invalid proto: xyz'],
     ['1.2.3:80:80', 'invalid IP address: 1.2.3'],

@@ -66,14 +66,14 @@ export function parsePortSpec(raw: string): [string, api.PortBinding][] {
   let [ip, hostPort, containerSpec] = splitParts(raw);
   const [protoRaw, containerPort] = splitProtoPort(containerSpec);
   const proto = protoRaw.toLowerCase();
-  // The proto is checked first, so an empty container port reads "invalid proto: " in docker 28.
+  // docker 28 (checked against its CLI): an empty container port first, then the proto.
+  if (containerPort === '') throw new Error(`no port specified: ${raw}<empty>`);
   if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new Error(`invalid proto: ${proto}`);
   if (ip.startsWith('[')) {
     if (!/^\[[^\]]*\]$/.test(ip)) throw new Error(`invalid IP address ${ip}: address ${ip}:: missing ']' in address`);
     ip = ip.slice(1, -1);
   }
   if (ip !== '' && !isGoIP(ip)) throw new Error(`invalid IP address: ${ip}`);
-  if (containerPort === '') throw new Error(`no port specified: ${raw}<empty>`);
   let c: [number, number];
   try { c = parsePortRange(containerPort); } catch { throw new Error(`invalid containerPort: ${containerPort}`); }
   let h: [number, number] | undefined;
