@@ -15,6 +15,26 @@ if (which === 'unit' || which === 'all') files.push(...walk('src'));
 if (which === 'integration' || which === 'all') files.push(...walk('test/integration'));
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
 if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
+
+/**
+ * Host objects test daemons make (their names come from test/integration/harness.ts: interfaces
+ * "b" + 5 hex, nft tables "berth-" + 8 hex, everything under /tmp/berth-it-*). Compared before and
+ * after the run: whatever is new is a leak, even if a test's own check missed it.
+ */
+function testObjects() {
+  const out = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
+  const links = out('ip', ['-o', 'link', 'show']).split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((n) => n && /^b[0-9a-f]{5}/.test(n));
+  const tables = [...out('nft', ['list', 'tables']).matchAll(/table ip (berth-[0-9a-f]{8})\b/g)].map((m) => m[1]);
+  const mounts = out('cat', ['/proc/self/mountinfo']).split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith('/tmp/berth-it-'));
+  return [...links.map((l) => `link ${l}`), ...tables.map((t) => `nft table ${t}`), ...mounts.map((m) => `mount ${m}`)];
+}
+
+const before = new Set(testObjects());
 // Integration files share the host (bridges, cgroups), so files run one at a time.
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const leaked = testObjects().filter((o) => !before.has(o));
+if (leaked.length) {
+  console.error(`\nleaked by the test run: ${leaked.join(', ')}`);
+  process.exit(1);
+}
 process.exit(r.status ?? 1);
