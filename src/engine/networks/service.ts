@@ -57,7 +57,9 @@ export class NetworkService {
         this.deps.log.warn({ bip: this.deps.config.bip }, 'bip changed but containers hold addresses on the default bridge: keeping the old subnet');
       } else {
         await this.deps.driver.removeNetwork(nftNet(bridge)).catch(() => undefined);
-        this.deps.db.prepare('UPDATE networks SET subnet = ?, gateway = ? WHERE id = ?').run(...bipPool(this.deps.config.bip), bridge.id);
+        const [subnet, gateway] = bipPool(this.deps.config.bip);
+        const ipam = { ...bridge.ipam, Config: [{ Subnet: subnet, Gateway: gateway }] };
+        this.deps.db.prepare('UPDATE networks SET subnet = ?, gateway = ?, ipam = ? WHERE id = ?').run(subnet, gateway, JSON.stringify(ipam), bridge.id);
         bridge = this.repo.get(bridge.id);
       }
     }

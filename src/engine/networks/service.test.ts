@@ -1,0 +1,215 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineError } from '../../lib/errors.ts';
+import { parseFilters } from '../../lib/filters.ts';
+import type { NetworkServiceConfig } from './service.ts';
+import { insertContainerRow, netFixture, type FakeHost, type NetFixture } from './test-fakes.ts';
+
+const kindAndMessage = (kind: string, message: string | RegExp) => (err: unknown) =>
+  err instanceof EngineError && err.kind === kind && (typeof message === 'string' ? err.message === message : message.test(err.message));
+
+const CT = 'c1' + '3'.repeat(62);
+
+async function started(t: TestContext, config: Partial<NetworkServiceConfig> = {}, host: FakeHost = { routes: '[]' }): Promise<NetFixture> {
+  const f = netFixture(t, config, host);
+  await f.service.init();
+  return f;
+}
+
+const names = (f: NetFixture, filters = '') => f.service.list(parseFilters(filters || null)).map((n) => n.name);
+
+test('init creates bridge, host and none once; the default bridge gets 172.17.0.0/16', async (t) => {
+  const f = await started(t);
+  const all = f.service.repo.all();
+  assert.deepEqual(all.map((n) => [n.name, n.driver, n.builtin]).sort(), [['bridge', 'bridge', true], ['host', 'host', true], ['none', 'null', true]]);
+  const bridge = f.service.resolve('bridge');
+  assert.deepEqual([bridge.subnet, bridge.gateway, bridge.bridge], ['172.17.0.0/16', '172.17.0.1', 'berth0']);
+  assert.equal(bridge.options['com.docker.network.bridge.default_bridge'], 'true');
+  assert.deepEqual(bridge.ipam.Config, [{ Subnet: '172.17.0.0/16', Gateway: '172.17.0.1' }]);
+  assert.deepEqual(f.driver.calls, [{ op: 'init', bridge: '', subnet: '' }, { op: 'ensure', bridge: 'berth0', subnet: '172.17.0.0/16' }]);
+  assert.deepEqual(f.dns.calls, [], 'the default bridge has no embedded DNS');
+
+  // A restart on the same database keeps the same networks and re-ensures the bridges.
+  const again = netFixture(t, {}, { routes: '[]' }, f.db);
+  await again.service.init();
+  assert.deepEqual(again.service.repo.all().map((n) => n.id).sort(), all.map((n) => n.id).sort());
+  assert.deepEqual(again.driver.calls.map((c) => c.op), ['init', 'ensure']);
+});
+
+test('init: a host route covering 172.17.0.0/16 moves the default bridge to the next pool; our own bridge\'s route does not', async (t) => {
+  const busy = await started(t, {}, { routes: JSON.stringify([{ dst: 'default', dev: 'eth0' }, { dst: '172.17.0.0/16', dev: 'eth9' }]) });
+  assert.equal(busy.service.resolve('bridge').subnet, '172.18.0.0/16');
+  const ours = await started(t, {}, { routes: JSON.stringify([{ dst: '172.17.0.0/16', dev: 'berth0' }]) });
+  assert.equal(ours.service.resolve('bridge').subnet, '172.17.0.0/16');
+});
+
+test('init: --bip sets the default bridge\'s subnet and gateway; a changed --bip remakes it while unused', async (t) => {
+  const f = await started(t, { bip: '192.168.5.7/20' });
+  const b = f.service.resolve('bridge');
+  assert.deepEqual([b.subnet, b.gateway], ['192.168.0.0/20', '192.168.5.7']);
+
+  const changed = netFixture(t, { bip: '10.99.0.1/24' }, { routes: '[]' }, f.db);
+  await changed.service.init();
+  const b2 = changed.service.resolve('bridge');
+  assert.deepEqual([b2.id, b2.subnet, b2.gateway], [b.id, '10.99.0.0/24', '10.99.0.1']);
+  assert.deepEqual(b2.ipam.Config, [{ Subnet: '10.99.0.0/24', Gateway: '10.99.0.1' }], 'inspect shows the new pool too');
+  assert.deepEqual(changed.driver.calls.filter((c) => c.op !== 'init'), [
+    { op: 'remove', bridge: 'berth0', subnet: '192.168.0.0/20' }, { op: 'ensure', bridge: 'berth0', subnet: '10.99.0.0/24' },
+  ]);
+
+  // A container holding an address keeps the old subnet.
+  insertContainerRow(f.db, CT, 'one');
+  changed.service.repo.addEndpoint({ containerId: CT, networkId: b.id, endpointId: 'ep', config: {} });
+  changed.service.repo.saveRuntime(CT, b.id, { ip: '10.99.0.2', mac: null, ifName: 'eth0', hostVeth: 'btv1', ports: [] });
+  const held = netFixture(t, { bip: '10.98.0.1/24' }, { routes: '[]' }, f.db);
+  await held.service.init();
+  assert.equal(held.service.resolve('bridge').subnet, '10.99.0.0/24');
+  assert.equal(held.warnings.length, 1);
+
+  await assert.rejects(started(t, { bip: '10.0.0.1' }), kindAndMessage('InvalidParameter', /^invalid bip 10\.0\.0\.1/));
+});
+
+test('create without a subnet takes the next free default pool; bridge, DNS server and event follow', async (t) => {
+  const f = await started(t);
+  const { id, warning } = await f.service.create({ Name: 'app', Labels: { team: 'a' } });
+  assert.equal(warning, '');
+  const n = f.service.resolve('app');
+  assert.deepEqual([n.id, n.subnet, n.gateway, n.bridge, n.builtin, n.labels], [id, '172.18.0.0/16', '172.18.0.1', `bt-${id.slice(0, 8)}`, false, { team: 'a' }]);
+  assert.deepEqual(f.driver.calls.at(-1), { op: 'ensure', bridge: n.bridge, subnet: '172.18.0.0/16' });
+  assert.deepEqual(f.dns.calls, [`serve ${id} 172.18.0.1`]);
+  assert.deepEqual(f.events.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes]), [['network', 'create', id, { name: 'app', type: 'bridge' }]]);
+  await f.service.create({ Name: 'app2' });
+  assert.equal(f.service.resolve('app2').subnet, '172.19.0.0/16');
+});
+
+test('create with --subnet, --gateway, --ip-range and a bridge name option', async (t) => {
+  const f = await started(t);
+  await f.service.create({
+    Name: 'custom', Internal: true, Options: { 'com.docker.network.bridge.name': 'br-custom' },
+    IPAM: { Config: [{ Subnet: '10.1.0.0/24', Gateway: '10.1.0.254', IPRange: '10.1.0.128/25' }] },
+  });
+  const n = f.service.resolve('custom');
+  assert.deepEqual([n.subnet, n.gateway, n.ipRange, n.bridge, n.internal], ['10.1.0.0/24', '10.1.0.254', '10.1.0.128/25', 'br-custom', true]);
+  assert.deepEqual(n.ipam.Config, [{ Subnet: '10.1.0.0/24', Gateway: '10.1.0.254', IPRange: '10.1.0.128/25' }]);
+  await assert.rejects(f.service.create({ Name: 'other', Options: { 'com.docker.network.bridge.name': 'br-custom' } }),
+    kindAndMessage('Conflict', 'bridge name br-custom is already used by another network'));
+});
+
+test('create: overlapping pools are Conflict, whether another network\'s or a host route\'s', async (t) => {
+  const f = await started(t, {}, { routes: JSON.stringify([{ dst: '192.168.1.0/24', dev: 'wlan0' }]) });
+  const overlap = kindAndMessage('Conflict', 'Pool overlaps with other one on this address space');
+  await assert.rejects(f.service.create({ Name: 'a', IPAM: { Config: [{ Subnet: '172.17.5.0/24' }] } }), overlap);
+  await assert.rejects(f.service.create({ Name: 'b', IPAM: { Config: [{ Subnet: '192.168.0.0/16' }] } }), overlap);
+  await f.service.create({ Name: 'c', IPAM: { Config: [{ Subnet: '10.5.0.0/16' }] } });
+  await assert.rejects(f.service.create({ Name: 'd', IPAM: { Config: [{ Subnet: '10.5.128.0/17' }] } }), overlap);
+  assert.deepEqual(names(f).sort(), ['bridge', 'c', 'host', 'none']);
+});
+
+test('create: invalid input is rejected before anything is made', async (t) => {
+  const f = await started(t);
+  const before = f.driver.calls.length;
+  const cases: [Parameters<typeof f.service.create>[0], string, string | RegExp][] = [
+    [{ Name: '' }, 'InvalidParameter', 'network name cannot be empty'],
+    [{ Name: 'bad name' }, 'InvalidParameter', /^invalid network name "bad name"/],
+    [{ Name: '-x' }, 'InvalidParameter', /^invalid network name "-x"/],
+    [{ Name: 'bridge' }, 'Forbidden', 'bridge is a pre-defined network and cannot be created'],
+    [{ Name: 'host' }, 'Forbidden', 'host is a pre-defined network and cannot be created'],
+    [{ Name: 'none' }, 'Forbidden', 'none is a pre-defined network and cannot be created'],
+    [{ Name: 'x', Driver: 'overlay' }, 'NotFound', 'could not find plugin overlay in v1 plugin registry: plugin not found'],
+    [{ Name: 'x', Driver: 'host' }, 'Forbidden', 'only one instance of "host" network is allowed'],
+    [{ Name: 'x', EnableIPv6: true }, 'NotImplemented', /IPv6/],
+    [{ Name: 'x', IPAM: { Config: [{ Subnet: '10.1.0.0/24' }, { Subnet: '10.2.0.0/24' }] } }, 'NotImplemented', /one IPv4 subnet/],
+    [{ Name: 'x', IPAM: { Config: [{ Gateway: '10.1.0.1' }] } }, 'InvalidParameter', 'gateway and ip-range need a subnet (--subnet)'],
+    [{ Name: 'x', IPAM: { Config: [{ Subnet: '10.1.0.0/24', Gateway: '10.2.0.1' }] } }, 'InvalidParameter', 'no matching subnet for gateway 10.2.0.1'],
+    [{ Name: 'x', IPAM: { Config: [{ Subnet: '10.1.0.0/24', IPRange: '10.3.0.0/25' }] } }, 'InvalidParameter', 'no matching subnet for range 10.3.0.0/25'],
+    [{ Name: 'x', Options: { 'com.docker.network.bridge.name': 'a-very-long-bridge-name' } }, 'InvalidParameter', /^invalid bridge name/],
+  ];
+  for (const [req, kind, message] of cases) await assert.rejects(f.service.create(req), kindAndMessage(kind, message), JSON.stringify(req));
+  assert.equal(f.driver.calls.length, before);
+  assert.equal(f.service.repo.all().length, 3);
+});
+
+test('create: a duplicate name is Conflict', async (t) => {
+  const f = await started(t);
+  await f.service.create({ Name: 'app' });
+  await assert.rejects(f.service.create({ Name: 'app' }), kindAndMessage('Conflict', 'network with name app already exists'));
+});
+
+test('create: a failed driver.ensureNetwork leaves no row and no DNS server', async (t) => {
+  const f = await started(t);
+  f.driver.failEnsure = new EngineError('Internal', 'ip link add: boom');
+  await assert.rejects(f.service.create({ Name: 'app' }), kindAndMessage('Internal', 'ip link add: boom'));
+  assert.equal(f.service.repo.byName('app'), undefined);
+  assert.deepEqual(f.dns.calls, []);
+  assert.deepEqual(f.events, []);
+  await f.service.create({ Name: 'app' });
+  assert.ok(f.service.repo.byName('app'), 'the name is free for the next try');
+});
+
+test('remove: builtin networks and networks with endpoints are Forbidden; otherwise everything goes', async (t) => {
+  const f = await started(t);
+  for (const n of ['bridge', 'host', 'none']) {
+    await assert.rejects(f.service.remove(n), kindAndMessage('Forbidden', `${n} is a pre-defined network and cannot be removed`));
+  }
+  const { id } = await f.service.create({ Name: 'app' });
+  insertContainerRow(f.db, CT, 'one');
+  f.service.repo.addEndpoint({ containerId: CT, networkId: id, endpointId: 'ep', config: {} });
+  await assert.rejects(f.service.remove('app'), kindAndMessage('Forbidden', `error while removing network: network app id ${id} has active endpoints`));
+  f.service.repo.removeEndpoint(CT, id);
+  const bridge = f.service.resolve('app').bridge;
+  await f.service.remove(id.slice(0, 6));
+  assert.equal(f.service.repo.get(id), undefined);
+  assert.deepEqual(f.driver.calls.at(-1), { op: 'remove', bridge, subnet: '172.18.0.0/16' });
+  assert.deepEqual(f.dns.calls.at(-1), `stop ${id}`);
+  assert.deepEqual(f.events.at(-1)?.Action, 'destroy');
+  await assert.rejects(f.service.remove('app'), kindAndMessage('NotFound', 'network app not found'));
+});
+
+test('prune removes only unused custom networks, honouring label filters', async (t) => {
+  const f = await started(t);
+  const used = await f.service.create({ Name: 'used', Labels: { keep: 'no' } });
+  await f.service.create({ Name: 'free1', Labels: { keep: 'no' } });
+  await f.service.create({ Name: 'free2', Labels: { keep: 'yes' } });
+  await f.service.create({ Name: 'free3' });
+  insertContainerRow(f.db, CT, 'one');
+  f.service.repo.addEndpoint({ containerId: CT, networkId: used.id, endpointId: 'ep', config: {} });
+
+  assert.deepEqual(await f.service.prune(parseFilters('{"label":["keep=no"]}')), ['free1']);
+  assert.deepEqual(await f.service.prune(parseFilters('{"label!":["keep"]}')), ['free3']);
+  assert.deepEqual(await f.service.prune(parseFilters('{"until":["2000-01-01T00:00:00Z"]}')), []);
+  await assert.rejects(f.service.prune(parseFilters('{"dangling":["true"]}')), kindAndMessage('InvalidParameter', "invalid filter 'dangling'"));
+  assert.deepEqual(await f.service.prune(new Map()), ['free2']);
+  assert.deepEqual(names(f).sort(), ['bridge', 'host', 'none', 'used']);
+  assert.equal(f.events.filter((e) => e.Action === 'prune').length, 3);
+});
+
+test('list filters: name, id, driver, type, label, dangling; unknown keys and types are errors', async (t) => {
+  const f = await started(t);
+  const web = await f.service.create({ Name: 'web-net', Labels: { tier: 'front', env: 'prod' } });
+  await f.service.create({ Name: 'db-net', Labels: { tier: 'back' } });
+  insertContainerRow(f.db, CT, 'one');
+  f.service.repo.addEndpoint({ containerId: CT, networkId: web.id, endpointId: 'ep', config: {} });
+
+  assert.deepEqual(names(f), ['none', 'host', 'bridge', 'web-net', 'db-net']);
+  assert.deepEqual(names(f, '{"name":["net"]}'), ['web-net', 'db-net']);
+  assert.deepEqual(names(f, '{"name":["web","bri"]}'), ['bridge', 'web-net']);
+  assert.deepEqual(names(f, `{"id":["${web.id.slice(0, 10)}"]}`), ['web-net']);
+  assert.deepEqual(names(f, '{"driver":["bridge"]}'), ['bridge', 'web-net', 'db-net']);
+  assert.deepEqual(names(f, '{"driver":["null"]}'), ['none']);
+  assert.deepEqual(names(f, '{"type":["custom"]}'), ['web-net', 'db-net']);
+  assert.deepEqual(names(f, '{"type":["builtin"]}'), ['none', 'host', 'bridge']);
+  assert.deepEqual(names(f, '{"label":["tier"]}'), ['web-net', 'db-net']);
+  assert.deepEqual(names(f, '{"label":["tier=front","env=prod"]}'), ['web-net']);
+  assert.deepEqual(names(f, '{"dangling":["true"]}'), ['db-net']);
+  assert.deepEqual(names(f, '{"dangling":["false"]}'), ['none', 'host', 'bridge', 'web-net']);
+  assert.deepEqual(names(f, '{"scope":["local"]}').length, 5);
+  assert.deepEqual(names(f, '{"scope":["swarm"]}'), []);
+  assert.throws(() => names(f, '{"type":["other"]}'), kindAndMessage('InvalidParameter', "invalid filter: 'type'='other'"));
+  assert.throws(() => names(f, '{"color":["red"]}'), kindAndMessage('InvalidParameter', "invalid filter 'color'"));
+});
+
+test('close closes the DNS hub', async (t) => {
+  const f = await started(t);
+  await f.service.close();
+  assert.deepEqual(f.dns.calls, ['close']);
+});
