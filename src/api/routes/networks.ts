@@ -17,7 +17,8 @@ export function networkRoutes(d: NetworkRouteDeps): Route[] {
   const view = (n: NetworkRecord, withContainers: boolean): api.NetworkResource => {
     const members = d.networks.repo.endpointsOn(n.id).flatMap((ep) => {
       const c = d.containers.repo.get(ep.containerId);
-      return c && c.state.status !== 'creating' ? [{ id: c.id, name: c.name, a: { net: n, ep } }] : [];
+      // Docker lists running containers only: a stopped one has no endpoint.
+      return c && d.containers.isRunning(c.id) ? [{ id: c.id, name: c.name, a: { net: n, ep } }] : [];
     });
     return toNetworkResource(n, members, withContainers);
   };

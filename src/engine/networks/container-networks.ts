@@ -85,7 +85,8 @@ export class ContainerNetworks {
     }
     const primary = this.deps.networks.resolve(mode);
     const eps = nc?.EndpointsConfig ?? {};
-    const cfgFor = (n: NetworkRecord) => eps[n.name] ?? eps[n.id] ?? eps[mode] ?? eps['default'] ?? {};
+    // docker sends the default network's settings under "default".
+    const cfgFor = (n: NetworkRecord) => eps[n.name] ?? eps[n.id] ?? eps[mode] ?? (n.builtin && n.driver === 'bridge' ? eps['default'] : undefined) ?? {};
     const plans: { net: NetworkRecord; cfg: EndpointSettings }[] = [{ net: primary, cfg: { ...cfgFor(primary) } }];
     for (const [ref, cfg] of Object.entries(eps)) {
       const n = this.deps.networks.resolve(ref === 'default' ? 'bridge' : ref);
@@ -130,7 +131,11 @@ export class ContainerNetworks {
 
   /** Builds the container's network for a start. On failure nothing is left and nothing is leased. */
   async setUp(c: NetContainer): Promise<Sandbox> {
-    const bridged = this.attached(c.id).filter((a) => a.net.driver === 'bridge');
+    const all = this.attached(c.id);
+    const mode = networkModeOf(c.hostConfig);
+    // Its network was removed while it was stopped (Docker fails the start the same way).
+    if (all.length === 0 && !['host', 'none'].includes(mode) && !mode.startsWith('container:')) throw new EngineError('NotFound', `network ${mode} not found`);
+    const bridged = all.filter((a) => a.net.driver === 'bridge');
     if (bridged.length === 0) return { embeddedDns: false, links: [] };
     const links = this.#links(c, bridged[0]!);
     try {

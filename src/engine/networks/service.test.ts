@@ -154,11 +154,14 @@ test('remove: builtin networks and networks with endpoints are Forbidden; otherw
   const { id } = await f.service.create({ Name: 'app' });
   insertContainerRow(f.db, CT, 'one');
   f.service.repo.addEndpoint({ containerId: CT, networkId: id, endpointId: 'ep', config: {} });
+  f.running.add(CT);
   await assert.rejects(f.service.remove('app'), kindAndMessage('Forbidden', `error while removing network: network app id ${id} has active endpoints`));
-  f.service.repo.removeEndpoint(CT, id);
+  // A stopped container does not hold the network (as in Docker): it loses the attachment.
+  f.running.delete(CT);
   const bridge = f.service.resolve('app').bridge;
   await f.service.remove(id.slice(0, 6));
   assert.equal(f.service.repo.get(id), undefined);
+  assert.deepEqual(f.service.repo.endpointsOf(CT), []);
   assert.deepEqual(f.driver.calls.at(-1), { op: 'remove', bridge, subnet: '172.18.0.0/16' });
   assert.deepEqual(f.dns.calls.at(-1), `stop ${id}`);
   assert.deepEqual(f.events.at(-1)?.Action, 'destroy');
@@ -173,6 +176,7 @@ test('prune removes only unused custom networks, honouring label filters', async
   await f.service.create({ Name: 'free3' });
   insertContainerRow(f.db, CT, 'one');
   f.service.repo.addEndpoint({ containerId: CT, networkId: used.id, endpointId: 'ep', config: {} });
+  f.running.add(CT);
 
   assert.deepEqual(await f.service.prune(parseFilters('{"label":["keep=no"]}')), ['free1']);
   assert.deepEqual(await f.service.prune(parseFilters('{"label!":["keep"]}')), ['free3']);
@@ -189,6 +193,7 @@ test('list filters: name, id, driver, type, label, dangling; unknown keys and ty
   await f.service.create({ Name: 'db-net', Labels: { tier: 'back' } });
   insertContainerRow(f.db, CT, 'one');
   f.service.repo.addEndpoint({ containerId: CT, networkId: web.id, endpointId: 'ep', config: {} });
+  f.running.add(CT);
 
   assert.deepEqual(names(f), ['none', 'host', 'bridge', 'web-net', 'db-net']);
   assert.deepEqual(names(f, '{"name":["net"]}'), ['web-net', 'db-net']);

@@ -192,10 +192,13 @@ export class NetworkService {
     const n = this.repo.resolve(ref);
     if (n.builtin) throw new EngineError('Forbidden', `${n.name} is a pre-defined network and cannot be removed`);
     await this.#lock.run('networks', async () => {
+      // Only running containers hold endpoints, as in Docker: a stopped one loses the attachment
+      // and its next start fails with "network <name> not found".
       const eps = this.repo.endpointsOn(n.id);
-      if (eps.length > 0) {
+      if (eps.some((e) => this.deps.isRunning(e.containerId))) {
         throw new EngineError('Forbidden', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
       }
+      for (const e of eps) this.repo.removeEndpoint(e.containerId, n.id);
       await this.deps.dns.stop(n.id);
       await this.deps.driver.removeNetwork(nftNet(n));
       this.repo.delete(n.id);
@@ -210,7 +213,7 @@ export class NetworkService {
     const cutoff = until ? parseUntil(until) : Infinity;
     const removed: string[] = [];
     for (const n of this.repo.all()) {
-      if (n.builtin || this.repo.endpointsOn(n.id).length > 0) continue;
+      if (n.builtin || this.#inUse(n)) continue;
       if (!matchLabels(n.labels, filters.get('label') as string[] | undefined)) continue;
       if ((filters.get('label!') ?? []).some((l) => matchLabels(n.labels, [l]))) continue;
       if (Date.parse(n.createdAt) >= cutoff) continue;
@@ -238,14 +241,20 @@ export class NetworkService {
       return !vals || vals.length === 0 || vals.some(pred);
     };
     for (const t of filters.get('type') ?? []) if (t !== 'custom' && t !== 'builtin') throw invalid(`invalid filter: 'type'='${t}'`);
+    for (const v of filters.get('dangling') ?? []) if (!['true', 'false', '1', '0'].includes(v)) throw invalid(`invalid filter 'dangling=${v}'`);
     return this.repo.all().filter((n) =>
       any('name', (v) => n.name.includes(v)) &&
       any('id', (v) => n.id.startsWith(v) || n.id.includes(v)) &&
       any('driver', (v) => v === n.driver) &&
       any('scope', (v) => v === 'local') &&
       any('type', (v) => (v === 'builtin') === n.builtin) &&
-      any('dangling', (v) => (v === 'true' || v === '1') === (!n.builtin && this.repo.endpointsOn(n.id).length === 0)) &&
+      any('dangling', (v) => (v === 'true' || v === '1') === (!n.builtin && !this.#inUse(n))) &&
       matchLabels(n.labels, filters.get('label') as string[] | undefined));
+  }
+
+  /** A running container is attached (what `network rm`, prune and dangling= look at). */
+  #inUse(n: NetworkRecord): boolean {
+    return this.repo.endpointsOn(n.id).some((e) => this.deps.isRunning(e.containerId));
   }
 
   /** The address pool of a bridge network with its current leases. */
