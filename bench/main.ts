@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, unlinkSync, writeFile
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { abort, cleanAll, type BenchContext, type Benchmark } from './lib/context.ts';
-import { BerthEngine, DockerEngine, PodmanEngine, REPO, snapshotBuild, targetsFor } from './lib/engines.ts';
+import { BerthEngine, DOCKER_BRIDGE, DockerEngine, PodmanEngine, REPO, snapshotBuild, targetsFor } from './lib/engines.ts';
 import { restoreHost, snapshotHost } from './lib/host.ts';
-import { objectPrefixFor } from '../src/daemon/config.ts';
+import { interfacePrefixFor, objectPrefixFor } from '../src/daemon/config.ts';
 import { markdownTable, type Row } from './lib/report.ts';
 import { procsMentioning, timed } from './lib/proc.ts';
 import { breakdown } from './cases/breakdown.ts';
@@ -20,11 +20,15 @@ import { execTrue, runDetached, runRm } from './cases/latency.ts';
 import { psInspect } from './cases/listing.ts';
 import { idle, idleRow, rss } from './cases/memory.ts';
 import { writer } from './cases/writer.ts';
+import { NETWORK_BENCHMARKS, NETWORK_GROUP } from './cases/network.ts';
 
-const BENCHMARKS: Benchmark[] = [idle, runRm, runDetached, execTrue, rss, psInspect, writer, breakdown];
+// The network benchmarks go last: they restart dockerd with iptables on.
+const BENCHMARKS: Benchmark[] = [idle, runRm, runDetached, execTrue, rss, psInspect, writer, breakdown, ...NETWORK_BENCHMARKS];
+/** Names that stand for several benchmarks. */
+const GROUPS: Record<string, string[]> = { network: NETWORK_GROUP };
 
 function usage(): string {
-  return `usage: bench/run.sh [NAME...]\n\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(11)} ${b.describe}`).join('\n')}\n`;
+  return `usage: bench/run.sh [NAME...]\n\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(11)} ${b.describe}`).join('\n')}\n\ngroups:\n${Object.entries(GROUPS).map(([g, ns]) => `  ${g.padEnd(11)} ${ns.join(' ')} (results in bench/results/${g}.md)`).join('\n')}\n`;
 }
 
 function versions(ctx: BenchContext): string {
@@ -47,8 +51,11 @@ function build(): string {
 }
 
 async function main(): Promise<number> {
-  const names = process.argv.slice(2);
-  if (names.includes('-h') || names.includes('--help')) { process.stdout.write(usage()); return 0; }
+  const args = process.argv.slice(2);
+  if (args.includes('-h') || args.includes('--help')) { process.stdout.write(usage()); return 0; }
+  const names = args.flatMap((a) => GROUPS[a] ?? [a]);
+  // A run of exactly one group writes its own results file; anything else writes latest.md.
+  const resultsFile = args.length === 1 && GROUPS[args[0]!] ? `${args[0]}.md` : 'latest.md';
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
   if (unknown.length) { process.stderr.write(`unknown benchmark ${unknown.join(', ')}\n${usage()}`); return 2; }
   const chosen = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
@@ -77,8 +84,11 @@ async function main(): Promise<number> {
     await docker.start();
     await podman.start();
     header = versions(ctx);
+    let idleDone = false;
     for (const b of chosen) {
       if (abort.requested) break;
+      // The suite's closing idle row is taken before the network group restarts dockerd.
+      if (!names.length && !idleDone && NETWORK_GROUP.includes(b.name)) { await idleRow(ctx, 'after the whole suite', false); idleDone = true; }
       ctx.log(`== ${b.name}: ${b.describe}`);
       const tb = Date.now();
       try {
@@ -89,7 +99,7 @@ async function main(): Promise<number> {
       }
       ctx.log(`   (${((Date.now() - tb) / 1000).toFixed(0)} s)`);
     }
-    if (!names.length && !abort.requested) await idleRow(ctx, 'after the whole suite', false);
+    if (!names.length && !abort.requested && !idleDone) await idleRow(ctx, 'after the whole suite', false);
   } catch (err) {
     failed = true;
     ctx.log(`!! setup failed: ${String((err as Error).stack ?? err)}`);
@@ -100,7 +110,8 @@ async function main(): Promise<number> {
     await podman.stop();
     // The link to the repo's node_modules goes first, so no recursive delete can follow it.
     if (existsSync(join(root, 'node_modules'))) unlinkSync(join(root, 'node_modules'));
-    const forced = await restoreHost(root, snap, [objectPrefixFor(berth.marker)]);
+    const forced = await restoreHost(root, snap, [objectPrefixFor(berth.marker)],
+      { dockerBridge: DOCKER_BRIDGE, berth: { table: objectPrefixFor(berth.marker), ifPrefix: interfacePrefixFor(berth.marker) } });
     if (forced.length) ctx.log(`cleanup had to force: ${forced.join('; ')}`);
     const left = procsMentioning(root);
     if (left.length) { failed = true; ctx.log(`!! processes left: ${left.map((p) => p.pid).join(' ')}`); }
@@ -108,7 +119,7 @@ async function main(): Promise<number> {
 
   const secs = ((Date.now() - t0) / 1000).toFixed(0);
   const md = [
-    `## Benchmark results (${names.length ? names.join(', ') : 'full suite'}, ${secs} s)`,
+    `## Benchmark results (${args.length ? args.join(', ') : 'full suite'}, ${secs} s)`,
     '',
     header,
     '',
@@ -118,11 +129,11 @@ async function main(): Promise<number> {
   ].join('\n');
   process.stdout.write(`\n${md}`);
   if (abort.requested) {
-    ctx.log('interrupted: bench/results/latest.md left as it was');
+    ctx.log(`interrupted: bench/results/${resultsFile} left as it was`);
   } else {
     mkdirSync(join(REPO, 'bench/results'), { recursive: true });
-    writeFileSync(join(REPO, 'bench/results/latest.md'), md);
-    ctx.log('written to bench/results/latest.md');
+    writeFileSync(join(REPO, 'bench/results', resultsFile), md);
+    ctx.log(`written to bench/results/${resultsFile}`);
   }
   return failed || abort.requested ? 1 : 0;
 }

@@ -2,6 +2,8 @@
 # Benchmarks berth against Docker (Debian docker.io) and Podman on this machine, in one run.
 #   bench/run.sh            every benchmark (about 6-8 minutes on 2 cores)
 #   bench/run.sh NAME...    only those (bench/run.sh --help lists them)
+#   bench/run.sh network    the networking group (net-rm net-publish net-http net-dns), results
+#                           in bench/results/network.md; it restarts dockerd with iptables on
 # Env: BENCH_SCALE=0.25 scales iteration counts for a quick trial; BENCH_WRITER_N=3 repeats
 # the 500 MB writer. Needs root. Installs docker.io and podman from Debian if missing (they stay
 # installed); every daemon it starts is stopped and every container it makes is removed at the

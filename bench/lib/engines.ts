@@ -182,16 +182,37 @@ export class DockerEngine implements Engine {
       }
       this.createdBridge = true;
     }
+    await this.#spawn(false);
+    must(this.cli(['load', '-i', BUSYBOX_TAR], 120_000), 'docker load');
+  }
+
+  /** Whether the running dockerd manages iptables (published ports as DNAT rules). */
+  iptables = false;
+
+  async #spawn(iptables: boolean): Promise<void> {
     const out = openSync(this.logFile, 'a');
     // Own process group (detached) for both daemons: Ctrl-C reaches only the bench, which then
     // removes the containers and stops the daemons in order.
-    // No iptables, no ip_forward, no masquerade: the bench sends no traffic and must leave the
-    // host's firewall alone. Containers still get a veth on our bridge (the default network).
+    // By default no iptables, no ip_forward, no masquerade: those benchmarks send no traffic and
+    // leave the host's firewall alone. Containers still get a veth on our bridge (the default
+    // network). The network benchmarks restart it with iptables on (see useIptables); the chains
+    // it adds are deleted at the end by restoreHost.
     this.proc = spawn('dockerd', ['--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'),
       '-H', this.host, '--pidfile', join(this.dir, 'dockerd.pid'), '--config-file', join(this.dir, 'daemon.json'),
-      '--iptables=false', '--ip-forward=false', '--ip-masq=false', '-b', DOCKER_BRIDGE], { stdio: ['ignore', out, out], detached: true });
+      `--iptables=${iptables}`, '--ip-forward=false', '--ip-masq=false', '-b', DOCKER_BRIDGE], { stdio: ['ignore', out, out], detached: true });
+    this.iptables = iptables;
     await waitUntil(() => existsSync(this.socket) && this.cli(['version']).code === 0, 60_000, 'dockerd', this.proc, this.logFile);
-    must(this.cli(['load', '-i', BUSYBOX_TAR], 120_000), 'docker load');
+  }
+
+  /**
+   * Restarts dockerd with iptables on: docker's default way of publishing ports (DNAT rules in
+   * nat/DOCKER, docker-proxy for 127.0.0.1) and the iptables rules of its embedded DNS. Still no
+   * ip_forward change and no masquerade. Images stay (same data root).
+   */
+  async useIptables(): Promise<void> {
+    if (this.iptables) return;
+    await stopProcess(this.proc, 30_000);
+    await this.#spawn(true);
   }
 
   daemonProcs(): ProcInfo[] {
@@ -253,6 +274,8 @@ export class PodmanEngine implements Engine {
       'log_driver = "k8s-file"',
       '[network]',
       `default_subnet = "${PODMAN_SUBNET}"`,
+      // Networks made by the bench (network benchmarks) stay in the private store, not /etc/containers/networks.
+      `network_config_dir = "${join(this.dir, 'networks')}"`,
       '[engine]',
       'cgroup_manager = "cgroupfs"',
       'events_logger = "file"',
@@ -283,7 +306,8 @@ export function targetsFor(root: string, b: BerthEngine, d: DockerEngine, p: Pod
 /** Force-removes every container of an engine (all states). Returns how many were removed. */
 export function removeAllContainers(e: Engine): number {
   const ids = e.cli(['ps', '-aq']).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-  for (let i = 0; i < ids.length; i += 50) e.cli(['rm', '-f', ...ids.slice(i, i + 50)], 180_000);
+  // podman's rm -f sends SIGTERM and waits 10 s first (busybox as PID 1 ignores it); -t 0 kills at once, as docker's does.
+  for (let i = 0; i < ids.length; i += 50) e.cli(['rm', '-f', ...(e.id === 'podman' ? ['-t', '0'] : []), ...ids.slice(i, i + 50)], 180_000);
   return ids.length;
 }
 

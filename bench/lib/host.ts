@@ -13,6 +13,10 @@ export interface HostSnapshot {
   hadPodman0: boolean;
   /** iptables tables that had netavark chains before we ran (we leave those alone). */
   netavarkBefore: Set<string>;
+  /** iptables tables that had DOCKER chains before we ran (we leave those alone). */
+  dockerBefore: Set<string>;
+  /** net.bridge.bridge-nf-call-* values (dockerd with iptables may turn them on). */
+  bridgeNf: Map<string, string>;
   /** nft tables present before we ran, as "family name". */
   nftTables: Set<string>;
   /** Cgroup parents the engines create (docker/, libpod_parent/) that were already there, with their children then. */
@@ -59,31 +63,45 @@ function nftTables(): Set<string> {
   return new Set(sh('nft list tables 2>/dev/null').out.split('\n').map((l) => l.replace(/^table /, '').trim()).filter(Boolean));
 }
 
-function netavarkTables(): Set<string> {
+function chainTables(prefix: string): Set<string> {
   const s = new Set<string>();
-  for (const t of ['nat', 'filter']) if (sh(`iptables -t ${t} -S 2>/dev/null`).out.includes('NETAVARK')) s.add(t);
+  for (const t of ['nat', 'filter']) if (sh(`iptables -t ${t} -S 2>/dev/null`).out.includes(prefix)) s.add(t);
   return s;
+}
+
+const BRIDGE_NF = ['bridge-nf-call-iptables', 'bridge-nf-call-ip6tables', 'bridge-nf-call-arptables'].map((n) => `/proc/sys/net/bridge/${n}`);
+
+function bridgeNf(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of BRIDGE_NF) try { m.set(f, readFileSync(f, 'utf8').trim()); } catch { /* no br_netfilter */ }
+  return m;
 }
 
 export function snapshotHost(): HostSnapshot {
   return {
     ipForward: readFileSync(IP_FORWARD, 'utf8').trim(),
     hadPodman0: existsSync('/sys/class/net/podman0'),
-    netavarkBefore: netavarkTables(),
+    netavarkBefore: chainTables('NETAVARK'),
+    dockerBefore: chainTables('DOCKER'),
+    bridgeNf: bridgeNf(),
     nftTables: nftTables(),
     cgroupParents: new Map(ENGINE_CGROUP_PARENTS.filter((n) => cgroupDirs(n).length > 0)
       .map((n) => [n, new Set(cgroupDirs(n).flatMap(childCgroups))])),
   };
 }
 
-/** Removes netavark's jump rules and chains from one iptables table. */
-function removeNetavark(table: string): void {
+/**
+ * Removes the jump rules and chains named `prefix`* (netavark's, dockerd's) from one iptables table,
+ * and rules in other chains that mention `alsoRulesWith` (dockerd's FORWARD rules for its bridge).
+ */
+function removeChains(table: string, prefix: string, alsoRulesWith?: string): void {
   const rules = sh(`iptables -t ${table} -S`).out.split('\n');
   for (const r of rules) {
     const chain = r.split(' ')[1] ?? '';
-    if (r.startsWith('-A ') && r.includes('NETAVARK') && !chain.startsWith('NETAVARK')) sh(`iptables -t ${table} ${r.replace(/^-A/, '-D')}`);
+    const mentions = r.includes(prefix) || (alsoRulesWith !== undefined && new RegExp(`\\s${alsoRulesWith}(\\s|$)`).test(r));
+    if (r.startsWith('-A ') && mentions && !chain.startsWith(prefix)) sh(`iptables -t ${table} ${r.replace(/^-A/, '-D')}`);
   }
-  const chains = rules.filter((r) => r.startsWith('-N NETAVARK')).map((r) => r.split(' ')[1]!);
+  const chains = rules.filter((r) => r.startsWith(`-N ${prefix}`)).map((r) => r.split(' ')[1]!);
   for (const c of chains) sh(`iptables -t ${table} -F ${c}`);
   for (const c of chains) sh(`iptables -t ${table} -X ${c}`);
 }
@@ -100,7 +118,7 @@ function mountsUnder(root: string): string[] {
  * children of docker/ and libpod_parent/), deletes the root, and restores the host state from `snap`. Returns a list of
  * what had to be cleaned by force, so the caller can report it (an empty list is the goal).
  */
-export async function restoreHost(root: string, snap: HostSnapshot, ownCgroupParents: string[] = []): Promise<string[]> {
+export async function restoreHost(root: string, snap: HostSnapshot, ownCgroupParents: string[] = [], opts: { dockerBridge?: string; berth?: { table: string; ifPrefix: string } } = {}): Promise<string[]> {
   const forced: string[] = [];
   for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
     const left = procsMentioning(root);
@@ -117,12 +135,19 @@ export async function restoreHost(root: string, snap: HostSnapshot, ownCgroupPar
   }
   if (!snap.hadPodman0 && existsSync('/sys/class/net/podman0')) { sh('ip link del podman0'); forced.push('ip link del podman0'); }
   for (const t of ['nat', 'filter']) {
+    if (!snap.dockerBefore.has(t)) removeChains(t, 'DOCKER', opts.dockerBridge);
     if (snap.netavarkBefore.has(t)) continue;
-    removeNetavark(t);
+    removeChains(t, 'NETAVARK');
     // Delete the iptables-nft table itself if we caused it and it is now rule-free.
     if (!snap.nftTables.has(`ip ${t}`) && nftTables().has(`ip ${t}`) && !/(jump|goto|accept|drop|counter)/.test(sh(`nft list table ip ${t}`).out.replace(/policy accept/g, ''))) {
       sh(`nft delete table ip ${t}`);
     }
+  }
+  // berthd leaves its nft table and bridges behind on stop (as dockerd leaves docker0): both
+  // carry names unique to this run's exec root, so they go whole, as an uninstall would.
+  if (opts.berth) {
+    if (nftTables().has(`ip ${opts.berth.table}`)) sh(`nft delete table ip ${opts.berth.table}`);
+    for (const l of readdirSync('/sys/class/net')) if (l.startsWith(opts.berth.ifPrefix)) sh(`ip link del ${l}`);
   }
   // Parents unique to this run (berthd's prefix) go whole; berthd removes them itself when empty.
   for (const n of ownCgroupParents) for (const d of cgroupDirs(n)) await removeCgroupTree(d, forced);
@@ -134,6 +159,7 @@ export async function restoreHost(root: string, snap: HostSnapshot, ownCgroupPar
     }
   }
   if (readFileSync(IP_FORWARD, 'utf8').trim() !== snap.ipForward) writeFileSync(IP_FORWARD, snap.ipForward);
+  for (const [f, v] of snap.bridgeNf) try { if (readFileSync(f, 'utf8').trim() !== v) writeFileSync(f, v); } catch { /* gone */ }
   try {
     rmSync(root, { recursive: true, force: true, maxRetries: 3 });
   } catch (err) {

@@ -5,24 +5,27 @@
 import type { TargetId } from './engines.ts';
 
 /** The goal a row is judged by: a ratio to docker or podman, or an absolute ceiling. */
-export interface Goal { vsDocker?: number; vsPodman?: number; max?: number; text: string }
+export interface Goal { vsDocker?: number; vsPodman?: number; max?: number; min?: number; text: string }
 
 export interface Row {
   bench: string;
   metric: string;
-  unit: 'ms' | 's' | 'MB';
+  unit: 'ms' | 's' | 'MB' | 'req/s' | 'MB/s' | 'x';
   values: Partial<Record<TargetId, number>>;
   /** Which berth value the ratios use: the berth CLI (default) or the docker CLI against berthd. */
   primary?: 'berth' | 'docker-berthd';
   goal?: Goal;
   note?: string;
+  /** No berth/docker, berth/podman columns (rows whose values are already ratios). */
+  noRatios?: boolean;
 }
 
 const COLS: Array<[TargetId, string]> = [['berth', 'berth'], ['docker-berthd', 'docker CLI→berthd'], ['docker', 'docker'], ['podman', 'podman']];
 
 function fmt(v: number | undefined, unit: string): string {
   if (v === undefined || Number.isNaN(v)) return '—';
-  const digits = unit === 'ms' ? (v < 100 ? 1 : 0) : unit === 's' ? 2 : 1;
+  if (unit === 'x') return `${v.toFixed(2)}x`;
+  const digits = unit === 'ms' ? (Math.abs(v) < 1 ? 3 : Math.abs(v) < 100 ? 1 : 0) : unit === 's' ? 2 : unit === 'req/s' ? 0 : 1;
   return `${v.toFixed(digits)} ${unit}`;
 }
 
@@ -32,14 +35,15 @@ const fmtRatio = (r: number | undefined) => (r === undefined ? '—' : `${r.toFi
 /** The berth value the row is judged by, and its ratios. */
 export function judge(row: Row): { primary?: number; vsDocker?: number; vsPodman?: number; pass?: boolean } {
   const primary = row.values[row.primary ?? 'berth'];
-  const vsDocker = ratio(primary, row.values.docker);
-  const vsPodman = ratio(primary, row.values.podman);
+  const vsDocker = row.noRatios ? undefined : ratio(primary, row.values.docker);
+  const vsPodman = row.noRatios ? undefined : ratio(primary, row.values.podman);
   const g = row.goal;
   if (!g || primary === undefined || Number.isNaN(primary)) return { primary, vsDocker, vsPodman };
   const checks: boolean[] = [];
   if (g.vsDocker !== undefined && vsDocker !== undefined) checks.push(vsDocker <= g.vsDocker);
   if (g.vsPodman !== undefined && vsPodman !== undefined) checks.push(vsPodman <= g.vsPodman);
   if (g.max !== undefined) checks.push(primary <= g.max);
+  if (g.min !== undefined) checks.push(primary >= g.min);
   return { primary, vsDocker, vsPodman, pass: checks.length ? checks.every(Boolean) : undefined };
 }
 
