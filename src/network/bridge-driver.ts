@@ -76,20 +76,20 @@ export class BridgeDriver {
   /**
    * A new namespace for the container with one veth per attachment (eth0, eth1, ...), host ends on
    * their bridges, plus, on user networks, 127.0.0.11:53 inside redirected to `dnsGateway` where berthd's DNS
-   * server listens. Two or three processes in all.
+   * server listens. If `ready` rejects, the caller removes the sandbox (unmounting it frees the veths). Two or three processes in all.
    * On failure nothing is left.
    */
-  async createSandbox(containerId: string, attachments: readonly Attachment[], dnsGateway?: string): Promise<string> {
+  async createSandbox(containerId: string, attachments: readonly Attachment[], dnsGateway?: string): Promise<{ path: string; ready: Promise<void> }> {
     const path = this.netnsPath(containerId);
     await createNetns(this.deps, path, attachments.flatMap((a) => endpointCommands(a.endpoint)));
-    try {
+    // The host side (veths onto their bridges, DNS redirection) is only needed once the container's
+    // process runs: the caller awaits `ready` before starting it, so it overlaps the runtime's create.
+    const ready = (async () => {
       await this.#enslave(attachments);
       if (dnsGateway) await this.#redirectDns(path, dnsGateway);
-    } catch (err) {
-      await this.removeSandbox(containerId, attachments.map((a) => a.endpoint.hostVeth)).catch(() => undefined);
-      throw err;
-    }
-    return path;
+    })();
+    ready.catch(() => undefined); // the caller observes it; never an unhandled rejection
+    return { path, ready };
   }
 
   /** Adds one interface to a running container's namespace (network connect). */

@@ -25,6 +25,8 @@ export type SpecWriter = (c: ContainerRecord, ctx: { rootfs: string; paths: Cont
 /** What a start learns from the network setup. */
 export interface SandboxInfo {
   netnsPath?: string;
+  /** The host side of the network; awaited before the container's process is started. */
+  ready?: Promise<void>;
   ip?: string;
   embeddedDns: boolean;
   links: { ip: string; names: string[] }[];

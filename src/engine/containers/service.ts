@@ -176,6 +176,7 @@ export class ContainerService {
       const hooks = this.#beforeStart.get(c.id) ?? [];
       this.#beforeStart.delete(c.id);
       await Promise.all(hooks.map((h) => h(paths.attachSocket).catch((err) => this.deps.log.warn({ err, id: c.id }, 'attach before start'))));
+      if (sandbox?.ready) await sandbox.ready.catch((err: unknown) => { throw (networkErr = err); });
       await runtime.start(c.id);
       if (log) this.#rotator.watch(c.id, { logPath: log, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
     } catch (err) {

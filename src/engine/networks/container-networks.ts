@@ -34,6 +34,8 @@ export interface ContainerNetworksDeps {
 export interface Sandbox {
   /** The namespace file to join; absent for host, none and container: modes. */
   netnsPath?: string;
+  /** Settles when the host side is in place; the container's process must not run before. */
+  ready?: Promise<void>;
   /** Address on the first network, for /etc/hosts. */
   ip?: string;
   /** A user-defined network is attached: resolv.conf points at 127.0.0.11. */
@@ -142,13 +144,13 @@ export class ContainerNetworks {
       const leased = await this.#alloc.run('alloc', () => this.#lease(c, bridged));
       const userNet = leased.find((a) => !a.net.builtin);
       const attachments: Attachment[] = leased.map((a) => ({ bridge: a.net.bridge, endpoint: endpointOptions(a) }));
-      const netnsPath = await this.deps.driver.createSandbox(c.id, attachments, userNet?.net.gateway);
+      const { path: netnsPath, ready } = await this.deps.driver.createSandbox(c.id, attachments, userNet?.net.gateway);
       const first = leased[0]!;
       await this.deps.driver.publish(chainIdOf(c.id), first.ep.ip!, groupRanges(first.ep.ports)).catch((err: unknown) => {
         throw new EngineError('Conflict', `driver failed programming external connectivity on endpoint ${c.name} (${first.ep.endpointId}): ${messageOf(err)}`, { cause: err });
       });
       this.#registerDns(c, leased);
-      return { netnsPath, ip: first.ep.ip!, embeddedDns: !!userNet, links };
+      return { netnsPath, ready, ip: first.ep.ip!, embeddedDns: !!userNet, links };
     } catch (err) {
       await this.tearDown(c).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'undo network setup'));
       throw err;
