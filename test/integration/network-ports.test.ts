@@ -221,6 +221,13 @@ test('published ports: traffic, port/ps/inspect, errors, lifecycle', async (t) =
     assert.deepEqual(ncGet(remote, hostSide, p1), { code: 0, body: 'hello' });
     assert.deepEqual(ncGet(remote, hostSide, p3), { code: 0, body: 'hello' });
     assert.notEqual(ncGet(remote, hostSide, p2).body, 'hello', 'a 127.0.0.1 binding is not reachable from another host');
+    // The administrator's chain filters published traffic (Docker's ports bypass ufw/firewalld).
+    const remoteAddr = hostSide.replace(/\.1$/, '.2');
+    host('nft', ['add', 'rule', 'ip', d.prefix, 'berth-user', 'ip', 'saddr', remoteAddr, 'tcp', 'dport', '80', 'drop']);
+    assert.notEqual(ncGet(remote, hostSide, p1).body, 'hello', 'dropped by the berth-user chain');
+    assert.deepEqual(ncGet(remote, hostSide, p3), { code: 0, body: 'hello' }, 'other ports still pass');
+    host('nft', ['flush', 'chain', 'ip', d.prefix, 'berth-user']);
+    assert.deepEqual(ncGet(remote, hostSide, p1), { code: 0, body: 'hello' });
   });
 
   await t.test('port already allocated by a container: Docker\'s error, container left Created, nothing leaked', () => {
