@@ -38,6 +38,8 @@ export interface NftNetwork {
   subnet: string;
   /** --internal: no masquerade, nothing forwarded in or out of the bridge. */
   internal: boolean;
+  /** The bridge's own address: the host reaching a published port from it needs no masquerade. */
+  gateway?: string;
 }
 
 export interface NftContainer {
@@ -129,7 +131,7 @@ export function addNetworkBatch(table: string, net: NftNetwork): string {
       // 127.0.0.1:port → container needs route_localnet on the bridge and a real source address.
       `add rule ${t} ${netChain(net, 'hair')} ip saddr 127.0.0.0/8 masquerade`,
       // A container reaching a published port of its own bridge: replies must return through us.
-      `add rule ${t} ${netChain(net, 'hair')} ct status dnat ip saddr ${net.subnet} masquerade`,
+      `add rule ${t} ${netChain(net, 'hair')} ct status dnat ip saddr ${net.subnet}${net.gateway ? ` ip saddr != ${net.gateway}` : ''} masquerade`,
       `add element ${t} masq { ${net.subnet} : jump ${netChain(net, 'masq')} }`,
       `add element ${t} hairpin { ${br} : jump ${netChain(net, 'hair')} }`,
     );

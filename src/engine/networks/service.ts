@@ -270,7 +270,7 @@ export class NetworkService {
 }
 
 export function nftNet(n: NetworkRecord): NftNetwork {
-  return { id: n.id.slice(0, 12), bridge: n.bridge, subnet: n.subnet, internal: n.internal };
+  return { id: n.id.slice(0, 12), bridge: n.bridge, subnet: n.subnet, internal: n.internal, gateway: n.gateway };
 }
 
 function bipPool(bip: string): [string, string] {
