@@ -21,10 +21,16 @@ import { containerRoutes } from '../api/routes/containers.ts';
 import { execRoutes } from '../api/routes/exec.ts';
 import { imageRoutes } from '../api/routes/images.ts';
 import { networkRoutes } from '../api/routes/networks.ts';
+import { archiveRoutes } from '../api/routes/archive.ts';
+import { ContainerFiles } from '../engine/containers/archive.ts';
+import { commitContainer } from '../engine/containers/commit.ts';
+import { SharedRootfs } from '../engine/containers/rootfs-users.ts';
 import { BridgeDriver } from '../network/index.ts';
 import { DnsHub } from '../engine/networks/dns-hub.ts';
 import { NetworkService } from '../engine/networks/service.ts';
 import { ContainerNetworks } from '../engine/networks/container-networks.ts';
+import { VolumeService } from '../engine/volumes/service.ts';
+import { volumeRoutes } from '../api/routes/volumes.ts';
 import { loadDaemonConfig, parseDaemonFlags, USAGE } from './config.ts';
 import { buildInfo, BERTH_VERSION } from './info.ts';
 import { createLogger } from './logger.ts';
@@ -55,6 +61,8 @@ async function main(argv: string[]): Promise<void> {
   const events = new EventBus();
   const blobs = new FsBlobStore(cfg.dataRoot);
   const snapshots = new OverlaySnapshotter({ root: join(cfg.dataRoot, 'overlay'), exec: execFile });
+  // cp/export/commit hold a container's rootfs mounted while they work; exits wait for them.
+  const rootfs = new SharedRootfs(snapshots);
   const runtimes = new Map(Object.entries(cfg.runtimes).map(([name, path]) =>
     [name, new OciRuntimeCli({ name, path, root: join(cfg.execRoot, 'runtime', name), exec: execFile })]));
   let containers!: ContainerService;
@@ -89,8 +97,13 @@ async function main(argv: string[]): Promise<void> {
       return { ...c, running: containers.isRunning(c.id) };
     },
   });
+  const volumes = new VolumeService({
+    db, events, log, root: join(cfg.dataRoot, 'volumes'), exec: execFile,
+    resolveInRoot: (root, path) => helper.resolveInRoot(root, path),
+    resolveContainer: (ref) => containers.resolve(ref).id,
+  });
   containers = new ContainerService({
-    db, images, rootfs: snapshots, runtimes, events, log,
+    db, images, rootfs, runtimes, events, log, volumes,
     network: {
       plan: (c, nc) => attachments.plan(c, nc),
       setUp: (c) => attachments.setUp(c),
@@ -119,12 +132,21 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const execs = new ExecService({ containers, helper });
+  const files = new ContainerFiles({
+    resolve: (ref) => containers.resolve(ref), withRootfs: (id, fn) => rootfs.use(id, fn),
+    upperPath: (id) => snapshots.upperPath(id), files: helper,
+    imageLayerDirs: (imageId) => images.resolve(imageId).then((i) => [...i.chainIds].reverse().map((c) => snapshots.diffPath(c)), () => []),
+    event: (action, c) => events.publish('container', action, c.id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name }),
+  });
 
   await snapshots.recover();
   await images.recover();
   await networks.init();
   await containers.recover();
+  await volumes.recover(containers.list().filter((c) => containers.isRunning(c.id)).map((c) => c.id));
   await attachments.recover(containers.list().filter((c) => containers.isRunning(c.id)));
+  // Restart policies once the network is whole again (dockerd waits for its start-up too).
+  await containers.applyRestartPolicies();
 
   // Asked once, off the start-up path: `version` shows it when known.
   let runtimeVersion = '';
@@ -159,12 +181,14 @@ async function main(argv: string[]): Promise<void> {
         const image = await images.inspect(c.imageId).then((i) => i.Size, () => 0);
         return { SizeRw: rw, SizeRootFs: rw + image };
       },
+      mountsOf: (id) => volumes.mountPointsOf(id),
       netView: (c) => ({ attached: attachments.attached(c.id), sandboxKey: driver.netnsPath(c.id), running: containers.isRunning(c.id) }),
       graphData: (id) => ({ MergedDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'merged'), UpperDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'upper'), WorkDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'work') }),
     }))
     .add(execRoutes({ containers, execs }))
     .add(imageRoutes(images))
-    .add(networkRoutes({ networks, containers }));
+    .add(networkRoutes({ networks, containers }))
+    .add(volumeRoutes(volumes));
   const server = new ApiServer({ router, log, serverVersion: BERTH_VERSION });
   for (const h of cfg.hosts) {
     if (!h.startsWith('unix://')) throw new EngineError('InvalidParameter', `unsupported host ${h}: only unix:// sockets for now (tcp comes with TLS)`);

@@ -12,9 +12,10 @@ import { mergeConfig, normalizeHostConfig } from './config-merge.ts';
 import type { ContainerServiceDeps, SandboxInfo } from './deps.ts';
 import { hostnameFile, hostsFile, readHostFile, resolvConfFile, type EtcInput } from './etc-files.ts';
 import { containerPaths, type ContainerPaths } from './paths.ts';
-import { ContainerRepo, initialState, type ContainerRecord } from './record.ts';
+import { ContainerRepo, ZERO_TIME, initialState, type ContainerRecord } from './record.ts';
 import { validateHostConfig } from './validate.ts';
 import { LogRotator } from './log-rotator.ts';
+import { RestartManager, policyWantsRestart } from './restart.ts';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -38,10 +39,15 @@ export class ContainerService {
   #exitWatcher: FSWatcher | undefined;
   readonly #exitDir: string;
   readonly #rotator = new LogRotator();
+  readonly #restarts: RestartManager;
 
   constructor(readonly deps: ContainerServiceDeps) {
     this.repo = new ContainerRepo(deps.db);
     this.#exitDir = join(deps.config.execRoot, 'exits');
+    this.#restarts = new RestartManager({
+      restart: (id) => this.#policyRestart(id),
+      onError: (id, err) => deps.log.warn({ err, id }, 'restart policy'),
+    });
   }
 
   paths(id: string): ContainerPaths {
@@ -82,6 +88,7 @@ export class ContainerService {
     try {
       // The network checks see the requested hostname, not the default (-h with container: is refused).
       if (this.deps.network) warnings.push(...this.deps.network.plan({ ...record, config: { ...config, Hostname: body.Hostname ?? '' } }, body.NetworkingConfig));
+      await this.deps.volumes?.plan(record);
       await mkdir(paths.persistDir, { recursive: true, mode: 0o700 });
       await this.deps.rootfs.prepare(id, image.chainIds);
       await this.#writeEtcFiles(record, paths);
@@ -109,8 +116,8 @@ export class ContainerService {
     await writeFile(paths.resolvConfPath, resolvConfFile(input));
   }
 
-  /** Removes every trace of a container that never became visible, or is being removed. */
-  async #discard(c: ContainerRecord): Promise<void> {
+  /** Removes every trace of a container that never became visible, or is being removed (with its anonymous volumes if asked). */
+  async #discard(c: ContainerRecord, removeVolumes = c.state.status === 'creating'): Promise<void> {
     const paths = this.paths(c.id);
     const runtime = this.deps.runtimes.get(c.runtime);
     if (runtime?.hasState(c.id)) await runtime.delete(c.id, true).catch(() => undefined);
@@ -121,6 +128,7 @@ export class ContainerService {
     await rm(paths.dataDir, { recursive: true, force: true });
     await unlink(join(this.#exitDir, c.id)).catch(() => undefined);
     await this.deps.network?.tearDown(c).catch((err) => this.deps.log.warn({ err, id: c.id }, 'release network'));
+    await this.deps.volumes?.forget(c, { anonymous: removeVolumes }).catch((err) => this.deps.log.warn({ err, id: c.id }, 'release volumes'));
     this.repo.delete(c.id);
   }
 
@@ -134,7 +142,11 @@ export class ContainerService {
         case 'running': case 'restarting': throw new EngineError('NotModified', 'container already started');
         case 'paused': throw new EngineError('Conflict', 'cannot start a paused container, try unpause instead');
         case 'removing': case 'dead': throw new EngineError('Conflict', `container is marked for removal and cannot be started`);
-        default: await this.#startLocked(c);
+        default:
+          // A user start begins the restart policy afresh (dockerd: ResetRestartManager(true)).
+          this.#restarts.reset(c.id);
+          if (c.restartCount !== 0) { c.restartCount = 0; this.repo.saveState(c.id, c.state, 0); }
+          await this.#startLocked(c);
       }
     });
   }
@@ -160,7 +172,8 @@ export class ContainerService {
       const [rootfs, sandbox] = [mounted.value, networked.value];
       // Written per start: the address is leased now, and the host's resolvers may have changed.
       if (sandbox) await this.#writeEtcFiles(c, paths, sandbox);
-      await this.deps.writeSpec(c, { rootfs, paths, ...(sandbox?.netnsPath ? { netnsPath: sandbox.netnsPath } : {}) });
+      const mounts = this.deps.volumes ? await this.deps.volumes.setUp(c, rootfs) : [];
+      await this.deps.writeSpec(c, { rootfs, paths, mounts, ...(sandbox?.netnsPath ? { netnsPath: sandbox.netnsPath } : {}) });
       const log = c.hostConfig.LogConfig?.Type === 'none' ? null : paths.logPath;
       const { maxSize, maxFile } = this.logLimits(c);
       this.#runs.set(c.id, newRun());
@@ -189,6 +202,7 @@ export class ContainerService {
       await runtime.delete(c.id, true).catch(() => undefined);
       await this.deps.rootfs.unmount(c.id).catch(() => undefined);
       await this.deps.network?.tearDown(c).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release network'));
+      await this.deps.volumes?.release(c).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release volumes'));
       await this.deps.releaseCgroup?.(c.id).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release cgroup'));
       const msg = messageOf(err);
       // dockerd: 127 not found, 126 not executable, 255 any other start failure.
@@ -196,7 +210,7 @@ export class ContainerService {
       c.state = { ...c.state, status: c.state.startedAt === '0001-01-01T00:00:00Z' ? 'created' : 'exited', pid: 0, conmonPid: 0, exitCode: code, error: msg };
       this.repo.saveState(c.id, c.state);
       // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
-      if (c.hostConfig.AutoRemove) setImmediate(() => void this.remove(c.id, { force: true }).catch(() => undefined));
+      if (c.hostConfig.AutoRemove) setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(() => undefined));
       if (err === networkErr && err instanceof EngineError) throw err;
       throw new EngineError(err instanceof EngineError && err.kind !== 'Internal' ? err.kind : 'Internal', `failed to create task for container: OCI runtime create failed: ${dockerizeExecError(msg)}`, { cause: err });
     }
@@ -253,6 +267,8 @@ export class ContainerService {
       this.deps.log.info({ id: c.id }, 'recovery: adopted running container');
       return;
     }
+    // Between runs when we went down: its back-off is over, it restarts once the daemon is ready.
+    if (c.state.status === 'restarting') { this.#restarts.schedule(c.id, 0); return; }
     // It died while we were away and conmon's exit file may be gone with a reboot.
     if (existsSync(join(this.#exitDir, c.id))) return; // handled by the exit-file scan
     let code = 255;
@@ -268,7 +284,8 @@ export class ContainerService {
     if (text.trim() === '') return; // conmon writes then renames; a partial read comes again
     await this.#lock.run(id, async () => {
       const c = this.repo.get(id);
-      if (!c || (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting')) {
+      // A restarting container has no process: an exit file then is the settled run's leftover.
+      if (!c || (c.state.status !== 'running' && c.state.status !== 'paused')) {
         await unlink(file).catch(() => undefined);
         return;
       }
@@ -281,10 +298,16 @@ export class ContainerService {
   async #settleExit(c: ContainerRecord, exitCode: number): Promise<void> {
     const paths = this.paths(c.id);
     const oom = existsSync(join(paths.persistDir, 'oom'));
+    const code = Number.isFinite(exitCode) ? exitCode : 255;
+    const backoff = c.hostConfig.AutoRemove ? undefined : this.#restarts.plan(c.id, {
+      policy: c.hostConfig.RestartPolicy, exitCode: code, stoppedByUser: !!c.state.stoppedByUser, restartCount: c.restartCount,
+      ranMs: Date.now() - Date.parse(c.state.startedAt),
+    });
     // The exit is recorded and told first; the cleanup below still holds the lock, so nothing can
-    // start or remove this container until it is done.
-    c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, exitCode: Number.isFinite(exitCode) ? exitCode : 255, oomKilled: oom, finishedAt: new Date().toISOString() };
-    this.repo.saveState(c.id, c.state);
+    // start or remove this container until it is done. A policy restart shows `restarting` meanwhile.
+    c.state = { ...c.state, status: backoff === undefined ? 'exited' : 'restarting', pid: 0, conmonPid: 0, exitCode: code, oomKilled: oom, finishedAt: new Date().toISOString() };
+    if (backoff !== undefined) c.restartCount++;
+    this.repo.saveState(c.id, c.state, backoff === undefined ? undefined : c.restartCount);
     if (oom) this.deps.events.publish('container', 'oom', c.id, this.#attrs(c));
     this.deps.events.publish('container', 'die', c.id, { ...this.#attrs(c), exitCode: String(c.state.exitCode) });
     const run = this.#runs.get(c.id);
@@ -298,9 +321,53 @@ export class ContainerService {
       runtime?.delete(c.id, true).catch((err) => this.deps.log.warn({ err, id: c.id }, 'runtime delete')),
       this.deps.rootfs.unmount(c.id).catch((err) => this.deps.log.warn({ err, id: c.id }, 'unmount rootfs')),
       this.deps.network?.tearDown(c).catch((err) => this.deps.log.warn({ err, id: c.id }, 'release network')),
+      this.deps.volumes?.release(c).catch((err) => this.deps.log.warn({ err, id: c.id }, 'release volumes')),
     ]);
+    // Policy restarts emit die, then start (no `restart` event: that is `docker restart`'s).
+    if (backoff !== undefined) this.#restarts.schedule(c.id, backoff);
     // --rm: removed right here, under the same lock, so `wait --condition removed` returns soonest.
-    if (c.hostConfig.AutoRemove) await this.#removeLocked(c).catch((err) => this.deps.log.warn({ err, id: c.id }, 'auto-remove'));
+    else if (c.hostConfig.AutoRemove) await this.#removeLocked(c, true).catch((err) => this.deps.log.warn({ err, id: c.id }, 'auto-remove'));
+  }
+
+  /** A restart policy's wait is over: start again, unless a stop, kill or rm came meanwhile. */
+  async #policyRestart(id: string): Promise<void> {
+    await this.#lock.run(id, async () => {
+      const c = this.repo.get(id);
+      if (c?.state.status !== 'restarting') return;
+      // A failed start leaves it exited, and dockerd tries no more.
+      await this.#startLocked(c);
+    });
+  }
+
+  /**
+   * Ends a restart policy's wait as a user's stop does: the container is left exited. False if it
+   * was not waiting (a restart already under way has finished by then and must be stopped instead).
+   */
+  async #cancelRestart(id: string): Promise<boolean> {
+    this.#restarts.cancel(id);
+    return this.#lock.run(id, async () => {
+      const cur = this.repo.get(id);
+      if (cur?.state.status !== 'restarting') return false;
+      this.#restarts.cancel(id);
+      cur.state = { ...cur.state, status: 'exited', stoppedByUser: true };
+      this.repo.saveState(id, cur.state);
+      return true;
+    });
+  }
+
+  /**
+   * Daemon start-up, after recovery and networking: containers whose policy wants them running
+   * again start now (dockerd's restore: started before, not stopped by the user), with a fresh
+   * count; then restart waits may fire.
+   */
+  async applyRestartPolicies(): Promise<void> {
+    for (const c of this.list()) {
+      if (c.state.status !== 'exited' || c.state.startedAt === ZERO_TIME) continue;
+      const wants = policyWantsRestart({ policy: c.hostConfig.RestartPolicy, exitCode: c.state.exitCode, stoppedByUser: !!c.state.stoppedByUser, restartCount: c.restartCount });
+      if (!wants) continue;
+      await this.start(c.id).catch((err: unknown) => this.deps.log.warn({ err, id: c.id }, 'restart policy at start-up'));
+    }
+    this.#restarts.ready();
   }
 
   /** Resolves when the container's current run ends (immediately if it is not running). */
@@ -313,6 +380,11 @@ export class ContainerService {
     const list = this.#beforeStart.get(id) ?? [];
     list.push(fn);
     this.#beforeStart.set(id, list);
+  }
+
+  /** Runs `fn` holding the container's lifecycle lock (no start, stop or exit interleaves). */
+  runLocked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.#lock.run(id, fn);
   }
 
   isRunning(id: string): boolean {
@@ -346,6 +418,10 @@ export class ContainerService {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.resolve(ref);
+    if (c.state.status === 'restarting' && await this.#cancelRestart(c.id)) {
+      this.deps.events.publish('container', 'stop', c.id, this.#attrs(c));
+      return;
+    }
     if (!this.isRunning(c.id)) throw new EngineError('NotModified', 'container already stopped');
     await this.#stopRunning(c, opts);
   }
@@ -374,6 +450,11 @@ export class ContainerService {
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.resolve(ref);
     const sig = normalizeSignal(signal);
+    // dockerd: a kill between runs sends nothing; it only ends the restart policy's wait.
+    if (c.state.status === 'restarting' && await this.#cancelRestart(c.id)) {
+      this.deps.events.publish('container', 'kill', c.id, { ...this.#attrs(c), signal: String(signalNumberOf(sig)) });
+      return;
+    }
     if (!this.isRunning(c.id)) throw new EngineError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
     if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') this.repo.markStoppedByUser(c.id);
     await this.runtimeFor(c.runtime).kill(c.id, sig);
@@ -382,6 +463,7 @@ export class ContainerService {
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.resolve(ref);
+    if (c.state.status === 'restarting') await this.#cancelRestart(c.id);
     if (this.isRunning(c.id)) await this.#stopRunning(c, opts);
     await this.start(c.id);
     this.deps.events.publish('container', 'restart', c.id, this.#attrs(c));
@@ -417,6 +499,10 @@ export class ContainerService {
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.resolve(ref);
     if (c.state.status === 'removing') throw new EngineError('Conflict', `removal of container ${c.id} is already in progress`);
+    if (c.state.status === 'restarting') {
+      if (!opts.force) throw new EngineError('Conflict', `cannot remove container "/${c.name}": container is restarting: stop the container before removing or force remove`);
+      await this.#cancelRestart(c.id);
+    }
     if (this.isRunning(c.id)) {
       if (!opts.force) {
         const verb = c.state.status === 'paused' ? 'paused' : 'running';
@@ -430,15 +516,16 @@ export class ContainerService {
     }
     await this.#lock.run(c.id, async () => {
       const cur = this.repo.get(c.id);
-      if (cur) await this.#removeLocked(cur);
+      if (cur) await this.#removeLocked(cur, !!opts.volumes);
     });
   }
 
   /** Removal proper, the container's lock held: intent recorded, every trace gone, waiters told. */
-  async #removeLocked(cur: ContainerRecord): Promise<void> {
+  async #removeLocked(cur: ContainerRecord, volumes = false): Promise<void> {
     cur.state.status = 'removing';
     this.repo.saveState(cur.id, cur.state);
-    await this.#discard(cur);
+    await this.#discard(cur, volumes);
+    this.#restarts.reset(cur.id);
     this.deps.events.publish('container', 'destroy', cur.id, this.#attrs(cur));
     this.#notify(cur.id, ['removed', 'not-running', 'next-exit'], { StatusCode: cur.state.exitCode, Error: null });
     this.#waiters.delete(cur.id);
@@ -504,6 +591,7 @@ export class ContainerService {
   }
 
   close(): void {
+    this.#restarts.close();
     this.#exitWatcher?.close();
     this.#rotator.close();
   }

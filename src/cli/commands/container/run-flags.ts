@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import type * as api from '../../../api/types/index.ts';
 import type { FlagSpec } from '../../args/parse.ts';
 import { ExitError, type Flags, bool, int, list, str } from '../../context.ts';
-import { parseBytes } from '../../../lib/units.ts';
+import { parseBytes, parseDurationNs } from '../../../lib/units.ts';
 import { type NetworkAttachment, buildEndpointsConfig, parseNetworkOpt, parsePorts, validateLink } from './run-network.ts';
+import { parseMountFlag, splitVolumeFlags } from './run-volumes.ts';
 
 /** The flags `run` and `create` share, as docker spells them. */
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -31,6 +32,12 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'env-file', kind: 'string[]', description: 'Read in a file of environment variables' },
   { name: 'expose', kind: 'string[]', description: 'Expose a port or a range of ports' },
   { name: 'group-add', kind: 'string[]', description: 'Add additional groups to join' },
+  { name: 'health-cmd', kind: 'string', description: 'Command to run to check health' },
+  { name: 'health-interval', kind: 'string', description: 'Time between running the check (ms|s|m|h) (default 0s)' },
+  { name: 'health-retries', kind: 'int', description: 'Consecutive failures needed to report unhealthy' },
+  { name: 'health-start-interval', kind: 'string', description: 'Time between running the check during the start period (ms|s|m|h) (default 0s)' },
+  { name: 'health-start-period', kind: 'string', description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  { name: 'health-timeout', kind: 'string', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
   { name: 'hostname', short: 'h', kind: 'string', description: 'Container host name' },
   { name: 'init', kind: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
   { name: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even if not attached' },
@@ -52,6 +59,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'name', kind: 'string', description: 'Assign a name to the container' },
   { name: 'network', kind: 'string[]', description: 'Connect a container to a network', aliases: ['net'], valueName: 'network' },
   { name: 'network-alias', kind: 'string[]', description: 'Add network-scoped alias for the container', aliases: ['net-alias'] },
+  { name: 'no-healthcheck', kind: 'bool', description: 'Disable any container-specified HEALTHCHECK' },
   { name: 'oom-kill-disable', kind: 'bool', description: 'Disable OOM Killer' },
   { name: 'oom-score-adj', kind: 'int', description: "Tune host's OOM preferences (-1000 to 1000)" },
   { name: 'pid', kind: 'string', description: 'PID namespace to use' },
@@ -135,6 +143,33 @@ function flagValues(f: Flags, name: string, check: (v: string) => unknown): stri
   return values;
 }
 
+/** A duration flag as pflag's DurationVar reads it, in nanoseconds. */
+function durationFlag(f: Flags, name: string): number {
+  const v = str(f, name);
+  if (v === undefined || v === '') return 0;
+  try { return parseDurationNs(v); } catch (err) { throw new FlagError(`invalid argument ${JSON.stringify(v)} for "--${name}" flag: ${(err as Error).message}`); }
+}
+
+/** Config.Healthcheck from the --health-* flags, as docker 28's CLI builds it (undefined: the image's). */
+function healthcheck(f: Flags, command: string): api.HealthConfig | undefined {
+  const cmd = str(f, 'health-cmd') ?? '';
+  const h = {
+    Interval: durationFlag(f, 'health-interval'), Timeout: durationFlag(f, 'health-timeout'),
+    StartPeriod: durationFlag(f, 'health-start-period'), StartInterval: durationFlag(f, 'health-start-interval'),
+    Retries: int(f, 'health-retries') ?? 0,
+  };
+  const any = cmd !== '' || Object.values(h).some((v) => v !== 0);
+  if (bool(f, 'no-healthcheck')) {
+    if (any) throw parseError(command, '--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!any) return undefined;
+  for (const [k, flag] of [['Interval', 'interval'], ['Timeout', 'timeout'], ['Retries', 'retries'], ['StartPeriod', 'start-period'], ['StartInterval', 'start-interval']] as const) {
+    if (h[k] < 0) throw parseError(command, `--health-${flag} cannot be negative`);
+  }
+  return { ...(cmd ? { Test: ['CMD-SHELL', cmd] } : {}), ...h };
+}
+
 /** The networking part of the create body: ports, NetworkMode, links and EndpointsConfig. */
 function networkParts(f: Flags, command: string) {
   const networks: NetworkAttachment[] = [];
@@ -174,6 +209,9 @@ export function createBody(f: Flags, image: string, cmd: string[], command: 'run
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
   }
   const net = networkParts(f, command);
+  const mounts = flagValues(f, 'mount', parseMountFlag).map(parseMountFlag);
+  let vols: ReturnType<typeof splitVolumeFlags>;
+  try { vols = splitVolumeFlags(list(f, 'volume')); } catch (err) { throw parseError(command, (err as Error).message); }
   const tmpfs: Record<string, string> = {};
   for (const t of list(f, 'tmpfs')) { const i = t.indexOf(':'); tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
   const sysctls: Record<string, string> = {};
@@ -190,15 +228,19 @@ export function createBody(f: Flags, image: string, cmd: string[], command: 'run
   });
   const cpus = str(f, 'cpus');
   const entrypoint = str(f, 'entrypoint');
+  const health = healthcheck(f, command);
+  const restart = parseRestart(str(f, 'restart') ?? 'no');
+  if (bool(f, 'rm') && restart.Name !== 'no' && restart.Name !== '') throw parseError(command, 'conflicting options: cannot specify both --restart and --rm');
   const hostConfig: api.HostConfig = {
     AutoRemove: bool(f, 'rm'), Privileged: bool(f, 'privileged'), ReadonlyRootfs: bool(f, 'read-only'),
     NetworkMode: net.networkMode, PortBindings: net.bindings, PublishAllPorts: bool(f, 'publish-all'),
     // Sent as typed ("name" or "name:alias"), as docker does; the daemon normalises them.
     ...(net.links.length ? { Links: net.links } : {}),
-    RestartPolicy: parseRestart(str(f, 'restart') ?? 'no'), CapAdd: list(f, 'cap-add'), CapDrop: list(f, 'cap-drop'),
+    RestartPolicy: restart, CapAdd: list(f, 'cap-add'), CapDrop: list(f, 'cap-drop'),
     SecurityOpt: securityOpt, Tmpfs: tmpfs, Ulimits: list(f, 'ulimit').map(parseUlimit), Dns: list(f, 'dns'),
     DnsSearch: list(f, 'dns-search'), DnsOptions: list(f, 'dns-option'), ExtraHosts: list(f, 'add-host'),
-    GroupAdd: list(f, 'group-add'), Sysctls: sysctls, Binds: list(f, 'volume'), VolumesFrom: list(f, 'volumes-from'),
+    GroupAdd: list(f, 'group-add'), Sysctls: sysctls, Binds: vols.binds, VolumesFrom: list(f, 'volumes-from'),
+    ...(mounts.length ? { Mounts: mounts } : {}),
     LogConfig: { Type: str(f, 'log-driver') ?? '', Config: logOpts },
     ...(bool(f, 'init') ? { Init: true } : {}),
     ...(str(f, 'runtime') ? { Runtime: str(f, 'runtime')! } : {}),
@@ -227,6 +269,7 @@ export function createBody(f: Flags, image: string, cmd: string[], command: 'run
     Cmd: cmd.length ? cmd : null,
     ...(entrypoint !== undefined ? { Entrypoint: entrypoint === '' ? [''] : [entrypoint] } : {}),
     Env: env, Labels: labels, ExposedPorts: net.exposed,
+    ...(Object.keys(vols.volumes).length ? { Volumes: vols.volumes } : {}),
     Tty: bool(f, 'tty'), OpenStdin: interactive, StdinOnce: interactive && !detach,
     AttachStdin: !detach && stdinAttached,
     AttachStdout: !detach && (attach.length ? attach.includes('stdout') : true),
@@ -238,6 +281,7 @@ export function createBody(f: Flags, image: string, cmd: string[], command: 'run
     ...(str(f, 'mac-address') ? { MacAddress: str(f, 'mac-address')! } : {}),
     ...(str(f, 'stop-signal') ? { StopSignal: str(f, 'stop-signal')! } : {}),
     ...(int(f, 'stop-timeout') !== undefined ? { StopTimeout: int(f, 'stop-timeout')! } : {}),
+    ...(health ? { Healthcheck: health } : {}),
     HostConfig: hostConfig,
     NetworkingConfig: { EndpointsConfig: net.endpoints },
   };

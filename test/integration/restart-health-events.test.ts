@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `fn` returns something truthy (or fails with the last value). */
+async function until<T>(what: string, fn: () => T, ms = 15000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: T = fn();
+  while (!last && Date.now() < deadline) {
+    await sleep(100);
+    last = fn();
+  }
+  assert.ok(last, `timed out waiting for ${what}`);
+  return last;
+}
+
+const inspect = (d: TestDaemon, fmt: string, ref: string) => d.ok(['inspect', '-f', fmt, ref]);
+
+test('restart policies: on-failure:N, always, stop, rm -f during back-off, unless-stopped across a daemon kill -9', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+
+  await t.test('on-failure:2 restarts twice, then stays exited', async () => {
+    d.ok(['run', '-d', '--name', 'onf', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3']);
+    await until('two restarts and an exit', () => inspect(d, '{{.RestartCount}} {{.State.Status}}', 'onf') === '2 exited');
+    await sleep(1500);
+    assert.equal(inspect(d, '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}', 'onf'), '2 exited 3');
+    const evs = d.ok(['events', '--since', '1m', '--until', '0s', '--filter', 'container=onf', '--format', '{{.Action}}']).split('\n');
+    assert.deepEqual(evs.filter((e) => e === 'start' || e === 'die'), ['start', 'die', 'start', 'die', 'start', 'die']);
+    // A user start begins afresh.
+    d.ok(['start', 'onf']);
+    await until('restarted by the user', () => inspect(d, '{{.RestartCount}} {{.State.Status}}', 'onf') === '2 exited' || inspect(d, '{{.RestartCount}}', 'onf') === '0');
+    d.ok(['rm', '-f', 'onf']);
+  });
+
+  await t.test('on-failure does not restart a clean exit', async () => {
+    d.ok(['run', '-d', '--name', 'clean', '--restart', 'on-failure', 'busybox', 'true']);
+    await until('exit', () => inspect(d, '{{.State.Status}}', 'clean') === 'exited');
+    await sleep(500);
+    assert.equal(inspect(d, '{{.RestartCount}} {{.State.Status}}', 'clean'), '0 exited');
+    d.ok(['rm', 'clean']);
+  });
+
+  await t.test('always restarts after the process exits, not after stop', async () => {
+    d.ok(['run', '-d', '--name', 'alw', '--restart', 'always', 'busybox', 'sleep', '600']);
+    const pid = Number(inspect(d, '{{.State.Pid}}', 'alw'));
+    process.kill(pid, 'SIGKILL');
+    await until('a restart', () => inspect(d, '{{.RestartCount}} {{.State.Status}}', 'alw') === '1 running');
+    assert.notEqual(Number(inspect(d, '{{.State.Pid}}', 'alw')), pid);
+    d.ok(['stop', '-t', '1', 'alw']);
+    await sleep(800);
+    assert.equal(inspect(d, '{{.State.Status}}', 'alw'), 'exited');
+    d.ok(['rm', 'alw']);
+  });
+
+  await t.test('stop and rm -f during the back-off cancel it; a restarting container needs -f', async () => {
+    // After a few quick failures the back-off is long enough to act in.
+    d.ok(['run', '-d', '--name', 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 1']);
+    await until('a long back-off', () => Number(inspect(d, '{{.RestartCount}}', 'loop')) >= 5 && inspect(d, '{{.State.Status}}', 'loop') === 'restarting');
+    assert.match(d.ok(['ps', '--filter', 'name=loop', '--format', '{{.Status}}']), /^Restarting \(1\) /);
+    assert.equal(inspect(d, '{{.State.Restarting}} {{.State.Running}}', 'loop'), 'true true');
+    d.ok(['stop', 'loop']);
+    const count = inspect(d, '{{.RestartCount}}', 'loop');
+    await sleep(4000);
+    assert.equal(inspect(d, '{{.State.Status}} {{.RestartCount}}', 'loop'), `exited ${count}`);
+    d.ok(['start', 'loop']);
+    await until('restarting again', () => inspect(d, '{{.State.Status}}', 'loop') === 'restarting');
+    const r = d.docker(['rm', 'loop']);
+    if (inspect(d, '{{.State.Status}}', 'loop') === 'restarting') {
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /container is restarting: stop the container before removing or force remove/);
+    }
+    d.ok(['rm', '-f', 'loop']);
+    await sleep(1500);
+    assert.equal(d.berth(['inspect', 'loop']).code, 1);
+  });
+
+  await t.test('unless-stopped: running again after berthd is killed and its process died meanwhile; not if stopped', async () => {
+    d.ok(['run', '-d', '--name', 'us', '--restart', 'unless-stopped', 'busybox', 'sleep', '600']);
+    d.ok(['run', '-d', '--name', 'us-stopped', '--restart', 'unless-stopped', 'busybox', 'sleep', '600']);
+    d.ok(['run', '-d', '--name', 'alw-stopped', '--restart', 'always', 'busybox', 'sleep', '600']);
+    d.ok(['stop', '-t', '0', 'us-stopped', 'alw-stopped']);
+    const pid = Number(inspect(d, '{{.State.Pid}}', 'us'));
+    await d.stop('SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await sleep(300);
+    await d.start();
+    await until('us running again', () => inspect(d, '{{.State.Status}}', 'us') === 'running');
+    assert.notEqual(Number(inspect(d, '{{.State.Pid}}', 'us')), pid);
+    assert.equal(inspect(d, '{{.State.Status}}', 'us-stopped'), 'exited');
+    assert.equal(inspect(d, '{{.State.Status}}', 'alw-stopped'), 'exited');
+    // Still running across a plain kill -9 of the daemon (adopted, not restarted).
+    const pid2 = Number(inspect(d, '{{.State.Pid}}', 'us'));
+    await d.stop('SIGKILL');
+    await d.start();
+    assert.equal(inspect(d, '{{.State.Status}} {{.State.Pid}}', 'us'), `running ${pid2}`);
+    d.ok(['rm', '-f', 'us', 'us-stopped', 'alw-stopped']);
+  });
+
+  await t.test('--rm with a restart policy is refused', () => {
+    for (const cli of [d.docker.bind(d), d.berth.bind(d)]) {
+      const r = cli(['run', '--rm', '--restart', 'always', 'busybox', 'true']);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /conflicting options: cannot specify both --restart and --rm/);
+    }
+  });
+});
+
+export { spawn, join, REPO };
