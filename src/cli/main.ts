@@ -22,6 +22,7 @@ Management Commands:
   image       Manage images
   network     Manage networks
   system      Manage Berth
+  volume      Manage volumes
 
 Commands:
   attach      Attach local standard input, output, and error streams to a running container
@@ -90,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
   if (g.rest.length === 0 || (g.help && g.rest.length === 0)) { process.stdout.write(MAIN_HELP); return 0; }
   const found = findCommand(g.rest);
   if (!found) {
-    const group = ['container', 'image', 'network', 'system'].includes(g.rest[0]!) ? g.rest[0] : undefined;
+    const group = ['container', 'image', 'network', 'system', 'volume'].includes(g.rest[0]!) ? g.rest[0] : undefined;
     if (group && (g.rest.length === 1 || g.rest[1] === '--help')) {
       const subs = [...COMMANDS.keys()].filter((k) => k.startsWith(`${group} `)).map((k) => `  ${k.slice(group.length + 1).padEnd(12)}${COMMANDS.get(k)!.spec.description}`);
       process.stdout.write(`\nUsage:  berth ${group} COMMAND\n\nManage ${group}s\n\nCommands:\n${[...new Set(subs)].join('\n')}\n\nRun 'berth ${group} COMMAND --help' for more information on a command.\n`);

@@ -84,6 +84,27 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX endpoints_network ON endpoints(network_id);
   `,
+  // 3: volumes (driver 'local') and the mount points of each container
+  `
+  CREATE TABLE volumes (
+    name        TEXT PRIMARY KEY,
+    driver      TEXT NOT NULL DEFAULT 'local',
+    created_at  TEXT NOT NULL,
+    labels      TEXT NOT NULL DEFAULT '{}',
+    options     TEXT NOT NULL DEFAULT '{}',  -- the local driver's -o options (type, device, o)
+    anonymous   INTEGER NOT NULL DEFAULT 0,  -- made for a container (-v /path, image VOLUME); rm -v and prune take it
+    populated   INTEGER NOT NULL DEFAULT 0   -- an image's content was copied in (copy-up happens once)
+  );
+  -- One row per mount point of a container, from create until rm; volume is NULL for bind and tmpfs.
+  CREATE TABLE container_mounts (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    destination  TEXT NOT NULL,
+    volume       TEXT REFERENCES volumes(name),
+    spec         TEXT NOT NULL,             -- JSON MountRecord (engine/volumes/record.ts)
+    PRIMARY KEY (container_id, destination)
+  );
+  CREATE INDEX container_mounts_volume ON container_mounts(volume);
+  `,
 ];
 
 /** Opens (creating if needed) the database at path and brings its schema up to date. */

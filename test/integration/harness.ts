@@ -99,6 +99,7 @@ export class TestDaemon {
       const ids = this.berth(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length) this.berth(['rm', '-f', ...ids]);
       this.berth(['network', 'prune', '-f']);
+      this.berth(['volume', 'prune', '-af']);
     }
     await this.stop();
     const leaks = [...await findNetworkLeaks(this), ...findLeaks(this)];
@@ -121,7 +122,7 @@ export function findLeaks(d: { dir: string; prefix: string; execRoot: string }):
   }
   // With every container removed, no runtime record, bundle, rootfs or container directory may remain.
   for (const dir of [join(d.execRoot, 'runtime', 'crun'), join(d.execRoot, 'runtime', 'runc'), join(d.execRoot, 'containers'),
-    join(d.dir, 'data', 'containers'), join(d.dir, 'data', 'overlay', 'containers')]) {
+    join(d.dir, 'data', 'containers'), join(d.dir, 'data', 'overlay', 'containers'), join(d.dir, 'data', 'volumes')]) {
     if (existsSync(dir)) for (const e of readdirSync(dir)) leaks.push(`${dir}/${e}`);
   }
   const ps = spawnSync('pgrep', ['-af', 'conmon'], { encoding: 'utf8' }).stdout ?? '';

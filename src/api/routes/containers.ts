@@ -27,6 +27,8 @@ export interface ContainerRouteDeps {
   sizes(c: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }>;
   /** The container's networks for inspect and ps; absent when networking is off. */
   netView?(c: ContainerRecord): ContainerNetView;
+  /** The container's mount points (inspect and ps `Mounts`); absent without volumes. */
+  mountsOf?(containerId: string): api.MountPoint[];
 }
 
 const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
@@ -52,6 +54,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
           } : {}),
         });
       const out = list.map((c) => toContainerSummary(c, d.netView?.(c)));
+      if (d.mountsOf) out.forEach((s) => { s.Mounts = d.mountsOf!(s.Id); });
       if (queryBool(req.query, 'size')) await Promise.all(list.map(async (c, i) => Object.assign(out[i]!, await d.sizes(c))));
       return ok(out);
     } },
@@ -72,6 +75,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
     { method: 'GET', path: '/containers/:id/json', handler: async (req) => {
       const c = svc.resolve(param(req, 'id'));
       const view = toContainerInspect(c, svc.paths(c.id), d.execIdsOf(c.id), d.graphData(c.id), d.netView?.(c));
+      if (d.mountsOf) view.Mounts = d.mountsOf(c.id);
       if (queryBool(req.query, 'size')) Object.assign(view, await d.sizes(c));
       return ok(view);
     } },

@@ -422,3 +422,25 @@ export interface NetworkDisconnectRequest { Container: string; Force?: boolean }
 
 /** POST /networks/prune */
 export interface NetworkPruneResponse { NetworksDeleted: string[] | null }
+
+/** GET /volumes/{name}, one entry of GET /volumes (API 1.47 Volume). */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt?: string;
+  Status?: Record<string, unknown>;
+  Labels: Labels;
+  Scope: 'local' | 'global';
+  Options: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number } | null;
+}
+
+/** GET /volumes */
+export interface VolumeListResponse { Volumes: Volume[]; Warnings: string[] | null }
+
+/** POST /volumes/create */
+export interface VolumeCreateRequest { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Labels | null }
+
+/** POST /volumes/prune */
+export interface VolumePruneResponse { VolumesDeleted: string[] | null; SpaceReclaimed: number }

@@ -9,6 +9,7 @@ import * as exec from './container/exec.ts';
 import * as top from './container/top.ts';
 import * as port from './container/port.ts';
 import * as net from './network/network.ts';
+import * as vol from './volume/volume.ts';
 import * as img from './image/images.ts';
 import * as sys from './system/system.ts';
 import * as events from './system/events.ts';
@@ -48,6 +49,11 @@ const entries: CommandEntry[] = [
   { spec: net.networkPruneSpec, run: net.networkPrune },
   { spec: net.networkConnectSpec, run: net.networkConnect },
   { spec: net.networkDisconnectSpec, run: net.networkDisconnect },
+  { spec: vol.volumeCreateSpec, run: vol.volumeCreate },
+  { spec: vol.volumeLsSpec, run: vol.volumeLs },
+  { spec: vol.volumeInspectSpec, run: vol.volumeInspect },
+  { spec: vol.volumeRmSpec, run: vol.volumeRm },
+  { spec: vol.volumePruneSpec, run: vol.volumePrune },
   { spec: img.imagesSpec, run: img.images },
   { spec: img.rmiSpec, run: img.rmi },
   { spec: img.tagSpec, run: img.tag },

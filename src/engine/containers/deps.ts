@@ -4,6 +4,7 @@ import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
 import type { EventBus } from '../events.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerPaths } from './paths.ts';
+import type { MountInput } from '../../runtime/spec/mounts.ts';
 
 /** What the container service needs from the image store. */
 export interface ImageLookup {
@@ -20,7 +21,7 @@ export interface RootfsProvider {
 }
 
 /** Writes the OCI config.json for a container about to start; returns the spec object. */
-export type SpecWriter = (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string }) => Promise<object>;
+export type SpecWriter = (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string; mounts?: MountInput[] }) => Promise<object>;
 
 /** What a start learns from the network setup. */
 export interface SandboxInfo {
@@ -49,6 +50,18 @@ export interface NetworkHooks {
   hostGateway(): string | undefined;
 }
 
+/** The container service's view of volumes (engine/volumes VolumeService). */
+export interface VolumeHooks {
+  /** Checks and records a new container's mount points, making the volumes it names. Throws on bad input. */
+  plan(c: ContainerRecord): Promise<void>;
+  /** Mounts what a start needs; returns the OCI mount inputs. Nothing is held on failure. */
+  setUp(c: ContainerRecord, rootfs: string): Promise<MountInput[]>;
+  /** A run ended (idempotent). */
+  release(c: ContainerRecord): Promise<void>;
+  /** The container is going; with `anonymous`, its anonymous volumes too (`rm -v`, `--rm`). */
+  forget(c: ContainerRecord, opts: { anonymous: boolean }): Promise<void>;
+}
+
 /** The slice of daemon config the container service reads. */
 export interface ContainerServiceConfig {
   dataRoot: string;
@@ -69,6 +82,7 @@ export interface ContainerServiceDeps {
   events: EventBus;
   config: ContainerServiceConfig;
   network?: NetworkHooks;
+  volumes?: VolumeHooks;
   /** Removes whatever is left of a container's cgroup (a failed `crun create` can leave it). */
   releaseCgroup?: (id: string) => Promise<void>;
   /** Called after a container is gone: exec sessions forgotten, unreferenced image layers collected. */

@@ -11,6 +11,7 @@ import { processArgs } from './config-merge.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerPaths } from './paths.ts';
 import type { SpecWriter } from './deps.ts';
+import type { MountInput } from '../../runtime/spec/mounts.ts';
 
 export interface SpecWriterDeps {
   /** cgroup parent for every container of this daemon, e.g. "/berth". */
@@ -30,10 +31,11 @@ export interface SpecWriterDeps {
  */
 export function makeSpecWriter(deps: SpecWriterDeps): SpecWriter {
   let host: Promise<{ caps: string[]; rlimits: Awaited<ReturnType<typeof readHostRlimits>> }> | undefined;
-  return async (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string }) => {
+  return async (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string; mounts?: MountInput[] }) => {
     host ??= Promise.all([readHostCapabilities(), readHostRlimits()]).then(([caps, rlimits]) => ({ caps, rlimits }));
     const { caps, rlimits } = await host;
     const input = await specInputFor(c, ctx.rootfs, ctx.paths, deps, caps, rlimits, ctx.netnsPath);
+    if (ctx.mounts?.length) input.mounts = ctx.mounts;
     const spec = buildSpec(input);
     // Saves crun its libseccomp compile on every create; runc would ignore the annotation.
     if (deps.bpfCache && deps.usesCrun?.(c.runtime)) await addSeccompBpf(spec, deps.bpfCache);

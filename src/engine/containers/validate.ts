@@ -31,8 +31,5 @@ export function validateHostConfig(hc: HostConfig, body: ContainerCreateBody): s
     throw new EngineError('InvalidParameter', `can't create 'AutoRemove' container with restart policy`);
   }
   if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw new EngineError('InvalidParameter', 'SHM size can not be less than 0');
-  if ((hc.Binds?.length ?? 0) > 0 || (hc.Mounts?.length ?? 0) > 0 || (hc.VolumesFrom?.length ?? 0) > 0) {
-    throw new EngineError('NotImplemented', 'volumes and bind mounts are not supported yet in this berth release');
-  }
   return warnings;
 }

@@ -1,0 +1,69 @@
+import type * as api from '../types/index.ts';
+import { invalid } from '../../lib/errors.ts';
+import { parseFilters, type Filters } from '../../lib/filters.ts';
+import { type Route, created, noContent, ok, param, queryBool, readJson } from '../router.ts';
+
+/** A volume as the routes see it (engine/volumes VolumeRecord satisfies it). */
+export interface VolumeView {
+  name: string;
+  driver: string;
+  createdAt: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+}
+
+/** What the volume routes need (engine/volumes VolumeService satisfies it). */
+export interface VolumeBackend {
+  list(filters: Filters): VolumeView[];
+  inspect(name: string): VolumeView;
+  create(req: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string> }): Promise<VolumeView>;
+  remove(name: string, opts: { force?: boolean }): Promise<void>;
+  prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }>;
+  mountpoint(name: string): string;
+}
+
+/** API 1.47's Volume; CreatedAt in RFC 3339 seconds as dockerd prints it. */
+export function toApiVolume(v: VolumeView, mountpoint: string): api.Volume {
+  return {
+    CreatedAt: v.createdAt.replace(/\.\d+Z$/, 'Z'), Driver: v.driver, Labels: { ...v.labels }, Mountpoint: mountpoint, Name: v.name,
+    Options: Object.keys(v.options).length ? { ...v.options } : null, Scope: 'local',
+  };
+}
+
+const stringMap = (v: unknown, what: string): Record<string, string> => {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`invalid ${what}: expected an object of strings`);
+  for (const x of Object.values(v)) if (typeof x !== 'string') throw invalid(`invalid ${what}: expected an object of strings`);
+  return { ...(v as Record<string, string>) };
+};
+
+/** /volumes: list, inspect, create, remove and prune. */
+export function volumeRoutes(b: VolumeBackend): Route[] {
+  const view = (v: VolumeView) => toApiVolume(v, b.mountpoint(v.name));
+  return [
+    { method: 'GET', path: '/volumes', handler: (req) => {
+      const vols = b.list(parseFilters(req.query.get('filters')));
+      return ok({ Volumes: vols.map(view), Warnings: null } satisfies api.VolumeListResponse);
+    } },
+    { method: 'GET', path: '/volumes/:name', handler: (req) => ok(view(b.inspect(param(req, 'name')))) },
+    { method: 'POST', path: '/volumes/create', handler: async (req) => {
+      const body = await readJson<api.VolumeCreateRequest | null>(req, null);
+      if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw invalid('invalid volume config: expected a JSON object');
+      const name = body?.Name ?? '';
+      if (typeof name !== 'string') throw invalid('invalid volume config: Name must be a string');
+      const v = await b.create({
+        ...(name ? { name } : {}), ...(body?.Driver ? { driver: String(body.Driver) } : {}),
+        labels: stringMap(body?.Labels, 'Labels'), options: stringMap(body?.DriverOpts, 'DriverOpts'),
+      });
+      return created(view(v));
+    } },
+    { method: 'DELETE', path: '/volumes/:name', handler: async (req) => {
+      await b.remove(param(req, 'name'), { force: queryBool(req.query, 'force') });
+      return noContent();
+    } },
+    { method: 'POST', path: '/volumes/prune', handler: async (req) => {
+      const r = await b.prune(parseFilters(req.query.get('filters')));
+      return ok({ VolumesDeleted: r.deleted.length ? r.deleted : null, SpaceReclaimed: r.reclaimed } satisfies api.VolumePruneResponse);
+    } },
+  ];
+}
