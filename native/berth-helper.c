@@ -10,6 +10,8 @@
  *                                  print the host path of <path> resolved with <root> as "/"
  *   seccomp-bpf                    stdin: an OCI seccomp profile as lines; stdout: the BPF crun would
  *                                  build for it (native/seccomp-bpf.c)
+ *   path-stat, tar-out, tar-in, walk
+ *                                  container filesystem access chrooted into a rootfs (native/archive.c)
  *
  * Exit codes: 0 ok, 1 error, 2 not found, 3 locked by another process, 4 unsafe path refused.
  * For pty-exec: the exit code of the runtime (128+signal when it was killed).
@@ -417,7 +419,8 @@ static int cmd_pty_exec(int argc, char **argv)
 /* ---------- whiteouts ---------- */
 
 /* Removes dir entry `name` under dfd, recursing into directories without following symlinks. */
-static int remove_tree(int dfd, const char *name)
+int remove_tree(int dfd, const char *name);
+int remove_tree(int dfd, const char *name)
 {
 	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
 		return 0;
@@ -583,12 +586,16 @@ static int cmd_resolve(int argc, char **argv)
 }
 
 int cmd_seccomp_bpf(int argc, char **argv); /* native/seccomp-bpf.c */
+int cmd_path_stat(int argc, char **argv);   /* native/archive.c */
+int cmd_tar_out(int argc, char **argv);
+int cmd_tar_in(int argc, char **argv);
+int cmd_walk(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN); /* EPIPE as an error code, not a silent death */
 	if (argc < 2)
-		die(EXIT_ERR, "usage: berth-helper attach|pty-exec|whiteouts|lock|resolve|seccomp-bpf ...");
+		die(EXIT_ERR, "usage: berth-helper attach|pty-exec|whiteouts|lock|resolve|seccomp-bpf|path-stat|tar-out|tar-in|walk ...");
 	const char *cmd = argv[1];
 	argc -= 2, argv += 2;
 	if (strcmp(cmd, "attach") == 0)
@@ -603,5 +610,13 @@ int main(int argc, char **argv)
 		return cmd_resolve(argc, argv);
 	if (strcmp(cmd, "seccomp-bpf") == 0)
 		return cmd_seccomp_bpf(argc, argv);
+	if (strcmp(cmd, "path-stat") == 0)
+		return cmd_path_stat(argc, argv);
+	if (strcmp(cmd, "tar-out") == 0)
+		return cmd_tar_out(argc, argv);
+	if (strcmp(cmd, "tar-in") == 0)
+		return cmd_tar_in(argc, argv);
+	if (strcmp(cmd, "walk") == 0)
+		return cmd_walk(argc, argv);
 	die(EXIT_ERR, "unknown command %s", cmd);
 }

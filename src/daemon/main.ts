@@ -188,7 +188,18 @@ async function main(argv: string[]): Promise<void> {
     .add(execRoutes({ containers, execs }))
     .add(imageRoutes(images))
     .add(networkRoutes({ networks, containers }))
-    .add(volumeRoutes(volumes));
+    .add(volumeRoutes(volumes))
+    .add(archiveRoutes({
+      stat: (ref, path) => files.stat(ref, path), archive: (ref, path) => files.archive(ref, path),
+      extract: (ref, path, input, o) => files.extract(ref, path, input, o), export: (ref) => files.export(ref),
+      changes: (ref) => files.changes(ref),
+      commit: (ref, o) => commitContainer({
+        resolve: (r) => containers.resolve(r), isRunning: (id) => containers.isRunning(id),
+        pause: (id) => containers.pause(id), unpause: (id) => containers.unpause(id),
+        upperPath: (id) => snapshots.upperPath(id), layerTar: (dir) => helper.tarOut(dir, '/', '', { whiteouts: true }),
+        images, event: (action, c, attrs) => events.publish('container', action, c.id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name, ...attrs }),
+      }, ref, o),
+    }));
   const server = new ApiServer({ router, log, serverVersion: BERTH_VERSION });
   for (const h of cfg.hosts) {
     if (!h.startsWith('unix://')) throw new EngineError('InvalidParameter', `unsupported host ${h}: only unix:// sockets for now (tcp comes with TLS)`);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { EngineError, type ErrorKind } from './errors.ts';
 import { signalNumber } from './exec.ts';
@@ -53,6 +53,19 @@ export interface WhiteoutEntry {
   kind: 'whiteout' | 'opaque';
   /** Relative to the root; no `..`, no symlinks on the way. */
   path: string;
+}
+
+/** What `path-stat` reports: lstat inside a root. */
+export interface RootPathStat {
+  /** Base name of the path as asked ("/" for the root). */
+  name: string;
+  size: number;
+  /** st_mode (type and permission bits). */
+  mode: number;
+  /** Seconds since the epoch, fractional. */
+  mtime: number;
+  /** For a symlink: its ultimate target, resolved in the root; "" otherwise. */
+  linkTarget: string;
 }
 
 export interface NativeHelperDeps {
@@ -186,6 +199,72 @@ export class NativeHelper {
     return Buffer.from(out.trim(), 'base64');
   }
 
+  /**
+   * lstat of `path` inside `root` (chrooted: every symlink on the way resolves in root); a final
+   * symlink is not followed, its ultimate target comes as `linkTarget`. NotFound when absent.
+   */
+  async pathStat(root: string, path: string, opts: { signal?: AbortSignal } = {}): Promise<RootPathStat> {
+    checkArg(path);
+    const out = await this.#run(['path-stat', root, path], `stat ${path}`, { signal: opts.signal });
+    const [name = '', size = '0', mode = '0', mtime = '0', linkTarget = ''] = out.replace(/\n$/, '').split('\t');
+    return { name, size: Number(size), mode: parseInt(mode, 8), mtime: Number(mtime), linkTarget };
+  }
+
+  /**
+   * A tar of `path` inside `root` (chrooted), its entries named `name`, `name/child`, ... (`name`
+   * "" for a directory's children only). `whiteouts` turns overlay whiteouts and opaque dirs into
+   * the layer format's `.wh.` entries (commit). The stream errors (NotFound, Internal) when the
+   * helper fails; destroying it stops the helper.
+   */
+  tarOut(root: string, path: string, name: string, opts: { whiteouts?: boolean } = {}): Readable {
+    checkArg(path);
+    checkArg(name);
+    const child = spawn(this.#path, ['tar-out', ...(opts.whiteouts ? ['--whiteouts'] : []), root, path, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = new PassThrough();
+    const stderr = readAll(child.stderr!);
+    child.stdout!.pipe(out, { end: false });
+    const ended = new Promise<void>((r) => child.stdout!.once('end', r));
+    void Promise.all([exitCodeOf(child), stderr, ended]).then(([code, err]) => {
+      if (code === 0) out.end();
+      else out.destroy(new EngineError(kindOfExit(code), `archive ${path}: ${helperMessage(err, code)}`));
+    }, (err: unknown) => out.destroy(err as Error));
+    out.once('close', () => { if (child.exitCode === null) child.kill('SIGTERM'); });
+    return out;
+  }
+
+  /**
+   * Extracts the tar `input` into directory `dir` inside `root` (chrooted; `dir` may be reached
+   * through symlinks). Entries climbing out of `dir` are refused (InvalidParameter, dockerd's
+   * wording), as are a `dir` that is not a directory and, with `noOverwriteDirNonDir`, a directory
+   * replaced by a non-directory or the reverse. `owner` overrides the archive's uid:gid.
+   */
+  async tarIn(root: string, dir: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; owner?: { uid: number; gid: number }; signal?: AbortSignal } = {}): Promise<void> {
+    checkArg(dir);
+    const args = ['tar-in', ...(opts.noOverwriteDirNonDir ? ['--no-overwrite-dir-nondir'] : []),
+      ...(opts.owner ? ['--owner', `${opts.owner.uid}:${opts.owner.gid}`] : []), root, dir];
+    const child = spawn(this.#path, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    ignoreWriteErrors(child.stdin);
+    const onAbort = () => child.kill('SIGTERM');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      input.pipe(child.stdin!);
+      input.once('error', () => child.kill('SIGTERM'));
+      const [code, stderr] = await Promise.all([exitCodeOf(child), readAll(child.stderr!)]);
+      input.unpipe(child.stdin!);
+      if (opts.signal?.aborted) throw new EngineError('Canceled', `extract into ${dir}: canceled`);
+      if (code !== 0) throw new EngineError(kindOfExit(code), helperMessage(stderr, code));
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Every entry below `root` (chrooted, no symlink followed): directories, opaque dirs, whiteouts, others. */
+  async walk(root: string, opts: { signal?: AbortSignal } = {}): Promise<{ kind: 'dir' | 'opaque' | 'whiteout' | 'other'; path: string }[]> {
+    const out = await this.#run(['walk', root], `walk ${root}`, { signal: opts.signal });
+    const kinds = { d: 'dir', o: 'opaque', w: 'whiteout', f: 'other' } as const;
+    return out.split('\0').filter((r) => r.length > 2).map((r) => ({ kind: kinds[r[0] as keyof typeof kinds] ?? 'other', path: r.slice(2) }));
+  }
+
   /** Runs a short helper command; maps its exit code to an error kind. */
   async #run(args: string[], what: string, opts: { input?: string; signal?: AbortSignal | undefined }): Promise<string> {
     // Not lib/exec's execFile: a helper that fails before reading all its input makes the stdin
@@ -280,6 +359,11 @@ export function defaultHelperPath(env: NodeJS.ProcessEnv = process.env): string 
     if (existsSync(candidate)) return candidate;
   }
   return '/usr/local/lib/berth/berth-helper';
+}
+
+/** Paths pass through argv: no NUL. (Options come before the root, which is always ours.) */
+function checkArg(s: string): void {
+  if (s.includes('\0')) throw new EngineError('InvalidParameter', `invalid path ${JSON.stringify(s)}`);
 }
 
 function kindOfExit(code: number): ErrorKind {

@@ -444,3 +444,46 @@ export interface VolumeCreateRequest { Name?: string; Driver?: string; DriverOpt
 
 /** POST /volumes/prune */
 export interface VolumePruneResponse { VolumesDeleted: string[] | null; SpaceReclaimed: number }
+
+/** The X-Docker-Container-Path-Stat header of /containers/{id}/archive (base64 JSON). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** A Go os.FileMode: permission bits plus type bits (1<<31 dir, 1<<27 symlink, ...). */
+  mode: number;
+  /** RFC 3339. */
+  mtime: string;
+  /** For a symlink: its target resolved inside the container; "" otherwise. */
+  linkTarget: string;
+}
+
+/** An entry of GET /containers/{id}/changes. Kind: 0 modified, 1 added, 2 deleted. */
+export interface ContainerChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
+
+/** POST /commit response. */
+export interface CommitResponse {
+  Id: string;
+}
+
+// ---- system df / gc ----------------------------------------------------------------------------
+
+/** GET /system/df; `Berth*` fields are berth's additions (docker clients ignore them). */
+export interface SystemDfResponse {
+  LayersSize: number;
+  Images: ImageSummary[];
+  Containers: ContainerSummary[];
+  Volumes: Volume[];
+  BuildCache: unknown[];
+  /** Container log files, current and rotated (Docker does not count them). */
+  BerthLogs?: { Count: number; Size: number };
+  /** Files in the data root no object refers to (`berth system gc` removes them). */
+  BerthOrphans?: { Count: number; Size: number };
+}
+
+export interface GcOrphan { Kind: string; Path: string; Size: number }
+
+/** POST /system/gc (berth's own endpoint): what was found, removed, and what resisted. */
+export interface GcResponse { Found: GcOrphan[]; Removed: GcOrphan[]; Failed: { Path: string; Error: string }[]; SpaceReclaimed: number }

@@ -8,6 +8,10 @@ import * as logs from './container/logs.ts';
 import * as exec from './container/exec.ts';
 import * as top from './container/top.ts';
 import * as port from './container/port.ts';
+import * as cp from './container/cp.ts';
+import * as diff from './container/diff.ts';
+import * as exportCmd from './container/export.ts';
+import * as commit from './container/commit.ts';
 import * as net from './network/network.ts';
 import * as vol from './volume/volume.ts';
 import * as img from './image/images.ts';
@@ -42,6 +46,10 @@ const entries: CommandEntry[] = [
   { spec: exec.execSpec, run: exec.exec },
   { spec: top.topSpec, run: top.top },
   { spec: port.portSpec, run: port.port },
+  { spec: cp.cpSpec, run: cp.cp },
+  { spec: diff.diffSpec, run: diff.diff },
+  { spec: exportCmd.exportSpec, run: exportCmd.exportContainer },
+  { spec: commit.commitSpec, run: commit.commit },
   { spec: net.networkCreateSpec, run: net.networkCreate },
   { spec: net.networkLsSpec, run: net.networkLs },
   { spec: net.networkInspectSpec, run: net.networkInspect },

@@ -265,6 +265,32 @@ export class ImageService {
   }
 
   /**
+   * POST /commit: a new image made of the image `parentId` (found even when removed with force
+   * while a container used it) plus one layer read from `layer`, a layer tar in the Docker/OCI
+   * format. `layerRead` runs once the layer is stored and before it is unpacked (commit unpauses
+   * the container there). `config` builds the config blob from the new layer's diffID.
+   */
+  async commit(opts: { parentId: string; layer: Readable; layerRead?: () => Promise<void>; config: (parent: api.ImageConfigBlob, diffId: string) => api.ImageConfigBlob; ref?: string }): Promise<string> {
+    const ref = opts.ref ? parseReference(opts.ref) : undefined;
+    if (ref?.digest !== undefined) throw invalid('refusing to create a tag with a digest reference');
+    const parentRow = this.#records.getAny(opts.parentId);
+    if (!parentRow) throw notFound(`No such image: ${opts.parentId}`);
+    const parent = parseImageConfig(parentRow.config);
+    return this.#exclusive(async () => {
+      let diffId: string;
+      try {
+        diffId = (await this.#d.blobs.put(opts.layer)).digest;
+      } finally {
+        await opts.layerRead?.();
+      }
+      const blob = opts.config(parent, diffId);
+      const id = await this.#store(Buffer.from(JSON.stringify(blob)), blob.rootfs.diff_ids, async (i) => this.#d.blobs.open(blob.rootfs.diff_ids[i]!));
+      if (ref) this.#records.setRef(refKey(ref), id, 'tag');
+      return id;
+    });
+  }
+
+  /**
    * GET /images/get: a docker-archive of the named images to `out`. A bare repository name
    * ("busybox") saves all its tags; an ID saves the image untagged. NotFound for an unknown name.
    */

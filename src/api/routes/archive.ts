@@ -1,0 +1,66 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type * as api from '../types/index.ts';
+import { type ApiRequest, type Reply, type Route, created, ok, param, queryBool, readJson, streamed } from '../router.ts';
+
+/** What the archive routes need: engine/containers ContainerFiles and commitContainer. */
+export interface ArchiveBackend {
+  stat(ref: string, path: string): Promise<api.ContainerPathStat>;
+  archive(ref: string, path: string): Promise<{ stat: api.ContainerPathStat; stream: Readable }>;
+  extract(ref: string, path: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; signal?: AbortSignal }): Promise<void>;
+  export(ref: string): Promise<Readable>;
+  changes(ref: string): Promise<api.ContainerChange[]>;
+  commit(ref: string, opts: { ref?: string; comment?: string; author?: string; pause?: boolean; changes?: readonly string[]; config?: api.ContainerConfig | null }): Promise<string>;
+}
+
+const STAT_HEADER = 'X-Docker-Container-Path-Stat';
+const statHeader = (s: api.ContainerPathStat): string => Buffer.from(JSON.stringify(s)).toString('base64');
+
+/** cp (archive HEAD/GET/PUT), export, diff (changes) and commit. */
+export function archiveRoutes(b: ArchiveBackend): Route[] {
+  return [
+    // Before GET: the router would otherwise answer HEAD with the GET route.
+    { method: 'HEAD', path: '/containers/:id/archive', handler: async (req) => {
+      const stat = await b.stat(param(req, 'id'), req.query.get('path') ?? '');
+      req.res.setHeader(STAT_HEADER, statHeader(stat));
+      return { kind: 'empty', status: 200 };
+    } },
+    { method: 'GET', path: '/containers/:id/archive', handler: async (req) => {
+      const r = await b.archive(param(req, 'id'), req.query.get('path') ?? '');
+      return sendTar(req, r.stream, { [STAT_HEADER]: statHeader(r.stat) });
+    } },
+    { method: 'PUT', path: '/containers/:id/archive', handler: async (req) => {
+      await b.extract(param(req, 'id'), req.query.get('path') ?? '', req.raw, {
+        noOverwriteDirNonDir: queryBool(req.query, 'noOverwriteDirNonDir'),
+        copyUIDGID: queryBool(req.query, 'copyUIDGID'), signal: req.signal,
+      });
+      return { kind: 'empty', status: 200 };
+    } },
+    { method: 'GET', path: '/containers/:id/export', handler: async (req) => sendTar(req, await b.export(param(req, 'id')), {}) },
+    { method: 'GET', path: '/containers/:id/changes', handler: async (req) => ok(await b.changes(param(req, 'id'))) },
+    { method: 'POST', path: '/commit', handler: async (req) => {
+      const q = req.query;
+      const repo = q.get('repo') ?? '';
+      const tag = q.get('tag') ?? '';
+      const config = await readJson<api.ContainerConfig | null>(req, null);
+      const id = await b.commit(q.get('container') ?? '', {
+        ...(repo ? { ref: tag ? `${repo}:${tag}` : repo } : {}),
+        comment: q.get('comment') ?? '', author: q.get('author') ?? '', pause: queryBool(q, 'pause', true),
+        changes: q.getAll('changes').filter((c) => c !== ''), config: config && typeof config === 'object' ? config : null,
+      });
+      return created({ Id: id } satisfies api.CommitResponse);
+    } },
+  ];
+}
+
+/** Streams a tar; an error after the first byte can only cut the connection. */
+async function sendTar(req: ApiRequest, stream: Readable, headers: Record<string, string>): Promise<Reply> {
+  req.res.writeHead(200, { 'Content-Type': 'application/x-tar', ...headers });
+  try {
+    await pipeline(stream, req.res);
+  } catch {
+    stream.destroy();
+    req.res.destroy();
+  }
+  return streamed;
+}

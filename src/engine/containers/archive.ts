@@ -1,0 +1,283 @@
+import { lstat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import type * as api from '../../api/types/index.ts';
+import { EngineError, invalid, kindOf } from '../../lib/errors.ts';
+import type { RootPathStat } from '../../lib/native-helper.ts';
+import { decompress } from '../../image/index.ts';
+import type { ContainerRecord } from './record.ts';
+
+/** The helper operations this module needs (lib/native-helper's NativeHelper). */
+export interface RootFsAccess {
+  pathStat(root: string, path: string): Promise<RootPathStat>;
+  tarOut(root: string, path: string, name: string, opts?: { whiteouts?: boolean }): Readable;
+  tarIn(root: string, dir: string, input: Readable, opts?: { noOverwriteDirNonDir?: boolean; owner?: { uid: number; gid: number }; signal?: AbortSignal }): Promise<void>;
+  walk(root: string): Promise<{ kind: 'dir' | 'opaque' | 'whiteout' | 'other'; path: string }[]>;
+}
+
+export interface ContainerFilesDeps {
+  /** A visible container by ID, prefix or name (NotFound: "No such container: x"). */
+  resolve(ref: string): ContainerRecord;
+  /** Runs fn with the container's merged rootfs mounted (rootfs-users.ts SharedRootfs.use). */
+  withRootfs<T>(id: string, fn: (rootfs: string) => Promise<T>): Promise<T>;
+  /** The container's writable layer (overlay upper dir). */
+  upperPath(id: string): string;
+  /** Unpacked directories of the container's image layers, top first. */
+  imageLayerDirs(imageId: string): Promise<string[]>;
+  files: RootFsAccess;
+  /** Publishes a container event (archive-path, extract-to-dir, export). */
+  event(action: string, c: ContainerRecord): void;
+}
+
+/** A stream that keeps the rootfs mounted until it ends. */
+export interface ArchiveResult {
+  stat: api.ContainerPathStat;
+  stream: Readable;
+}
+
+// Go's os.FileMode bits, which the PathStat header carries (API: "mode" is a Go FileMode).
+const GO_MODE = { dir: 2 ** 31, symlink: 2 ** 27, device: 2 ** 26, pipe: 2 ** 25, socket: 2 ** 24, setuid: 2 ** 23, setgid: 2 ** 22, char: 2 ** 21, sticky: 2 ** 20 };
+
+/** st_mode → Go FileMode (type bits and permission/special bits). */
+export function goFileMode(mode: number): number {
+  let m = mode & 0o777;
+  switch (mode & 0o170000) {
+    case 0o040000: m += GO_MODE.dir; break;
+    case 0o120000: m += GO_MODE.symlink; break;
+    case 0o010000: m += GO_MODE.pipe; break;
+    case 0o140000: m += GO_MODE.socket; break;
+    case 0o060000: m += GO_MODE.device; break;
+    case 0o020000: m += GO_MODE.device + GO_MODE.char; break;
+  }
+  if (mode & 0o4000) m += GO_MODE.setuid;
+  if (mode & 0o2000) m += GO_MODE.setgid;
+  if (mode & 0o1000) m += GO_MODE.sticky;
+  return m;
+}
+
+/**
+ * dockerd's absolute form of a path given by a client: joined to "/" and cleaned, with a trailing
+ * "/" or "/." kept (they mean "the directory" and "its contents").
+ */
+export function containerPath(path: string): string {
+  let abs = posix.join('/', path);
+  if (abs.length > 1 && abs.endsWith('/')) abs = abs.slice(0, -1);
+  const dot = path === '.' || path.endsWith('/.');
+  if (dot && posix.basename(abs) !== '.') abs = abs === '/' ? '/.' : `${abs}/.`;
+  else if (path.endsWith('/') && !abs.endsWith('/')) abs = `${abs}/`;
+  return abs;
+}
+
+/** Go's filepath.Base for the absolute forms above ("/a/" → "a", "/a/." → ".", "/" → "/"). */
+function baseOf(abs: string): string {
+  const trimmed = abs.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : posix.basename(trimmed);
+}
+
+const toApiStat = (s: RootPathStat): api.ContainerPathStat => ({
+  name: s.name, size: s.size, mode: goFileMode(s.mode),
+  mtime: new Date(Math.floor(s.mtime * 1000)).toISOString(), linkTarget: s.linkTarget,
+});
+
+/**
+ * Files of a container's root filesystem, for cp (stat, archive, extract), export and diff.
+ * Every access goes through the native helper chrooted into the rootfs: a path, and any symlink
+ * on it, resolves with the container's rootfs as "/", whatever the container does meanwhile.
+ * Volumes and the /etc files berth bind-mounts are not part of that view (TODO(#4): volumes).
+ */
+export class ContainerFiles {
+  readonly #d: ContainerFilesDeps;
+
+  constructor(deps: ContainerFilesDeps) {
+    this.#d = deps;
+  }
+
+  /** HEAD /containers/{id}/archive. NotFound: "Could not find the file <path> in container <ref>". */
+  async stat(ref: string, path: string): Promise<api.ContainerPathStat> {
+    const c = this.#d.resolve(ref);
+    const abs = containerPath(checkPath(path));
+    return this.#d.withRootfs(c.id, async (root) => toApiStat(await this.#stat(root, abs, path, ref)));
+  }
+
+  async #stat(root: string, abs: string, path: string, ref: string): Promise<RootPathStat> {
+    try {
+      return await this.#d.files.pathStat(root, abs);
+    } catch (err) {
+      throw notFoundInContainer(err, path, ref);
+    }
+  }
+
+  /**
+   * GET /containers/{id}/archive: the stat and a tar of the path (a file as its base name, a
+   * directory as "<base>/..." or, for "dir/.", "./..."). The rootfs stays mounted until the
+   * stream ends or is destroyed.
+   */
+  async archive(ref: string, path: string): Promise<ArchiveResult> {
+    const c = this.#d.resolve(ref);
+    const abs = containerPath(checkPath(path));
+    let result!: (r: ArchiveResult) => void;
+    let failed!: (e: unknown) => void;
+    const ready = new Promise<ArchiveResult>((res, rej) => { result = res; failed = rej; });
+    // The rootfs is held by a use() that lasts as long as the stream.
+    void this.#d.withRootfs(c.id, async (root) => {
+      const s = await this.#stat(root, abs, path, ref);
+      const base = baseOf(abs);
+      const stream = this.#d.files.tarOut(root, abs, base === '/' ? '.' : base);
+      const finished = new Promise<void>((r) => stream.once('close', r));
+      result({ stat: toApiStat(s), stream });
+      await finished;
+    }).catch((err: unknown) => failed(err));
+    const r = await ready;
+    this.#d.event('archive-path', c);
+    return r;
+  }
+
+  /**
+   * PUT /containers/{id}/archive: extracts a tar (plain or compressed) into the directory `path`
+   * (symlinks followed, the last one too). InvalidParameter: not a directory, read-only rootfs,
+   * entries climbing out, dir/non-dir overwrites with `noOverwriteDirNonDir`; NotFound as stat.
+   * `copyUIDGID` with a container User chowns everything to that user, as dockerd does.
+   */
+  async extract(ref: string, path: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const c = this.#d.resolve(ref);
+    const abs = containerPath(checkPath(path));
+    if (c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
+    // Decompressed here, never by a program from the container (CVE-2019-14271's lesson).
+    const plain = await decompress(input);
+    await this.#d.withRootfs(c.id, async (root) => {
+      const owner = opts.copyUIDGID && c.config.User ? await this.#lookupUser(root, c.config.User) : undefined;
+      try {
+        await this.#d.files.tarIn(root, abs, plain, {
+          ...(opts.noOverwriteDirNonDir ? { noOverwriteDirNonDir: true } : {}), ...(owner ? { owner } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+      } catch (err) {
+        throw notFoundInContainer(err, path, ref);
+      }
+    });
+    this.#d.event('extract-to-dir', c);
+  }
+
+  /** uid:gid of a container's User ("name", "uid", "name:group", "uid:gid") from its /etc/passwd and /etc/group. */
+  async #lookupUser(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+    const [user = '', group = ''] = spec.split(':', 2);
+    let uid = 0;
+    let gid = 0;
+    if (user !== '') {
+      if (/^\d+$/.test(user)) {
+        uid = Number(user);
+        const row = (await this.#readTable(root, '/etc/passwd')).find((r) => r[2] === user);
+        gid = row ? Number(row[3]) : 0;
+      } else {
+        const row = (await this.#readTable(root, '/etc/passwd')).find((r) => r[0] === user);
+        if (!row) throw invalid(`unable to find user ${user}: no matching entries in passwd file`);
+        uid = Number(row[2]);
+        gid = Number(row[3]);
+      }
+    }
+    if (group !== '') {
+      if (/^\d+$/.test(group)) gid = Number(group);
+      else {
+        const row = (await this.#readTable(root, '/etc/group')).find((r) => r[0] === group);
+        if (!row) throw invalid(`unable to find group ${group}: no matching entries in group file`);
+        gid = Number(row[2]);
+      }
+    }
+    return { uid, gid };
+  }
+
+  /** A colon-separated table file of the container, read through the helper (it may be a symlink anywhere). */
+  async #readTable(root: string, file: string): Promise<string[][]> {
+    const text = await readTarFile(this.#d.files.tarOut(root, file, 'f'), 1024 * 1024).catch(() => '');
+    return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  }
+
+  /** GET /containers/{id}/export: the merged filesystem as one tar, entries relative to "/". */
+  async export(ref: string): Promise<Readable> {
+    const c = this.#d.resolve(ref);
+    let result!: (r: Readable) => void;
+    let failed!: (e: unknown) => void;
+    const ready = new Promise<Readable>((res, rej) => { result = res; failed = rej; });
+    void this.#d.withRootfs(c.id, async (root) => {
+      const stream = this.#d.files.tarOut(root, '/', '');
+      const finished = new Promise<void>((r) => stream.once('close', r));
+      result(stream);
+      await finished;
+    }).catch((err: unknown) => failed(err));
+    const stream = await ready;
+    this.#d.event('export', c);
+    return stream;
+  }
+
+  /**
+   * GET /containers/{id}/changes: what the writable layer adds (Kind 1), changes (0) and deletes
+   * (2), by path, sorted. A directory that is only a parent of changes and whose own metadata is
+   * unchanged is left out, as dockerd does.
+   */
+  async changes(ref: string): Promise<api.ContainerChange[]> {
+    const c = this.#d.resolve(ref);
+    const upper = this.#d.upperPath(c.id);
+    const lowers = await this.#d.imageLayerDirs(c.imageId);
+    const entries = await this.#d.files.walk(upper).catch((err: unknown) => {
+      if (kindOf(err) === 'NotFound') return [];
+      throw err;
+    });
+    const out: api.ContainerChange[] = [];
+    for (const e of entries) {
+      const path = `/${e.path}`;
+      if (e.kind === 'whiteout') {
+        out.push({ Path: path, Kind: 2 });
+        continue;
+      }
+      const mine = await lstat(join(upper, e.path)).catch(() => null);
+      if (!mine) continue;
+      let kind: 0 | 1 | null = 1;
+      for (const dir of lowers) {
+        const theirs = await lstat(join(dir, e.path)).catch(() => null);
+        if (!theirs) continue;
+        if (theirs.isCharacterDevice() && theirs.rdev === 0) break; // whited out below: added again
+        if (e.kind === 'dir' && theirs.isDirectory() && theirs.mode === mine.mode && Math.floor(theirs.mtimeMs / 1000) === Math.floor(mine.mtimeMs / 1000)) {
+          kind = null; // an unchanged parent directory
+          break;
+        }
+        kind = 0;
+        break;
+      }
+      if (kind !== null) out.push({ Path: path, Kind: kind });
+    }
+    return out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
+  }
+}
+
+function checkPath(path: string | null | undefined): string {
+  if (!path) throw invalid('path cannot be empty');
+  return path;
+}
+
+/** dockerd's containerFileNotFound for a missing path; other errors pass through. */
+function notFoundInContainer(err: unknown, path: string, ref: string): unknown {
+  if (kindOf(err) === 'NotFound') return new EngineError('NotFound', `Could not find the file ${path} in container ${ref}`, { cause: err });
+  return err;
+}
+
+/** The content of the first regular file in a tar stream, up to `max` bytes. */
+async function readTarFile(stream: Readable, max: number): Promise<string> {
+  const extract = tar.extract();
+  stream.pipe(extract);
+  stream.once('error', (e) => extract.destroy(e));
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const b of entry) {
+      n += (b as Buffer).length;
+      if (n > max) throw invalid('file too large');
+      chunks.push(b as Buffer);
+    }
+    if (entry.header.type === 'file') {
+      stream.destroy();
+      return Buffer.concat(chunks).toString('utf8');
+    }
+  }
+  return '';
+}

@@ -1,0 +1,63 @@
+import type { Readable } from 'node:stream';
+import type * as api from '../../api/types/index.ts';
+import { applyChanges } from '../images/changes.ts';
+import { commitImageConfig } from '../images/commit.ts';
+import type { ContainerRecord } from './record.ts';
+
+export interface CommitDeps {
+  resolve(ref: string): ContainerRecord;
+  isRunning(id: string): boolean;
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
+  upperPath(id: string): string;
+  /** A layer tar of a directory (the native helper's tar-out with --whiteouts, chrooted). */
+  layerTar(upperDir: string): Readable;
+  images: {
+    commit(opts: { parentId: string; layer: Readable; layerRead?: () => Promise<void>; config: (parent: api.ImageConfigBlob, diffId: string) => api.ImageConfigBlob; ref?: string }): Promise<string>;
+  };
+  event(action: string, c: ContainerRecord, attrs: Record<string, string>): void;
+}
+
+export interface CommitOptions {
+  /** "repo[:tag]". */
+  ref?: string;
+  comment?: string;
+  author?: string;
+  /** Pause a running container while its layer is read (default true). */
+  pause?: boolean;
+  changes?: readonly string[];
+  /** The request body: Config overrides. */
+  config?: api.ContainerConfig | null;
+}
+
+/**
+ * POST /commit: the container's writable layer (overlay whiteouts as `.wh.` entries) becomes the
+ * top layer of a new image over the container's image. A running container is paused while the
+ * layer is read, unless `pause: false`, and keeps running after. Returns the image ID.
+ */
+export async function commitContainer(d: CommitDeps, ref: string, opts: CommitOptions = {}): Promise<string> {
+  const c = d.resolve(ref);
+  applyChanges({}, opts.changes ?? []); // a bad --change fails before anything is paused or stored
+  const pause = (opts.pause ?? true) && d.isRunning(c.id) && c.state.status === 'running';
+  if (pause) await d.pause(c.id);
+  let paused = pause;
+  const unpause = async () => {
+    if (!paused) return;
+    paused = false;
+    await d.unpause(c.id);
+  };
+  try {
+    const id = await d.images.commit({
+      parentId: c.imageId, layer: d.layerTar(d.upperPath(c.id)), layerRead: unpause,
+      ...(opts.ref ? { ref: opts.ref } : {}),
+      config: (parent, diffId) => commitImageConfig({
+        parent, container: c.config, containerId: c.id, override: opts.config ?? null, changes: opts.changes ?? [],
+        ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}), diffId,
+      }),
+    });
+    d.event('commit', c, { comment: opts.comment ?? '', imageID: id, imageRef: opts.ref ?? '' });
+    return id;
+  } finally {
+    await unpause();
+  }
+}
