@@ -1,3 +1,4 @@
+import { duBytes } from '../lib/disk-usage.ts';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -255,21 +256,3 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Sum of lstat sizes below dir, counting each inode once. */
-async function duBytes(dir: string): Promise<number> {
-  const seen = new Set<number>();
-  let total = 0;
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      const s = await lstat(p);
-      if (!seen.has(s.ino)) {
-        seen.add(s.ino);
-        if (!s.isDirectory()) total += s.size;
-      }
-      if (e.isDirectory()) await walk(p);
-    }
-  };
-  await walk(dir);
-  return total;
-}

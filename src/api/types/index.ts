@@ -84,7 +84,23 @@ export interface Resources {
   PidsLimit?: number | null;
   Ulimits?: Ulimit[] | null;
   KernelMemory?: number;
+  KernelMemoryTCP?: number;
+  BlkioWeightDevice?: WeightDevice[] | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
+  DeviceCgroupRules?: string[] | null;
+  CpuCount?: number;
+  CpuPercent?: number;
+  IOMaximumIOps?: number;
+  IOMaximumBandwidth?: number;
 }
+
+/** One `--blkio-weight-device` entry. */
+export interface WeightDevice { Path: string; Weight: number }
+/** One `--device-{read,write}-{bps,iops}` entry. */
+export interface ThrottleDevice { Path: string; Rate: number }
 
 export interface HostConfig extends Resources {
   Binds?: string[] | null;
@@ -444,6 +460,62 @@ export interface VolumeCreateRequest { Name?: string; Driver?: string; DriverOpt
 
 /** POST /volumes/prune */
 export interface VolumePruneResponse { VolumesDeleted: string[] | null; SpaceReclaimed: number }
+
+/** Body of POST /containers/{id}/update: the resources plus an optional restart policy. */
+export interface ContainerUpdateBody extends Resources { RestartPolicy?: RestartPolicy }
+
+/** Response of POST /containers/{id}/update. */
+export interface ContainerUpdateResponse { Warnings: string[] | null }
+
+/** One entry of blkio_stats (v1 op names "Read", "Write", ...; v2 "read" and "write"). */
+export interface BlkioStatEntry { major: number; minor: number; op: string; value: number }
+
+export interface BlkioStats {
+  io_service_bytes_recursive: BlkioStatEntry[] | null;
+  io_serviced_recursive: BlkioStatEntry[] | null;
+  io_queue_recursive: BlkioStatEntry[] | null;
+  io_service_time_recursive: BlkioStatEntry[] | null;
+  io_wait_time_recursive: BlkioStatEntry[] | null;
+  io_merged_recursive: BlkioStatEntry[] | null;
+  io_time_recursive: BlkioStatEntry[] | null;
+  sectors_recursive: BlkioStatEntry[] | null;
+}
+
+export interface CpuStats {
+  cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+  throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
+}
+
+export interface MemoryStats {
+  usage?: number;
+  max_usage?: number;
+  stats?: Record<string, number>;
+  failcnt?: number;
+  limit?: number;
+}
+
+export interface NetworkStats {
+  rx_bytes: number; rx_packets: number; rx_errors: number; rx_dropped: number;
+  tx_bytes: number; tx_packets: number; tx_errors: number; tx_dropped: number;
+}
+
+/** One frame of GET /containers/{id}/stats, as dockerd sends it (Go's zero values included). */
+export interface StatsResponse {
+  name: string;
+  id: string;
+  read: string;
+  preread: string;
+  pids_stats: { current?: number; limit?: number };
+  blkio_stats: BlkioStats;
+  num_procs: number;
+  storage_stats: Record<string, never>;
+  cpu_stats: CpuStats;
+  precpu_stats: CpuStats;
+  memory_stats: MemoryStats;
+  networks?: Record<string, NetworkStats>;
+}
 
 /** The X-Docker-Container-Path-Stat header of /containers/{id}/archive (base64 JSON). */
 export interface ContainerPathStat {
