@@ -186,12 +186,12 @@ export interface LocalMountOptions { type: string; device: string; o: string }
  * @throws InvalidParameter with dockerd's messages
  */
 export function parseLocalOptions(opts: Readonly<Record<string, string>>): LocalMountOptions | undefined {
-  for (const k of Object.keys(opts)) if (!['type', 'o', 'device', 'size'].includes(k)) throw invalid(`invalid option: ${JSON.stringify(k)}`);
+  for (const k of Object.keys(opts)) if (!['type', 'o', 'device', 'size'].includes(k)) throw invalid(`invalid option: "${k}"`);
   if ('size' in opts) throw invalid('quota size requested but no quota support');
   const mandatory: [string, string[]][] = [['device', ['type']], ['type', ['device']], ['o', ['device', 'type']]];
   for (const [opt, req] of mandatory) {
     if (!(opt in opts)) continue;
-    for (const r of req) if (!(r in opts)) throw invalid(`missing required option: ${JSON.stringify(r)}`);
+    for (const r of req) if (!(r in opts)) throw invalid(`missing required option: "${r}"`);
   }
   if (!('type' in opts)) return undefined;
   const o = { type: opts['type']!, device: opts['device']!, o: opts['o'] ?? '' };

@@ -84,7 +84,7 @@ export class VolumeService {
   /** Checks a request without making anything; returns the name to use. */
   #check(req: CreateVolumeRequest, name: string): void {
     const driver = req.driver || 'local';
-    if (driver !== 'local') throw notFound(`create ${name}: error looking up volume plugin ${driver}: plugin ${JSON.stringify(driver)} not found`);
+    if (driver !== 'local') throw notFound(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     const why = volumeNameProblem(name);
     if (why) throw invalid(`create ${name}: ${why}`);
     try { parseLocalOptions(req.options ?? {}); } catch (err) {
