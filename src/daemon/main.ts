@@ -21,6 +21,10 @@ import { containerRoutes } from '../api/routes/containers.ts';
 import { execRoutes } from '../api/routes/exec.ts';
 import { imageRoutes } from '../api/routes/images.ts';
 import { networkRoutes } from '../api/routes/networks.ts';
+import { statsRoutes } from '../api/routes/stats.ts';
+import { ContainerStatsReader } from '../engine/containers/stats.ts';
+import { updateContainer } from '../engine/containers/update.ts';
+import { cgroupPathOf } from '../engine/containers/resource-devices.ts';
 import { archiveRoutes } from '../api/routes/archive.ts';
 import { ContainerFiles } from '../engine/containers/archive.ts';
 import { commitContainer } from '../engine/containers/commit.ts';
@@ -34,7 +38,7 @@ import { volumeRoutes } from '../api/routes/volumes.ts';
 import { loadDaemonConfig, parseDaemonFlags, USAGE } from './config.ts';
 import { buildInfo, BERTH_VERSION } from './info.ts';
 import { createLogger } from './logger.ts';
-import { release, arch } from 'node:os';
+import { release, arch, totalmem } from 'node:os';
 
 /**
  * berthd's composition root: the one place that constructs concrete services, in dependency
@@ -113,7 +117,7 @@ async function main(argv: string[]): Promise<void> {
       disconnect: (c, running, net) => attachments.disconnect(c, running, net),
       hostGateway: () => networks.repo.byName('bridge')?.gateway,
     },
-    releaseCgroup: (id) => removeCgroup(cgroupPathsFor(`/${cfg.objectPrefix}/${id}`, cgroupLayout), { retries: 5 }),
+    releaseCgroup: (id) => removeCgroup(cgroupPathsFor(cgroupPathOf(containers.repo.get(id)?.hostConfig ?? {}, id, `/${cfg.objectPrefix}`), cgroupLayout), { retries: 5 }),
     afterRemove: (id) => { execs.forgetContainer(id); scheduleImageGc(); },
     writeSpec: makeSpecWriter({
       cgroupParent: `/${cfg.objectPrefix}`, tiniPath: '/usr/bin/tini-static',
@@ -153,6 +157,7 @@ async function main(argv: string[]): Promise<void> {
   void execFile(cfg.runtimes[cfg.defaultRuntime]!, ['--version']).then((r) => {
     runtimeVersion = /version\s+(\S+)/.exec(r.stdout)?.[1] ?? '';
   }, () => undefined);
+  const statsReader = new ContainerStatsReader({ containers, cgroupParent: `/${cfg.objectPrefix}`, cgroupLayout, machineMemory: totalmem() });
   const router = new Router()
     .add(systemRoutes({
       events,
@@ -188,6 +193,11 @@ async function main(argv: string[]): Promise<void> {
     .add(execRoutes({ containers, execs }))
     .add(imageRoutes(images))
     .add(networkRoutes({ networks, containers }))
+    .add(statsRoutes({
+      resolve: (ref) => containers.resolve(ref),
+      frames: (ref, opts) => statsReader.frames(ref, opts),
+      update: (ref, body) => updateContainer({ containers, cgroupParent: `/${cfg.objectPrefix}`, cgroupLayout }, ref, body),
+    }))
     .add(volumeRoutes(volumes))
     .add(archiveRoutes({
       stat: (ref, path) => files.stat(ref, path), archive: (ref, path) => files.archive(ref, path),

@@ -66,6 +66,8 @@ export async function launchConmon(conmonPath: string, l: ConmonLaunch): Promise
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
     detached: true,
+    // conmon also drops an `oom` file in its working directory on an OOM kill: keep it in the bundle.
+    cwd: l.bundleDir,
   });
   const sync = child.stdio[3] as NodeJS.ReadableStream;
   const errChunks: Buffer[] = [];

@@ -34,6 +34,8 @@ export class OciRuntimeCli {
     await this.#run(['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   }
   async pause(id: string): Promise<void> { await this.#run(['pause', id]); }
+  /** Changes a live container's cgroup limits from an OCI linux.resources document in `resourcesFile`. */
+  async update(id: string, resourcesFile: string): Promise<void> { await this.#run(['update', '--resources', resourcesFile, id]); }
   async resume(id: string): Promise<void> { await this.#run(['resume', id]); }
   /** Deletes the runtime's record (and cgroup); `force` kills a live container first. Missing is fine. */
   async delete(id: string, force = false): Promise<void> {

@@ -8,6 +8,8 @@ import * as logs from './container/logs.ts';
 import * as exec from './container/exec.ts';
 import * as top from './container/top.ts';
 import * as port from './container/port.ts';
+import * as stats from './container/stats.ts';
+import * as update from './container/update.ts';
 import * as cp from './container/cp.ts';
 import * as diff from './container/diff.ts';
 import * as exportCmd from './container/export.ts';
@@ -46,6 +48,8 @@ const entries: CommandEntry[] = [
   { spec: exec.execSpec, run: exec.exec },
   { spec: top.topSpec, run: top.top },
   { spec: port.portSpec, run: port.port },
+  { spec: stats.statsSpec, run: stats.stats },
+  { spec: update.updateSpec, run: update.update },
   { spec: cp.cpSpec, run: cp.cp },
   { spec: diff.diffSpec, run: diff.diff },
   { spec: exportCmd.exportSpec, run: exportCmd.exportContainer },

@@ -12,6 +12,7 @@ import type { ContainerRecord } from './record.ts';
 import type { ContainerPaths } from './paths.ts';
 import type { SpecWriter } from './deps.ts';
 import type { MountInput } from '../../runtime/spec/mounts.ts';
+import { cgroupPathOf, resolveBlkio, resolveDevices } from './resource-devices.ts';
 
 export interface SpecWriterDeps {
   /** cgroup parent for every container of this daemon, e.g. "/berth". */
@@ -88,7 +89,8 @@ async function specInputFor(
     ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
     hostRlimits,
     resources: hc,
-    cgroupsPath: `${deps.cgroupParent}/${c.id}`,
+    devices: await resolveDevices(hc.Devices ?? []), deviceCgroupRules: hc.DeviceCgroupRules ?? [], blkio: await resolveBlkio(hc),
+    cgroupsPath: cgroupPathOf(hc, c.id, deps.cgroupParent),
     sysctls: hc.Sysctls ?? {},
     ...(hc.OomScoreAdj ? { oomScoreAdj: hc.OomScoreAdj } : {}),
   };

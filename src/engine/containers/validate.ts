@@ -1,5 +1,6 @@
 import type { ContainerCreateBody, HostConfig } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
+import { hostResources, validateResources } from './validate-resources.ts';
 
 const LOG_DRIVERS = ['json-file', 'local', 'k8s-file', 'none'];
 const RESTART = ['no', 'always', 'unless-stopped', 'on-failure'];
@@ -30,6 +31,7 @@ export function validateHostConfig(hc: HostConfig, body: ContainerCreateBody): s
   if (hc.AutoRemove && rp !== 'no') {
     throw new EngineError('InvalidParameter', `can't create 'AutoRemove' container with restart policy`);
   }
+  warnings.push(...validateResources(hc, hostResources()));
   if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw new EngineError('InvalidParameter', 'SHM size can not be less than 0');
   return warnings;
 }

@@ -2,7 +2,7 @@ import { EngineError } from '../../lib/errors.ts';
 import { computeCapabilities, toOciCapabilities } from './capabilities.ts';
 import { allowAllDevicesRule, defaultDeviceRules, parseDeviceCgroupRule, toOciDevice, type DeviceRequest, type HostDevice } from './devices.ts';
 import { orderMounts, rootfsPropagationFor, tmpfsMounts, userMount, type MountInput } from './mounts.ts';
-import { toOciResources, type ResourceInput } from './resources.ts';
+import { toOciResources, type BlkioDevices, type ResourceInput } from './resources.ts';
 import { toOciRlimits, type HostRlimit, type UlimitInput } from './rlimits.ts';
 import { defaultSeccomp } from './seccomp-default.ts';
 import { fromDockerSeccomp } from './seccomp-docker.ts';
@@ -66,6 +66,8 @@ export interface SpecInput {
   /** The daemon's own limits (readHostRlimits); requested hard limits may not exceed them. */
   hostRlimits?: Record<string, HostRlimit>;
   resources?: ResourceInput;
+  /** Block-device weights and throttles with their device numbers resolved. */
+  blkio?: BlkioDevices;
   /** cgroupfs path, e.g. `/berth-<prefix>/<id>`. */
   cgroupsPath: string;
   sysctls?: Record<string, string>;
@@ -134,7 +136,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     linux: {
       namespaces: buildNamespaces(ns),
       cgroupsPath: input.cgroupsPath,
-      resources: { devices: [], ...toOciResources(input.resources ?? {}) },
+      resources: { devices: [], ...toOciResources(input.resources ?? {}, input.blkio) },
     },
   };
   if (utsPrivate) {

@@ -3,6 +3,7 @@ import type * as api from '../../../api/types/index.ts';
 import type { FlagSpec } from '../../args/parse.ts';
 import { ExitError, type Flags, bool, int, list, str } from '../../context.ts';
 import { parseBytes, parseDurationNs } from '../../../lib/units.ts';
+import { FlagValueError, RESOURCE_FLAGS, resourceHostConfig } from './run-resources.ts';
 import { type NetworkAttachment, buildEndpointsConfig, parseNetworkOpt, parsePorts, validateLink } from './run-network.ts';
 import { parseMountFlag, splitVolumeFlags } from './run-volumes.ts';
 
@@ -89,6 +90,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'volume', short: 'v', kind: 'string[]', description: 'Bind mount a volume' },
   { name: 'volumes-from', kind: 'string[]', description: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', kind: 'string', description: 'Working directory inside the container' },
+  ...RESOURCE_FLAGS,
 ];
 
 export class FlagError extends Error {}
@@ -192,6 +194,16 @@ function networkParts(f: Flags, command: string) {
   }
 }
 
+/** The resource flags (run-resources.ts), their errors worded as docker's flag parsing or parse() words them. */
+function resourcesOf(f: Flags, command: 'run' | 'create'): Partial<api.HostConfig> {
+  try {
+    return resourceHostConfig(f);
+  } catch (err) {
+    if (err instanceof FlagValueError) throw new FlagError(`invalid argument ${JSON.stringify(err.value)} for "--${err.flag}" flag: ${err.message}`);
+    throw parseError(command, (err as Error).message);
+  }
+}
+
 /**
  * Builds the POST /containers/create body from run/create flags. `command` names the command in
  * parse errors; by default it is inferred ('sig-proxy' has a default only in run's spec).
@@ -261,6 +273,7 @@ export function createBody(f: Flags, image: string, cmd: string[], command: 'run
     ...(str(f, 'cpuset-cpus') ? { CpusetCpus: str(f, 'cpuset-cpus')! } : {}),
     ...(str(f, 'cpuset-mems') ? { CpusetMems: str(f, 'cpuset-mems')! } : {}),
     ...(str(f, 'cgroup-parent') ? { CgroupParent: str(f, 'cgroup-parent')! } : {}),
+    ...resourcesOf(f, command),
   };
   if (cpus !== undefined && !(Number(cpus) > 0)) throw new FlagError(`invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`);
   const stdinAttached = attach.length ? attach.includes('stdin') : interactive;

@@ -18,7 +18,7 @@ interface Row { Type: string; TotalCount: string; Active: string; Size: string; 
 
 /** "1.2MB (40%)" as docker's disk-usage formatter prints it; no percentage of a zero total. */
 function withPercent(reclaimable: number, total: number): string {
-  return total > 0 ? `${humanSize(reclaimable)} (${Math.floor((reclaimable * 100) / total)}%)` : humanSize(reclaimable);
+  return total > 0 ? `${humanSize(reclaimable, 4)} (${Math.floor((reclaimable * 100) / total)}%)` : humanSize(reclaimable, 4);
 }
 
 /** The summary rows: docker's four, then container logs and orphaned files (berth's own). */
@@ -30,13 +30,13 @@ export function summaryRows(df: api.SystemDfResponse): Row[] {
   const volSize = df.Volumes.reduce((a, v) => a + Math.max(0, v.UsageData?.Size ?? 0), 0);
   const volIdle = df.Volumes.filter((v) => (v.UsageData?.RefCount ?? 0) === 0).reduce((a, v) => a + Math.max(0, v.UsageData?.Size ?? 0), 0);
   const rows: Row[] = [
-    { Type: 'Images', TotalCount: String(df.Images.length), Active: String(activeImages.length), Size: humanSize(df.LayersSize), Reclaimable: withPercent(df.LayersSize - usedImageBytes, df.LayersSize) },
-    { Type: 'Containers', TotalCount: String(df.Containers.length), Active: String(df.Containers.length - df.Containers.filter((c) => c.State === 'exited' || c.State === 'created' || c.State === 'dead').length), Size: humanSize(ctrSize), Reclaimable: withPercent(ctrIdle, ctrSize) },
-    { Type: 'Local Volumes', TotalCount: String(df.Volumes.length), Active: String(df.Volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), Size: humanSize(volSize), Reclaimable: withPercent(volIdle, volSize) },
+    { Type: 'Images', TotalCount: String(df.Images.length), Active: String(activeImages.length), Size: humanSize(df.LayersSize, 4), Reclaimable: withPercent(df.LayersSize - usedImageBytes, df.LayersSize) },
+    { Type: 'Containers', TotalCount: String(df.Containers.length), Active: String(df.Containers.length - df.Containers.filter((c) => c.State === 'exited' || c.State === 'created' || c.State === 'dead').length), Size: humanSize(ctrSize, 4), Reclaimable: withPercent(ctrIdle, ctrSize) },
+    { Type: 'Local Volumes', TotalCount: String(df.Volumes.length), Active: String(df.Volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), Size: humanSize(volSize, 4), Reclaimable: withPercent(volIdle, volSize) },
     { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
   ];
-  if (df.BerthLogs) rows.push({ Type: 'Container Logs', TotalCount: String(df.BerthLogs.Count), Active: String(df.BerthLogs.Count), Size: humanSize(df.BerthLogs.Size), Reclaimable: '0B' });
-  if (df.BerthOrphans) rows.push({ Type: 'Orphaned Data', TotalCount: String(df.BerthOrphans.Count), Active: '0', Size: humanSize(df.BerthOrphans.Size), Reclaimable: withPercent(df.BerthOrphans.Size, df.BerthOrphans.Size) });
+  if (df.BerthLogs) rows.push({ Type: 'Container Logs', TotalCount: String(df.BerthLogs.Count), Active: String(df.BerthLogs.Count), Size: humanSize(df.BerthLogs.Size, 4), Reclaimable: '0B' });
+  if (df.BerthOrphans) rows.push({ Type: 'Orphaned Data', TotalCount: String(df.BerthOrphans.Count), Active: '0', Size: humanSize(df.BerthOrphans.Size, 4), Reclaimable: withPercent(df.BerthOrphans.Size, df.BerthOrphans.Size) });
   return rows;
 }
 
@@ -51,7 +51,7 @@ export async function df(ctx: CliContext, f: Flags): Promise<void> {
   }
   if (!bool(f, 'verbose')) {
     ctx.stdout.write(renderTable([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...rows.map((r) => [r.Type, r.TotalCount, r.Active, r.Size, r.Reclaimable])]));
-    if ((d.BerthOrphans?.Count ?? 0) > 0) ctx.stdout.write(`\n${humanSize(d.BerthOrphans!.Size)} in files no object refers to: \`berth system gc\` removes them.\n`);
+    if ((d.BerthOrphans?.Count ?? 0) > 0) ctx.stdout.write(`\n${humanSize(d.BerthOrphans!.Size, 4)} in files no object refers to: \`berth system gc\` removes them.\n`);
     return;
   }
   ctx.stdout.write('Images space usage:\n\n');
@@ -59,15 +59,15 @@ export async function df(ctx: CliContext, f: Flags): Promise<void> {
     ...d.Images.flatMap((i) => (i.RepoTags.length ? i.RepoTags : ['<none>:<none>']).map((tag) => {
       const at = tag.lastIndexOf(':');
       return [tag.slice(0, at), tag.slice(at + 1), i.Id.replace(/^sha256:/, '').slice(0, 12), timeAgo(new Date(i.Created * 1000)),
-        humanSize(i.Size), humanSize(i.SharedSize), humanSize(i.Size - i.SharedSize), String(i.Containers)];
+        humanSize(i.Size, 4), humanSize(i.SharedSize, 4), humanSize(i.Size - i.SharedSize, 4), String(i.Containers)];
     }))]));
   ctx.stdout.write('\nContainers space usage:\n\n');
   ctx.stdout.write(renderTable([['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES'],
     ...d.Containers.map((c) => [c.Id.slice(0, 12), c.Image, JSON.stringify(c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command),
-      String(c.Mounts.filter((m) => m.Type === 'volume').length), humanSize(c.SizeRw ?? 0), timeAgo(new Date(c.Created * 1000)), c.Status, (c.Names[0] ?? '').replace(/^\//, '')])]));
+      String(c.Mounts.filter((m) => m.Type === 'volume').length), humanSize(c.SizeRw ?? 0, 4), timeAgo(new Date(c.Created * 1000)), c.Status, (c.Names[0] ?? '').replace(/^\//, '')])]));
   ctx.stdout.write('\nLocal Volumes space usage:\n\n');
-  ctx.stdout.write(renderTable([['VOLUME NAME', 'LINKS', 'SIZE'], ...d.Volumes.map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(Math.max(0, v.UsageData?.Size ?? 0))])]));
+  ctx.stdout.write(renderTable([['VOLUME NAME', 'LINKS', 'SIZE'], ...d.Volumes.map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(Math.max(0, v.UsageData?.Size ?? 0, 4))])]));
   ctx.stdout.write('\nBuild cache usage: 0B\n');
-  if (d.BerthLogs) ctx.stdout.write(`\nContainer logs: ${d.BerthLogs.Count} files, ${humanSize(d.BerthLogs.Size)}\n`);
-  if (d.BerthOrphans) ctx.stdout.write(`Orphaned data: ${d.BerthOrphans.Count} items, ${humanSize(d.BerthOrphans.Size)} (\`berth system gc\` removes them)\n`);
+  if (d.BerthLogs) ctx.stdout.write(`\nContainer logs: ${d.BerthLogs.Count} files, ${humanSize(d.BerthLogs.Size, 4)}\n`);
+  if (d.BerthOrphans) ctx.stdout.write(`Orphaned data: ${d.BerthOrphans.Count} items, ${humanSize(d.BerthOrphans.Size, 4)} (\`berth system gc\` removes them)\n`);
 }

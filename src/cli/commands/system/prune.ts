@@ -17,7 +17,7 @@ export const containerPruneSpec: CommandSpec = {
 export async function containerPrune(ctx: CliContext, f: Flags): Promise<void> {
   if (!bool(f, 'force') && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return;
   const space = await pruneContainers(ctx, list(f, 'filter'));
-  ctx.stdout.write(`Total reclaimed space: ${humanSize(space)}\n`);
+  ctx.stdout.write(`Total reclaimed space: ${humanSize(space, 4)}\n`);
 }
 
 async function pruneContainers(ctx: CliContext, filters: string[]): Promise<number> {
@@ -69,7 +69,7 @@ export async function systemPrune(ctx: CliContext, f: Flags): Promise<void> {
     ctx.stdout.write('\n');
   }
   space += img.SpaceReclaimed;
-  ctx.stdout.write(`Total reclaimed space: ${humanSize(space)}\n`);
+  ctx.stdout.write(`Total reclaimed space: ${humanSize(space, 4)}\n`);
 }
 
 export const gcSpec: CommandSpec = {
@@ -85,8 +85,8 @@ export async function gc(ctx: CliContext, f: Flags): Promise<void> {
   const r = await ctx.client.json<api.GcResponse>('POST', '/system/gc', { query: { 'dry-run': dry ? '1' : undefined } });
   const shown = dry ? r.Found : r.Removed;
   if (shown.length === 0) ctx.stdout.write('Nothing to collect: every file in the data root belongs to a container, image or volume.\n');
-  for (const o of shown) ctx.stdout.write(`${dry ? 'would remove' : 'removed'} ${o.Kind} ${o.Path} (${humanSize(o.Size)})\n`);
+  for (const o of shown) ctx.stdout.write(`${dry ? 'would remove' : 'removed'} ${o.Kind} ${o.Path} (${humanSize(o.Size, 4)})\n`);
   for (const x of r.Failed) ctx.stderr.write(`could not remove ${x.Path}: ${x.Error}\n`);
-  ctx.stdout.write(`Total ${dry ? 'reclaimable' : 'reclaimed'} space: ${humanSize(dry ? r.Found.reduce((a, o) => a + o.Size, 0) : r.SpaceReclaimed)}\n`);
+  ctx.stdout.write(`Total ${dry ? 'reclaimable' : 'reclaimed'} space: ${humanSize(dry ? r.Found.reduce((a, o) => a + o.Size, 0) : r.SpaceReclaimed, 4)}\n`);
   if (r.Failed.length) throw new ExitError(1, '');
 }

@@ -1,0 +1,49 @@
+import type * as api from '../types/index.ts';
+import { EngineError } from '../../lib/errors.ts';
+import { type ApiRequest, type Route, ok, param, queryBool, readJson, streamed } from '../router.ts';
+
+/** What the stats and update routes need from the engine. */
+export interface ResourceBackend {
+  /** Throws NotFound for an unknown container. */
+  resolve(ref: string): { id: string };
+  frames(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<api.StatsResponse>;
+  update(ref: string, body: api.ContainerUpdateBody): Promise<string[]>;
+}
+
+/** GET /containers/{id}/stats and POST /containers/{id}/update. */
+export const statsRoutes = (b: ResourceBackend): Route[] => [
+  { method: 'GET', path: '/containers/:id/stats', handler: (req) => statsRoute(b, req) },
+  { method: 'POST', path: '/containers/:id/update', handler: async (req) => {
+    const body = await readJson<api.ContainerUpdateBody | null>(req, null);
+    if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new EngineError('InvalidParameter', 'invalid update body');
+    const warnings = await b.update(param(req, 'id'), body ?? {});
+    return ok({ Warnings: warnings.length ? warnings : null } satisfies api.ContainerUpdateResponse);
+  } },
+];
+
+/** Newline-delimited JSON frames; errors found before the first frame are ordinary error replies. */
+async function statsRoute(b: ResourceBackend, req: ApiRequest) {
+  const ref = param(req, 'id');
+  const stream = queryBool(req.query, 'stream', true);
+  const oneShot = queryBool(req.query, 'one-shot');
+  if (stream && oneShot) throw new EngineError('InvalidParameter', 'cannot have stream=true and one-shot=true');
+  b.resolve(ref);
+  const frames = b.frames(ref, { stream, oneShot, signal: req.signal });
+  const first = await frames.next();
+  const res = req.res;
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  if (!first.done) res.write(JSON.stringify(first.value) + '\n');
+  if (stream) {
+    res.flushHeaders();
+    try {
+      for await (const f of frames) {
+        if (req.signal.aborted || res.destroyed) break;
+        res.write(JSON.stringify(f) + '\n');
+      }
+    } catch {
+      // The container went away mid-stream: the stream just ends, as dockerd's does.
+    }
+  }
+  res.end();
+  return streamed;
+}
