@@ -11,6 +11,7 @@ import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from
 import { EventBus } from '../engine/events.ts';
 import { ContainerService } from '../engine/containers/service.ts';
 import { ExecService } from '../engine/containers/exec.ts';
+import { HealthMonitor } from '../engine/containers/health.ts';
 import { makeSpecWriter } from '../engine/containers/spec-writer.ts';
 import { SeccompBpfCache } from '../runtime/spec/seccomp-bpf.ts';
 import { ImageService } from '../engine/images/index.ts';
@@ -119,6 +120,7 @@ async function main(argv: string[]): Promise<void> {
     },
     releaseCgroup: (id) => removeCgroup(cgroupPathsFor(cgroupPathOf(containers.repo.get(id)?.hostConfig ?? {}, id, `/${cfg.objectPrefix}`), cgroupLayout), { retries: 5 }),
     afterRemove: (id) => { execs.forgetContainer(id); scheduleImageGc(); },
+    health: { begin: (c, o) => health.begin(c, o), end: (id) => health.end(id) },
     writeSpec: makeSpecWriter({
       cgroupParent: `/${cfg.objectPrefix}`, tiniPath: '/usr/bin/tini-static',
       pidOf: (ref) => {
@@ -136,6 +138,14 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const execs = new ExecService({ containers, helper });
+  const health = new HealthMonitor({
+    probe: (id, cmd, o) => execs.runProbe(id, cmd, o), log,
+    save: (id, h) => containers.repo.saveHealth(id, h),
+    publish: (id, action) => {
+      const c = containers.repo.get(id);
+      if (c) events.publish('container', action, id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name });
+    },
+  });
   const files = new ContainerFiles({
     resolve: (ref) => containers.resolve(ref), withRootfs: (id, fn) => rootfs.use(id, fn),
     upperPath: (id) => snapshots.upperPath(id), files: helper,
@@ -228,6 +238,7 @@ async function main(argv: string[]): Promise<void> {
     // Containers keep running: they belong to conmon. We only stop serving and let go of state.
     log.info({ signal }, 'berthd shutting down; containers keep running');
     await server.close().catch(() => undefined);
+    health.close();
     containers.close();
     await networks.close().catch(() => undefined);
     db.close();
