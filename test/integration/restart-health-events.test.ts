@@ -111,3 +111,65 @@ test('restart policies: on-failure:N, always, stop, rm -f during back-off, unles
 });
 
 export { spawn, join, REPO };
+
+test('health checks: starting → healthy → unhealthy with busybox `test -f /tmp/ok`, in inspect, ps and events', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  d.ok(['run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok && echo fine', '--health-interval', '1s', '--health-retries', '2',
+    '--health-timeout', '2s', 'busybox', 'sleep', '600']);
+  assert.equal(inspect(d, '{{json .Config.Healthcheck.Test}}', 'hc'), '["CMD-SHELL","test -f /tmp/ok \u0026\u0026 echo fine"]');
+  assert.equal(inspect(d, '{{.State.Health.Status}}', 'hc'), 'starting');
+  assert.match(d.docker(['ps', '--filter', 'name=hc', '--format', '{{.Status}}']).stdout, /^Up .* \(health: starting\)$/m);
+  assert.equal(d.docker(['ps', '-q', '--filter', 'health=starting']).stdout.trim().length, 12);
+  // Failures while starting (no start period) count: two make it unhealthy.
+  await until('unhealthy', () => inspect(d, '{{.State.Health.Status}}', 'hc') === 'unhealthy');
+  assert.match(d.docker(['ps', '--filter', 'name=hc']).stdout, /\(unhealthy\)/);
+  d.ok(['exec', 'hc', 'touch', '/tmp/ok']);
+  await until('healthy', () => inspect(d, '{{.State.Health.Status}}', 'hc') === 'healthy');
+  const ps = d.docker(['ps', '--filter', 'name=hc']);
+  assert.equal(ps.code, 0);
+  assert.match(ps.stdout, /Up .* \(healthy\)/);
+  assert.equal(d.docker(['ps', '-q', '--filter', 'health=healthy']).stdout.trim().length, 12);
+  assert.equal(d.docker(['ps', '-q', '--filter', 'health=unhealthy']).stdout.trim(), '');
+  const h = JSON.parse(inspect(d, '{{json .State.Health}}', 'hc')) as { Status: string; FailingStreak: number; Log: { ExitCode: number; Output: string; Start: string; End: string }[] };
+  assert.equal(h.FailingStreak, 0);
+  assert.ok(h.Log.length <= 5 && h.Log.length >= 3);
+  assert.deepEqual(h.Log.at(-1)!.ExitCode, 0);
+  assert.equal(h.Log.at(-1)!.Output, 'fine\n');
+  assert.ok(h.Log.some((l) => l.ExitCode === 1));
+  // Probes are execs, forgotten when done: only the user's exec is listed.
+  assert.equal(inspect(d, '{{len .ExecIDs}}', 'hc'), '1');
+  const evs = d.ok(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=health_status', '--format', '{{.Action}}']).split('\n');
+  assert.deepEqual(evs, ['health_status: unhealthy', 'health_status: healthy']);
+  // Stopped: no more probes; the health stays on record.
+  d.ok(['stop', '-t', '0', 'hc']);
+  const log1 = inspect(d, '{{json .State.Health.Log}}', 'hc');
+  await sleep(1000);
+  assert.equal(inspect(d, '{{json .State.Health.Log}}', 'hc'), log1);
+  assert.equal(d.docker(['ps', '-aq', '--filter', 'health=none']).stdout.trim(), '');
+  // Started again: starting afresh.
+  d.ok(['start', 'hc']);
+  assert.equal(inspect(d, '{{.State.Health.Status}}', 'hc'), 'starting');
+  d.ok(['rm', '-f', 'hc']);
+
+  // A probe that outlives its timeout is killed and fails with dockerd's text; --no-healthcheck and errors.
+  d.ok(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 5', '--health-interval', '200ms', '--health-timeout', '300ms', 'busybox', 'sleep', '600']);
+  await until('a timed-out probe', () => inspect(d, '{{range .State.Health.Log}}{{.Output}}{{end}}', 'slow').includes('Health check exceeded timeout (300ms)'));
+  assert.equal(inspect(d, '{{(index .State.Health.Log 0).ExitCode}}', 'slow'), '-1');
+  d.ok(['rm', '-f', 'slow']);
+  d.ok(['create', '--name', 'nohc', '--no-healthcheck', 'busybox', 'true']);
+  assert.equal(inspect(d, '{{json .Config.Healthcheck.Test}}', 'nohc'), '["NONE"]');
+  d.ok(['rm', 'nohc']);
+  for (const cli of [d.docker.bind(d), d.berth.bind(d)]) {
+    const r = cli(['run', '--no-healthcheck', '--health-cmd', 'true', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /--no-healthcheck conflicts with --health-\* options/);
+    const neg = cli(['run', '--health-interval', '-1s', 'busybox', 'true']);
+    assert.equal(neg.code, 125);
+    assert.match(neg.stderr, /--health-interval cannot be negative/);
+  }
+  const bad = d.docker(['ps', '--filter', 'health=sick']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /Unrecognised filter value for health: sick/);
+});

@@ -19,6 +19,8 @@ export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, ex
       Status: status, Running: status === 'running' || status === 'paused' || status === 'restarting', Paused: status === 'paused',
       Restarting: status === 'restarting', OOMKilled: s.oomKilled, Dead: status === 'dead', Pid: s.pid, ExitCode: s.exitCode,
       Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+      // Present once a container with a health check has run (dockerd: State.Health non-nil).
+      ...(s.health && c.config.Healthcheck ? { Health: s.health } : {}),
     },
     Image: c.imageId, ResolvConfPath: paths.resolvConfPath, HostnamePath: paths.hostnamePath, HostsPath: paths.hostsPath,
     LogPath: c.hostConfig.LogConfig?.Type === 'none' ? '' : paths.logPath,
@@ -52,5 +54,5 @@ export function toContainerSummary(c: ContainerRecord, net?: ContainerNetView): 
 /** Docker's human status: "Up 5 minutes", "Exited (0) 2 seconds ago", "Created". */
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.state;
-  return containerStatusText({ Status: WIRE_STATUS(s.status), ExitCode: s.exitCode, StartedAt: s.startedAt, FinishedAt: s.finishedAt }, new Date(now));
+  return containerStatusText({ Status: WIRE_STATUS(s.status), ExitCode: s.exitCode, StartedAt: s.startedAt, FinishedAt: s.finishedAt, ...(s.health ? { Health: s.health } : {}) }, new Date(now));
 }

@@ -1,4 +1,4 @@
-import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../../api/types/index.ts';
+import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -50,7 +50,7 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
     StdinOnce: body.StdinOnce ?? false,
     Env: env,
     Cmd: cmd,
-    ...(body.Healthcheck ?? img.Healthcheck ? { Healthcheck: body.Healthcheck ?? img.Healthcheck } : {}),
+    ...(body.Healthcheck ?? img.Healthcheck ? { Healthcheck: mergeHealthcheck(body.Healthcheck, img.Healthcheck) } : {}),
     Image: imageRef,
     Volumes: Object.keys(volumes).length ? volumes : null,
     WorkingDir: body.WorkingDir || img.WorkingDir || '',
@@ -84,4 +84,15 @@ export function normalizeHostConfig(hc: HostConfig | undefined, defaultRuntime: 
 /** Docker's command column and Path/Args: entrypoint then cmd. */
 export function processArgs(cfg: ContainerConfig): string[] {
   return [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
+}
+
+/** dockerd's merge: each unset (empty or zero) field of the request's health check comes from the image's. */
+function mergeHealthcheck(user: HealthConfig | undefined, img: HealthConfig | undefined): HealthConfig | undefined {
+  if (!user || !img) return user ?? img;
+  return {
+    ...user, Test: user.Test?.length ? user.Test : img.Test ?? [],
+    Interval: user.Interval || img.Interval || 0, Timeout: user.Timeout || img.Timeout || 0,
+    StartPeriod: user.StartPeriod || img.StartPeriod || 0, StartInterval: user.StartInterval || img.StartInterval || 0,
+    Retries: user.Retries || img.Retries || 0,
+  };
 }

@@ -62,6 +62,14 @@ export interface VolumeHooks {
   forget(c: ContainerRecord, opts: { anonymous: boolean }): Promise<void>;
 }
 
+/** The container service's view of the health monitor. */
+export interface HealthHooks {
+  /** The container runs (again): probe it. `reset: false` (unpause) keeps its health as it was. */
+  begin(c: ContainerRecord, opts?: { reset?: boolean }): void;
+  /** It stopped or paused: no more probes, no late results. */
+  end(id: string): void;
+}
+
 /** The slice of daemon config the container service reads. */
 export interface ContainerServiceConfig {
   dataRoot: string;
@@ -87,5 +95,7 @@ export interface ContainerServiceDeps {
   releaseCgroup?: (id: string) => Promise<void>;
   /** Called after a container is gone: exec sessions forgotten, unreferenced image layers collected. */
   afterRemove?: (id: string) => void;
+  /** Health checks (health.ts): probing begins with each run and ends with it, or with a pause. */
+  health?: HealthHooks;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void; debug(o: object, m?: string): void };
 }

@@ -11,6 +11,7 @@ import type { OciProcess } from '../../runtime/spec/types.ts';
 import { resolveUser } from '../../runtime/spec/user.ts';
 import { mergeEnv } from './config-merge.ts';
 import type { ContainerService } from './service.ts';
+import { LimitedBuffer, type ProbeOutcome } from './health.ts';
 
 interface ExecSession {
   id: string;
@@ -49,7 +50,54 @@ export class ExecService {
     if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new EngineError('InvalidParameter', 'No exec command specified');
     const id = newId();
     this.#sessions.set(id, { id, containerId: c.id, body, running: false, exitCode: null, pid: 0, started: false });
+    this.deps.containers.deps.events.publish('container', `exec_create: ${body.Cmd.join(' ')}`, c.id, { execID: id, image: c.imageRef, name: c.name });
     return id;
+  }
+
+  /**
+   * A health probe: runs `cmd` in the container without a tty, collecting stdout and stderr (the
+   * first 4 KB, as dockerd keeps), killing it after `timeoutMs` or on `signal`. The session is
+   * forgotten when it ends. Throws Conflict if the container is not running.
+   */
+  async runProbe(containerId: string, cmd: string[], opts: { timeoutMs: number; user?: string; workingDir?: string; signal?: AbortSignal }): Promise<ProbeOutcome> {
+    const id = this.create(containerId, {
+      Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(opts.user ? { User: opts.user } : {}), ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
+    });
+    try {
+      const streams = await this.start(id, { detach: false, tty: false });
+      const out = new LimitedBuffer();
+      const ended = Promise.all([streams.stdout, streams.stderr].map((r) => new Promise<void>((resolve) => {
+        if (!r) { resolve(); return; }
+        r.on('data', (b: Buffer) => out.write(b));
+        r.once('end', resolve);
+        r.once('error', () => resolve());
+      })));
+      let timedOut = false;
+      const kill = () => { void this.#killSession(id); };
+      const timer = setTimeout(() => { timedOut = true; kill(); }, opts.timeoutMs);
+      opts.signal?.addEventListener('abort', kill);
+      const exitCode = await streams.done.finally(() => { clearTimeout(timer); opts.signal?.removeEventListener('abort', kill); });
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 200))]);
+      return { exitCode, output: out.toString(), timedOut };
+    } finally {
+      this.#sessions.delete(id);
+    }
+  }
+
+  /** SIGKILL to an exec's process (its pid from the runtime's pid file). */
+  async #killSession(id: string): Promise<void> {
+    const s = this.#sessions.get(id);
+    if (!s) return;
+    const pidFile = join(this.deps.containers.paths(s.containerId).bundleDir, `exec-${id}.pid`);
+    // The runtime writes the pid file just after the process starts: wait for it a little.
+    for (let i = 0; i < 50 && s.running; i++) {
+      const pid = s.pid || Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || 0;
+      if (pid > 0) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   #get(id: string): ExecSession {

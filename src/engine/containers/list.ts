@@ -11,6 +11,10 @@ export interface ListOptions {
 
 const KEYS = ['id', 'name', 'status', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'network', 'volume', 'is-task', 'publish', 'expose'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
+
+/** dockerd's view of a container's health for `health=`: "none" without a health check. */
+const healthOf = (c: ContainerRecord): string => (c.config.Healthcheck && c.state.health ? c.state.health.Status : 'none');
 
 /** Docker's `ps` selection: newest first, running only unless `all`, then the filters. */
 export function selectContainers(
@@ -26,6 +30,7 @@ export function selectContainers(
   checkFilterKeys(o.filters, KEYS);
   const f = (k: string) => o.filters.get(k) ?? [];
   for (const s of f('status')) if (!STATUSES.includes(s)) throw new EngineError('InvalidParameter', `invalid filter 'status=${s}'`);
+  for (const h of f('health')) if (!HEALTH.includes(h)) throw new EngineError('InvalidParameter', `Unrecognised filter value for health: ${h}`);
   let list = [...all];
   const before = f('before')[0];
   const since = f('since')[0];
@@ -42,6 +47,7 @@ export function selectContainers(
     if (f('status').length && !f('status').includes(status)) return false;
     if (!matchLabels(c.config.Labels, f('label'))) return false;
     if (f('ancestor').length && !f('ancestor').some((a) => lookup.imageMatches(a, c))) return false;
+    if (f('health').length && !f('health').includes(healthOf(c))) return false;
     if (f('exited').length && !(status === 'exited' && f('exited').includes(String(c.state.exitCode)))) return false;
     if (f('network').length) {
       const nets = lookup.networksOf?.(c) ?? [c.hostConfig.NetworkMode ?? ''];

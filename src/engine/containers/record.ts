@@ -1,5 +1,5 @@
 import type { Db } from '../../store/db.ts';
-import type { ContainerConfig, HostConfig } from '../../api/types/index.ts';
+import type { ContainerConfig, HealthState, HostConfig } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -16,6 +16,8 @@ export interface ContainerState {
   finishedAt: string;
   /** Set by `stop`/`kill` so restart policies and exit handling know it was asked for. */
   stoppedByUser?: boolean;
+  /** State.Health: present once a container with a health check has started (health.ts). */
+  health?: HealthState;
 }
 
 export interface ContainerRecord {
@@ -77,6 +79,11 @@ export class ContainerRepo {
    */
   markStoppedByUser(id: string): void {
     this.db.prepare("UPDATE containers SET state = json_set(state, '$.stoppedByUser', json('true')) WHERE id = ?").run(id);
+  }
+
+  /** Records State.Health alone (probes run alongside other state changes). */
+  saveHealth(id: string, health: HealthState): void {
+    this.db.prepare("UPDATE containers SET state = json_set(state, '$.health', json(?)) WHERE id = ?").run(JSON.stringify(health), id);
   }
 
   saveHostConfig(id: string, hc: HostConfig): void {

@@ -16,6 +16,7 @@ import { ContainerRepo, ZERO_TIME, initialState, type ContainerRecord } from './
 import { validateHostConfig } from './validate.ts';
 import { LogRotator } from './log-rotator.ts';
 import { RestartManager, policyWantsRestart } from './restart.ts';
+import { validateHealthConfig } from './health.ts';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -70,6 +71,7 @@ export class ContainerService {
     }
     const hostConfig = normalizeHostConfig(body.HostConfig, this.deps.config.defaultRuntime);
     const warnings = validateHostConfig(hostConfig, body);
+    validateHealthConfig(body.Healthcheck);
     this.runtimeFor(hostConfig.Runtime!);
     const image = await this.deps.images.resolve(body.Image);
     const id = newId();
@@ -191,6 +193,7 @@ export class ContainerService {
       await Promise.all(hooks.map((h) => h(paths.attachSocket).catch((err) => this.deps.log.warn({ err, id: c.id }, 'attach before start'))));
       if (sandbox?.ready) await sandbox.ready.catch((err: unknown) => { throw (networkErr = err); });
       await runtime.start(c.id);
+      this.deps.health?.begin(c);
       if (log) this.#rotator.watch(c.id, { logPath: log, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
     } catch (err) {
       this.#runs.get(c.id)?.done();
@@ -264,6 +267,7 @@ export class ContainerService {
         this.#rotator.watch(c.id, { logPath: paths.logPath, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
       }
       if (c.state.status !== st.status) { c.state.status = st.status; this.repo.saveState(c.id, c.state); }
+      if (st.status === 'running') this.deps.health?.begin(c);
       this.deps.log.info({ id: c.id }, 'recovery: adopted running container');
       return;
     }
@@ -296,6 +300,7 @@ export class ContainerService {
 
   /** Records an exit: runtime state and rootfs released, waiters told, --rm honoured. Holds the lock. */
   async #settleExit(c: ContainerRecord, exitCode: number): Promise<void> {
+    this.deps.health?.end(c.id);
     const paths = this.paths(c.id);
     const oom = existsSync(join(paths.persistDir, 'oom'));
     const code = Number.isFinite(exitCode) ? exitCode : 255;
@@ -475,7 +480,8 @@ export class ContainerService {
       const c = this.repo.get(c0.id)!;
       if (c.state.status === 'paused') throw new EngineError('Conflict', `Container ${c.id} is already paused`);
       if (c.state.status !== 'running') throw new EngineError('Conflict', `Container ${c.id} is not running`);
-      await this.runtimeFor(c.runtime).pause(c.id);
+      this.deps.health?.end(c.id);
+      await this.runtimeFor(c.runtime).pause(c.id).catch((err: unknown) => { this.deps.health?.begin(c, { reset: false }); throw err; });
       c.state.status = 'paused';
       this.repo.saveState(c.id, c.state);
       this.deps.events.publish('container', 'pause', c.id, this.#attrs(c));
@@ -490,6 +496,7 @@ export class ContainerService {
       await this.runtimeFor(c.runtime).resume(c.id);
       c.state.status = 'running';
       this.repo.saveState(c.id, c.state);
+      this.deps.health?.begin(c, { reset: false });
       this.deps.events.publish('container', 'unpause', c.id, this.#attrs(c));
     });
   }
@@ -524,6 +531,7 @@ export class ContainerService {
   async #removeLocked(cur: ContainerRecord, volumes = false): Promise<void> {
     cur.state.status = 'removing';
     this.repo.saveState(cur.id, cur.state);
+    this.deps.health?.end(cur.id);
     await this.#discard(cur, volumes);
     this.#restarts.reset(cur.id);
     this.deps.events.publish('container', 'destroy', cur.id, this.#attrs(cur));
