@@ -122,7 +122,13 @@ test('ancestor and network filters', () => {
 });
 
 test('accepted but not yet applied keys do not fail', () => {
-  for (const k of ['health', 'volume', 'is-task']) assert.equal(names({ all: true, f: `{"${k}":["x"]}` }).length, 6, k);
+  for (const k of ['volume', 'is-task']) assert.equal(names({ all: true, f: `{"${k}":["x"]}` }).length, 6, k);
+});
+
+test('health: none without a health check; unknown values refused in dockerd words', () => {
+  assert.equal(names({ all: true, f: '{"health":["none"]}' }).length, 6);
+  assert.deepEqual(names({ all: true, f: '{"health":["healthy","starting","unhealthy"]}' }), []);
+  assert.throws(() => names({ all: true, f: '{"health":["x"]}' }), /Unrecognised filter value for health: x/);
 });
 
 test('publish and expose match container ports; without port data nothing is published', () => {
