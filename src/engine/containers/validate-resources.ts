@@ -93,8 +93,8 @@ export function validateResources(r: Resources & Pick<HostConfig, 'OomScoreAdj' 
   const rtRuntime = r.CpuRealtimeRuntime ?? 0;
   if (rtPeriod !== 0 && rtRuntime !== 0 && rtRuntime > rtPeriod) throw invalid('cpu-rt-runtime cannot be higher than cpu-rt-period');
 
-  checkCpuset(r.CpusetCpus ?? '', host.cpus, 'cpus', 'Requested CPUs are not available');
-  checkCpuset(r.CpusetMems ?? '', host.mems, 'mems', 'Requested memory nodes are not available');
+  checkCpuset(r.CpusetCpus ?? '', host.cpus, 'cpus', (want, have) => `Requested CPUs are not available - requested ${want}, available: ${have}`);
+  checkCpuset(r.CpusetMems ?? '', host.mems, 'mems', (want, have) => `Requested memory nodes are not available - requested ${want}, available: ${have}`);
 
   const discard = <K extends 'BlkioWeightDevice' | 'BlkioDeviceReadBps' | 'BlkioDeviceWriteBps' | 'BlkioDeviceReadIOps' | 'BlkioDeviceWriteIOps'>(
     key: K, supported: boolean, warning: string) => {
@@ -127,7 +127,7 @@ export function validateResources(r: Resources & Pick<HostConfig, 'OomScoreAdj' 
   return warnings;
 }
 
-function checkCpuset(requested: string, available: string, what: 'cpus' | 'mems', unavailable: string): void {
+function checkCpuset(requested: string, available: string, what: 'cpus' | 'mems', unavailable: (want: string, have: string) => string): void {
   if (!requested) return;
   const have = parseUintList(available, 0);
   let max = MAX_CPUS;
@@ -138,7 +138,7 @@ function checkCpuset(requested: string, available: string, what: 'cpus' | 'mems'
   } catch (err) {
     throw invalid(`Invalid value ${requested} for cpuset ${what}: ${(err as Error).message}`);
   }
-  for (const n of want) if (!have.has(n)) throw invalid(`${unavailable} - requested ${requested}, available: ${available}`);
+  for (const n of want) if (!have.has(n)) throw invalid(unavailable(requested, available));
 }
 
 /** A cpuset list ("0-3,5"), as moby's parseUintList reads it. Throws Error with its wording. */
