@@ -224,12 +224,16 @@ export class ContainerFiles {
       throw err;
     });
     const out: api.ContainerChange[] = [];
+    /** Directories changed only in mtime: kept only when something below them is reported. */
+    const touched = new Set<string>();
     for (const e of entries) {
       const path = `/${e.path}`;
       if (e.kind === 'whiteout') {
         out.push({ Path: path, Kind: 2 });
         continue;
       }
+      // Mount targets the runtime creates; dockerd keeps them in an init layer diff never shows.
+      if (INIT_PATHS.has(path)) continue;
       const mine = await lstat(join(upper, e.path)).catch(() => null);
       if (!mine) continue;
       let kind: 0 | 1 | null = 1;
@@ -237,18 +241,22 @@ export class ContainerFiles {
         const theirs = await lstat(join(dir, e.path)).catch(() => null);
         if (!theirs) continue;
         if (theirs.isCharacterDevice() && theirs.rdev === 0) break; // whited out below: added again
-        if (e.kind === 'dir' && theirs.isDirectory() && theirs.mode === mine.mode && Math.floor(theirs.mtimeMs / 1000) === Math.floor(mine.mtimeMs / 1000)) {
-          kind = null; // an unchanged parent directory
-          break;
-        }
         kind = 0;
+        if (e.kind === 'dir' && theirs.isDirectory() && theirs.mode === mine.mode) {
+          if (Math.floor(theirs.mtimeMs / 1000) === Math.floor(mine.mtimeMs / 1000)) kind = null; // an unchanged parent
+          else touched.add(path);
+        }
         break;
       }
       if (kind !== null) out.push({ Path: path, Kind: kind });
     }
-    return out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
+    const reported = out.filter((c) => !touched.has(c.Path));
+    const kept = out.filter((c) => !touched.has(c.Path) || reported.some((r) => r.Path.startsWith(`${c.Path}/`)));
+    return kept.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
   }
 }
+
+const INIT_PATHS = new Set(['/.dockerenv', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/etc/mtab', '/dev/console', '/dev/pts', '/dev/shm']);
 
 function checkPath(path: string | null | undefined): string {
   if (!path) throw invalid('path cannot be empty');
