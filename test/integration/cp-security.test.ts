@@ -112,8 +112,8 @@ test('a directory swapped for a symlink while cp runs never exposes or changes h
   const host = hostTarget(t);
   // /race/d flips between a real directory (holding a decoy at the host target's path) and a
   // symlink to / (CVE-2018-15664's swap), as fast as the shell can.
-  // Niced: the loop forks without pause and would otherwise starve the copies it races with.
-  d.ok(['run', '-d', '--name', 'race', 'busybox', 'nice', '-n', '19', 'sh', '-c',
+  // Half a CPU: the loop forks without pause and would otherwise starve the copies it races with.
+  d.ok(['run', '-d', '--name', 'race', '--cpus', '0.5', 'busybox', 'sh', '-c',
     `mkdir -p /race/real${host.dir} && echo decoy > /race/real${host.dir}/secret && ln -s / /race/link && ` +
     'while true; do mv -T /race/link /race/d 2>/dev/null; mv -T /race/d /race/link 2>/dev/null; ' +
     'mv -T /race/real /race/d 2>/dev/null; mv -T /race/d /race/real 2>/dev/null; done']);
