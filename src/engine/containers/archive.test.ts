@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { containerPath, goFileMode } from './archive.ts';
+import { SharedRootfs, type MountableRootfs } from './rootfs-users.ts';
+
+test('goFileMode: st_mode type and special bits become Go os.FileMode bits', () => {
+  assert.equal(goFileMode(0o100644), 0o644);
+  assert.equal(goFileMode(0o040755), 2 ** 31 + 0o755);
+  assert.equal(goFileMode(0o120777), 2 ** 27 + 0o777);
+  assert.equal(goFileMode(0o020666), 2 ** 26 + 2 ** 21 + 0o666);
+  assert.equal(goFileMode(0o104755), 2 ** 23 + 0o755);
+  assert.equal(goFileMode(0o041777), 2 ** 31 + 2 ** 20 + 0o777);
+});
+
+test('containerPath: joined to /, cleaned, trailing "/" and "/." kept', () => {
+  assert.equal(containerPath('etc/hosts'), '/etc/hosts');
+  assert.equal(containerPath('/etc/../etc/'), '/etc/');
+  assert.equal(containerPath('/etc/.'), '/etc/.');
+  assert.equal(containerPath('../../x'), '/x');
+  assert.equal(containerPath('/'), '/');
+  assert.equal(containerPath('.'), '/.');
+});
+
+class FakeRootfs implements MountableRootfs {
+  mounted = false;
+  log: string[] = [];
+  async prepare(): Promise<void> {}
+  async mount(): Promise<string> { this.log.push('mount'); this.mounted = true; return '/merged'; }
+  async unmount(): Promise<void> { this.log.push('unmount'); this.mounted = false; }
+  async remove(): Promise<void> {}
+  async isMounted(): Promise<boolean> { return this.mounted; }
+}
+
+test('SharedRootfs: a stopped container is mounted for a user and unmounted after it', async () => {
+  const inner = new FakeRootfs();
+  const r = new SharedRootfs(inner);
+  assert.equal(await r.use('c', async (p) => p), '/merged');
+  assert.deepEqual(inner.log, ['mount', 'unmount']);
+});
+
+test('SharedRootfs: an exit during a use defers the unmount to the last release; a running one stays mounted', async () => {
+  const inner = new FakeRootfs();
+  const r = new SharedRootfs(inner);
+  await r.mount('c'); // the container starts
+  let release!: () => void;
+  const using = r.use('c', () => new Promise<void>((res) => { release = res; }));
+  await new Promise((res) => setImmediate(res));
+  await r.unmount('c'); // it exits while cp runs
+  assert.equal(inner.mounted, true);
+  release();
+  await using;
+  assert.equal(inner.mounted, false);
+  await r.mount('c');
+  await r.use('c', async () => undefined);
+  assert.equal(inner.mounted, true, 'a running container keeps its rootfs');
+});
