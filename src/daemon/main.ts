@@ -35,7 +35,12 @@ import { DnsHub } from '../engine/networks/dns-hub.ts';
 import { NetworkService } from '../engine/networks/service.ts';
 import { ContainerNetworks } from '../engine/networks/container-networks.ts';
 import { VolumeService } from '../engine/volumes/service.ts';
-import { volumeRoutes } from '../api/routes/volumes.ts';
+import { toApiVolume, volumeRoutes } from '../api/routes/volumes.ts';
+import { systemDfRoutes } from '../api/routes/system-df.ts';
+import { toContainerSummary } from '../api/routes/container-views.ts';
+import { collectOrphans, findOrphans } from '../engine/system/gc.ts';
+import { containerLogUsage, imageLayerUsage } from '../engine/system/disk-usage.ts';
+import { duBytes } from '../lib/disk-usage.ts';
 import { loadDaemonConfig, parseDaemonFlags, USAGE } from './config.ts';
 import { buildInfo, BERTH_VERSION } from './info.ts';
 import { createLogger } from './logger.ts';
@@ -168,6 +173,7 @@ async function main(argv: string[]): Promise<void> {
     runtimeVersion = /version\s+(\S+)/.exec(r.stdout)?.[1] ?? '';
   }, () => undefined);
   const statsReader = new ContainerStatsReader({ containers, cgroupParent: `/${cfg.objectPrefix}`, cgroupLayout, machineMemory: totalmem() });
+  const gcDeps = { db, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, removeSnapshot: (id: string) => snapshots.remove(id) };
   const router = new Router()
     .add(systemRoutes({
       events,
@@ -203,6 +209,23 @@ async function main(argv: string[]): Promise<void> {
     .add(execRoutes({ containers, execs }))
     .add(imageRoutes(images))
     .add(networkRoutes({ networks, containers }))
+    .add(systemDfRoutes({
+      images: () => images.list({ all: true }),
+      layerUsage: () => imageLayerUsage(db),
+      containersUsingImage: (id) => containers.repo.usingImage(id).length,
+      containers: () => Promise.all(containers.list().map(async (c) => {
+        const rw = await snapshots.upperSize(c.id).catch(() => 0);
+        const image = await images.inspect(c.imageId).then((i) => i.Size, () => 0);
+        return { ...toContainerSummary(c), Mounts: volumes.mountPointsOf(c.id), SizeRw: rw, SizeRootFs: rw + image };
+      })),
+      volumes: () => Promise.all(volumes.list(new Map()).map(async (v) => ({
+        ...toApiVolume(v, volumes.mountpoint(v.name)),
+        UsageData: { Size: await duBytes(volumes.mountpoint(v.name)), RefCount: volumes.repo.usersOf(v.name).length },
+      }))),
+      logs: () => containerLogUsage(cfg.dataRoot),
+      orphans: () => findOrphans(gcDeps),
+      collect: (found) => collectOrphans(gcDeps, found),
+    }))
     .add(statsRoutes({
       resolve: (ref) => containers.resolve(ref),
       frames: (ref, opts) => statsReader.frames(ref, opts),

@@ -19,6 +19,8 @@ import * as vol from './volume/volume.ts';
 import * as img from './image/images.ts';
 import * as sys from './system/system.ts';
 import * as events from './system/events.ts';
+import * as df from './system/df.ts';
+import * as prune from './system/prune.ts';
 
 export interface CommandEntry {
   spec: CommandSpec;
@@ -77,6 +79,10 @@ const entries: CommandEntry[] = [
   { spec: sys.versionSpec, run: sys.version },
   { spec: sys.infoSpec, run: sys.info },
   { spec: events.eventsSpec, run: events.events },
+  { spec: df.dfSpec, run: df.df },
+  { spec: prune.systemPruneSpec, run: prune.systemPrune },
+  { spec: prune.gcSpec, run: prune.gc },
+  { spec: prune.containerPruneSpec, run: prune.containerPrune },
 ];
 
 /** Every command path (and alias path) to its entry. */
