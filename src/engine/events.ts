@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events';
-
 /** One engine event, in the shape GET /events sends (API W16), legacy fields included. */
 export interface EngineEvent {
-  Type: 'container' | 'image' | 'network' | 'volume' | 'daemon' | 'builder';
+  Type: 'container' | 'image' | 'network' | 'volume' | 'daemon' | 'builder' | 'plugin';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';
@@ -13,40 +11,164 @@ export interface EngineEvent {
   from?: string;
 }
 
+/** Events kept for `events --since` (dockerd keeps 256). */
+export const DEFAULT_HISTORY = 2048;
+/** Events a subscriber may have waiting; one more and it is dropped (its stream ends). */
+export const DEFAULT_SUBSCRIBER_QUEUE = 1024;
+
 /**
- * In-process event bus with a short history, so `events --since` can replay recent events.
- * Subscribers get every event published after they subscribe.
+ * A subscriber's bounded queue. The bus pushes without ever waiting; a reader that falls
+ * `maxQueue` events behind is closed with `overflowed` set, so a slow client costs bounded memory
+ * and never holds up the daemon or other subscribers.
+ */
+export class EventSubscription {
+  readonly #queue: EngineEvent[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+  overflowed = false;
+
+  constructor(private readonly opts: { maxQueue: number; filter?: (ev: EngineEvent) => boolean; onClose: () => void }) {}
+
+  /** Called by the bus. */
+  push(ev: EngineEvent): void {
+    if (this.#closed || (this.opts.filter && !this.opts.filter(ev))) return;
+    if (this.#queue.length >= this.opts.maxQueue) {
+      this.overflowed = true;
+      this.close();
+      return;
+    }
+    this.#queue.push(ev);
+    this.#wake?.();
+  }
+
+  /** The next event; undefined once closed (by `close`, an overflow or the abort signal). */
+  async next(signal?: AbortSignal): Promise<EngineEvent | undefined> {
+    while (!this.#queue.length) {
+      if (this.#closed || signal?.aborted) return undefined;
+      await new Promise<void>((resolve) => {
+        const done = () => { this.#wake = undefined; signal?.removeEventListener('abort', done); resolve(); };
+        this.#wake = done;
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+    return this.#queue.shift();
+  }
+
+  get queued(): number { return this.#queue.length; }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.length = this.overflowed ? 0 : this.#queue.length;
+    this.opts.onClose();
+    this.#wake?.();
+  }
+}
+
+/**
+ * In-process event bus with a bounded history (a ring buffer), so `events --since` can replay
+ * recent events. Publishing is synchronous and O(subscribers); each subscriber has its own bounded
+ * queue (EventSubscription).
  */
 export class EventBus {
-  readonly #emitter = new EventEmitter();
-  readonly #history: EngineEvent[] = [];
-  constructor(private readonly historySize = 1024) {
-    this.#emitter.setMaxListeners(0);
+  readonly #history: (EngineEvent | undefined)[];
+  #next = 0;
+  readonly #subs = new Set<EventSubscription>();
+  readonly #listeners = new Set<(ev: EngineEvent) => void>();
+  #lastNs = 0;
+
+  constructor(private readonly historySize = DEFAULT_HISTORY) {
+    this.#history = new Array<EngineEvent | undefined>(historySize);
   }
 
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): void {
-    const nowNs = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    let nowNs = Number(BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n));
+    // Strictly increasing, so --since/--until at an event's own timeNano is exact. A double holds
+    // today's nanosecond times to 256 ns, so the step is 512.
+    if (nowNs <= this.#lastNs) nowNs = this.#lastNs + 512;
+    this.#lastNs = nowNs;
     const ev: EngineEvent = {
       Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local',
-      time: Number(nowNs / 1_000_000_000n), timeNano: Number(nowNs),
+      time: Math.floor(nowNs / 1e9), timeNano: nowNs,
     };
+    // dockerd fills the deprecated fields for containers and images only.
     if (type === 'container' || type === 'image') {
       ev.status = action;
       ev.id = id;
-      if (attributes['image']) ev.from = attributes['image'];
+      if (type === 'container' && attributes['image']) ev.from = attributes['image'];
     }
-    this.#history.push(ev);
-    if (this.#history.length > this.historySize) this.#history.shift();
-    this.#emitter.emit('event', ev);
+    this.#history[this.#next % this.historySize] = ev;
+    this.#next++;
+    for (const s of this.#subs) s.push(ev);
+    for (const fn of this.#listeners) fn(ev);
   }
 
-  /** Past events at or after `sinceNs` (nanoseconds since the epoch). */
-  since(sinceNs: number): EngineEvent[] {
-    return this.#history.filter((e) => e.timeNano >= sinceNs);
+  /** Past events with sinceNs <= timeNano <= untilNs (nanoseconds since the epoch), oldest first. */
+  since(sinceNs: number, untilNs = Infinity): EngineEvent[] {
+    const out: EngineEvent[] = [];
+    const first = Math.max(0, this.#next - this.historySize);
+    for (let i = first; i < this.#next; i++) {
+      const ev = this.#history[i % this.historySize]!;
+      if (ev.timeNano >= sinceNs && ev.timeNano <= untilNs) out.push(ev);
+    }
+    return out;
   }
 
+  /** A synchronous listener (it must not block); returns the unsubscribe function. */
   subscribe(fn: (ev: EngineEvent) => void): () => void {
-    this.#emitter.on('event', fn);
-    return () => this.#emitter.off('event', fn);
+    this.#listeners.add(fn);
+    return () => { this.#listeners.delete(fn); };
   }
+
+  /** A queued subscription to events published from now on (a stream to a client); close it when done. */
+  open(opts: { maxQueue?: number; filter?: (ev: EngineEvent) => boolean } = {}): EventSubscription {
+    const sub: EventSubscription = new EventSubscription({
+      maxQueue: opts.maxQueue ?? DEFAULT_SUBSCRIBER_QUEUE, ...(opts.filter ? { filter: opts.filter } : {}),
+      onClose: () => this.#subs.delete(sub),
+    });
+    this.#subs.add(sub);
+    return sub;
+  }
+
+  get subscribers(): number { return this.#subs.size; }
+}
+
+/**
+ * dockerd's event filter (daemon/events/filter.go): every given key must match. `container`,
+ * `network`, `volume`, `daemon`, `plugin` … match the Actor's ID or name attribute by prefix,
+ * whatever the event's type (a network named like the container matches too); `image` exactly
+ * by ID or name, with or without its tag; `label` as k or k=v on the attributes; `event` exactly,
+ * or by prefix when one value is health_status, exec_create or exec_start.
+ */
+export function matchEvent(ev: EngineEvent, filters: ReadonlyMap<string, readonly string[]>): boolean {
+  const values = (k: string) => filters.get(k) ?? [];
+  const exact = (k: string, ...sources: string[]) => !values(k).length || sources.some((s) => values(k).includes(s));
+  const fuzzy = (k: string, ...sources: string[]) => !values(k).length || sources.some((s) => values(k).some((v) => s === v || s.startsWith(v)));
+  const events = values('event');
+  const fuzzyEvent = events.some((e) => e === 'health_status' || e === 'exec_create' || e === 'exec_start');
+  if (fuzzyEvent ? !fuzzy('event', ev.Action) : !exact('event', ev.Action)) return false;
+  if (!exact('type', ev.Type) || !exact('scope', ev.scope)) return false;
+  const attrs = ev.Actor.Attributes;
+  for (const t of ['container', 'daemon', 'plugin', 'volume', 'network', 'node', 'service', 'secret', 'config']) {
+    // dockerd does not look at the type here: the ID or the name attribute decides.
+    if (!fuzzy(t, ev.Actor.ID, attrs['name'] ?? '')) return false;
+  }
+  if (values('image').length) {
+    const name = (ev.Type === 'image' ? attrs['name'] : attrs['image']) ?? '';
+    if (!exact('image', ev.Actor.ID, name, stripTag(ev.Actor.ID), stripTag(name))) return false;
+  }
+  for (const l of values('label')) {
+    const eq = l.indexOf('=');
+    const [k, v] = eq < 0 ? [l, undefined] : [l.slice(0, eq), l.slice(eq + 1)];
+    if (!(k in attrs) || (v !== undefined && attrs[k] !== v)) return false;
+  }
+  return true;
+}
+
+/** `busybox:latest` → `busybox`, `reg:5000/a/b:1` → `reg:5000/a/b`; digests and IDs stay. */
+function stripTag(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  return colon > slash ? ref.slice(0, colon) : ref;
 }

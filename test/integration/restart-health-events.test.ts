@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { daemonFor, requireRoot, type TestDaemon } from './harness.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,7 +111,6 @@ test('restart policies: on-failure:N, always, stop, rm -f during back-off, unles
   });
 });
 
-export { spawn, join, REPO };
 
 test('health checks: starting → healthy → unhealthy with busybox `test -f /tmp/ok`, in inspect, ps and events', async (t) => {
   if (!requireRoot(t)) return;
@@ -172,4 +172,114 @@ test('health checks: starting → healthy → unhealthy with busybox `test -f /t
   const bad = d.docker(['ps', '--filter', 'health=sick']);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /Unrecognised filter value for health: sick/);
+});
+
+/** One API call over the daemon's socket; the body as text. */
+function api(d: TestDaemon, method: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method, path, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => { body += b.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('events: filters, --since/--until and --format through berth and docker; a reader that stops reading is cut off', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const t0 = (Date.now() / 1000).toFixed(3);
+  await sleep(20);
+  d.ok(['run', '--name', 'ev1', '--label', 'team=a', 'busybox', 'true']);
+  d.ok(['create', '--name', 'ev2', '--label', 'team=b', 'busybox', 'true']);
+  d.ok(['tag', 'busybox', 'evtest:1']);
+  d.ok(['network', 'create', 'evnet']);
+  d.ok(['network', 'rm', 'evnet']);
+  d.ok(['rename', 'ev2', 'ev3']);
+  d.ok(['rm', 'ev1', 'ev3']);
+  d.ok(['rmi', 'evtest:1']);
+  await sleep(20);
+  const t1 = (Date.now() / 1000).toFixed(3);
+  const range = ['--since', t0, '--until', t1];
+  for (const cli of ['berth', 'docker'] as const) {
+    const run = (args: string[]) => {
+      const r = cli === 'berth' ? d.berth(args) : d.docker(args);
+      assert.equal(r.code, 0, `${cli} ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim().split('\n').filter(Boolean);
+    };
+    assert.deepEqual(run(['events', ...range, '--filter', 'container=ev1', '--format', '{{.Action}}']), ['create', 'attach', 'start', 'die', 'destroy'], cli);
+    assert.deepEqual(run(['events', ...range, '--filter', 'label=team=b', '--format', '{{.Action}} {{.Actor.Attributes.name}}']), ['create ev2', 'rename ev3', 'destroy ev3'], cli);
+    assert.deepEqual(run(['events', ...range, '--filter', 'type=image', '--format', '{{.Action}}']), ['tag', 'untag'], cli);
+    assert.deepEqual(run(['events', ...range, '--filter', 'type=network', '--filter', 'network=evnet', '--format', '{{.Action}}']), ['create', 'destroy'], cli);
+    assert.deepEqual(run(['events', ...range, '--filter', 'type=container', '--filter', 'event=die', '--filter', 'event=destroy', '--format', '{{.Actor.Attributes.name}} {{.Action}}']), ['ev1 die', 'ev1 destroy', 'ev3 destroy'], cli);
+    assert.deepEqual(run(['events', ...range, '--filter', 'image=busybox', '--filter', 'event=create', '--format', '{{.Actor.Attributes.name}}']), ['ev1', 'ev2'], cli);
+    // The default line: time, type, action, ID and sorted attributes.
+    const line = run(['events', ...range, '--filter', 'container=ev1', '--filter', 'event=die'])[0]!;
+    assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d) container die [0-9a-f]{64} \(execDuration=\d+, exitCode=0, image=busybox, name=ev1, team=a\)$/);
+    const json = JSON.parse(run(['events', ...range, '--filter', 'container=ev1', '--filter', 'event=start', '--format', 'json'])[0]!) as Record<string, unknown>;
+    assert.equal(json['Type'], 'container');
+    assert.equal(json['status'], 'start');
+    assert.equal(json['from'], 'busybox');
+    assert.equal(json['scope'], 'local');
+    assert.equal(typeof json['timeNano'], 'number');
+    // Relative times: the last minute holds them all; an --until in the past ends the stream at once.
+    assert.ok(run(['events', '--since', '1m', '--until', '0s', '--filter', 'type=container']).length >= 8);
+  }
+  const bad = d.docker(['events', '--since', t1, '--until', t0]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /`since` time \(.*\) cannot be after `until` time/);
+
+  // Live: a reader gets events as they happen, and the stream ends at --until (an --until alone
+  // would replay the whole history first, as dockerd does).
+  const live = spawn('docker', ['events', '--filter', 'type=container', '--filter', 'event=create', '--format', '{{.Actor.Attributes.name}}',
+    '--since', String(Date.now() / 1000), '--until', String(Date.now() / 1000 + 4)],
+    { env: { ...process.env, DOCKER_HOST: d.host } });
+  let liveOut = '';
+  live.stdout.on('data', (b: Buffer) => { liveOut += b.toString(); });
+  const liveDone = new Promise<number>((r) => live.on('close', (c) => r(c ?? -1)));
+  await sleep(700);
+  d.ok(['create', '--name', 'ev-live', 'busybox', 'true']);
+  assert.equal(await liveDone, 0);
+  assert.equal(liveOut.trim(), 'ev-live');
+
+  // A reader that never reads while thousands of events go by: dropped, while berthd answers and a
+  // reading client gets every event.
+  const slow = connect(d.socket);
+  slow.write('GET /events HTTP/1.1\r\nHost: docker\r\n\r\n');
+  await sleep(200);
+  slow.pause();
+  const reader = request({ socketPath: d.socket, path: '/events?filters=' + encodeURIComponent('{"event":["rename"]}'), agent: false });
+  let readerEvents = 0;
+  let readerBuf = '';
+  reader.on('response', (res) => res.on('data', (b: Buffer) => {
+    readerBuf += b.toString();
+    const lines = readerBuf.split('\n');
+    readerBuf = lines.pop()!;
+    readerEvents += lines.filter(Boolean).length;
+  }));
+  reader.end();
+  await sleep(200);
+  const N = 2500;
+  const liveId = inspect(d, '{{.Id}}', 'ev-live');
+  const started = Date.now();
+  for (let i = 0; i < N; i++) {
+    const r = await api(d, 'POST', `/containers/${liveId}/rename?name=ev-live-${i % 2 ? 'a' : 'b'}-${i}`);
+    assert.equal(r.status, 204);
+  }
+  const ping = await api(d, 'GET', '/_ping');
+  assert.equal(ping.body, 'OK');
+  await until('the reader to see every rename', () => readerEvents === N, 10000);
+  reader.destroy();
+  // The slow one was cut off: resumed now, its stream ends after what had been buffered for it.
+  let slowBytes = 0;
+  const slowEnded = new Promise<void>((r) => { slow.on('end', r); slow.on('close', () => r()); });
+  slow.on('data', (b: Buffer) => { slowBytes += b.length; });
+  slow.resume();
+  await Promise.race([slowEnded, sleep(10000).then(() => assert.fail('the slow reader was never disconnected'))]);
+  assert.ok(slowBytes < N * 200, `slow reader got ${slowBytes} bytes for ${N} events`);
+  slow.destroy();
+  t.diagnostic(`${N} renames in ${Date.now() - started} ms; slow reader got ${slowBytes} bytes before being dropped`);
+  d.ok(['rm', liveId]);
 });

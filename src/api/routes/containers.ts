@@ -202,6 +202,7 @@ async function attachRoute(d: ContainerRouteDeps, req: ApiRequest) {
   if (running) await session.connect(d.attach, svc.paths(c.id).attachSocket);
   else svc.onNextStart(c.id, (socketPath) => session.connect(d.attach, socketPath));
   const socket = hijackConnection(req, multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
+  svc.deps.events.publish('container', 'attach', c.id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name });
   pumpAttach(socket, session, { tty, wantStdout, wantStderr, keys });
   return streamed;
 }

@@ -1,7 +1,7 @@
 import type * as api from '../types/index.ts';
 import { API_VERSION, MIN_API_VERSION } from '../types/index.ts';
 import { parseFilters } from '../../lib/filters.ts';
-import type { EventBus, EngineEvent } from '../../engine/events.ts';
+import { type EventBus, type EngineEvent, matchEvent } from '../../engine/events.ts';
 import { type ApiRequest, type Route, ok, streamed } from '../router.ts';
 import { EngineError } from '../../lib/errors.ts';
 
@@ -32,45 +32,70 @@ export function systemRoutes(b: SystemBackend): Route[] {
   ];
 }
 
-function toSeconds(v: string | null): number | undefined {
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+/**
+ * An events timestamp as dockerd reads one (seconds, optionally with a fraction, as the CLI sends
+ * them; an RFC 3339 time is accepted too), in nanoseconds since the epoch.
+ */
+export function parseEventTime(v: string | null): number | undefined {
+  if (v === null || v === '') return undefined;
+  const m = /^(-?\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m) return Number(BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0')));
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new EngineError('InvalidParameter', `invalid timestamp: ${v}`);
-  return t / 1000;
+  return t * 1e6;
 }
 
-function matches(ev: EngineEvent, f: ReadonlyMap<string, readonly string[]>): boolean {
-  const get = (k: string) => f.get(k) ?? [];
-  if (get('type').length && !get('type').includes(ev.Type)) return false;
-  if (get('event').length && !get('event').some((e) => ev.Action === e || ev.Action.startsWith(`${e}:`))) return false;
-  const ids = [...get('container'), ...get('image'), ...get('network'), ...get('volume')];
-  if (ids.length && !ids.some((i) => ev.Actor.ID.startsWith(i) || ev.Actor.Attributes['name'] === i || ev.Actor.Attributes['image'] === i)) return false;
-  for (const l of get('label')) {
-    const eq = l.indexOf('=');
-    const [k, v] = eq < 0 ? [l, undefined] : [l.slice(0, eq), l.slice(eq + 1)];
-    if (!(k in ev.Actor.Attributes) || (v !== undefined && ev.Actor.Attributes[k] !== v)) return false;
-  }
-  return true;
-}
-
-/** GET /events: past events since `since`, then live ones until `until` or the client leaves. */
+/**
+ * GET /events: past events between `since` and `until` from the bus's history, then live ones
+ * until `until` passes or the client leaves. Written with backpressure: a client that stops
+ * reading is cut off once its subscription's queue overflows, never buffered without bound.
+ */
 async function eventsRoute(bus: EventBus, req: ApiRequest) {
   const filters = parseFilters(req.query.get('filters'));
-  const since = toSeconds(req.query.get('since'));
-  const until = toSeconds(req.query.get('until'));
+  const sinceRaw = req.query.get('since');
+  const untilRaw = req.query.get('until');
+  const since = parseEventTime(sinceRaw);
+  const until = parseEventTime(untilRaw);
+  if (since !== undefined && until !== undefined && until < since) {
+    throw new EngineError('InvalidParameter', '`since` time (' + sinceRaw + ') cannot be after `until` time (' + untilRaw + ')');
+  }
+  const inRange = (ev: EngineEvent) => until === undefined || ev.timeNano <= until;
+  // Subscribed in the same tick as the history is read: no event falls between the two.
+  const sub = bus.open({ filter: (ev) => inRange(ev) && matchEvent(ev, filters) });
+  const past = since !== undefined || until !== undefined ? bus.since(since ?? 0, until ?? Infinity).filter((ev) => matchEvent(ev, filters)) : [];
   const res = req.res;
   res.writeHead(200, { 'Content-Type': 'application/json' });
   res.flushHeaders();
-  const send = (ev: EngineEvent) => { if (matches(ev, filters)) res.write(JSON.stringify(ev) + '\n'); };
-  if (since !== undefined) for (const ev of bus.since(since * 1e9)) if (until === undefined || ev.time <= until) send(ev);
-  if (until !== undefined && until * 1000 <= Date.now()) { res.end(); return streamed; }
-  await new Promise<void>((resolve) => {
-    const unsubscribe = bus.subscribe((ev) => { if (until === undefined || ev.time <= until) send(ev); });
-    const stop = () => { unsubscribe(); resolve(); };
-    req.signal.addEventListener('abort', stop);
-    if (until !== undefined) setTimeout(stop, until * 1000 - Date.now());
-  });
-  res.end();
+  const abort = new AbortController();
+  const onClose = () => abort.abort();
+  req.signal.addEventListener('abort', onClose);
+  res.once('close', onClose);
+  let timer: NodeJS.Timeout | undefined;
+  if (until !== undefined) timer = setTimeout(() => { abort.abort(); }, Math.max(0, until / 1e6 - Date.now()));
+  const write = async (ev: EngineEvent) => {
+    if (res.write(`${JSON.stringify(ev)}\n`)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => { res.off('drain', done); abort.signal.removeEventListener('abort', done); resolve(); };
+      res.on('drain', done);
+      abort.signal.addEventListener('abort', done, { once: true });
+    });
+  };
+  try {
+    for (const ev of past) {
+      if (abort.signal.aborted) break;
+      await write(ev);
+    }
+    // An `until` in the past: the history is all there is.
+    if (until === undefined || until > Date.now() * 1e6) {
+      for (let ev = await sub.next(abort.signal); ev && !abort.signal.aborted; ev = await sub.next(abort.signal)) await write(ev);
+    }
+  } finally {
+    clearTimeout(timer);
+    req.signal.removeEventListener('abort', onClose);
+    sub.close();
+  }
+  // A reader that fell too far behind is disconnected rather than sent a stream with holes.
+  if (sub.overflowed) res.destroy();
+  else res.end();
   return streamed;
 }

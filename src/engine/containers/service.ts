@@ -314,7 +314,8 @@ export class ContainerService {
     if (backoff !== undefined) c.restartCount++;
     this.repo.saveState(c.id, c.state, backoff === undefined ? undefined : c.restartCount);
     if (oom) this.deps.events.publish('container', 'oom', c.id, this.#attrs(c));
-    this.deps.events.publish('container', 'die', c.id, { ...this.#attrs(c), exitCode: String(c.state.exitCode) });
+    const execDuration = String(Math.max(0, Math.floor((Date.now() - Date.parse(c.state.startedAt)) / 1000) || 0));
+    this.deps.events.publish('container', 'die', c.id, { ...this.#attrs(c), exitCode: String(c.state.exitCode), execDuration });
     const run = this.#runs.get(c.id);
     this.#runs.delete(c.id);
     this.#rotator.unwatch(c.id);
