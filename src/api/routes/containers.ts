@@ -66,11 +66,13 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
     } },
     { method: 'POST', path: '/containers/prune', handler: async () => {
       const deleted: string[] = [];
+      let space = 0;
       for (const c of svc.list()) {
         if (c.state.status !== 'exited' && c.state.status !== 'created' && c.state.status !== 'dead') continue;
-        await svc.remove(c.id).then(() => deleted.push(c.id), () => undefined);
+        const rw = await d.sizes(c).then((s) => s.SizeRw, () => 0);
+        await svc.remove(c.id).then(() => { deleted.push(c.id); space += rw; }, () => undefined);
       }
-      return ok({ ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
+      return ok({ ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: space });
     } },
     { method: 'GET', path: '/containers/:id/json', handler: async (req) => {
       const c = svc.resolve(param(req, 'id'));
