@@ -111,6 +111,11 @@ export function resourceHostConfig(f: Flags): Partial<api.HostConfig> {
   }
   const cgroupns = str(f, 'cgroupns');
   if (cgroupns !== undefined && !['host', 'private'].includes(cgroupns)) throw new Error('--cgroupns: invalid CGROUP mode');
+  const swappiness = int(f, 'memory-swappiness');
+  // docker CLI 28 checks this one itself (opts.go parse), before the daemon would.
+  if (swappiness !== undefined && swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {
+    throw new Error(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
+  }
   const blkioWeight = int(f, 'blkio-weight');
   const rtPeriod = int(f, 'cpu-rt-period');
   const rtRuntime = int(f, 'cpu-rt-runtime');
