@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type * as api from '../../api/types/index.ts';
+import { duBytes } from '../../lib/disk-usage.ts';
 import { EngineError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import type { ExecFn } from '../../lib/exec.ts';
 import { checkFilterKeys, matchLabels, type Filters } from '../../lib/filters.ts';
@@ -167,7 +168,7 @@ export class VolumeService {
         const not = filters.get('label!');
         if (not?.length && not.some((l) => matchLabels(v.labels, [l]))) continue;
         // A volume with options holds nothing of its own (a tmpfs, or someone's host directory).
-        const size = Object.keys(v.options).length ? 0 : await dirSize(this.mountpoint(v.name));
+        const size = Object.keys(v.options).length ? 0 : await duBytes(this.mountpoint(v.name));
         await this.#destroy(v.name);
         deleted.push(v.name);
         reclaimed += size;
@@ -415,19 +416,4 @@ function parseBoolFilter(key: string, v: string): boolean {
   if (['true', '1'].includes(v.toLowerCase())) return true;
   if (['false', '0'].includes(v.toLowerCase())) return false;
   throw invalid(`invalid filter '${key}=${v}'`);
-}
-
-/** Bytes of regular files under `dir` (lstat: links are not followed). */
-async function dirSize(dir: string): Promise<number> {
-  let total = 0;
-  let entries: string[];
-  try { entries = await readdir(dir); } catch { return 0; }
-  for (const e of entries) {
-    const p = join(dir, e);
-    const st = await lstat(p).catch(() => undefined);
-    if (!st) continue;
-    if (st.isDirectory()) total += await dirSize(p);
-    else if (st.isFile()) total += st.size;
-  }
-  return total;
 }
