@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { NetworkStats } from '../api/types/index.ts';
 
 /**
@@ -23,7 +23,8 @@ export function parseProcStat(text: string): { systemUsage: number; onlineCpus: 
 
 /** Reads /proc/stat (see parseProcStat). */
 export async function readSystemCpu(path = '/proc/stat'): Promise<{ systemUsage: number; onlineCpus: number }> {
-  return parseProcStat(await readFile(path, 'utf8'));
+  // In-memory kernel files: read synchronously, as the cgroup files are (see cgroups/stats.ts).
+  return parseProcStat(readFileSync(path, 'utf8'));
 }
 
 /**
@@ -52,7 +53,7 @@ export function parseNetDev(text: string): Record<string, NetworkStats> {
  */
 export async function readNetworkStats(pid: number): Promise<Record<string, NetworkStats> | null> {
   try {
-    return parseNetDev(await readFile(`/proc/${pid}/net/dev`, 'utf8'));
+    return parseNetDev(readFileSync(`/proc/${pid}/net/dev`, 'utf8'));
   } catch {
     return null;
   }

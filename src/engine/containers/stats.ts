@@ -46,16 +46,25 @@ export function emptyStats(c: Pick<ContainerRecord, 'id' | 'name'>): StatsRespon
  * spawned, so `stats --no-stream` over many containers costs one short read each.
  */
 export class ContainerStatsReader {
+  #system: { at: number; value: ReturnType<typeof readSystemCpu> } | undefined;
+
   constructor(private readonly deps: StatsDeps) {}
 
-  /** One sample with no previous one (precpu zero). A stopped container gives emptyStats. */
-  async sample(c: ContainerRecord): Promise<StatsResponse> {
+  /** /proc/stat, shared by the samples of the same few milliseconds (many containers at once). */
+  #systemCpu(): ReturnType<typeof readSystemCpu> {
+    const now = performance.now();
+    if (!this.#system || now - this.#system.at > 10) this.#system = { at: now, value: readSystemCpu() };
+    return this.#system.value;
+  }
+
+  /** One sample with no previous one (precpu zero); `cpuOnly` for a CPU baseline. A stopped container gives emptyStats. */
+  async sample(c: ContainerRecord, opts: { cpuOnly?: boolean } = {}): Promise<StatsResponse> {
     if (!this.deps.containers.isRunning(c.id) || c.state.status === 'restarting' || c.state.pid <= 0) return emptyStats(c);
     const netHost = c.hostConfig.NetworkMode === 'host';
     const [cg, sys, net] = await Promise.all([
-      readCgroupStats(cgroupPathOf(c.hostConfig, c.id, this.deps.cgroupParent), this.deps.cgroupLayout, this.deps.machineMemory),
-      readSystemCpu(),
-      netHost || c.hostConfig.NetworkMode === 'none' ? Promise.resolve(null) : readNetworkStats(c.state.pid),
+      readCgroupStats(cgroupPathOf(c.hostConfig, c.id, this.deps.cgroupParent), this.deps.cgroupLayout, this.deps.machineMemory, opts),
+      this.#systemCpu(),
+      netHost || c.hostConfig.NetworkMode === 'none' || opts.cpuOnly ? Promise.resolve(null) : readNetworkStats(c.state.pid),
     ]);
     if (!cg) return emptyStats(c);
     const out: StatsResponse = {
@@ -80,7 +89,8 @@ export class ContainerStatsReader {
     if (!running && !opts.stream) { yield emptyStats(c0); return; }
     if (opts.oneShot) { yield await this.sample(c0); return; }
     const interval = this.deps.intervalMs ?? 1000;
-    let prev = await this.sample(c0);
+    // The baseline needs only the CPU counters: half the reads for `stats --no-stream`.
+    let prev = await this.sample(c0, { cpuOnly: true });
     await sleep(this.deps.primeMs ?? 500, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => undefined);
     while (!opts.signal?.aborted) {
       const c = this.deps.containers.repo.get(c0.id);
