@@ -97,14 +97,13 @@ export class ApiServer {
       };
       log.debug({ method: req.method, path: raw.url }, 'request');
       const reply = await found.route.handler(req);
+      // A handler may stop reading early (a tar's end blocks come before the client's padding).
+      if (!hijack && reply.kind !== 'streamed') await drainBody(raw);
       this.#send(res, reply, raw.method === 'HEAD');
     } catch (err) {
       // Refused before the body was read (a bad query on an upload): drain it, so the client can
       // finish sending and read our answer instead of failing with a broken pipe.
-      if (!hijack && !raw.complete) {
-        raw.resume();
-        await new Promise<void>((resolve) => { raw.once('end', resolve); raw.once('close', resolve); });
-      }
+      if (!hijack) await drainBody(raw);
       const status = httpStatusOf(err);
       const message = messageOf(err);
       if (status >= 500) log.error({ err, method: raw.method, path: raw.url }, 'request failed');
@@ -182,4 +181,11 @@ export function hijackConnection(req: ApiRequest, contentType: string): Duplex {
   socket.write(head);
   if (req.hijack?.head.length) socket.unshift(req.hijack.head);
   return socket;
+}
+
+/** Reads and discards what is left of a request body, so the client never writes into a closed socket. */
+async function drainBody(raw: import('node:http').IncomingMessage): Promise<void> {
+  if (raw.complete || raw.destroyed) return;
+  raw.resume();
+  await new Promise<void>((resolve) => { raw.once('end', resolve); raw.once('close', resolve); });
 }
