@@ -52,6 +52,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
               return { published: ports.filter((p) => p.PublicPort).map((p) => `${p.PrivatePort}/${p.Type}`), exposed: ports.map((p) => `${p.PrivatePort}/${p.Type}`) };
             },
           } : {}),
+          ...(d.mountsOf ? { volumesOf: (c: ContainerRecord) => d.mountsOf!(c.id).flatMap((m) => [m.Name ?? '', m.Destination].filter(Boolean)) } : {}),
         });
       const out = list.map((c) => toContainerSummary(c, d.netView?.(c)));
       if (d.mountsOf) out.forEach((s) => { s.Mounts = d.mountsOf!(s.Id); });

@@ -121,8 +121,12 @@ test('ancestor and network filters', () => {
   assert.deepEqual(names({ all: true, f: '{"network":["host"]}' }), ['fresh', 'web-1']);
 });
 
-test('accepted but not yet applied keys do not fail', () => {
-  for (const k of ['volume', 'is-task']) assert.equal(names({ all: true, f: `{"${k}":["x"]}` }).length, 6, k);
+test('accepted but not applied keys do not fail', () => {
+  assert.equal(names({ all: true, f: '{"is-task":["x"]}' }).length, 6);
+});
+
+test('volume= matches a volume name or a mount destination', () => {
+  assert.deepEqual(names({ all: true, f: '{"volume":["x"]}' }), [], 'no volume data: nothing matches');
 });
 
 test('health: none without a health check; unknown values refused in dockerd words', () => {

@@ -25,6 +25,8 @@ export function selectContainers(
     networksOf?(c: ContainerRecord): string[];
     /** Container ports ("80/tcp") that are published, and all exposed ones: publish= and expose=. */
     portsOf?(c: ContainerRecord): { published: string[]; exposed: string[] };
+    /** Volume names and mount destinations, for volume=. */
+    volumesOf?(c: ContainerRecord): string[];
   },
 ): ContainerRecord[] {
   checkFilterKeys(o.filters, KEYS);
@@ -52,6 +54,10 @@ export function selectContainers(
     if (f('network').length) {
       const nets = lookup.networksOf?.(c) ?? [c.hostConfig.NetworkMode ?? ''];
       if (!f('network').some((n) => nets.includes(n))) return false;
+    }
+    if (f('volume').length) {
+      const vols = lookup.volumesOf?.(c) ?? [];
+      if (!f('volume').some((v) => vols.includes(v))) return false;
     }
     if (f('publish').length || f('expose').length) {
       const p = lookup.portsOf?.(c) ?? { published: [], exposed: Object.keys(c.config.ExposedPorts ?? {}) };
