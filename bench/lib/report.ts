@@ -5,7 +5,8 @@
 import type { TargetId } from './engines.ts';
 
 /** The goal a row is judged by: a ratio to docker or podman, or an absolute ceiling. */
-export interface Goal { vsDocker?: number; vsPodman?: number; max?: number; min?: number; text: string }
+/** `vsDocker`/`vsPodman`: berth ≤ that multiple (times); `minVsDocker`: berth ≥ that multiple (throughputs). */
+export interface Goal { vsDocker?: number; vsPodman?: number; minVsDocker?: number; max?: number; min?: number; text: string }
 
 export interface Row {
   bench: string;
@@ -42,6 +43,7 @@ export function judge(row: Row): { primary?: number; vsDocker?: number; vsPodman
   const checks: boolean[] = [];
   if (g.vsDocker !== undefined && vsDocker !== undefined) checks.push(vsDocker <= g.vsDocker);
   if (g.vsPodman !== undefined && vsPodman !== undefined) checks.push(vsPodman <= g.vsPodman);
+  if (g.minVsDocker !== undefined && vsDocker !== undefined) checks.push(vsDocker >= g.minVsDocker);
   if (g.max !== undefined) checks.push(primary <= g.max);
   if (g.min !== undefined) checks.push(primary >= g.min);
   return { primary, vsDocker, vsPodman, pass: checks.length ? checks.every(Boolean) : undefined };
