@@ -26,6 +26,8 @@ test('system df, system gc and prune', async (t) => {
     assert.match(ours[6]!, /^Orphaned Data\s+0\s+0\s+0B\s+0B$/);
     assert.match(d.ok(['system', 'df', '-v']), /Local Volumes space usage:\n\nVOLUME NAME\s+LINKS\s+SIZE\ndfvol\s+1\s+\d+B/);
     assert.equal(d.ok(['system', 'df', '--format', '{{.Type}}={{.TotalCount}}']).split('\n')[0], 'Images=1');
+    assert.equal(d.ok(['ps', '-a', '--filter', 'volume=dfvol', '--format', '{{.Names}}']), 'live');
+    assert.equal(d.ok(['ps', '-a', '--filter', 'volume=/data', '--format', '{{.Names}}']), 'live');
   });
 
   await t.test('gc: planted orphans are listed, removed and reported; live data is untouched', () => {
