@@ -62,11 +62,28 @@ static void pathf(char *out, const char *fmt, ...)
 		fail(A_ERR, "path too long");
 }
 
-static void enter_root(const char *root)
+/*
+ * <root> is a directory, or "DEV:INO@/proc/PID/root" for a running container's own view (its
+ * volumes and bind mounts included): the directory must then be the one with that device and
+ * inode, so a PID reused by another process after the container exited is refused.
+ */
+static void enter_root(const char *spec)
 {
+	const char *root = spec;
+	unsigned long long want_dev = 0, want_ino = 0;
+	int check = spec[0] != '/';
+	if (check) {
+		const char *at = strchr(spec, '@');
+		if (!at || sscanf(spec, "%llu:%llu@", &want_dev, &want_ino) != 2)
+			fail(A_ERR, "bad root %s", spec);
+		root = at + 1;
+	}
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		fail(errno == ENOENT ? A_NOTFOUND : A_ERR, "root %s: %s", root, strerror(errno));
+	struct stat st;
+	if (check && (fstat(fd, &st) < 0 || (unsigned long long)st.st_dev != want_dev || (unsigned long long)st.st_ino != want_ino))
+		fail(A_ERR, "root %s is no longer the container's (it exited)", root);
 	if (fchdir(fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		fail(A_ERR, "enter root %s: %s", root, strerror(errno));
 	close(fd);

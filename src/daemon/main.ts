@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, messageOf } from '../lib/errors.ts';
 import { execFile } from '../lib/exec.ts';
@@ -153,6 +153,12 @@ async function main(argv: string[]): Promise<void> {
   });
   const files = new ContainerFiles({
     resolve: (ref) => containers.resolve(ref), withRootfs: (id, fn) => rootfs.use(id, fn),
+    liveRoot: (c, merged) => {
+      const pid = containers.repo.get(c.id)?.state.pid ?? 0;
+      if (!containers.isRunning(c.id) || pid <= 0) return undefined;
+      const st = statSync(merged);
+      return `${st.dev}:${st.ino}@/proc/${pid}/root`;
+    },
     upperPath: (id) => snapshots.upperPath(id), files: helper,
     imageLayerDirs: (imageId) => images.resolve(imageId).then((i) => [...i.chainIds].reverse().map((c) => snapshots.diffPath(c)), () => []),
     event: (action, c) => events.publish('container', action, c.id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name }),

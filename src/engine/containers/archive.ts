@@ -21,6 +21,12 @@ export interface ContainerFilesDeps {
   resolve(ref: string): ContainerRecord;
   /** Runs fn with the container's merged rootfs mounted (rootfs-users.ts SharedRootfs.use). */
   withRootfs<T>(id: string, fn: (rootfs: string) => Promise<T>): Promise<T>;
+  /**
+   * For a running container, the root of its own mount namespace as the helper takes it
+   * ("DEV:INO@/proc/PID/root", checked against the merged rootfs): its volumes and the /etc
+   * files berth bind-mounts are part of that view, as `docker cp` sees them. Undefined otherwise.
+   */
+  liveRoot?(c: ContainerRecord, rootfs: string): string | undefined;
   /** The container's writable layer (overlay upper dir). */
   upperPath(id: string): string;
   /** Unpacked directories of the container's image layers, top first. */
@@ -84,7 +90,8 @@ const toApiStat = (s: RootPathStat): api.ContainerPathStat => ({
  * Files of a container's root filesystem, for cp (stat, archive, extract), export and diff.
  * Every access goes through the native helper chrooted into the rootfs: a path, and any symlink
  * on it, resolves with the container's rootfs as "/", whatever the container does meanwhile.
- * Volumes and the /etc files berth bind-mounts are not part of that view (TODO(#4): volumes).
+ * A running container is seen through its own mount namespace (deps.liveRoot), so volumes and the
+ * /etc files berth bind-mounts are included; a stopped one through its rootfs alone.
  */
 export class ContainerFiles {
   readonly #d: ContainerFilesDeps;
@@ -93,11 +100,15 @@ export class ContainerFiles {
     this.#d = deps;
   }
 
+  #live(c: ContainerRecord, rootfs: string): string {
+    return this.#d.liveRoot?.(c, rootfs) ?? rootfs;
+  }
+
   /** HEAD /containers/{id}/archive. NotFound: "Could not find the file <path> in container <ref>". */
   async stat(ref: string, path: string): Promise<api.ContainerPathStat> {
     const c = this.#d.resolve(ref);
     const abs = containerPath(checkPath(path));
-    return this.#d.withRootfs(c.id, async (root) => toApiStat(await this.#stat(root, abs, path, ref)));
+    return this.#d.withRootfs(c.id, async (root) => toApiStat(await this.#stat(this.#live(c, root), abs, path, ref)));
   }
 
   async #stat(root: string, abs: string, path: string, ref: string): Promise<RootPathStat> {
@@ -120,7 +131,8 @@ export class ContainerFiles {
     let failed!: (e: unknown) => void;
     const ready = new Promise<ArchiveResult>((res, rej) => { result = res; failed = rej; });
     // The rootfs is held by a use() that lasts as long as the stream.
-    void this.#d.withRootfs(c.id, async (root) => {
+    void this.#d.withRootfs(c.id, async (rootfs) => {
+      const root = this.#live(c, rootfs);
       const s = await this.#stat(root, abs, path, ref);
       const base = baseOf(abs);
       const stream = this.#d.files.tarOut(root, abs, base === '/' ? '.' : base);
@@ -145,7 +157,8 @@ export class ContainerFiles {
     if (c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
     // Decompressed here, never by a program from the container (CVE-2019-14271's lesson).
     const plain = await decompress(input);
-    await this.#d.withRootfs(c.id, async (root) => {
+    await this.#d.withRootfs(c.id, async (rootfs) => {
+      const root = this.#live(c, rootfs);
       const owner = opts.copyUIDGID && c.config.User ? await this.#lookupUser(root, c.config.User) : undefined;
       try {
         await this.#d.files.tarIn(root, abs, plain, {
