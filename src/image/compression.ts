@@ -20,30 +20,52 @@ export function detectCompression(head: Buffer): Compression {
  * returned stream. The caller consumes or destroys the result.
  */
 export async function decompress(input: Readable): Promise<Readable> {
-  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let head = Buffer.alloc(0);
-  while (head.length < 6) {
-    const r = await it.next();
-    if (r.done) break;
-    head = Buffer.concat([head, Buffer.from(r.value)]);
-  }
+  const { head, ended } = await peek(input, 6);
   const kind = detectCompression(head);
   if (kind !== 'none' && kind !== 'gzip') {
     input.destroy();
     throw new EngineError('NotImplemented', `${kind}-compressed layers are not supported yet`);
   }
-  async function* replay(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield Buffer.from(r.value);
-    }
-  }
-  const plain = Readable.from(replay(), { objectMode: false });
-  if (kind === 'none') return plain;
+  // The peeked bytes are back at the front of `input`: plain input is handed on as it is. An
+  // input that ended while peeked cannot take them back; they make a stream of their own.
+  const src = ended ? Readable.from(head.length > 0 ? [head] : [], { objectMode: false }) : input;
+  if (kind === 'none') return src;
   const gunzip = createGunzip();
   // pipeline destroys gunzip with the source's error, so the consumer sees it.
-  pipeline(plain, gunzip, () => undefined);
+  pipeline(src, gunzip, () => undefined);
   return gunzip;
+}
+
+/**
+ * The first `n` bytes of `input` (fewer at its end), put back with unshift so that the stream
+ * reads as before (unless it ended meanwhile: `ended`). An error of `input` while peeking rejects.
+ */
+function peek(input: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const finish = (err?: Error, ended = false) => {
+      input.off('readable', onReadable);
+      input.off('end', onEnd);
+      input.off('error', onError);
+      if (err) return reject(err);
+      const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (!ended && head.length > 0) input.unshift(head);
+      resolve({ head, ended });
+    };
+    const onReadable = () => {
+      let c: Buffer | string | null;
+      while (got < n && (c = input.read() as Buffer | string | null) !== null) {
+        const b = typeof c === 'string' ? Buffer.from(c) : c;
+        chunks.push(b);
+        got += b.length;
+      }
+      if (got >= n) finish();
+    };
+    const onEnd = () => finish(undefined, true);
+    const onError = (err: Error) => finish(err);
+    input.on('readable', onReadable);
+    input.once('end', onEnd);
+    input.once('error', onError);
+  });
 }
