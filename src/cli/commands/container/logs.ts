@@ -18,7 +18,7 @@ export const logsSpec: CommandSpec = {
 };
 
 /** Docker's --since/--until: a relative duration ("42m"), a unix time, or an RFC 3339 date. */
-export function timeArg(v: string | undefined, now = Date.now()): string | undefined {
+export function timeArg(v: string | undefined, flag: 'since' | 'until' = 'since', now = Date.now()): string | undefined {
   if (v === undefined) return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return v;
   if (/^\d[\dhmsuµn.]*[hmsn]$/.test(v)) {
@@ -26,7 +26,7 @@ export function timeArg(v: string | undefined, now = Date.now()): string | undef
     return `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
   }
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new ExitError(1, `invalid value for "since": failed to parse value as time or duration: "${v}"`);
+  if (Number.isNaN(t)) throw new ExitError(1, `invalid value for "${flag}": failed to parse value as time or duration: "${v}"`);
   return (t / 1000).toFixed(9);
 }
 
@@ -34,7 +34,7 @@ export async function logs(ctx: CliContext, f: Flags, args: string[]): Promise<v
   const c = await ctx.client.json<api.ContainerInspect>('GET', `/containers/${args[0]}/json`);
   const res = await ctx.client.raw('GET', `/containers/${c.Id}/logs`, {
     query: { stdout: true, stderr: true, follow: bool(f, 'follow'), timestamps: bool(f, 'timestamps'), details: bool(f, 'details'),
-      tail: str(f, 'tail') ?? 'all', since: timeArg(str(f, 'since')), until: timeArg(str(f, 'until')) },
+      tail: str(f, 'tail') ?? 'all', since: timeArg(str(f, 'since')), until: timeArg(str(f, 'until'), 'until') },
   });
   const onData = c.Config.Tty ? (b: Buffer) => ctx.stdout.write(b) : demux((s, d) => (s === 2 ? ctx.stderr : ctx.stdout).write(d));
   await new Promise<void>((resolve, reject) => {

@@ -20,7 +20,7 @@ interface Ev { Type: string; Action: string; Actor: { ID: string; Attributes: Re
 /** docker events: one line an event, `2024-01-01T00:00:00.000000000Z container start <id> (image=..., name=...)`. */
 export async function events(ctx: CliContext, f: Flags): Promise<void> {
   const res = await ctx.client.raw('GET', '/events', {
-    query: { filters: filtersParam(list(f, 'filter')), since: timeArg(str(f, 'since')), until: timeArg(str(f, 'until')) },
+    query: { filters: filtersParam(list(f, 'filter')), since: timeArg(str(f, 'since')), until: timeArg(str(f, 'until'), 'until') },
   });
   const format = str(f, 'format');
   const tmpl = format && format !== 'json' ? GoTemplate.parse(format) : undefined;
