@@ -7,16 +7,14 @@ import type * as api from '../../../api/types/index.ts';
 import { ApiError } from '../../../client/client.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
-import { GoTemplate } from '../../format/go-template.ts';
 import { type CliContext, ExitError, type Flags, bool, int, list, str } from '../../context.ts';
 import { FlagError } from '../container/run-flags.ts';
 import { validateLink } from '../container/run-network.ts';
+import { errorText } from '../container/run.ts';
+import { inspectEach } from '../inspect-each.ts';
 import { filtersParam } from '../container/ps.ts';
 import { createIpamConfig } from './ipam-flags.ts';
 import { NETWORK_HEADERS, listFormat, networkRow, sortByName } from './ls-format.ts';
-
-const daemonError = (err: unknown): string =>
-  (err instanceof ApiError ? `Error response from daemon: ${err.message}` : err instanceof Error ? err.message : String(err));
 
 /** pflag StringSlice: each use is a CSV list ("a,b" is two values; "" is none). */
 const sliceFlag = (f: Flags, name: string): string[] => list(f, name).flatMap((v) => (v === '' ? [] : v.split(',')));
@@ -126,32 +124,13 @@ export const networkInspectSpec: CommandSpec = {
   minArgs: 1,
 };
 
-/**
- * docker's inspect.Inspect: every network that answers is printed (a JSON array indented by 4,
- * `-f json` compact, or the template once per network); the errors of the others follow on
- * stderr, one per line, and the status is 1.
- */
+/** docker's inspect.Inspect over networks (see inspectEach); an empty name is an error of its own. */
 export async function networkInspect(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
-  const format = str(f, 'format') ?? '';
-  let tmpl: GoTemplate | undefined;
-  if (format !== '' && format !== 'json') {
-    try { tmpl = GoTemplate.parse(format); } catch (err) { throw new ExitError(64, (err as Error).message); }
-  }
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  let out = '';
-  for (const ref of args) {
+  await inspectEach(ctx, str(f, 'format') ?? '', args, (ref) => {
     const id = ref.trim();
-    if (id === '') { errors.push('invalid network name or ID: value is empty'); continue; }
-    try {
-      const n = await ctx.client.json<unknown>('GET', `/networks/${encodeURIComponent(id)}`, { query: { verbose: bool(f, 'verbose') ? 'true' : undefined } });
-      if (tmpl) out += `${tmpl.execute(n)}\n`; else found.push(n);
-    } catch (err) { errors.push(daemonError(err)); }
-  }
-  if (tmpl) ctx.stdout.write(out === '' ? '\n' : out);
-  else if (found.length === 0) ctx.stdout.write('[]\n');
-  else ctx.stdout.write(`${format === 'json' ? JSON.stringify(found) : JSON.stringify(found, null, 4)}\n`);
-  if (errors.length) throw new ExitError(1, errors.join('\n'));
+    if (id === '') return Promise.reject(new Error('invalid network name or ID: value is empty'));
+    return ctx.client.json<unknown>('GET', `/networks/${encodeURIComponent(id)}`, { query: { verbose: bool(f, 'verbose') ? 'true' : undefined } });
+  });
 }
 
 export const networkRmSpec: CommandSpec = {
@@ -168,7 +147,7 @@ export async function networkRm(ctx: CliContext, f: Flags, args: string[]): Prom
       ctx.stdout.write(`${name}\n`);
     } catch (err) {
       if (bool(f, 'force') && err instanceof ApiError && err.status === 404) continue;
-      ctx.stderr.write(`${daemonError(err)}\n`);
+      ctx.stderr.write(`${errorText(err)}\n`);
       failed = true;
     }
   }

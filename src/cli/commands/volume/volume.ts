@@ -3,19 +3,16 @@
  * request bodies, output and messages.
  */
 import type * as api from '../../../api/types/index.ts';
-import { ApiError } from '../../../client/client.ts';
 import { humanSize } from '../../../lib/units.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
-import { GoTemplate } from '../../format/go-template.ts';
 import { type CliContext, ExitError, type Flags, bool, list, str } from '../../context.ts';
 import { filtersParam } from '../container/ps.ts';
 import { FlagError } from '../container/run-flags.ts';
+import { errorText } from '../container/run.ts';
+import { inspectEach } from '../inspect-each.ts';
 import { confirm, labelsFlag } from '../network/network.ts';
 import { naturalCompare } from '../network/ls-format.ts';
-
-const daemonError = (err: unknown): string =>
-  (err instanceof ApiError ? `Error response from daemon: ${err.message}` : err instanceof Error ? err.message : String(err));
 
 const FORMAT_HELP = "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
 
@@ -104,24 +101,7 @@ export const volumeInspectSpec: CommandSpec = {
 
 /** docker's inspect.Inspect: the volumes found, then the errors of the others (status 1). */
 export async function volumeInspect(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
-  const format = str(f, 'format') ?? '';
-  let tmpl: GoTemplate | undefined;
-  if (format !== '' && format !== 'json') {
-    try { tmpl = GoTemplate.parse(format); } catch (err) { throw new ExitError(64, (err as Error).message); }
-  }
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  let out = '';
-  for (const name of args) {
-    try {
-      const v = await ctx.client.json<unknown>('GET', `/volumes/${encodeURIComponent(name)}`);
-      if (tmpl) out += `${tmpl.execute(v)}\n`; else found.push(v);
-    } catch (err) { errors.push(daemonError(err)); }
-  }
-  if (tmpl) ctx.stdout.write(out === '' ? '\n' : out);
-  else if (found.length === 0) ctx.stdout.write('[]\n');
-  else ctx.stdout.write(`${format === 'json' ? JSON.stringify(found) : JSON.stringify(found, null, 4)}\n`);
-  if (errors.length) throw new ExitError(1, errors.join('\n'));
+  await inspectEach(ctx, str(f, 'format') ?? '', args, (name) => ctx.client.json<unknown>('GET', `/volumes/${encodeURIComponent(name)}`));
 }
 
 export const volumeRmSpec: CommandSpec = {
@@ -136,7 +116,7 @@ export async function volumeRm(ctx: CliContext, f: Flags, args: string[]): Promi
     try {
       await ctx.client.call('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: bool(f, 'force') ? '1' : undefined } });
       ctx.stdout.write(`${name}\n`);
-    } catch (err) { errors.push(daemonError(err)); }
+    } catch (err) { errors.push(errorText(err)); }
   }
   // docker 28 returns errors.Join of them all: one per line, status 1.
   if (errors.length) throw new ExitError(1, errors.join('\n'));
