@@ -179,6 +179,12 @@ async function main(argv: string[]): Promise<void> {
     runtimeVersion = /version\s+(\S+)/.exec(r.stdout)?.[1] ?? '';
   }, () => undefined);
   const statsReader = new ContainerStatsReader({ containers, cgroupParent: `/${cfg.objectPrefix}`, cgroupLayout, machineMemory: totalmem() });
+  /** SizeRw (the writable layer) and SizeRootFs (plus the image) for ps -s, inspect -s and system df. */
+  const containerSizes = async (c: { id: string; imageId: string }) => {
+    const rw = await snapshots.upperSize(c.id).catch(() => 0);
+    const image = await images.inspect(c.imageId).then((i) => i.Size, () => 0);
+    return { SizeRw: rw, SizeRootFs: rw + image };
+  };
   const gcDeps = { db, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, removeSnapshot: (id: string) => snapshots.remove(id) };
   const router = new Router()
     .add(systemRoutes({
@@ -203,11 +209,7 @@ async function main(argv: string[]): Promise<void> {
       containers, attach: helper,
       resolveImageId: (ref) => images.resolve(ref).then((i) => i.id, () => undefined),
       execIdsOf: (id) => execs.idsFor(id),
-      sizes: async (c) => {
-        const rw = await snapshots.upperSize(c.id).catch(() => 0);
-        const image = await images.inspect(c.imageId).then((i) => i.Size, () => 0);
-        return { SizeRw: rw, SizeRootFs: rw + image };
-      },
+      sizes: containerSizes,
       mountsOf: (id) => volumes.mountPointsOf(id),
       netView: (c) => ({ attached: attachments.attached(c.id), sandboxKey: driver.netnsPath(c.id), running: containers.isRunning(c.id) }),
       graphData: (id) => ({ MergedDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'merged'), UpperDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'upper'), WorkDir: join(cfg.dataRoot, 'overlay', 'containers', id, 'work') }),
@@ -219,11 +221,9 @@ async function main(argv: string[]): Promise<void> {
       images: () => images.list({ all: true }),
       layerUsage: () => imageLayerUsage(db),
       containersUsingImage: (id) => containers.repo.usingImage(id).length,
-      containers: () => Promise.all(containers.list().map(async (c) => {
-        const rw = await snapshots.upperSize(c.id).catch(() => 0);
-        const image = await images.inspect(c.imageId).then((i) => i.Size, () => 0);
-        return { ...toContainerSummary(c), Mounts: volumes.mountPointsOf(c.id), SizeRw: rw, SizeRootFs: rw + image };
-      })),
+      containers: () => Promise.all(containers.list().map(async (c) => ({
+        ...toContainerSummary(c), Mounts: volumes.mountPointsOf(c.id), ...await containerSizes(c),
+      }))),
       volumes: () => Promise.all(volumes.list(new Map()).map(async (v) => ({
         ...toApiVolume(v, volumes.mountpoint(v.name)),
         UsageData: { Size: await duBytes(volumes.mountpoint(v.name)), RefCount: volumes.repo.usersOf(v.name).length },
