@@ -9,40 +9,26 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { EngineError } from '../../lib/errors.ts';
-import { parsePortRange, type PortRange, type Proto } from '../../network/index.ts';
+import { parsePortKey, parsePortRange, publishAllMappings, type PortMapping, type PortRange, type Proto } from '../../network/index.ts';
 import type { PortMap } from '../../api/types/index.ts';
 
-/** One binding to place: `hostPort` is '' (any), '8080' or '8000-8010' (any free one in the range). */
-export interface PortRequest {
-  hostIp: string;
-  hostPort: string;
-  containerPort: number;
-  proto: Proto;
-}
+/**
+ * One binding to place (ports.ts PortMapping): `hostPort` is '' (any), '8080' or '8000-8010' (any
+ * free one in the range); `hostIp` '' for all addresses.
+ */
+export type PortRequest = PortMapping;
 
 /** Requests from HostConfig.PortBindings, plus every exposed port with -P. */
 export function portRequests(bindings: PortMap | null | undefined, exposed: Record<string, unknown> | null | undefined, publishAll: boolean): PortRequest[] {
   const out: PortRequest[] = [];
   const seen = new Set<string>();
   for (const [key, list] of Object.entries(bindings ?? {})) {
-    const [port, proto] = splitKey(key);
+    const [port, proto] = parsePortKey(key);
     seen.add(`${port}/${proto}`);
     for (const b of list ?? []) out.push({ hostIp: normIp(b.HostIp), hostPort: b.HostPort ?? '', containerPort: port, proto });
   }
-  if (publishAll) {
-    for (const key of Object.keys(exposed ?? {})) {
-      const [port, proto] = splitKey(key);
-      if (!seen.has(`${port}/${proto}`)) out.push({ hostIp: '', hostPort: '', containerPort: port, proto });
-    }
-  }
+  if (publishAll) out.push(...publishAllMappings(exposed).filter((m) => !seen.has(`${m.containerPort}/${m.proto}`)));
   return out;
-}
-
-function splitKey(key: string): [number, Proto] {
-  const [p = '', proto = 'tcp'] = key.split('/');
-  const n = Number(p);
-  if (!Number.isInteger(n) || n < 1 || n > 65535 || !['tcp', 'udp', 'sctp'].includes(proto)) throw new EngineError('InvalidParameter', `invalid port: ${key}`);
-  return [n, proto as Proto];
 }
 
 const normIp = (ip: string | undefined) => (ip === undefined || ip === '0.0.0.0' ? '' : ip);
