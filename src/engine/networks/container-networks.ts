@@ -176,7 +176,7 @@ export class ContainerNetworks {
             });
           }
         }
-        const rt = { ip, mac: a.ep.config.MacAddress || macFromIp(ip), ifName: `eth${i}`, hostVeth: vethName(this.deps.ifPrefix), ports };
+        const rt = this.#runtime(ip, a.ep.config, i, ports);
         repo.saveRuntime(c.id, a.net.id, rt);
         out.push({ net: a.net, ep: { ...a.ep, ...rt } });
       }
@@ -185,6 +185,11 @@ export class ContainerNetworks {
       throw err;
     }
     return out;
+  }
+
+  /** What a leased endpoint holds while the container runs (saved with NetworkRepo.saveRuntime). */
+  #runtime(ip: string, cfg: EndpointSettings, ifIndex: number, ports: PortRange[]): Pick<EndpointRecord, 'ip' | 'mac' | 'ifName' | 'hostVeth' | 'ports'> {
+    return { ip, mac: cfg.MacAddress || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
   }
 
   #links(c: NetContainer, first: Attached): { ip: string; names: string[] }[] {
@@ -257,7 +262,7 @@ export class ContainerNetworks {
         const ifIndex = current.length;
         const [leased] = await this.#alloc.run('alloc', async () => {
           const ip = this.deps.networks.poolOf(n).allocate(cfg.IPAMConfig?.IPv4Address);
-          const rt = { ip, mac: cfg.MacAddress || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports: [] };
+          const rt = this.#runtime(ip, cfg, ifIndex, []);
           repo.saveRuntime(c.id, n.id, rt);
           return [{ net: n, ep: { ...a.ep, ...rt } }];
         });
