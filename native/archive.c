@@ -33,22 +33,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-enum { A_ERR = 1, A_NOTFOUND = 2, A_UNSAFE = 4 };
+#include "helper.h"
+
 #define BLK 512
-
-int remove_tree(int dfd, const char *name); /* berth-helper.c */
-
-static void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("berth-helper: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
 
 /* snprintf into a PATH_MAX buffer; a path that does not fit is an error, never silently cut. */
 static void pathf(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -59,7 +46,7 @@ static void pathf(char *out, const char *fmt, ...)
 	int n = vsnprintf(out, PATH_MAX, fmt, ap);
 	va_end(ap);
 	if (n < 0 || n >= PATH_MAX)
-		fail(A_ERR, "path too long");
+		die(EXIT_ERR, "path too long");
 }
 
 /*
@@ -75,17 +62,17 @@ static void enter_root(const char *spec)
 	if (check) {
 		const char *at = strchr(spec, '@');
 		if (!at || sscanf(spec, "%llu:%llu@", &want_dev, &want_ino) != 2)
-			fail(A_ERR, "bad root %s", spec);
+			die(EXIT_ERR, "bad root %s", spec);
 		root = at + 1;
 	}
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		fail(errno == ENOENT ? A_NOTFOUND : A_ERR, "root %s: %s", root, strerror(errno));
+		die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_ERR, "root %s: %s", root, strerror(errno));
 	struct stat st;
 	if (check && (fstat(fd, &st) < 0 || (unsigned long long)st.st_dev != want_dev || (unsigned long long)st.st_ino != want_ino))
-		fail(A_ERR, "root %s is no longer the container's (it exited)", root);
+		die(EXIT_ERR, "root %s is no longer the container's (it exited)", root);
 	if (fchdir(fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
-		fail(A_ERR, "enter root %s: %s", root, strerror(errno));
+		die(EXIT_ERR, "enter root %s: %s", root, strerror(errno));
 	close(fd);
 }
 
@@ -102,7 +89,7 @@ static void oflush(void)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			fail(A_ERR, "write: %s", strerror(errno)); /* the reader went away */
+			die(EXIT_ERR, "write: %s", strerror(errno)); /* the reader went away */
 		off += (size_t)n;
 	}
 	olen = 0;
@@ -165,12 +152,12 @@ static void link_target(const char *path, char *out)
 int cmd_path_stat(int argc, char **argv)
 {
 	if (argc != 2)
-		fail(A_ERR, "usage: path-stat <root> <path>");
+		die(EXIT_ERR, "usage: path-stat <root> <path>");
 	const char *path = argv[1];
 	enter_root(argv[0]);
 	struct stat st;
 	if (lstat(path, &st) < 0)
-		fail(errno == ENOENT || errno == ENOTDIR ? A_NOTFOUND : A_ERR, "stat %s: %s", path, strerror(errno));
+		die(errno == ENOENT || errno == ENOTDIR ? EXIT_NOTFOUND : EXIT_ERR, "stat %s: %s", path, strerror(errno));
 	char target[PATH_MAX] = "";
 	if (S_ISLNK(st.st_mode))
 		link_target(path, target);
@@ -182,7 +169,7 @@ int cmd_path_stat(int argc, char **argv)
 	const char *slash = strrchr(copy, '/'), *name = slash && slash[1] ? slash + 1 : copy;
 	printf("%s\t%lld\t%o\t%lld.%09ld\t%s\n", name, (long long)st.st_size, st.st_mode, (long long)st.st_mtim.tv_sec,
 	       st.st_mtim.tv_nsec, target);
-	return fflush(stdout) == 0 ? 0 : A_ERR;
+	return fflush(stdout) == 0 ? 0 : EXIT_ERR;
 }
 
 /* ---------- tar writing ---------- */
@@ -199,7 +186,7 @@ static void pax_add(struct pax *p, const char *key, const char *val, size_t vlen
 	while (snprintf(NULL, 0, "%zu", total) + body != total)
 		total++;
 	if (p->len + total > sizeof(p->buf))
-		fail(A_ERR, "tar: extended header too large for %s", key);
+		die(EXIT_ERR, "tar: extended header too large for %s", key);
 	int n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "%zu %s=", total, key);
 	p->len += (size_t)n;
 	memcpy(p->buf + p->len, val, vlen);
@@ -294,7 +281,7 @@ static const char *hardlink_of(const struct stat *st, const char *name)
 		capseen = capseen ? capseen * 2 : 64;
 		seen = realloc(seen, capseen * sizeof(*seen));
 		if (!seen)
-			fail(A_ERR, "out of memory");
+			die(EXIT_ERR, "out of memory");
 	}
 	seen[nseen++] = (struct seen){st->st_dev, st->st_ino, strdup(name)};
 	return NULL;
@@ -317,7 +304,7 @@ static void copy_file(int fd, unsigned long long size, const char *name)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			fail(A_ERR, "read %s: %s", name, strerror(errno));
+			die(EXIT_ERR, "read %s: %s", name, strerror(errno));
 		if (n == 0) { /* shrank while we read it: pad with zeros, the header is written */
 			memset(buf, 0, sizeof(buf));
 			while (left > 0) {
@@ -342,7 +329,7 @@ static void add_children(int fd, const char *tarname)
 {
 	DIR *d = fdopendir(fd);
 	if (!d)
-		fail(A_ERR, "opendir %s: %s", tarname, strerror(errno));
+		die(EXIT_ERR, "opendir %s: %s", tarname, strerror(errno));
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *e;
@@ -350,7 +337,7 @@ static void add_children(int fd, const char *tarname)
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		if (n == cap && !(names = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(char *))))
-			fail(A_ERR, "out of memory");
+			die(EXIT_ERR, "out of memory");
 		names[n++] = strdup(e->d_name);
 	}
 	qsort(names, n, sizeof(char *), cmp_names);
@@ -371,7 +358,7 @@ static void add_entry(int dirfd, const char *name, const char *tarname)
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return;
-		fail(A_ERR, "lstat %s: %s", tarname, strerror(errno));
+		die(EXIT_ERR, "lstat %s: %s", tarname, strerror(errno));
 	}
 	if (S_ISDIR(st.st_mode)) {
 		/* O_NOFOLLOW: a directory swapped for a symlink since the lstat is skipped, not followed. */
@@ -379,10 +366,10 @@ static void add_entry(int dirfd, const char *name, const char *tarname)
 		if (fd < 0) {
 			if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
 				return;
-			fail(A_ERR, "open %s: %s", tarname, strerror(errno));
+			die(EXIT_ERR, "open %s: %s", tarname, strerror(errno));
 		}
 		if (fstat(fd, &st) < 0)
-			fail(A_ERR, "stat %s: %s", tarname, strerror(errno));
+			die(EXIT_ERR, "stat %s: %s", tarname, strerror(errno));
 		int opaque = 0;
 		if (whiteouts) {
 			char v[4];
@@ -410,7 +397,7 @@ static void add_entry(int dirfd, const char *name, const char *tarname)
 		if (fd < 0) {
 			if (errno == ENOENT || errno == ELOOP)
 				return;
-			fail(A_ERR, "open %s: %s", tarname, strerror(errno));
+			die(EXIT_ERR, "open %s: %s", tarname, strerror(errno));
 		}
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			close(fd);
@@ -469,7 +456,7 @@ int cmd_tar_out(int argc, char **argv)
 	if (i < argc && strcmp(argv[i], "--whiteouts") == 0)
 		whiteouts = 1, i++;
 	if (argc - i != 3)
-		fail(A_ERR, "usage: tar-out [--whiteouts] <root> <path> <name>");
+		die(EXIT_ERR, "usage: tar-out [--whiteouts] <root> <path> <name>");
 	const char *path = argv[i + 1], *name = argv[i + 2];
 	enter_root(argv[i]);
 	/* The parent is resolved in the root (symlinks included); the last component is not followed. */
@@ -493,14 +480,14 @@ int cmd_tar_out(int argc, char **argv)
 	}
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		fail(errno == ENOENT || errno == ENOTDIR ? A_NOTFOUND : A_ERR, "open %s: %s", dir, strerror(errno));
+		die(errno == ENOENT || errno == ENOTDIR ? EXIT_NOTFOUND : EXIT_ERR, "open %s: %s", dir, strerror(errno));
 	struct stat st;
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		fail(errno == ENOENT ? A_NOTFOUND : A_ERR, "stat %s: %s", path, strerror(errno));
+		die(errno == ENOENT ? EXIT_NOTFOUND : EXIT_ERR, "stat %s: %s", path, strerror(errno));
 	if (name[0] == '\0' && S_ISDIR(st.st_mode)) {
 		int fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
-			fail(A_ERR, "open %s: %s", path, strerror(errno));
+			die(EXIT_ERR, "open %s: %s", path, strerror(errno));
 		add_children(fd, "");
 	} else {
 		add_entry(dfd, base, name[0] ? name : base);
@@ -517,7 +504,7 @@ static void walk_dir(int fd, const char *rel)
 {
 	DIR *d = fdopendir(fd);
 	if (!d)
-		fail(A_ERR, "opendir %s: %s", rel, strerror(errno));
+		die(EXIT_ERR, "opendir %s: %s", rel, strerror(errno));
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -550,11 +537,11 @@ static void walk_dir(int fd, const char *rel)
 int cmd_walk(int argc, char **argv)
 {
 	if (argc != 1)
-		fail(A_ERR, "usage: walk <root>");
+		die(EXIT_ERR, "usage: walk <root>");
 	enter_root(argv[0]);
 	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		fail(A_ERR, "open root: %s", strerror(errno));
+		die(EXIT_ERR, "open root: %s", strerror(errno));
 	walk_dir(fd, "");
 	oflush();
 	return 0;
@@ -571,7 +558,7 @@ static int read_full(void *p, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			fail(A_ERR, "read archive: %s", strerror(errno));
+			die(EXIT_ERR, "read archive: %s", strerror(errno));
 		if (n == 0)
 			return got == 0 ? 0 : -1;
 		got += (size_t)n;
@@ -599,11 +586,11 @@ static unsigned long long number(const char *f, size_t width)
 static char *read_blob(unsigned long long size)
 {
 	if (size > (1 << 20))
-		fail(A_UNSAFE, "archive: extended header of %llu bytes is too large", size);
+		die(EXIT_UNSAFE, "archive: extended header of %llu bytes is too large", size);
 	size_t padded = (size_t)((size + BLK - 1) / BLK * BLK);
 	char *b = malloc(padded + 1);
 	if (!b || (padded && read_full(b, padded) != 1))
-		fail(A_UNSAFE, "archive: unexpected end of archive");
+		die(EXIT_UNSAFE, "archive: unexpected end of archive");
 	b[size] = '\0';
 	return b;
 }
@@ -613,7 +600,7 @@ static void skip_data(unsigned long long size)
 	char buf[BLK];
 	for (unsigned long long n = (size + BLK - 1) / BLK; n > 0; n--)
 		if (read_full(buf, BLK) != 1)
-			fail(A_UNSAFE, "archive: unexpected end of archive");
+			die(EXIT_UNSAFE, "archive: unexpected end of archive");
 }
 
 struct entry {
@@ -685,7 +672,7 @@ static void make_parents(const char *rel)
 	for (char *p = tmp; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
 		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			fail(A_ERR, "mkdir %s: %s", tmp, strerror(errno));
+			die(EXIT_ERR, "mkdir %s: %s", tmp, strerror(errno));
 		*p = '/';
 	}
 }
@@ -705,20 +692,20 @@ int cmd_tar_in(int argc, char **argv)
 		else if (strcmp(argv[i], "--owner") == 0 && i + 1 < argc && sscanf(argv[i + 1], "%lld:%lld", &own_uid, &own_gid) == 2)
 			i++;
 		else
-			fail(A_ERR, "tar-in: bad option %s", argv[i]);
+			die(EXIT_ERR, "tar-in: bad option %s", argv[i]);
 	}
 	if (argc - i != 2)
-		fail(A_ERR, "usage: tar-in [--no-overwrite-dir-nondir] [--owner UID:GID] <root> <dir>");
+		die(EXIT_ERR, "usage: tar-in [--no-overwrite-dir-nondir] [--owner UID:GID] <root> <dir>");
 	const char *dest = argv[i + 1];
 	enter_root(argv[i]);
 	/* The extraction point, every symlink followed (the last one too), must be a directory. */
 	struct stat dst;
 	if (stat(dest, &dst) < 0)
-		fail(errno == ENOENT || errno == ENOTDIR ? A_NOTFOUND : A_ERR, "%s: %s", dest, strerror(errno));
+		die(errno == ENOENT || errno == ENOTDIR ? EXIT_NOTFOUND : EXIT_ERR, "%s: %s", dest, strerror(errno));
 	if (!S_ISDIR(dst.st_mode))
-		fail(A_UNSAFE, "extraction point is not a directory");
+		die(EXIT_UNSAFE, "extraction point is not a directory");
 	if (chdir(dest) < 0)
-		fail(A_ERR, "chdir %s: %s", dest, strerror(errno));
+		die(EXIT_ERR, "chdir %s: %s", dest, strerror(errno));
 	umask(0);
 
 	struct dirtime *dirs = NULL;
@@ -735,7 +722,7 @@ int cmd_tar_in(int argc, char **argv)
 		if (r == 0)
 			break;
 		if (r < 0)
-			fail(A_UNSAFE, "archive: unexpected end of archive");
+			die(EXIT_UNSAFE, "archive: unexpected end of archive");
 		int all_zero = 1;
 		for (int k = 0; k < BLK && all_zero; k++)
 			all_zero = h[k] == 0;
@@ -749,7 +736,7 @@ int cmd_tar_in(int argc, char **argv)
 		for (int k = 0; k < BLK; k++)
 			sum += (k >= 148 && k < 156) ? ' ' : (unsigned char)h[k];
 		if (sum != number(h + 148, 8))
-			fail(A_UNSAFE, "archive/tar: invalid tar header");
+			die(EXIT_UNSAFE, "archive/tar: invalid tar header");
 		memset(&e, 0, sizeof(e));
 		e.type = h[156] ? h[156] : '0';
 		e.size = number(h + 124, 12);
@@ -771,10 +758,10 @@ int cmd_tar_in(int argc, char **argv)
 				char *sp = memchr(p, ' ', (size_t)(end - p));
 				long len = strtol(p, NULL, 10);
 				if (!sp || len <= 0 || p + len > end || p[len - 1] != '\n')
-					fail(A_UNSAFE, "archive/tar: invalid tar header");
+					die(EXIT_UNSAFE, "archive/tar: invalid tar header");
 				char *key = sp + 1, *eq = memchr(key, '=', (size_t)(p + len - key));
 				if (!eq)
-					fail(A_UNSAFE, "archive/tar: invalid tar header");
+					die(EXIT_UNSAFE, "archive/tar: invalid tar header");
 				*eq = '\0';
 				char *val = eq + 1;
 				size_t vlen = (size_t)(p + len - 1 - val);
@@ -826,15 +813,15 @@ int cmd_tar_in(int argc, char **argv)
 			e.size = e.type == '1' ? 0 : e.size;
 
 		if (clean_name(e.name, rel) < 0)
-			fail(A_UNSAFE, "\"%s\" is outside of \"%s\"", e.name, dest);
+			die(EXIT_UNSAFE, "\"%s\" is outside of \"%s\"", e.name, dest);
 		if (e.type == '1') {
 			char t[PATH_MAX];
 			if (clean_name(e.link, t) < 0 || t[0] == '\0')
-				fail(A_UNSAFE, "invalid hardlink \"%s\" -> \"%s\"", e.link, e.name);
+				die(EXIT_UNSAFE, "invalid hardlink \"%s\" -> \"%s\"", e.link, e.name);
 			pathf(e.link, "%s", t);
 		}
 		if (e.type == '2' && link_escapes(rel, e.link))
-			fail(A_UNSAFE, "invalid symlink \"%s\" -> \"%s\"", e.name, e.link);
+			die(EXIT_UNSAFE, "invalid symlink \"%s\" -> \"%s\"", e.name, e.link);
 		uid_t uid = own_uid >= 0 ? (uid_t)own_uid : (uid_t)e.uid;
 		gid_t gid = own_gid >= 0 ? (gid_t)own_gid : (gid_t)e.gid;
 		struct timespec ts[2] = {{.tv_sec = e.mtime}, {.tv_sec = e.mtime}};
@@ -844,9 +831,9 @@ int cmd_tar_in(int argc, char **argv)
 			/* The extraction directory itself: only a directory entry, and only its metadata. */
 			if (e.type == '5') {
 				if (lchown(".", uid, gid) < 0 || chmod(".", (mode_t)(e.mode & 07777)) < 0)
-					fail(A_ERR, "%s: %s", dest, strerror(errno));
+					die(EXIT_ERR, "%s: %s", dest, strerror(errno));
 				if (ndirs == capdirs && !(dirs = realloc(dirs, (capdirs = capdirs ? capdirs * 2 : 64) * sizeof(*dirs))))
-					fail(A_ERR, "out of memory");
+					die(EXIT_ERR, "out of memory");
 				dirs[ndirs++] = (struct dirtime){strdup("."), e.mtime};
 			}
 			skip_data(e.size);
@@ -856,37 +843,37 @@ int cmd_tar_in(int argc, char **argv)
 		struct stat cur;
 		if (lstat(path, &cur) == 0) {
 			if (no_overwrite && S_ISDIR(cur.st_mode) && e.type != '5')
-				fail(A_UNSAFE, "cannot overwrite directory \"%s/%s\" with non-directory \"%s\"", strcmp(dest, "/") ? dest : "", rel, dest);
+				die(EXIT_UNSAFE, "cannot overwrite directory \"%s/%s\" with non-directory \"%s\"", strcmp(dest, "/") ? dest : "", rel, dest);
 			if (no_overwrite && !S_ISDIR(cur.st_mode) && e.type == '5')
-				fail(A_UNSAFE, "cannot overwrite non-directory \"%s/%s\" with directory \"%s\"", strcmp(dest, "/") ? dest : "", rel, dest);
+				die(EXIT_UNSAFE, "cannot overwrite non-directory \"%s/%s\" with directory \"%s\"", strcmp(dest, "/") ? dest : "", rel, dest);
 			if (!(S_ISDIR(cur.st_mode) && e.type == '5') && remove_tree(AT_FDCWD, path) < 0)
-				fail(A_ERR, "remove %s: %s", rel, strerror(errno));
+				die(EXIT_ERR, "remove %s: %s", rel, strerror(errno));
 		}
 		switch (e.type) {
 		case '0':
 		case '7': {
 			int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (fd < 0)
-				fail(A_ERR, "create %s: %s", rel, strerror(errno));
+				die(EXIT_ERR, "create %s: %s", rel, strerror(errno));
 			static char buf[1 << 16];
 			unsigned long long left = e.size;
 			while (left > 0) {
 				size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
 				size_t chunk = (want + BLK - 1) / BLK * BLK;
 				if (read_full(buf, chunk) != 1)
-					fail(A_UNSAFE, "archive: unexpected end of archive");
+					die(EXIT_UNSAFE, "archive: unexpected end of archive");
 				for (size_t off = 0; off < want;) {
 					ssize_t n = write(fd, buf + off, want - off);
 					if (n < 0 && errno == EINTR)
 						continue;
 					if (n < 0)
-						fail(A_ERR, "write %s: %s", rel, strerror(errno));
+						die(EXIT_ERR, "write %s: %s", rel, strerror(errno));
 					off += (size_t)n;
 				}
 				left -= want;
 			}
 			if (fchown(fd, uid, gid) < 0 || fchmod(fd, (mode_t)(e.mode & 07777)) < 0)
-				fail(A_ERR, "%s: %s", rel, strerror(errno));
+				die(EXIT_ERR, "%s: %s", rel, strerror(errno));
 			if (e.caplen > 0)
 				fsetxattr(fd, "security.capability", e.cap, (size_t)e.caplen, 0);
 			futimens(fd, ts);
@@ -895,28 +882,28 @@ int cmd_tar_in(int argc, char **argv)
 		}
 		case '5':
 			if (mkdir(path, 0700) < 0 && errno != EEXIST)
-				fail(A_ERR, "mkdir %s: %s", rel, strerror(errno));
+				die(EXIT_ERR, "mkdir %s: %s", rel, strerror(errno));
 			if (lchown(path, uid, gid) < 0 || fchmodat(AT_FDCWD, path, (mode_t)(e.mode & 07777), 0) < 0)
-				fail(A_ERR, "%s: %s", rel, strerror(errno));
+				die(EXIT_ERR, "%s: %s", rel, strerror(errno));
 			if (ndirs == capdirs && !(dirs = realloc(dirs, (capdirs = capdirs ? capdirs * 2 : 64) * sizeof(*dirs))))
-				fail(A_ERR, "out of memory");
+				die(EXIT_ERR, "out of memory");
 			dirs[ndirs++] = (struct dirtime){strdup(path), e.mtime};
 			break;
 		case '2':
 			if (symlink(e.link, path) < 0)
-				fail(A_ERR, "symlink %s: %s", rel, strerror(errno));
+				die(EXIT_ERR, "symlink %s: %s", rel, strerror(errno));
 			lchown(path, uid, gid);
 			utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
 			break;
 		case '1':
 			/* linkat without AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself. */
 			if (linkat(AT_FDCWD, e.link, AT_FDCWD, path, 0) < 0)
-				fail(errno == ENOENT ? A_UNSAFE : A_ERR, "hardlink %s -> %s: %s", rel, e.link, strerror(errno));
+				die(errno == ENOENT ? EXIT_UNSAFE : EXIT_ERR, "hardlink %s -> %s: %s", rel, e.link, strerror(errno));
 			break;
 		default: {
 			mode_t type = e.type == '3' ? S_IFCHR : e.type == '4' ? S_IFBLK : S_IFIFO;
 			if (mknod(path, type | (mode_t)(e.mode & 07777), makedev(e.dmaj, e.dmin)) < 0)
-				fail(A_ERR, "mknod %s: %s", rel, strerror(errno));
+				die(EXIT_ERR, "mknod %s: %s", rel, strerror(errno));
 			lchown(path, uid, gid);
 			utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
 		}

@@ -40,11 +40,11 @@
 #include <termios.h>
 #include <unistd.h>
 
-enum { EXIT_ERR = 1, EXIT_NOTFOUND = 2, EXIT_LOCKED = 3, EXIT_UNSAFE = 4 };
+#include "helper.h"
+
 #define IOBUF 8192
 
-static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void die(int code, const char *fmt, ...)
+void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 	fputs("berth-helper: ", stderr);
@@ -419,7 +419,6 @@ static int cmd_pty_exec(int argc, char **argv)
 /* ---------- whiteouts ---------- */
 
 /* Removes dir entry `name` under dfd, recursing into directories without following symlinks. */
-int remove_tree(int dfd, const char *name);
 int remove_tree(int dfd, const char *name)
 {
 	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
