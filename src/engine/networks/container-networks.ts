@@ -226,10 +226,8 @@ export class ContainerNetworks {
     const first = live.find((a) => a.ep.ports.length > 0);
     const errors: unknown[] = [];
     if (first) await this.deps.driver.unpublish(chainIdOf(c.id), first.ep.ip ?? '0.0.0.0', groupRanges(first.ep.ports)).catch((e) => errors.push(e));
-    // Unmounting the namespace is enough: with its last process gone the kernel frees it and its
-    // veth pairs. Deleting each veth ourselves costs ~30 ms of synchronous teardown per container.
     if (live.length || existsSync(this.deps.driver.netnsPath(c.id))) {
-      await this.deps.driver.removeSandbox(c.id, []).catch((e) => errors.push(e));
+      await this.deps.driver.removeSandbox(c.id).catch((e) => errors.push(e));
     }
     // Leases go even if a host object resisted: recovery's sweep removes leftovers by name.
     this.deps.networks.repo.clearRuntime(c.id);
@@ -313,7 +311,7 @@ export class ContainerNetworks {
     const bridges = new Set(repo.all().map((n) => n.bridge).filter(Boolean));
     const d = this.deps.driver;
     const quiet = (what: string) => (err: unknown) => this.deps.log.warn({ err, what }, 'network sweep');
-    for (const id of await d.sandboxes()) if (!runningIds.has(id)) await d.removeSandbox(id, []).catch(quiet(`netns ${id}`));
+    for (const id of await d.sandboxes()) if (!runningIds.has(id)) await d.removeSandbox(id).catch(quiet(`netns ${id}`));
     for (const l of await d.links()) {
       if (bridges.has(l) || keepVeths.has(l)) continue;
       await d.removeInterface(l).catch(quiet(`link ${l}`));
