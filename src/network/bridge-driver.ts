@@ -11,8 +11,8 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import type { ExecFn } from '../lib/exec.ts';
-import { createBridge, endpointCommands, parseLinkNames, removeLink, type EndpointOptions } from './link.ts';
-import { createNetns, ipError, removeNetns, runInNetns } from './netns.ts';
+import { addInterface, attachCommands, createBridge, endpointCommands, parseLinkNames, removeLink, type EndpointOptions } from './link.ts';
+import { createNetns, ipError, removeNetns } from './netns.ts';
 import { addContainerBatch, addNetworkBatch, dnsRedirectBatch, removeContainerBatch, removeNetworkBatch, setupTableBatch, type NftNetwork } from './nft.ts';
 import type { PortRange } from './ports.ts';
 
@@ -95,9 +95,8 @@ export class BridgeDriver {
   /** Adds one interface to a running container's namespace (network connect). */
   async addInterface(containerId: string, a: Attachment, dnsGateway?: string): Promise<void> {
     const path = this.netnsPath(containerId);
-    await runInNetns(this.deps, path, endpointCommands(a.endpoint));
+    await addInterface(this.deps, path, a.bridge, a.endpoint); // undoes itself on failure
     try {
-      await this.#enslave([a]);
       if (dnsGateway) await this.#redirectDns(path, dnsGateway);
     } catch (err) {
       await removeLink(this.deps, a.endpoint.hostVeth).catch(() => undefined);
@@ -179,10 +178,7 @@ export class BridgeDriver {
   }
 
   async #enslave(attachments: readonly Attachment[]): Promise<void> {
-    // Hairpin: with br_netfilter loaded (Docker's hosts), a container reaching its own published
-    // port is DNATed at the bridge layer and must go back out the port it came in on.
-    const lines = attachments.flatMap((a) => [`link set ${a.endpoint.hostVeth} master ${a.bridge}`,
-      `link set ${a.endpoint.hostVeth} type bridge_slave hairpin on`, `link set ${a.endpoint.hostVeth} up`]);
+    const lines = attachments.flatMap((a) => attachCommands(a.endpoint.hostVeth, a.bridge));
     const r = await this.deps.exec('ip', ['-batch', '-'], { input: lines.join('\n') + '\n' });
     if (r.exitCode !== 0) throw ipError('attach veths', r.stderr);
   }

@@ -122,9 +122,17 @@ export async function addInterface(deps: LinkDeps, netnsPath: string, bridge: st
   }
 }
 
+/**
+ * The ip batch lines, run in the host namespace, that put a host veth end on its bridge. Hairpin:
+ * with br_netfilter loaded (Docker's hosts), a container reaching its own published port is
+ * DNATed at the bridge layer and must go back out the port it came in on.
+ */
+export function attachCommands(hostVeth: string, bridge: string): string[] {
+  return [`link set ${hostVeth} master ${bridge}`, `link set ${hostVeth} type bridge_slave hairpin on`, `link set ${hostVeth} up`];
+}
+
 async function attachToBridge(deps: LinkDeps, hostVeth: string, bridge: string): Promise<void> {
-  // Hairpin: a container reaching its own published port comes back out the port it came in on.
-  await ipBatch(deps, `attach ${hostVeth} to ${bridge}`, [`link set ${hostVeth} master ${bridge}`, `link set ${hostVeth} type bridge_slave hairpin on`, `link set ${hostVeth} up`]);
+  await ipBatch(deps, `attach ${hostVeth} to ${bridge}`, attachCommands(hostVeth, bridge));
 }
 
 /**
