@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanAll, median, ok, type BenchContext, type Benchmark } from '../lib/context.ts';
+import { cleanAll, median, ok, pick, roundRobin, type BenchContext, type Benchmark } from '../lib/context.ts';
 import type { Engine, Target, TargetId } from '../lib/engines.ts';
 import { abort, timed, timedAsync, type CmdResult } from '../lib/proc.ts';
 import type { Row } from '../lib/report.ts';
@@ -37,36 +37,6 @@ function rmArgs(e: Engine, ids: string[]): string[] {
 
 function errText(err: unknown): string {
   return String((err as Error).message ?? err).slice(0, 400);
-}
-
-/** Round-robin over targets (as `interleaved`), with a step that returns a value; a failing target leaves. */
-function roundRobin<T>(ts: Target[], n: number, warm: number, step: (t: Target, i: number) => T): { out: Map<TargetId, T[]>; errors: string[] } {
-  const live = [...ts];
-  const out = new Map<TargetId, T[]>(ts.map((t) => [t.id, []]));
-  const errors: string[] = [];
-  for (let i = 0; i < warm + n; i++) {
-    for (const t of [...live]) {
-      if (abort.requested) throw new Error('aborted');
-      let v: T;
-      try {
-        v = step(t, i);
-      } catch (err) {
-        if (abort.requested || String(err).includes('aborted')) throw err;
-        errors.push(`${t.label}: ${errText(err)}`);
-        out.delete(t.id);
-        live.splice(live.indexOf(t), 1);
-        continue;
-      }
-      if (i >= warm) out.get(t.id)!.push(v);
-    }
-  }
-  return { out, errors };
-}
-
-function pick<T>(m: Map<TargetId, T[]>, f: (xs: T[]) => number): Partial<Record<TargetId, number>> {
-  const o: Partial<Record<TargetId, number>> = {};
-  for (const [id, xs] of m) if (xs.length) o[id] = f(xs);
-  return o;
 }
 
 /** A small deterministic PRNG (mulberry32), so every run copies the same tree shape. */

@@ -11,7 +11,7 @@
  * query is ever forwarded upstream.
  */
 import { join } from 'node:path';
-import { cleanAll, median, ok, type BenchContext, type Benchmark } from '../lib/context.ts';
+import { cleanAll, median, ok, pick, roundRobin, type BenchContext, type Benchmark } from '../lib/context.ts';
 import { REPO, type Engine, type EngineId, type Target, type TargetId } from '../lib/engines.ts';
 import { timed } from '../lib/proc.ts';
 import type { Row } from '../lib/report.ts';
@@ -53,35 +53,6 @@ function inspectNet(e: Engine, id: string): CtrNet {
   return { pid: Number(j.State.Pid), ip: n.IPAddress, gateway: n.Gateway };
 }
 
-/** Runs `argsFor(t)` per target, round-robin, and records per-iteration results; failures drop a target. */
-function roundRobin<T>(ctx: BenchContext, ts: Target[], n: number, warm: number, step: (t: Target, i: number) => T): { out: Map<TargetId, T[]>; errors: string[] } {
-  const live = [...ts];
-  const out = new Map<TargetId, T[]>(ts.map((t) => [t.id, []]));
-  const errors: string[] = [];
-  for (let i = 0; i < warm + n; i++) {
-    for (const t of [...live]) {
-      let v: T;
-      try {
-        v = step(t, i);
-      } catch (err) {
-        if (String(err).includes('aborted')) throw err;
-        errors.push(`${t.label}: ${String((err as Error).message ?? err).slice(0, 300)}`);
-        out.delete(t.id);
-        live.splice(live.indexOf(t), 1);
-        continue;
-      }
-      if (i >= warm) out.get(t.id)!.push(v);
-    }
-  }
-  return { out, errors };
-}
-
-function pick<T>(m: Map<TargetId, T[]>, f: (xs: T[]) => number): Partial<Record<TargetId, number>> {
-  const o: Partial<Record<TargetId, number>> = {};
-  for (const [id, xs] of m) if (xs.length) o[id] = f(xs);
-  return o;
-}
-
 export const netRunRm: Benchmark = {
   name: 'net-rm',
   describe: '`run --rm busybox true` on the default bridge vs --network none: added ms (median of 20 paired runs)',
@@ -92,7 +63,7 @@ export const netRunRm: Benchmark = {
     try {
       // Each iteration runs both variants back to back (order alternating), so drift in machine
       // load hits both; the added time is the median of the per-pair differences.
-      const r = roundRobin(ctx, targets(ctx, ALL_TARGETS), n, 2, (t, i) => {
+      const r = roundRobin(targets(ctx, ALL_TARGETS), n, 2, (t, i) => {
         const one = (net: string[]) => { const x = t.run(['run', '--rm', ...net, IMAGE, 'true']); ok(x, `${t.label} run --rm ${net.join(' ')}`); return x.ms; };
         let bridge: number;
         let none: number;
@@ -122,7 +93,7 @@ export const netPublish: Benchmark = {
     await ctx.docker.useIptables();
     const n = ctx.n(20);
     try {
-      const series = (ports: boolean) => roundRobin<{ run: number; rm: number }>(ctx, targets(ctx, ALL_TARGETS), n, 2, (t) => {
+      const series = (ports: boolean) => roundRobin<{ run: number; rm: number }>(targets(ctx, ALL_TARGETS), n, 2, (t) => {
         const p = PORT_BASE[t.engine.id];
         const pub = ports ? ['-p', `${p}:80`, '-p', `${p + 1}:81`, '-p', `${p + 2}:82`] : [];
         const x = t.run(['run', '-d', ...pub, IMAGE, 'httpd', '-f', '-p', '80']);

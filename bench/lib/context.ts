@@ -83,3 +83,34 @@ export function cleanAll(ctx: BenchContext): void {
 
 export const ALL: TargetId[] = ['berth', 'docker-berthd', 'docker', 'podman'];
 export { median };
+
+/** Round-robin over targets (as `interleaved`), with a step that returns a value per run; a failing target leaves. */
+export function roundRobin<T>(ts: Target[], n: number, warm: number, step: (t: Target, i: number) => T): { out: Map<TargetId, T[]>; errors: string[] } {
+  const live = [...ts];
+  const out = new Map<TargetId, T[]>(ts.map((t) => [t.id, []]));
+  const errors: string[] = [];
+  for (let i = 0; i < warm + n; i++) {
+    for (const t of [...live]) {
+      if (abort.requested) throw new Error('aborted');
+      let v: T;
+      try {
+        v = step(t, i);
+      } catch (err) {
+        if (abort.requested || String(err).includes('aborted')) throw err;
+        errors.push(`${t.label}: ${String((err as Error).message ?? err).slice(0, 400)}`);
+        out.delete(t.id);
+        live.splice(live.indexOf(t), 1);
+        continue;
+      }
+      if (i >= warm) out.get(t.id)!.push(v);
+    }
+  }
+  return { out, errors };
+}
+
+/** One figure per target from its recorded values (targets without values left out). */
+export function pick<T>(m: Map<TargetId, T[]>, f: (xs: T[]) => number): Partial<Record<TargetId, number>> {
+  const o: Partial<Record<TargetId, number>> = {};
+  for (const [id, xs] of m) if (xs.length) o[id] = f(xs);
+  return o;
+}
