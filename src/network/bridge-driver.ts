@@ -52,8 +52,9 @@ export class BridgeDriver {
   }
 
   /** The bridge with its gateway address, and its nft chains. Idempotent: a restart keeps both. */
-  async ensureNetwork(n: BridgeSpec): Promise<void> {
-    const existing = await this.links(true);
+  async ensureNetwork(n: BridgeSpec, existingLinks?: readonly string[]): Promise<void> {
+    // Start-up passes the host's links once for every network instead of listing them per network.
+    const existing = existingLinks ?? await this.links(true);
     // A fixed MAC: a bridge otherwise takes its lowest port's, so a container joining could
     // change the gateway's MAC under its neighbours' ARP caches (seconds of lost packets).
     const mac = `02:42:${n.gateway.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(':')}`;

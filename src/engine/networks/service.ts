@@ -64,9 +64,10 @@ export class NetworkService {
       }
     }
     if (!bridge) bridge = await this.#createDefaultBridge();
+    const links = await this.deps.driver.links(true);
     for (const n of this.repo.all().filter((x) => x.driver === 'bridge')) {
       try {
-        await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix });
+        await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix }, links);
       } catch (err) {
         // One broken network must not keep the daemon (and every other container) down.
         if (n.builtin) throw err;
