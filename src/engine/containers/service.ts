@@ -70,7 +70,7 @@ export class ContainerService {
       throw new EngineError('InvalidParameter', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
     const hostConfig = normalizeHostConfig(body.HostConfig, this.deps.config.defaultRuntime);
-    const warnings = validateHostConfig(hostConfig, body);
+    const warnings = validateHostConfig(hostConfig);
     validateHealthConfig(body.Healthcheck);
     this.runtimeFor(hostConfig.Runtime!);
     const image = await this.deps.images.resolve(body.Image);

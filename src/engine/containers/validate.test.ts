@@ -4,7 +4,7 @@ import type { HostConfig } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { validateHostConfig } from './validate.ts';
 
-const check = (hc: HostConfig) => validateHostConfig(hc, {});
+const check = (hc: HostConfig) => validateHostConfig(hc);
 const fails = (kind: string, msg: string | RegExp) => (err: unknown) =>
   err instanceof EngineError && err.kind === kind && (typeof msg === 'string' ? err.message === msg : msg.test(err.message));
 
@@ -18,7 +18,7 @@ test('accepts the defaults and what this release supports', () => {
   assert.deepEqual(check({ AutoRemove: true, RestartPolicy: { Name: 'no' } }), []);
   assert.deepEqual(check({ ShmSize: 0, Binds: [], Mounts: [], VolumesFrom: [] }), []);
   // -h with --network host is accepted (only old API versions refused it).
-  assert.deepEqual(validateHostConfig({ NetworkMode: 'host' }, { Hostname: 'h' }), []);
+  assert.deepEqual(validateHostConfig({ NetworkMode: 'host' }), []);
 });
 
 test('unknown log driver and log options', () => {

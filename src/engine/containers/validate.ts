@@ -1,4 +1,4 @@
-import type { ContainerCreateBody, HostConfig } from '../../api/types/index.ts';
+import type { HostConfig } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { hostResources, validateResources } from './validate-resources.ts';
 
@@ -9,9 +9,8 @@ const RESTART = ['no', 'always', 'unless-stopped', 'on-failure'];
  * Rejects a HostConfig berth cannot honour, before anything is created. Returns Docker-style
  * warnings for settings that are accepted but adjusted.
  */
-export function validateHostConfig(hc: HostConfig, body: ContainerCreateBody): string[] {
+export function validateHostConfig(hc: HostConfig): string[] {
   const warnings: string[] = [];
-  void body;
   const log = hc.LogConfig?.Type ?? 'json-file';
   if (!LOG_DRIVERS.includes(log)) throw new EngineError('InvalidParameter', `logger: no log driver named '${log}' is registered`);
   for (const k of Object.keys(hc.LogConfig?.Config ?? {})) {
