@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-PKGS=(crun runc conmon tini busybox-static iproute2 nftables iptables util-linux procps attr gcc make libc6-dev libseccomp-dev)
+PKGS=(crun runc conmon tini busybox-static iproute2 nftables iptables util-linux procps attr gcc make libc6-dev libseccomp-dev pigz docker-registry skopeo apache2-utils openssl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
