@@ -105,6 +105,24 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX container_mounts_volume ON container_mounts(volume);
   `,
+  // 4: registries. The compressed form of each layer as pulled or pushed (kept in the blob store
+  // so push sends it as is and a re-pull after an interruption reuses it), and the repositories
+  // each blob is known to exist in (push skips or cross-mounts it there).
+  `
+  CREATE TABLE layer_blobs (
+    digest     TEXT PRIMARY KEY,   -- the compressed blob
+    diff_id    TEXT NOT NULL,      -- the uncompressed layer tar it expands to
+    media_type TEXT NOT NULL,
+    size       INTEGER NOT NULL
+  );
+  CREATE INDEX layer_blobs_diff_id ON layer_blobs(diff_id);
+  CREATE TABLE blob_sources (
+    digest     TEXT NOT NULL,
+    domain     TEXT NOT NULL,      -- "docker.io", "127.0.0.1:5000"
+    repository TEXT NOT NULL,      -- "library/busybox"
+    PRIMARY KEY (digest, domain, repository)
+  );
+  `,
 ];
 
 /** Opens (creating if needed) the database at path and brings its schema up to date. */
