@@ -3,6 +3,11 @@
  * (src/build/executor) consumes. Variable substitution is NOT applied here: words keep their
  * `$VAR` text, because which variables are in scope is only known while building (ARG/ENV per
  * stage); the builder calls `expand` (substitute.ts) where Docker applies it.
+ *
+ * Words are kept RAW, quotes and escapes included (`ENV a="x y"` gives value `"x y"`): Docker removes
+ * quotes in the same pass that expands variables, so `expand` both substitutes and unquotes. The
+ * exceptions, already decoded: JSON (exec) form arrays, and flag values (`--chown="a b"` → `a b`,
+ * as Docker's flag extraction unquotes them; variables in them are still unexpanded).
  */
 
 /** Where an instruction came from, for errors that point at the Dockerfile line. */
@@ -20,12 +25,24 @@ export type InstructionFlags = ReadonlyArray<{ name: string; value: string | und
 export interface Heredoc {
   /** The delimiter word, without quotes: `EOF`. */
   name: string;
-  /** The body, lines joined with "\n", ending with "\n" unless empty. */
+  /** The body, lines joined with "\n", ending with "\n" unless empty (tabs already stripped when `chomp`). */
   content: string;
-  /** `<<-EOF`: leading tabs stripped from each body line. */
+  /** `<<-EOF`: leading tabs stripped from each body line (the parser has done it in `content`). */
   chomp: boolean;
   /** The delimiter was quoted (`<<"EOF"`): no variable expansion in the body. */
   quoted: boolean;
+}
+
+/**
+ * HEALTHCHECK flags, validated and converted as Docker does (durations in nanoseconds, like the API's
+ * HealthConfig). Absent when the flag was not given (or for HEALTHCHECK NONE, whose flags are ignored).
+ */
+export interface HealthcheckOptions {
+  intervalNs?: number;
+  timeoutNs?: number;
+  startPeriodNs?: number;
+  startIntervalNs?: number;
+  retries?: number;
 }
 
 /** RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK CMD argument forms. */
@@ -56,7 +73,7 @@ export type Instruction =
   /** Sources and destination as written (quotes removed, JSON form decoded); heredoc sources by name. */
   | Base & { kind: 'COPY' | 'ADD'; sources: string[]; dest: string; heredocs: Heredoc[] }
   | Base & { kind: 'ONBUILD'; trigger: string }
-  | Base & { kind: 'HEALTHCHECK'; test: { kind: 'none' } | { kind: 'cmd'; command: CommandForm } }
+  | Base & { kind: 'HEALTHCHECK'; test: { kind: 'none' } | { kind: 'cmd'; command: CommandForm }; options: HealthcheckOptions }
   | Base & { kind: 'STOPSIGNAL'; signal: string }
   | Base & { kind: 'MAINTAINER'; name: string };
 
