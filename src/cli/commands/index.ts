@@ -21,6 +21,7 @@ import * as sys from './system/system.ts';
 import * as events from './system/events.ts';
 import * as df from './system/df.ts';
 import * as prune from './system/prune.ts';
+import * as registry from './registry/registry.ts';
 
 export interface CommandEntry {
   spec: CommandSpec;
@@ -83,6 +84,8 @@ const entries: CommandEntry[] = [
   { spec: prune.systemPruneSpec, run: prune.systemPrune },
   { spec: prune.gcSpec, run: prune.gc },
   { spec: prune.containerPruneSpec, run: prune.containerPrune },
+  { spec: registry.serveSpec, run: registry.serve },
+  { spec: registry.gcSpec, run: registry.gc },
 ];
 
 /** Every command path (and alias path) to its entry. */
