@@ -1,0 +1,6 @@
+/**
+ * The Dockerfile front end: parsing (parse.ts) into the AST of ast.ts, Docker's word expansion
+ * (substitute.ts) and .dockerignore matching (dockerignore.ts). Pure code, no I/O.
+ */
+export type * from './ast.ts';
+export { DockerfileParseError, parseDockerfile, parseGoDuration, parseHeredocWord } from './parse.ts';
