@@ -123,6 +123,19 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (digest, domain, repository)
   );
   `,
+  // 5: the legacy builder's cache. Each build step's key (parent image + resolved instruction +
+  // source checksums) maps to the untagged image it produced; build_parents lets `images` hide
+  // intermediate images (untagged parents of another image), as dockerd does.
+  `
+  CREATE TABLE build_cache (
+    key        TEXT PRIMARY KEY,
+    image_id   TEXT NOT NULL,
+    parent_id  TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX build_cache_image ON build_cache(image_id);
+  CREATE INDEX build_cache_parent ON build_cache(parent_id);
+  `,
 ];
 
 /** Opens (creating if needed) the database at path and brings its schema up to date. */
