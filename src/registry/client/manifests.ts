@@ -57,18 +57,21 @@ export interface ManifestCheck {
 
 /**
  * Verifies and parses fetched manifest bytes. The digest of the bytes must equal the digest it
- * was fetched by, and, for a tag, the registry's Docker-Content-Digest (same algorithm).
+ * was fetched by, and, for a tag, the registry's Docker-Content-Digest (sha256 or sha512). The
+ * returned digest is sha256 unless the manifest was fetched by another algorithm's digest.
  * InvalidParameter for a digest mismatch, malformed JSON, schemaVersion other than 2 ("unsupported
  * manifest format"), schema1 (Docker's deprecation message) or an unknown media type.
  */
 export function checkManifest(m: ManifestCheck): FetchedManifest {
   const byDigest = isDigestRef(m.reference);
-  const digest = digestOf(m.bytes, byDigest ? m.reference : m.headerDigest);
+  const digest = digestOf(m.bytes, byDigest ? m.reference : undefined);
   if (byDigest && digest !== m.reference) {
     throw invalid(`manifest verification failed for digest ${m.reference}: got ${digest}`);
   }
-  if (!byDigest && m.headerDigest && m.headerDigest.split(':')[0] === digest.split(':')[0] && m.headerDigest !== digest) {
-    throw invalid(`manifest verification failed for ${m.name}: registry sent digest ${m.headerDigest}, content has ${digest}`);
+  const headerAlgo = m.headerDigest?.split(':')[0];
+  if (!byDigest && m.headerDigest && (headerAlgo === 'sha256' || headerAlgo === 'sha512')) {
+    const actual = digestOf(m.bytes, m.headerDigest);
+    if (actual !== m.headerDigest) throw invalid(`manifest verification failed for ${m.name}: registry sent digest ${m.headerDigest}, content has ${actual}`);
   }
   const headerType = (m.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (SCHEMA1.has(headerType)) throw schema1Error(m.name);
