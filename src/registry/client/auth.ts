@@ -1,8 +1,8 @@
 import type { Dispatcher } from 'undici';
 import type { RegistryAuth } from './contract.ts';
 import type { AuthChallenge } from './challenge.ts';
-import { errorFromResponse, RegistryError } from './errors.ts';
-import { header, readBody, readErrorText, type HttpTransport } from './http.ts';
+import { RegistryError } from './errors.ts';
+import { readBody, responseError, type HttpTransport } from './http.ts';
 import { EngineError } from '../../lib/errors.ts';
 
 /** Docker's OAuth client id (registry/auth.go AuthClientID). */
@@ -107,7 +107,7 @@ export class Authenticator {
       res = await this.http.send({ method: 'GET', url, headers, signal }, this.dispatcher);
     }
     if (res.status !== 200) {
-      throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+      throw await responseError(res);
     }
     const body = await readBody(res.body, TOKEN_BODY_LIMIT, () => new EngineError('Unavailable', `token response from ${realm.origin} is too large`));
     let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown; refresh_token?: unknown };

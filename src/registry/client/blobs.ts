@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { EngineError, invalid } from '../../lib/errors.ts';
 import type { RegistryConnection } from './connection.ts';
-import { canceledError, errorCode, errorFromResponse, networkError, TRANSIENT_CODES } from './errors.ts';
-import { header, readErrorText } from './http.ts';
+import { canceledError, errorCode, networkError, TRANSIENT_CODES } from './errors.ts';
+import { header, responseError } from './http.ts';
 
 export interface BlobTarget {
   conn: RegistryConnection;
@@ -41,7 +41,7 @@ export async function openBlob(t: BlobTarget, digest: string, offset: number, si
     }
   }
   if (res.status !== 200) {
-    throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+    throw await responseError(res);
   }
   const len = header(res, 'content-length');
   const size = len !== undefined && /^\d+$/.test(len) ? Number(len) : undefined;
@@ -109,8 +109,7 @@ export async function getBlobBytes(t: BlobTarget, desc: { digest: string; size: 
 /** HEAD the blob: true on 200, false on 404, the registry's error otherwise. */
 export async function hasBlob(t: BlobTarget, digest: string, signal?: AbortSignal): Promise<boolean> {
   const res = await t.conn.request({ method: 'HEAD', target: blobPath(t.path, digest), scopes: t.scopes, signal });
+  if (res.status !== 200 && res.status !== 404) throw await responseError(res);
   await res.body.dump().catch(() => undefined);
-  if (res.status === 200) return true;
-  if (res.status === 404) return false;
-  throw errorFromResponse(res.status, header(res, 'content-type'), '');
+  return res.status === 200;
 }

@@ -4,8 +4,8 @@ import type { RegistryAuth } from './contract.ts';
 import { Authenticator } from './auth.ts';
 import { parseWwwAuthenticate } from './challenge.ts';
 import type { Endpoint } from './endpoints.ts';
-import { errorFromResponse, TransportError } from './errors.ts';
-import { header, readErrorText, type HttpRequest, type HttpResponse, type HttpTransport } from './http.ts';
+import { TransportError } from './errors.ts';
+import { responseError, type HttpRequest, type HttpResponse, type HttpTransport } from './http.ts';
 
 export interface ConnRequest {
   method: HttpRequest['method'];
@@ -59,7 +59,7 @@ export class RegistryConnection {
       }
       const auth = new Authenticator(http, dispatcher, creds);
       if (res.status === 401) auth.useChallenges(parseWwwAuthenticate(res.headers['www-authenticate']));
-      if (res.status >= 500) throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res), `Get "${url.href}"`);
+      if (res.status >= 500) throw await responseError(res, `Get "${url.href}"`);
       await res.body.dump().catch(() => undefined);
       return new RegistryConnection(ep, http, dispatcher, auth);
     }

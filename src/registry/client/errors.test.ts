@@ -54,3 +54,14 @@ test('network errors name the URL the way Docker does', () => {
   const wrapped = Object.assign(new Error('fetch failed'), { cause: Object.assign(new Error('ssl3_get_record:wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }) });
   assert.match(networkError('GET', new URL('https://h:5000/v2/'), wrapped).message, /server gave HTTP response to HTTPS client$/);
 });
+
+test('a Bearer error in WWW-Authenticate comes first: insufficient_scope is "denied"', () => {
+  const challenges = [{ scheme: 'bearer', params: { realm: 'http://t/token', error: 'insufficient_scope' } }];
+  const e = errorFromResponse(401, json, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', undefined, challenges);
+  assert.equal(e.kind, 'Forbidden');
+  assert.equal(e.code, 'DENIED');
+  assert.equal(e.message, 'denied: requested access to the resource is denied');
+  assert.equal(e.errors.length, 2);
+  const invalidToken = [{ scheme: 'bearer', params: { error: 'invalid_token', error_description: 'token expired' } }];
+  assert.equal(errorFromResponse(401, undefined, '', undefined, invalidToken).message, 'unauthorized: token expired');
+});

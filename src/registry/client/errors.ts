@@ -1,4 +1,5 @@
 import { EngineError, type ErrorKind } from '../../lib/errors.ts';
+import type { AuthChallenge } from './challenge.ts';
 
 /** One entry of a distribution error body: {"errors":[{"code","message","detail"}]}. */
 export interface DistributionErrorEntry {
@@ -123,10 +124,18 @@ export function kindForCode(code: string, status: number): ErrorKind {
  * The RegistryError for an unsuccessful response. `prefix` adds context in front of the
  * registry's words (used by login: `Get "https://h/v2/": unauthorized: …`).
  */
-export function errorFromResponse(status: number, contentType: string | undefined, body: string, prefix?: string): RegistryError {
+export function errorFromResponse(status: number, contentType: string | undefined, body: string, prefix?: string, challenges: readonly AuthChallenge[] = []): RegistryError {
   const entries = parseErrorBody(status, contentType, body);
+  // RFC 6750 errors in a Bearer challenge come first, as in Distribution's HandleHTTPResponseError:
+  // a token without the needed scope is "denied", an invalid one "unauthorized".
+  const bearer = status >= 400 && status < 500 ? challenges.find((c) => c.scheme === 'bearer' && (c.params['error'] === 'insufficient_scope' || c.params['error'] === 'invalid_token')) : undefined;
+  if (bearer) {
+    const code = bearer.params['error'] === 'insufficient_scope' ? 'DENIED' : 'UNAUTHORIZED';
+    entries.unshift({ code, message: bearer.params['error_description'] || DEFAULT_MESSAGES[code]! });
+  }
   const first = entries[0]!;
-  const text = entries.length === 1 ? formatEntry(first) : `errors:\n${entries.map(formatEntry).join('\n')}`;
+  // With a Bearer error, the body is Distribution's generic 401 and only repeats it: say the first.
+  const text = entries.length === 1 || bearer ? formatEntry(first) : `errors:\n${entries.map(formatEntry).join('\n')}`;
   return new RegistryError(kindForCode(first.code, status), prefix ? `${prefix}: ${text}` : text, status, entries);
 }
 

@@ -6,7 +6,8 @@ import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { EngineError } from '../../lib/errors.ts';
 import type { Endpoint } from './endpoints.ts';
-import { canceledError, errorCode, networkError, TRANSIENT_CODES } from './errors.ts';
+import { parseWwwAuthenticate } from './challenge.ts';
+import { canceledError, errorCode, errorFromResponse, networkError, TRANSIENT_CODES, type RegistryError } from './errors.ts';
 
 /** The logging the client does (pino's Logger satisfies it). */
 export interface RegistryLogger {
@@ -234,4 +235,10 @@ export async function readErrorText(res: HttpResponse): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/** The RegistryError for an unsuccessful response: its body and any Bearer error in WWW-Authenticate. */
+export async function responseError(res: HttpResponse, prefix?: string): Promise<RegistryError> {
+  const body = await readErrorText(res);
+  return errorFromResponse(res.status, header(res, 'content-type'), body, prefix, parseWwwAuthenticate(res.headers['www-authenticate']));
 }

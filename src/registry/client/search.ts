@@ -1,8 +1,8 @@
 import { EngineError, invalid } from '../../lib/errors.ts';
 import type { SearchResult } from './contract.ts';
 import type { Endpoint } from './endpoints.ts';
-import { errorFromResponse, TransportError } from './errors.ts';
-import { header, readBody, readErrorText, type HttpResponse, type HttpTransport } from './http.ts';
+import { TransportError } from './errors.ts';
+import { readBody, responseError, type HttpResponse, type HttpTransport } from './http.ts';
 
 const RESULT_LIMIT = 4 * 1024 * 1024;
 
@@ -33,7 +33,7 @@ export async function searchRegistry(http: HttpTransport, domain: string, endpoi
     await res.body.dump().catch(() => undefined);
     throw new EngineError('NotImplemented', `${domain} does not support search (unexpected status code ${res.status})`);
   }
-  if (res.status !== 200) throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res), `search ${domain}`);
+  if (res.status !== 200) throw await responseError(res, `search ${domain}`);
   const body = await readBody(res.body, RESULT_LIMIT, () => new EngineError('Unavailable', `search ${domain}: response too large`));
   let parsed: { results?: unknown };
   try {

@@ -8,8 +8,8 @@ import type {
   UploadOptions, UploadOutcome,
 } from './contract.ts';
 import { endpointsFor, type Endpoint } from './endpoints.ts';
-import { canceledError, errorCode, errorFromResponse, networkError, TRANSIENT_CODES } from './errors.ts';
-import { header, readBody, readErrorText, type HttpTransport } from './http.ts';
+import { canceledError, errorCode, networkError, TRANSIENT_CODES } from './errors.ts';
+import { header, readBody, responseError, type HttpTransport } from './http.ts';
 import { checkManifest, digestOf, isDigestRef, MANIFEST_ACCEPT, MANIFEST_LIMIT } from './manifests.ts';
 import { listTags } from './tags.ts';
 import { pushBlob } from './uploads.ts';
@@ -68,7 +68,7 @@ export class RegistrySession implements RepositorySession {
       const target = `/v2/${t.path}/manifests/${reference}`;
       for (let attempt = 1; ; attempt++) {
         const res = await t.conn.request({ method: 'GET', target, headers: { accept: MANIFEST_ACCEPT }, scopes: t.scopes, signal });
-        if (res.status !== 200) throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+        if (res.status !== 200) throw await responseError(res);
         const tooLarge = () => invalid(`manifest ${name} is larger than ${MANIFEST_LIMIT} bytes`);
         if (Number(header(res, 'content-length') ?? 0) > MANIFEST_LIMIT) {
           await res.body.dump().catch(() => undefined);
@@ -113,7 +113,7 @@ export class RegistrySession implements RepositorySession {
         headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
       });
       if (res.status !== 201 && res.status !== 200 && res.status !== 202) {
-        throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+        throw await responseError(res);
       }
       await res.body.dump().catch(() => undefined);
       return header(res, 'docker-content-digest') || digestOf(bytes);

@@ -1,7 +1,6 @@
 import { EngineError } from '../../lib/errors.ts';
 import type { BlobTarget } from './blobs.ts';
-import { errorFromResponse } from './errors.ts';
-import { header, readBody, readErrorText } from './http.ts';
+import { readBody, responseError } from './http.ts';
 
 /** Most pages followed for one tag list (a registry looping its Link header must not hang us). */
 const MAX_PAGES = 1000;
@@ -28,7 +27,7 @@ export async function listTags(t: BlobTarget, signal?: AbortSignal): Promise<str
   let target: string | URL = `/v2/${t.path}/tags/list`;
   for (let page = 0; page < MAX_PAGES; page++) {
     const res = await t.conn.request({ method: 'GET', target, scopes: t.scopes, signal, headers: { accept: 'application/json' } });
-    if (res.status !== 200) throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+    if (res.status !== 200) throw await responseError(res);
     const body = await readBody(res.body, PAGE_LIMIT, () => new EngineError('Unavailable', `tag list of ${t.path} is too large`));
     let parsed: { tags?: unknown };
     try {

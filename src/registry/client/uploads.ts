@@ -3,8 +3,8 @@ import { EngineError } from '../../lib/errors.ts';
 import { repositoryScope } from './auth.ts';
 import { hasBlob, type BlobTarget } from './blobs.ts';
 import type { UploadOptions, UploadOutcome } from './contract.ts';
-import { canceledError, errorFromResponse, RegistryError, TRANSIENT_CODES, TransportError } from './errors.ts';
-import { header, readErrorText, type HttpResponse } from './http.ts';
+import { canceledError, RegistryError, TRANSIENT_CODES, TransportError } from './errors.ts';
+import { header, responseError, type HttpResponse } from './http.ts';
 
 /** Chunk size when the registry refuses a monolithic PUT and none was asked for. */
 const FALLBACK_CHUNK = 10 * 1024 * 1024;
@@ -56,7 +56,7 @@ async function uploadOnce(t: BlobTarget, desc: Desc, open: () => Promise<Readabl
       location = locationOf(res);
       await res.body.dump().catch(() => undefined);
     } else {
-      const err = errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+      const err = await responseError(res);
       t.conn.http.logger?.debug({ digest: desc.digest, from: opts.mountFrom, err: err.message }, 'cross-repository mount failed, uploading');
     }
   }
@@ -78,7 +78,7 @@ async function uploadOnce(t: BlobTarget, desc: Desc, open: () => Promise<Readabl
 /** POST /v2/<name>/blobs/uploads/ → the upload session's Location. */
 async function startUpload(t: BlobTarget, signal?: AbortSignal): Promise<URL> {
   const res = await t.conn.request({ method: 'POST', target: `/v2/${t.path}/blobs/uploads/`, scopes: t.scopes, signal, headers: { 'content-length': '0' }, body: '' });
-  if (res.status !== 202) throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+  if (res.status !== 202) throw await responseError(res);
   await res.body.dump().catch(() => undefined);
   return locationOf(res);
 }
@@ -131,7 +131,7 @@ async function putChunked(t: BlobTarget, location: URL, desc: Desc, source: Read
         'content-range': `${offset}-${offset + chunk.length - 1}`,
       },
     });
-    if (res.status !== 202) throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+    if (res.status !== 202) throw await responseError(res);
     await res.body.dump().catch(() => undefined);
     location = locationOf(res);
     offset += chunk.length;
@@ -157,7 +157,7 @@ async function putChunked(t: BlobTarget, location: URL, desc: Desc, source: Read
 }
 
 async function finishPut(res: HttpResponse, desc: Desc): Promise<void> {
-  if (res.status !== 201 && res.status !== 204) throw errorFromResponse(res.status, header(res, 'content-type'), await readErrorText(res));
+  if (res.status !== 201 && res.status !== 204) throw await responseError(res);
   await res.body.dump().catch(() => undefined);
   const reported = header(res, 'docker-content-digest');
   if (reported && reported !== desc.digest) {
