@@ -4,3 +4,7 @@
  */
 export type * from './ast.ts';
 export { DockerfileParseError, parseDockerfile, parseGoDuration, parseHeredocWord } from './parse.ts';
+export {
+  envFromList, expand, expandHeredoc, expandWithMatches, expandWords,
+  type EnvLookup, type ExpandOptions, type ExpandResult,
+} from './substitute.ts';
