@@ -22,11 +22,12 @@ import { idle, idleRow, rss } from './cases/memory.ts';
 import { writer } from './cases/writer.ts';
 import { NETWORK_BENCHMARKS, NETWORK_GROUP } from './cases/network.ts';
 import { DATA_BENCHMARKS, DATA_GROUP } from './cases/data.ts';
+import { REGISTRY_SERVER_BENCHMARKS, REGISTRY_SERVER_GROUP } from './cases/registry-server.ts';
 
 // The network benchmarks go last: they restart dockerd with iptables on.
-const BENCHMARKS: Benchmark[] = [idle, runRm, runDetached, execTrue, rss, psInspect, writer, breakdown, ...DATA_BENCHMARKS, ...NETWORK_BENCHMARKS];
+const BENCHMARKS: Benchmark[] = [idle, runRm, runDetached, execTrue, rss, psInspect, writer, breakdown, ...DATA_BENCHMARKS, ...REGISTRY_SERVER_BENCHMARKS, ...NETWORK_BENCHMARKS];
 /** Names that stand for several benchmarks. */
-const GROUPS: Record<string, string[]> = { data: DATA_GROUP, network: NETWORK_GROUP };
+const GROUPS: Record<string, string[]> = { data: DATA_GROUP, 'registry-server': REGISTRY_SERVER_GROUP, network: NETWORK_GROUP };
 
 function usage(): string {
   return `usage: bench/run.sh [NAME...]\n\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(11)} ${b.describe}`).join('\n')}\n\ngroups:\n${Object.entries(GROUPS).map(([g, ns]) => `  ${g.padEnd(11)} ${ns.join(' ')} (results in bench/results/${g}.md)`).join('\n')}\n`;
@@ -61,6 +62,7 @@ async function main(): Promise<number> {
   if (unknown.length) { process.stderr.write(`unknown benchmark ${unknown.join(', ')}\n${usage()}`); return 2; }
   const chosen = names.length ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
   const scale = Number(process.env['BENCH_SCALE'] ?? 1);
+  const standalone = chosen.every((b) => b.standalone);
 
   const root = mkdtempSync('/tmp/bb-');
   const snap = snapshotHost();
@@ -80,11 +82,15 @@ async function main(): Promise<number> {
   let header = '';
   try {
     snapshotBuild(root);
-    ctx.log(`bench root ${root}; starting berthd, dockerd, podman store`);
-    await berth.start();
-    await docker.start();
-    await podman.start();
-    header = versions(ctx);
+    if (standalone) {
+      header = `- date: ${new Date().toISOString()}; kernel ${release()}; berth ${build()} (node ${process.version}); no engine started`;
+    } else {
+      ctx.log(`bench root ${root}; starting berthd, dockerd, podman store`);
+      await berth.start();
+      await docker.start();
+      await podman.start();
+      header = versions(ctx);
+    }
     let idleDone = false;
     for (const b of chosen) {
       if (abort.requested) break;
@@ -105,7 +111,7 @@ async function main(): Promise<number> {
     failed = true;
     ctx.log(`!! setup failed: ${String((err as Error).stack ?? err)}`);
   } finally {
-    cleanAll(ctx);
+    if (!standalone) cleanAll(ctx);
     await berth.stop();
     await docker.stop();
     await podman.stop();

@@ -24,6 +24,8 @@ export interface BenchContext {
 export interface Benchmark {
   name: string;
   describe: string;
+  /** Needs none of the engines: a run of only such benchmarks starts no daemon. */
+  standalone?: boolean;
   run(ctx: BenchContext): Promise<void>;
 }
 
