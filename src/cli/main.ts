@@ -13,6 +13,7 @@ Common Commands:
   run         Create and run a new container from an image
   exec        Execute a command in a running container
   ps          List containers
+  build       Build an image from a Dockerfile
   images      List images
   version     Show the Berth version information
   info        Display system-wide information

@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { connect, type Socket } from 'node:net';
-import { API_VERSION } from '../api/types/index.ts';
+import { StringDecoder } from 'node:string_decoder';
+import { API_VERSION, type JsonMessage } from '../api/types/index.ts';
 
 /** An error answer from the daemon: its status and Docker-style message. */
 export class ApiError extends Error {
@@ -93,6 +94,25 @@ export class EngineClient {
     return res.statusCode ?? 0;
   }
 
+  /**
+   * POST /build with `context` (a tar, maybe compressed) as the body. Returns the JSON message
+   * stream (read it with jsonMessages); an error found before streaming began is an ApiError.
+   */
+  build(context: NodeJS.ReadableStream, q: BuildQuery, o: { signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    const json = (v: unknown): string | undefined => (v === undefined ? undefined : JSON.stringify(v));
+    const flag = (v: boolean | undefined): true | undefined => (v ? true : undefined);
+    return this.raw('POST', '/build', {
+      query: {
+        t: q.t, dockerfile: q.dockerfile, buildargs: json(q.buildargs), labels: json(q.labels), target: q.target,
+        nocache: flag(q.nocache), pull: flag(q.pull), cachefrom: json(q.cachefrom), networkmode: q.networkmode,
+        extrahosts: q.extrahosts?.length ? q.extrahosts.join(',') : undefined, rm: q.rm ?? true, forcerm: flag(q.forcerm),
+        q: flag(q.q), platform: q.platform, version: '1',
+        berthprogress: flag(q.berthprogress), berthsecrets: q.berthsecrets?.length ? JSON.stringify(q.berthsecrets) : undefined,
+      },
+      rawBody: context, headers: { 'Content-Type': 'application/x-tar' }, ...(o.signal ? { signal: o.signal } : {}),
+    });
+  }
+
   /** Upgrades the connection (attach, exec start) and returns the raw socket. */
   hijack(path: string, o: RequestOptions = {}): Promise<Duplex> {
     const payload = o.body !== undefined ? Buffer.from(JSON.stringify(o.body)) : undefined;
@@ -113,6 +133,57 @@ export class EngineClient {
       req.end(payload);
     });
   }
+}
+
+/**
+ * The query of POST /build: Docker's legacy-builder parameters (API v1.47) and berth's extensions
+ * (`berthprogress`, `berthsecrets`; see src/engine/builds/contract.ts).
+ */
+export interface BuildQuery {
+  t?: string[];
+  dockerfile?: string;
+  /** A null value: the daemon leaves the argument unset (docker's `--build-arg KEY` with no KEY in the env). */
+  buildargs?: Record<string, string | null>;
+  labels?: Record<string, string>;
+  target?: string;
+  nocache?: boolean;
+  pull?: boolean;
+  cachefrom?: string[];
+  networkmode?: string;
+  extrahosts?: string[];
+  /** Default true, as docker's `--rm`. */
+  rm?: boolean;
+  forcerm?: boolean;
+  q?: boolean;
+  platform?: string;
+  berthprogress?: boolean;
+  berthsecrets?: string[];
+}
+
+/**
+ * Calls `onMessage` with each message of a JSON-lines progress stream (build, pull, load) as it
+ * arrives; resolves at the end of the stream. A line that is not JSON rejects.
+ */
+export function jsonMessages(s: NodeJS.ReadableStream, onMessage: (m: JsonMessage) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let rest = '';
+    let failed = false;
+    const decoder = new StringDecoder('utf8');
+    const take = (line: string): void => {
+      if (failed || line.trim() === '') return;
+      try { onMessage(JSON.parse(line) as JsonMessage); } catch (err) { failed = true; reject(err); }
+    };
+    s.on('data', (c: Buffer | string) => {
+      const text = rest + (typeof c === 'string' ? c : decoder.write(c));
+      const lines = text.split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) take(l);
+    });
+    let ended = false;
+    s.on('end', () => { ended = true; take(rest + decoder.end()); if (!failed) resolve(); });
+    s.on('error', reject);
+    s.on('close', () => { if (!ended && !failed) reject(new Error('the daemon closed the connection before the answer was complete')); });
+  });
 }
 
 /** The whole body. Events rather than `for await`: the async iterator costs a CLI process ~5 ms to set up. */

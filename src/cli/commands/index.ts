@@ -17,6 +17,7 @@ import * as commit from './container/commit.ts';
 import * as net from './network/network.ts';
 import * as vol from './volume/volume.ts';
 import * as img from './image/images.ts';
+import * as buildCmd from './image/build.ts';
 import * as sys from './system/system.ts';
 import * as events from './system/events.ts';
 import * as df from './system/df.ts';
@@ -77,6 +78,7 @@ const entries: CommandEntry[] = [
   { spec: img.importSpec, run: img.importImage },
   { spec: img.historySpec, run: img.history },
   { spec: img.imagePruneSpec, run: img.imagePrune },
+  { spec: buildCmd.buildSpec, run: buildCmd.build },
   { spec: sys.versionSpec, run: sys.version },
   { spec: sys.infoSpec, run: sys.info },
   { spec: events.eventsSpec, run: events.events },
