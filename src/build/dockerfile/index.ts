@@ -8,3 +8,6 @@ export {
   envFromList, expand, expandHeredoc, expandWithMatches, expandWords,
   type EnvLookup, type ExpandOptions, type ExpandResult,
 } from './substitute.ts';
+export {
+  buildFilesToRemove, cleanPath, DockerignoreMatcher, ignoreFileFor, keepBuildFiles, parseDockerignore,
+} from './dockerignore.ts';
