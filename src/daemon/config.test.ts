@@ -20,8 +20,12 @@ test('parseDaemonFlags: long, short and --flag=value forms; -H repeatable', () =
   assert.deepEqual(f, {
     hosts: ['unix:///a.sock', 'unix:///b.sock'], dataRoot: '/d', execRoot: '/e', configFile: '/c.json', logLevel: 'warn', debug: true,
     defaultRuntime: 'runc', pidFile: '/pid', runtimes: { youki: '/usr/bin/youki', kata: '/opt/kata' }, addressPools: [],
+    insecureRegistries: [], registryMirrors: [],
   });
-  assert.deepEqual(parseDaemonFlags([]), { hosts: [], runtimes: {}, addressPools: [] });
+  assert.deepEqual(parseDaemonFlags([]), { hosts: [], runtimes: {}, addressPools: [], insecureRegistries: [], registryMirrors: [] });
+  const reg = parseDaemonFlags(['--insecure-registry', '10.0.0.0/8', '--insecure-registry=reg:5000', '--registry-mirror', 'https://m', '--max-concurrent-downloads', '6', '--max-concurrent-uploads=2']);
+  assert.deepEqual([reg.insecureRegistries, reg.registryMirrors, reg.maxConcurrentDownloads, reg.maxConcurrentUploads], [['10.0.0.0/8', 'reg:5000'], ['https://m'], 6, 2]);
+  assert.throws(() => parseDaemonFlags(['--max-concurrent-downloads', '0']), invalid('invalid value "0" for --max-concurrent-downloads: must be a positive integer'));
   assert.equal(parseDaemonFlags(['--help']).help, true);
   assert.equal(parseDaemonFlags(['-v']).version, true);
   // KNOWN BUG (src/daemon/config.ts, reported, not fixed here): `--runtime name=/path/with=sign`
@@ -43,7 +47,7 @@ test('loadDaemonConfig: defaults when there is no daemon.json', () => {
   assert.deepEqual({ ...c }, {
     hosts: ['unix:///run/berth.sock'], dataRoot: '/var/lib/berth', execRoot: '/run/berth', configFile: '/etc/berth/daemon.json',
     logLevel: 'info', defaultRuntime: 'crun', runtimes: { crun: '/usr/bin/crun', runc: '/usr/sbin/runc' }, logDriver: 'json-file',
-    logOpts: {}, objectPrefix: 'berth', ifPrefix: 'berth', hostResolvConf: '/etc/resolv.conf', registryMirrors: [], insecureRegistries: [], pidFile: '/run/berthd.pid',
+    logOpts: {}, objectPrefix: 'berth', ifPrefix: 'berth', hostResolvConf: '/etc/resolv.conf', registryMirrors: [], insecureRegistries: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5, pidFile: '/run/berthd.pid',
   });
   assert.ok(Object.isFrozen(c));
   // An empty file is the same as none.

@@ -25,6 +25,10 @@ export interface DaemonConfig {
   hostResolvConf: string;
   registryMirrors: string[];
   insecureRegistries: string[];
+  /** Layers a pull downloads at once (Docker's default 3). */
+  maxConcurrentDownloads: number;
+  /** Layers a push uploads at once (Docker's default 5). */
+  maxConcurrentUploads: number;
   pidFile: string;
 }
 
@@ -39,6 +43,7 @@ const SCHEMA = {
     runtimes: { type: 'object', additionalProperties: { type: 'object', properties: { path: { type: 'string' }, runtimeArgs: { type: 'array' } }, required: ['path'] } },
     'log-driver': { type: 'string' }, 'log-opts': { type: 'object', additionalProperties: { type: 'string' } },
     'registry-mirrors': { type: 'array', items: { type: 'string' } }, 'insecure-registries': { type: 'array', items: { type: 'string' } },
+    'max-concurrent-downloads': { type: 'integer', minimum: 1 }, 'max-concurrent-uploads': { type: 'integer', minimum: 1 },
     'live-restore': { type: 'boolean' }, bip: { type: 'string' },
     'default-address-pools': { type: 'array', items: { type: 'object', properties: { base: { type: 'string' }, size: { type: 'integer', minimum: 1, maximum: 30 } }, required: ['base', 'size'], additionalProperties: false } },
     dns: { type: 'array', items: { type: 'string' } }, 'dns-search': { type: 'array' }, 'dns-opts': { type: 'array' },
@@ -51,6 +56,7 @@ interface Flags {
   hosts: string[]; dataRoot?: string; execRoot?: string; configFile?: string; logLevel?: string; debug?: boolean;
   defaultRuntime?: string; runtimes: Record<string, string>; pidFile?: string; help?: boolean; version?: boolean;
   bip?: string; addressPools: { base: string; size: number }[]; hostResolvConf?: string;
+  insecureRegistries: string[]; registryMirrors: string[]; maxConcurrentDownloads?: number; maxConcurrentUploads?: number;
 }
 
 export const USAGE = `Usage:  berthd [OPTIONS]
@@ -68,14 +74,26 @@ Options:
       --exec-root string        Root directory for execution state files (default "/run/berth")
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth.sock)
       --host-resolv-conf string Resolvers the embedded DNS forwards to (default "/etc/resolv.conf")
+      --insecure-registry list  Registry (host[:port] or CIDR) reached over plain HTTP when HTTPS fails (repeatable)
+      --max-concurrent-downloads int
+                                Layers a pull downloads at once (default 3)
+      --max-concurrent-uploads int
+                                Layers a push uploads at once (default 5)
+      --registry-mirror list    Mirror tried before Docker Hub (repeatable)
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berthd.pid")
       --runtime name=path       Register an additional OCI runtime (repeatable; alias --add-runtime)
   -v, --version                 Print version information and quit
 `;
 
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new EngineError('InvalidParameter', `invalid value "${v}" for ${flag}: must be a positive integer`);
+  return n;
+}
+
 export function parseDaemonFlags(argv: readonly string[]): Flags {
-  const f: Flags = { hosts: [], runtimes: {}, addressPools: [] };
+  const f: Flags = { hosts: [], runtimes: {}, addressPools: [], insecureRegistries: [], registryMirrors: [] };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i]!;
     let value: string | undefined;
@@ -106,6 +124,10 @@ export function parseDaemonFlags(argv: readonly string[]): Flags {
       case '-p': case '--pidfile': f.pidFile = take(); break;
       case '--bip': f.bip = take(); break;
       case '--host-resolv-conf': f.hostResolvConf = take(); break;
+      case '--insecure-registry': f.insecureRegistries.push(take()); break;
+      case '--registry-mirror': f.registryMirrors.push(take()); break;
+      case '--max-concurrent-downloads': f.maxConcurrentDownloads = positiveInt(a, take()); break;
+      case '--max-concurrent-uploads': f.maxConcurrentUploads = positiveInt(a, take()); break;
       case '--default-address-pool': {
         const v = take();
         const kv = Object.fromEntries(v.split(',').map((p) => p.split('=') as [string, string]));
@@ -171,8 +193,10 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
     ...(flags.addressPools.length || file['default-address-pools']
       ? { defaultAddressPools: flags.addressPools.length ? flags.addressPools : file['default-address-pools'] as { base: string; size: number }[] } : {}),
     hostResolvConf: flags.hostResolvConf ?? '/etc/resolv.conf',
-    registryMirrors: (file['registry-mirrors'] as string[] | undefined) ?? [],
-    insecureRegistries: (file['insecure-registries'] as string[] | undefined) ?? [],
+    registryMirrors: [...(file['registry-mirrors'] as string[] | undefined) ?? [], ...flags.registryMirrors],
+    insecureRegistries: [...(file['insecure-registries'] as string[] | undefined) ?? [], ...flags.insecureRegistries],
+    maxConcurrentDownloads: flags.maxConcurrentDownloads ?? (file['max-concurrent-downloads'] as number | undefined) ?? 3,
+    maxConcurrentUploads: flags.maxConcurrentUploads ?? (file['max-concurrent-uploads'] as number | undefined) ?? 5,
     pidFile: flags.pidFile ?? str('pidfile') ?? (execRoot === '/run/berth' ? '/run/berthd.pid' : `${execRoot}/berthd.pid`),
   });
 }

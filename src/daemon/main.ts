@@ -21,6 +21,10 @@ import { systemRoutes } from '../api/routes/system.ts';
 import { containerRoutes } from '../api/routes/containers.ts';
 import { execRoutes } from '../api/routes/exec.ts';
 import { imageRoutes } from '../api/routes/images.ts';
+import { buildRoutes } from '../api/routes/build.ts';
+import { BuildCache } from '../engine/builds/build-cache.ts';
+import { BuildService } from '../engine/builds/build-service.ts';
+import { RegistryClient } from '../registry/client/index.ts';
 import { networkRoutes } from '../api/routes/networks.ts';
 import { statsRoutes } from '../api/routes/stats.ts';
 import { ContainerStatsReader } from '../engine/containers/stats.ts';
@@ -84,11 +88,16 @@ async function main(argv: string[]): Promise<void> {
       void images.gc().catch((err) => log.warn({ err }, 'image gc'));
     }, 1000).unref();
   };
+  const buildCache = new BuildCache(db);
   const images = new ImageService({
+    isIntermediate: (id) => buildCache.isParent(id),
     db, blobs, snapshotter: snapshots, dataRoot: cfg.dataRoot,
     makeWhiteouts: (root, entries) => helper.makeWhiteouts(root, entries),
     containersUsingImage: (id) => containers.repo.usingImage(id).map((cid) => ({ id: cid, running: containers.isRunning(cid) })),
     events: (action, id, attrs) => events.publish('image', action, id, attrs),
+    registry: new RegistryClient({ insecureRegistries: cfg.insecureRegistries, mirrors: cfg.registryMirrors }, log),
+    maxConcurrentDownloads: cfg.maxConcurrentDownloads,
+    maxConcurrentUploads: cfg.maxConcurrentUploads,
   });
   const driver = new BridgeDriver({ exec: execFile, table: cfg.objectPrefix, ifPrefix: cfg.ifPrefix, netnsDir: join(cfg.execRoot, 'netns'), log });
   mkdirSync(join(cfg.execRoot, 'netns'), { recursive: true, mode: 0o700 });
@@ -164,6 +173,10 @@ async function main(argv: string[]): Promise<void> {
     event: (action, c) => events.publish('container', action, c.id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name }),
   });
 
+  const builds = new BuildService({
+    images, containers, snapshots, helper, cache: buildCache, dataRoot: cfg.dataRoot,
+  });
+
   await snapshots.recover();
   await images.recover();
   await networks.init();
@@ -216,6 +229,7 @@ async function main(argv: string[]): Promise<void> {
     }))
     .add(execRoutes({ containers, execs }))
     .add(imageRoutes(images))
+    .add(buildRoutes(builds))
     .add(networkRoutes({ networks, containers }))
     .add(systemDfRoutes({
       images: () => images.list({ all: true }),

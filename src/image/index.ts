@@ -11,3 +11,4 @@ export type { OpenLayer, SaveImage } from './archive-write.ts';
 export { chainIds, imageIdOf, parseImageConfig, hostArchitecture, MediaType } from './config.ts';
 export { decompress, detectCompression } from './compression.ts';
 export type { Compression } from './compression.ts';
+export { gzipLayer } from './gzip.ts';

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -26,6 +27,10 @@ export interface BlobStore {
   readJson<T>(digest: string): Promise<T>;
   delete(digest: string): Promise<void>;
   path(digest: string): string;
+  /** A fresh temp file path next to the blobs (a crash leaves it for `cleanTemp`). */
+  tempPath(): string;
+  /** Moves a verified and synced temp file into place as the blob `digest`. */
+  adopt(tempPath: string, digest: string): Promise<void>;
 }
 
 /** Counts and hashes the bytes flowing through it. */
@@ -137,6 +142,15 @@ export class FsBlobStore implements BlobStore {
     } catch (err) {
       throw new EngineError('InvalidParameter', `blob ${digest}: invalid JSON`, { cause: err });
     }
+  }
+
+  tempPath(): string {
+    mkdirSync(this.#dir, { recursive: true });
+    return join(this.#dir, `.tmp-${randomBytes(8).toString('hex')}`);
+  }
+
+  async adopt(tempPath: string, digest: string): Promise<void> {
+    await rename(tempPath, this.path(digest));
   }
 
   /** Removes a blob; absent is fine. */

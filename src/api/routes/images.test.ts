@@ -10,6 +10,7 @@ import type { Filters } from '../../lib/filters.ts';
 import { httpStatusOf } from '../http-status.ts';
 import { Router, type ApiRequest } from '../router.ts';
 import { imageRoutes, type ImageBackend } from './images.ts';
+import type { Credentials } from './registry-auth.ts';
 import type { ImageService } from '../../engine/images/index.ts';
 
 // The engine's service is what the daemon wires in: it must satisfy the routes' interface.
@@ -42,6 +43,25 @@ class FakeImageBackend implements ImageBackend {
     this.calls.push(`import ${await text(body)} ref=${o.ref} changes=${JSON.stringify(o.changes)} message=${o.message}`);
     return 'sha256:new';
   }
+  async *pull(ref: string, o: { auth?: Credentials; platform?: string; allTags?: boolean }) {
+    this.calls.push(`pull ${ref} auth=${JSON.stringify(o.auth)} platform=${o.platform} all=${o.allTags}`);
+    if (ref.startsWith('nope')) throw notFound('manifest for nope:latest not found: manifest unknown: manifest unknown');
+    yield { status: 'Pulling from library/busybox', id: 'latest' };
+    if (ref.startsWith('late')) throw new EngineError('Unavailable', 'connection reset');
+  }
+  async *push(name: string, o: { tag?: string; auth?: Credentials }) {
+    this.calls.push(`push ${name} tag=${o.tag} auth=${JSON.stringify(o.auth)}`);
+    yield { status: `The push refers to repository [${name}]` };
+  }
+  async login(server: string, auth: Credentials) {
+    this.calls.push(`login ${server} ${JSON.stringify(auth)}`);
+    if (auth.password !== 'right') throw new EngineError('Unauthorized', 'unauthorized: incorrect username or password');
+    return { Status: 'Login Succeeded' };
+  }
+  async search(term: string, o: { limit: number; filters: Filters }) {
+    this.calls.push(`search ${term} limit=${o.limit} filters=${JSON.stringify([...o.filters])}`);
+    return [{ name: 'x', description: '', star_count: 1, is_official: false, is_automated: false }];
+  }
 }
 
 async function serve(t: { after: (fn: () => void) => void }) {
@@ -64,8 +84,8 @@ async function serve(t: { after: (fn: () => void) => void }) {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
   const port = (server.address() as AddressInfo).port;
-  const call = (method: string, path: string, body?: string) => new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, method, path }, async (res: IncomingMessage) =>
+  const call = (method: string, path: string, body?: string, headers: Record<string, string> = {}) => new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+    const r = request({ host: '127.0.0.1', port, method, path, headers }, async (res: IncomingMessage) =>
       resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body: await text(res) }));
     r.on('error', reject);
     r.end(body);
@@ -125,14 +145,40 @@ test('save as a tar, by names or one name', async (t) => {
   assert.deepEqual(backend.calls.slice(0, 2), ['save busybox,localhost:5000/app:v1', 'save busybox:latest']);
 });
 
-test('create: import from the body, pull finds local images only', async (t) => {
+test('create: import from the body, pull from a registry with X-Registry-Auth', async (t) => {
   const { backend, call } = await serve(t);
   const imp = await call('POST', '/images/create?fromSrc=-&repo=imp&tag=v1&changes=CMD%20%5B%22sh%22%5D&changes=ENV%20A%3Db&message=hi', 'ROOTFS');
   assert.deepEqual([imp.status, imp.body], [200, '{"status":"sha256:new"}\n']);
   assert.equal(backend.calls[0], 'import ROOTFS ref=imp:v1 changes=["CMD [\\"sh\\"]","ENV A=b"] message=hi');
-  const local = await call('POST', '/images/create?fromImage=busybox&tag=latest');
-  assert.deepEqual([local.status, local.body], [200, '{"status":"Status: Image is up to date for busybox:latest"}\n']);
-  const remote = await call('POST', '/images/create?fromImage=library/alpine&tag=3.20');
-  assert.deepEqual([remote.status, JSON.parse(remote.body)], [404, { message: "pull access denied for library/alpine, repository does not exist or may require 'docker login'" }]);
+  const auth = Buffer.from(JSON.stringify({ username: 'u', password: 'p' })).toString('base64url');
+  const pulled = await call('POST', '/images/create?fromImage=busybox&tag=latest&platform=linux/amd64', undefined, { 'X-Registry-Auth': auth });
+  assert.deepEqual([pulled.status, pulled.body], [200, '{"status":"Pulling from library/busybox","id":"latest"}\n']);
+  assert.equal(backend.calls[1], 'pull busybox:latest auth={"username":"u","password":"p"} platform=linux/amd64 all=false');
+  await call('POST', '/images/create?fromImage=busybox');
+  assert.equal(backend.calls[2], 'pull busybox auth=undefined platform=undefined all=true');
+  await call('POST', '/images/create?fromImage=busybox&tag=sha256:' + 'a'.repeat(64));
+  assert.equal(backend.calls[3], `pull busybox@sha256:${'a'.repeat(64)} auth=undefined platform=undefined all=false`);
+  const missing = await call('POST', '/images/create?fromImage=nope&tag=latest');
+  assert.deepEqual([missing.status, JSON.parse(missing.body)], [404, { message: 'manifest for nope:latest not found: manifest unknown: manifest unknown' }]);
+  const late = await call('POST', '/images/create?fromImage=late&tag=latest');
+  assert.equal(late.status, 200);
+  assert.match(late.body, /"errorDetail":\{"message":"connection reset"\}/);
+  assert.equal((await call('POST', '/images/create?fromImage=busybox', undefined, { 'X-Registry-Auth': '%%%' })).status, 400);
   assert.equal((await call('POST', '/images/create?fromSrc=http://x/y.tar')).status, 501);
+});
+
+test('push, auth and search', async (t) => {
+  const { backend, call } = await serve(t);
+  const pushed = await call('POST', '/images/localhost:5000/app/push?tag=v1');
+  assert.deepEqual([pushed.status, pushed.body], [200, '{"status":"The push refers to repository [localhost:5000/app]"}\n']);
+  assert.equal(backend.calls[0], 'push localhost:5000/app tag=v1 auth=undefined');
+  const good = await call('POST', '/auth', JSON.stringify({ username: 'u', password: 'right', serveraddress: 'localhost:5000' }));
+  assert.deepEqual([good.status, JSON.parse(good.body)], [200, { Status: 'Login Succeeded' }]);
+  const bad = await call('POST', '/auth', JSON.stringify({ username: 'u', password: 'wrong', serveraddress: 'localhost:5000' }));
+  assert.equal(bad.status, 401);
+  assert.equal((await call('POST', '/auth', '{}')).status, 400);
+  const found = await call('GET', '/images/search?term=x&limit=5&filters=%7B%22stars%22%3A%5B%223%22%5D%7D');
+  assert.equal(found.status, 200);
+  assert.equal(backend.calls.at(-1), 'search x limit=5 filters=[["stars",["3"]]]');
+  assert.equal((await call('GET', '/images/search?term=x&limit=500')).status, 400);
 });

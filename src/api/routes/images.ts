@@ -1,8 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type * as api from '../types/index.ts';
-import { EngineError, messageOf, notFound } from '../../lib/errors.ts';
+import { EngineError, messageOf } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
-import { type ApiRequest, type Reply, type Route, ok, param, queryBool, streamed } from '../router.ts';
+import { type ApiRequest, type Reply, type Route, ok, param, queryBool, readJson, streamed } from '../router.ts';
+import { credentialsOf, registryAuthOf, type Credentials } from './registry-auth.ts';
 
 /** What the image routes need; engine/images' ImageService satisfies it. */
 export interface ImageBackend {
@@ -17,6 +18,11 @@ export interface ImageBackend {
   load(body: Readable, opts: { quiet?: boolean; signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
   save(refs: readonly string[], out: Writable): Promise<void>;
   import(body: Readable, opts: { ref?: string; changes?: readonly string[]; message?: string; platform?: string; signal?: AbortSignal }): Promise<string>;
+  /** A registry pull; `allTags` pulls every tag of a reference that names none. */
+  pull(ref: string, opts: { auth?: Credentials; platform?: string; allTags?: boolean; signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
+  push(name: string, opts: { tag?: string; auth?: Credentials; signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
+  login(serverAddress: string, auth: Credentials, signal?: AbortSignal): Promise<api.AuthResponse>;
+  search(term: string, opts: { limit: number; filters: Filters; auth?: Credentials; signal?: AbortSignal }): Promise<api.ImageSearchResult[]>;
 }
 
 /**
@@ -55,7 +61,7 @@ function joinRef(repo: string, tag: string | null): string {
   return tag.includes(':') ? `${repo}@${tag}` : `${repo}:${tag}`;
 }
 
-/** POST /images/create: import (fromSrc=-) or a pull (fromImage) that only finds local images for now. */
+/** POST /images/create: import (fromSrc=-) or a registry pull (fromImage, with tag or digest in `tag`). */
 async function createImage(b: ImageBackend, req: ApiRequest): Promise<Reply> {
   const q = req.query;
   const fromSrc = q.get('fromSrc');
@@ -74,16 +80,40 @@ async function createImage(b: ImageBackend, req: ApiRequest): Promise<Reply> {
   }
   const image = q.get('fromImage');
   if (!image) throw new EngineError('InvalidParameter', 'fromImage or fromSrc is required');
-  const ref = joinRef(image, q.get('tag'));
-  try {
-    await b.resolve(ref);
-  } catch (err) {
-    if (!(err instanceof EngineError) || err.kind !== 'NotFound') throw err;
-    // TODO(#pull): registry pulls; until then only local images "pull".
-    const name = ref.replace(/[:@][^/]*$/, '');
-    throw notFound(`pull access denied for ${name}, repository does not exist or may require 'docker login'`, err);
-  }
-  return writeJsonStream(req, (async function* () { yield { status: `Status: Image is up to date for ${ref}` }; })());
+  const tag = q.get('tag');
+  const auth = registryAuthOf(req);
+  // An empty tag on a name without one pulls every tag (the API's rule; `docker pull -a`).
+  const allTags = !tag && !/[:@][^/]*$/.test(image);
+  return writeJsonStream(req, b.pull(joinRef(image, tag), {
+    allTags, signal: req.signal,
+    ...(auth ? { auth } : {}),
+    ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
+  }));
+}
+
+/** POST /images/{name}/push: the tag in `tag` (or every tag of the repository). */
+function pushImage(b: ImageBackend, req: ApiRequest): Promise<Reply> {
+  const auth = registryAuthOf(req);
+  const tag = req.query.get('tag');
+  return writeJsonStream(req, b.push(param(req, 'name'), { signal: req.signal, ...(tag ? { tag } : {}), ...(auth ? { auth } : {}) }));
+}
+
+/** POST /auth: checks credentials with the registry; the client stores them. */
+async function login(b: ImageBackend, req: ApiRequest): Promise<Reply> {
+  const body = await readJson<api.AuthConfig>(req, {});
+  const creds = credentialsOf(body);
+  if (!creds) throw new EngineError('InvalidParameter', 'username and password are required');
+  return ok(await b.login(body.serveraddress ?? '', creds, req.signal));
+}
+
+/** GET /images/search: the registry's search endpoint ("term" may name a registry). */
+async function search(b: ImageBackend, req: ApiRequest): Promise<Reply> {
+  const term = req.query.get('term') ?? '';
+  if (term === '') throw new EngineError('InvalidParameter', 'search term is required');
+  const limit = Number(req.query.get('limit') || 25);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new EngineError('InvalidParameter', `limit ${req.query.get('limit')} is outside the range of [1, 100]`);
+  const auth = registryAuthOf(req);
+  return ok(await b.search(term, { limit, filters: parseFilters(req.query.get('filters')), signal: req.signal, ...(auth ? { auth } : {}) }));
 }
 
 /**
@@ -103,6 +133,9 @@ export function imageRoutes(b: ImageBackend): Route[] {
       writeJsonStream(req, b.load(req.raw, { quiet: queryBool(req.query, 'quiet'), signal: req.signal })) },
     { method: 'POST', path: '/images/prune', handler: async (req) => ok(await b.prune({ filters: parseFilters(req.query.get('filters')) })) },
     { method: 'POST', path: '/images/create', handler: (req) => createImage(b, req) },
+    { method: 'GET', path: '/images/search', handler: (req) => search(b, req) },
+    { method: 'POST', path: '/auth', handler: (req) => login(b, req) },
+    { method: 'POST', path: '/images/*name/push', handler: (req) => pushImage(b, req) },
     { method: 'GET', path: '/images/*name/json', handler: async (req) => ok(await b.inspect(param(req, 'name'))) },
     { method: 'GET', path: '/images/*name/history', handler: async (req) => ok(await b.history(param(req, 'name'))) },
     { method: 'GET', path: '/images/*name/get', handler: (req) => sendArchive(b, req, [param(req, 'name')]) },

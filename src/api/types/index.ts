@@ -559,3 +559,30 @@ export interface GcOrphan { Kind: string; Path: string; Size: number }
 
 /** POST /system/gc (berth's own endpoint): what was found, removed, and what resisted. */
 export interface GcResponse { Found: GcOrphan[]; Removed: GcOrphan[]; Failed: { Path: string; Error: string }[]; SpaceReclaimed: number }
+
+/** POST /auth body and the decoded X-Registry-Auth header (docker's AuthConfig). */
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  /** "user:password" base64, as config.json stores it (docker sends it in some versions). */
+  auth?: string;
+  email?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+/** POST /auth answer. */
+export interface AuthResponse {
+  Status: string;
+  IdentityToken?: string;
+}
+
+/** GET /images/search entry. */
+export interface ImageSearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
+}

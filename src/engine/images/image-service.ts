@@ -6,7 +6,7 @@ import type * as api from '../../api/types/index.ts';
 import { EngineError, invalid, isErrno, notFound } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
-import { familiarString, parseRefKey, parseReference, refKey, type ImageReference } from '../../lib/reference.ts';
+import { familiarName, familiarString, parseRefKey, parseReference, refKey, repositoryName, type ImageReference } from '../../lib/reference.ts';
 import { chainIds, hostArchitecture, imageIdOf, parseImageConfig, readImageArchive, writeImageArchive, type MakeWhiteouts } from '../../image/index.ts';
 import type { Snapshotter } from '../../snapshot/index.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
@@ -16,6 +16,12 @@ import { listPredicate, prunePredicate } from './filters.ts';
 import { ingestLayer, removeUnusedLayers, type LayerDeps } from './layers.ts';
 import { ImageRecords, type ImageRow } from './records.ts';
 import { planRemove, untaggedRecords, type ImageUser } from './remove.ts';
+import { DistributionRecords } from './distribution-records.ts';
+import { downloadBlob, parsePlatform, pullError, resolveImageManifest } from './pull.ts';
+import { pushedMessages, pushImage } from './push.ts';
+import { layerStatus, shortId, streamOf, throttled, type MessageChannel } from './progress.ts';
+import { Semaphore } from '../../lib/semaphore.ts';
+import type { Descriptor, RegistryAuth, RegistryClientApi, RepositorySession } from '../../registry/client/contract.ts';
 import { labelsOf, toApiHistory, toApiInspect, toApiSummary, unixSeconds, type ImageView } from './views.ts';
 
 export interface ImageServiceDeps {
@@ -29,6 +35,30 @@ export interface ImageServiceDeps {
   events?: (action: string, id: string, attrs: Record<string, string>) => void;
   dataRoot: string;
   maxLayerBytes?: number;
+  /** True for a build's intermediate image (a build step's parent): `images` without -a hides it untagged. */
+  isIntermediate?: (imageId: string) => boolean;
+  /** The distribution client; pull, push and login need it. */
+  registry?: RegistryClientApi;
+  /** Layers downloaded at once per pull (Docker's max-concurrent-downloads, default 3). */
+  maxConcurrentDownloads?: number;
+  /** Layers uploaded at once per push (max-concurrent-uploads, default 5). */
+  maxConcurrentUploads?: number;
+}
+
+export interface PullOptions {
+  auth?: RegistryAuth;
+  /** Pull every tag of a reference that names no tag (`pull -a`). */
+  allTags?: boolean;
+  /** "linux/arm64"; the host's when absent. */
+  platform?: string;
+  signal?: AbortSignal;
+}
+
+export interface PushOptions {
+  /** Push only this tag; all of the repository's tags when absent. */
+  tag?: string;
+  auth?: RegistryAuth;
+  signal?: AbortSignal;
 }
 
 /** What the container engine gets for an image reference. */
@@ -64,10 +94,12 @@ export class ImageService {
   readonly #records: ImageRecords;
   readonly #layers: LayerDeps;
   readonly #lock = new KeyedMutex();
+  readonly #dist: DistributionRecords;
 
   constructor(deps: ImageServiceDeps) {
     this.#d = deps;
     this.#records = new ImageRecords(deps.db);
+    this.#dist = new DistributionRecords(deps.db);
     this.#layers = { ...deps, records: this.#records };
   }
 
@@ -144,6 +176,7 @@ export class ImageService {
     return this.#records.list()
       .map((row) => this.#view(row))
       .filter((v) => pred({ id: v.row.id, created: unixSeconds(v.config.created), labels: labelsOf(v), refs: [...v.tags, ...v.digests] }))
+      .filter((v) => opts.all || v.tags.length + v.digests.length > 0 || !this.#d.isIntermediate?.(v.row.id))
       .map(toApiSummary)
       .sort((a, b) => b.Created - a.Created);
   }
@@ -202,7 +235,7 @@ export class ImageService {
   }
 
   /** Stores an image (config + layers) unless complete already; pending first, complete last. */
-  async #store(configBytes: Buffer, diffIds: readonly string[], open: (i: number) => Promise<Readable>, signal?: AbortSignal): Promise<string> {
+  async #store(configBytes: Buffer, diffIds: readonly string[], open: (i: number) => Promise<Readable>, signal?: AbortSignal, layerDone?: (i: number) => void): Promise<string> {
     const id = imageIdOf(configBytes);
     const text = configBytes.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(configBytes)) throw invalid('invalid image config: not UTF-8');
@@ -215,6 +248,7 @@ export class ImageService {
       for (let i = 0; i < diffIds.length; i++) {
         const r = await ingestLayer(this.#layers, { open: () => open(i), diffId: diffIds[i]!, chainId: chains[i]!, parent: chains[i - 1] ?? null, ...(signal ? { signal } : {}) });
         size += r.size;
+        layerDone?.(i);
       }
     } catch (err) {
       // A 'deleted' row kept for its containers goes back to that state, not away.
@@ -291,6 +325,18 @@ export class ImageService {
   }
 
   /**
+   * A build step's image (untagged): `config(diffId)` over layers already stored, plus one new
+   * top layer read from `layer` (a layer tar) when given. Returns the image ID.
+   */
+  async storeBuilt(opts: { layer?: Readable; config: (diffId: string | undefined) => api.ImageConfigBlob; signal?: AbortSignal }): Promise<string> {
+    return this.#exclusive(async () => {
+      const diffId = opts.layer ? (await this.#d.blobs.put(opts.layer, undefined, opts.signal ? { signal: opts.signal } : {})).digest : undefined;
+      const blob = opts.config(diffId);
+      return this.#store(Buffer.from(JSON.stringify(blob)), blob.rootfs.diff_ids, async (i) => this.#d.blobs.open(blob.rootfs.diff_ids[i]!), opts.signal);
+    });
+  }
+
+  /**
    * GET /images/get: a docker-archive of the named images to `out`. A bare repository name
    * ("busybox") saves all its tags; an ID saves the image untagged. NotFound for an unknown name.
    */
@@ -318,6 +364,166 @@ export class ImageService {
       out,
     );
     for (const id of byId.keys()) this.#event('save', id, {});
+  }
+
+  /**
+   * POST /images/create?fromImage=: pulls an image from its registry, yielding Docker's progress
+   * messages. Layers download in parallel (max-concurrent-downloads) and are unpacked in order as
+   * soon as each one's turn comes; the image appears only once complete. Errors before the first
+   * message (unknown image, bad credentials, registry down) are thrown: the client gets a status.
+   */
+  pull(input: string, opts: PullOptions = {}): AsyncIterable<api.JsonMessage> {
+    if (!opts.allTags) return streamOf((out) => this.#pull(input, opts, out));
+    return streamOf(async (out) => {
+      const repo = parseReference(input, { defaultTag: false });
+      const session = this.#requireRegistry().repository({ domain: repo.domain, path: repo.path }, opts.auth, 'pull');
+      const tags = await session.listTags(opts.signal).catch((err: unknown) => { throw pullError(err, familiarName(repo), familiarName(repo)); });
+      if (tags.length === 0) throw notFound(`repository ${familiarName(repo)} has no tags`);
+      for (const tag of tags) await this.#pull(familiarString({ ...repo, tag }), { ...opts, allTags: false }, out);
+    });
+  }
+
+  /** POST /auth: checks credentials with the registry at serverAddress (Docker Hub when empty). */
+  async login(serverAddress: string, auth: RegistryAuth, signal?: AbortSignal): Promise<api.AuthResponse> {
+    const r = await this.#requireRegistry().login(registryDomainOf(serverAddress), auth, signal);
+    return { Status: 'Login Succeeded', ...(r.identityToken ? { IdentityToken: r.identityToken } : {}) };
+  }
+
+  /**
+   * GET /images/search: "term" is searched on Docker Hub, or on the registry it names
+   * ("localhost:5000/app"). Filters: is-official, stars (at least N).
+   */
+  async search(term: string, opts: { limit: number; filters: Filters; auth?: RegistryAuth; signal?: AbortSignal }): Promise<api.ImageSearchResult[]> {
+    const slash = term.indexOf('/');
+    const first = slash > 0 ? term.slice(0, slash) : '';
+    const named = /[.:]/.test(first) || first === 'localhost';
+    const domain = named ? registryDomainOf(first) : 'docker.io';
+    const query = named ? term.slice(slash + 1) : term;
+    const results = await this.#requireRegistry().search(domain, query, opts.limit, opts.auth, opts.signal);
+    const official = opts.filters.get('is-official')?.[0];
+    const stars = Number(opts.filters.get('stars')?.[0] ?? 0);
+    if (!Number.isFinite(stars)) throw invalid(`invalid filter 'stars=${opts.filters.get('stars')?.[0]}'`);
+    return results.filter((r) => (official === undefined || String(r.is_official) === official) && r.star_count >= stars);
+  }
+
+  async #pull(input: string, opts: PullOptions, out: MessageChannel): Promise<void> {
+    const registry = this.#requireRegistry();
+    const ref = parseReference(input);
+    const platform = parsePlatform(opts.platform);
+    const signal = opts.signal;
+    const session = registry.repository({ domain: ref.domain, path: ref.path }, opts.auth, 'pull');
+    const resolved = await resolveImageManifest(session, ref.digest ?? ref.tag!, platform, signal)
+      .catch((err: unknown) => { throw pullError(err, familiarString(ref), familiarName(ref)); });
+    const configBytes = await session.getBlobBytes(resolved.config, signal);
+    const config = parseImageConfig(configBytes);
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== resolved.layers.length) {
+      throw invalid(`manifest ${resolved.manifest.digest}: ${resolved.layers.length} layers but the image config has ${diffIds.length}`);
+    }
+    out.push({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag! });
+    const id = imageIdOf(configBytes);
+    const fresh = !this.#records.get(id);
+    if (fresh) await this.#exclusive(() => this.#pullLayers(session, resolved.layers, configBytes, out, signal));
+    await this.#exclusive(async () => {
+      if (!this.#records.get(id)) throw notFound(`image ${id} was removed while it was pulled`);
+      const prev = ref.tag !== undefined ? this.#records.setRef(refKey(ref), id, 'tag') : undefined;
+      this.#records.setRef(refKey({ domain: ref.domain, path: ref.path, digest: resolved.digest }), id, 'digest');
+      if (prev) this.#event('untag', prev, {});
+    });
+    out.push({ status: `Digest: ${resolved.digest}` });
+    out.push({ status: fresh ? `Status: Downloaded newer image for ${familiarString(ref)}` : `Status: Image is up to date for ${familiarString(ref)}` });
+    this.#event('pull', familiarString(ref), { name: familiarName(ref) });
+  }
+
+  /** Downloads and unpacks the layers the store lacks; holds the image lock (pending rows are ours). */
+  async #pullLayers(session: RepositorySession, layers: readonly Descriptor[], configBytes: Buffer, out: MessageChannel, signal?: AbortSignal): Promise<void> {
+    const config = parseImageConfig(configBytes);
+    const diffIds = config.rootfs.diff_ids;
+    const chains = chainIds(diffIds);
+    const have = await Promise.all(chains.map(async (c, i) => {
+      const row = this.#records.layer(c);
+      return row?.state === 'complete' && (await this.#d.snapshotter.hasLayer(c)) && (await this.#d.blobs.has(diffIds[i]!));
+    }));
+    const limit = new Semaphore(this.#d.maxConcurrentDownloads ?? 3);
+    const downloads = new Map<number, Promise<void>>();
+    const download = (i: number): Promise<void> => {
+      let p = downloads.get(i);
+      if (p) return p;
+      const desc = layers[i]!;
+      const id = shortId(desc.digest);
+      if (limit.busy) out.push(layerStatus(id, 'Waiting'));
+      p = limit.run(async () => {
+        if (!(await this.#d.blobs.has(desc.digest))) {
+          const report = throttled(100, (n) => out.push(layerStatus(id, 'Downloading', { current: n, total: desc.size })));
+          await downloadBlob(session, desc, this.#d.blobs, { onProgress: report, ...(signal ? { signal } : {}) });
+          out.push(layerStatus(id, 'Verifying Checksum'));
+        }
+        this.#dist.addLayerBlob({ digest: desc.digest, diffId: diffIds[i]!, mediaType: desc.mediaType, size: desc.size });
+        this.#dist.addSource(desc.digest, session.repo.domain, session.repo.path);
+        out.push(layerStatus(id, 'Download complete'));
+      });
+      downloads.set(i, p);
+      // Awaited by open() in layer order; a failure also surfaces there or in #store's rollback.
+      p.catch(() => undefined);
+      return p;
+    };
+    layers.forEach((l, i) => out.push(layerStatus(shortId(l.digest), have[i] ? 'Already exists' : 'Pulling fs layer')));
+    layers.forEach((_, i) => { if (!have[i]) void download(i); });
+    const open = async (i: number): Promise<Readable> => {
+      const desc = layers[i]!;
+      await download(i);
+      const id = shortId(desc.digest);
+      const report = throttled(100, (n) => out.push(layerStatus(id, 'Extracting', { current: n, total: desc.size })));
+      let seen = 0;
+      const stream = await this.#d.blobs.open(desc.digest);
+      stream.on('data', (c: Buffer) => { seen += c.length; report(seen); });
+      return stream;
+    };
+    try {
+      await this.#store(configBytes, diffIds, open, signal, (i) => { if (!have[i]) out.push(layerStatus(shortId(layers[i]!.digest), 'Pull complete')); });
+    } finally {
+      // A failed pull still waits for its transfers, so none writes after the lock is released.
+      await Promise.allSettled(downloads.values());
+    }
+  }
+
+  /**
+   * POST /images/{name}/push: uploads the named tag (or every tag of the repository) to its
+   * registry with Docker's progress messages, then records the pushed digest as a repo digest.
+   */
+  push(name: string, opts: PushOptions = {}): AsyncIterable<api.JsonMessage> {
+    return streamOf((out) => this.#push(name, opts, out));
+  }
+
+  async #push(name: string, opts: PushOptions, out: MessageChannel): Promise<void> {
+    const registry = this.#requireRegistry();
+    const repo = parseReference(name, { defaultTag: false });
+    const base = { domain: repo.domain, path: repo.path };
+    const tag = opts.tag || repo.tag;
+    const prefix = `${repositoryName(base)}:`;
+    const tags = tag !== undefined ? [tag] : this.#records.allRefs().filter((r) => r.kind === 'tag' && r.ref.startsWith(prefix)).map((r) => r.ref.slice(prefix.length));
+    if (tags.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(repo)}`);
+    const rows = tags.map((t) => {
+      const id = this.#records.lookupRef(refKey({ ...base, tag: t }));
+      const row = id && this.#records.get(id);
+      if (!row) throw notFound(`An image does not exist locally with the tag: ${familiarString({ ...base, tag: t })}`);
+      return { tag: t, row };
+    });
+    const session = registry.repository(base, opts.auth, 'pull,push');
+    out.push({ status: `The push refers to repository [${repositoryName(base)}]` });
+    for (const { tag: t, row } of rows) {
+      const configBytes = Buffer.from(row.config, 'utf8');
+      const img = { configBytes, imageId: row.id, diffIds: parseImageConfig(configBytes).rootfs.diff_ids };
+      const pushed = await pushImage({ blobs: this.#d.blobs, dist: this.#dist, maxConcurrentUploads: this.#d.maxConcurrentUploads ?? 5 }, session, img, t, out, opts.signal);
+      this.#records.setRef(refKey({ ...base, digest: pushed.digest }), row.id, 'digest');
+      for (const m of pushedMessages(t, pushed)) out.push(m);
+      this.#event('push', familiarString({ ...base, tag: t }), { name: familiarName(base as ImageReference) });
+    }
+  }
+
+  #requireRegistry(): RegistryClientApi {
+    if (!this.#d.registry) throw new EngineError('NotImplemented', 'this daemon has no registry client');
+    return this.#d.registry;
   }
 
   /** DELETE /images/{name}: Docker's untag/delete records. See planRemove for the rules. */
@@ -349,6 +555,7 @@ export class ImageService {
         records.push({ Deleted: l.chainId });
         freed += l.size;
       }
+      freed += await this.#dropOrphanLayerBlobs();
     }
     return { records, freed };
   }
@@ -372,9 +579,24 @@ export class ImageService {
         space += removed.freed;
       }
       await this.#gc();
+      space += await this.#dropOrphanLayerBlobs();
       this.#event('prune', '', { reclaimed: String(space) });
       return { ImagesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: space };
     });
+  }
+
+  /**
+   * Deletes the compressed forms of layers no layer row holds any more. Not part of a failed
+   * pull's rollback: the blobs it completed stay, so the next pull of the image reuses them.
+   */
+  async #dropOrphanLayerBlobs(): Promise<number> {
+    let freed = 0;
+    for (const b of this.#dist.orphanLayerBlobs()) {
+      this.#dist.deleteLayerBlob(b.digest);
+      await this.#d.blobs.delete(b.digest);
+      freed += b.size;
+    }
+    return freed;
   }
 
   /** Drops images removed with force once no container uses them. Call after removing a container. */
@@ -424,4 +646,14 @@ export async function recoverImages(d: Pick<ImageServiceDeps, 'db' | 'blobs' | '
     throw err;
   });
   for (const n of names) if (n.startsWith('load-')) await rm(join(tmp, n), { recursive: true, force: true });
+}
+
+/**
+ * The registry domain of a login server address: "https://index.docker.io/v1/", "" and the Hub's
+ * other names are docker.io; otherwise the host[:port], without scheme or path.
+ */
+export function registryDomainOf(serverAddress: string): string {
+  const host = serverAddress.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  if (host === '' || host === 'index.docker.io' || host === 'registry-1.docker.io' || host === 'docker.io') return 'docker.io';
+  return host;
 }
