@@ -397,3 +397,28 @@ test('killed mid-upload: nothing half-stored is visible; the chunked upload resu
   assert.deepEqual(assertBlobsWhole(first.root), [sha(data)]);
   assert.equal(await second.stop(), 0);
 });
+
+test('SIGTERM: a download in flight completes, new connections are refused, exit 0', async (t) => {
+  const r = await startRegistry(t, { args: ['--quiet'] });
+  const data = randomBytes(32 << 20);
+  const d = await pushBlob(r.url, 'slow', data);
+  const port = Number(r.host.split(':')[1]);
+  const received: Buffer[] = [];
+  let paused!: () => void;
+  const started = new Promise<void>((resolve) => { paused = resolve; });
+  const body = new Promise<Buffer>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: `/v2/slow/blobs/${d}` }, (res) => {
+      res.once('data', (c: Buffer) => { received.push(c); res.pause(); paused(); });
+      res.on('end', () => resolve(Buffer.concat(received)));
+      res.on('error', reject);
+      started.then(() => setTimeout(() => { res.on('data', (c: Buffer) => received.push(c)); res.resume(); }, 500));
+    }).on('error', reject).end();
+  });
+  await started;
+  r.proc.kill('SIGTERM');
+  await new Promise((res) => setTimeout(res, 200));
+  await assert.rejects(fetch(`${r.url}/v2/`), 'no new connections after SIGTERM');
+  assert.ok((await body).equals(data), 'the download in flight finished whole');
+  assert.equal(await r.stop(), 0);
+  assert.match(r.log(), /SIGTERM: finishing requests in flight/);
+});
