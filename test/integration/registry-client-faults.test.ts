@@ -4,10 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { kindOf } from '../../src/lib/errors.ts';
+import { HttpTransport } from '../../src/registry/client/http.ts';
 import { RegistryClient } from '../../src/registry/client/index.ts';
 
 interface Seen {
@@ -348,4 +354,65 @@ test('an aborted signal cancels a back-off', async (t) => {
   await assert.rejects(client.repository({ domain: srv.domain, path: 'app' }, undefined, 'pull').getManifest('v1', ac.signal),
     (e) => kindOf(e) === 'Canceled');
   assert.ok(Date.now() - started < 5000);
+});
+
+test('TLS: an insecure (loopback) registry\'s self-signed HTTPS is accepted; a secure endpoint verifies, with certs.d', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-rc-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const seen: string[] = [];
+  const server = createHttps({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+    seen.push(req.url ?? '');
+    if (req.url === '/v2/') { res.end('{}'); return; }
+    res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+    res.end(manifest);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const client = newClient();
+  const transports: HttpTransport[] = [];
+  t.after(async () => {
+    await client.close();
+    for (const tr of transports) await tr.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const m = await client.repository({ domain: `127.0.0.1:${port}`, path: 'app' }, undefined, 'pull').getManifest('v1');
+  assert.equal(m.digest, sha(manifest));
+  assert.deepEqual(seen, ['/v2/', '/v2/app/manifests/v1']);
+
+  const ep = { base: `https://127.0.0.1:${port}`, skipVerify: false, certsKey: `127.0.0.1:${port}` };
+  const plain = new HttpTransport({ certsDir: '', retries: 1 });
+  transports.push(plain);
+  await assert.rejects(plain.send({ method: 'GET', url: new URL(`${ep.base}/v2/`) }, plain.dispatcherFor(ep)),
+    (e) => kindOf(e) === 'Unavailable' && /x509: certificate signed by unknown authority$/.test((e as Error).message));
+  const certsDir = join(dir, 'certs.d');
+  mkdirSync(join(certsDir, ep.certsKey), { recursive: true });
+  copyFileSync(join(dir, 'cert.pem'), join(certsDir, ep.certsKey, 'ca.crt'));
+  const withCa = new HttpTransport({ certsDir, retries: 1 });
+  transports.push(withCa);
+  const res = await withCa.send({ method: 'GET', url: new URL(`${ep.base}/v2/`) }, withCa.dispatcherFor(ep));
+  assert.equal(res.status, 200);
+  await res.body.dump();
+});
+
+test('tags: Link pages are followed to the end', async (t) => {
+  const pages: Record<string, { tags: string[]; next?: string }> = {
+    '/v2/app/tags/list': { tags: ['a', 'b'], next: '</v2/app/tags/list?last=b&n=2>; rel="next"' },
+    '/v2/app/tags/list?last=b&n=2': { tags: ['c', 'd'], next: '</v2/app/tags/list?last=d&n=2>; rel="next"' },
+    '/v2/app/tags/list?last=d&n=2': { tags: ['e'] },
+  };
+  const srv = await serve((req, res) => {
+    if (req.url === '/v2/') { res.end('{}'); return; }
+    const p = pages[req.url];
+    if (!p) return;
+    res.writeHead(200, { 'content-type': 'application/json', ...(p.next ? { link: p.next } : {}) });
+    res.end(JSON.stringify({ name: 'app', tags: p.tags }));
+  });
+  const client = newClient();
+  t.after(async () => { await client.close(); await srv.close(); });
+  assert.deepEqual(await client.repository({ domain: srv.domain, path: 'app' }, undefined, 'pull').listTags(), ['a', 'b', 'c', 'd', 'e']);
+  assert.equal(srv.calls().length, 3);
 });

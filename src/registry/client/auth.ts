@@ -29,6 +29,8 @@ interface CachedToken {
 export class Authenticator {
   #challenge: AuthChallenge | undefined;
   readonly #tokens = new Map<string, CachedToken>();
+  /** Token fetches in flight per scope set, so parallel blob requests share one. */
+  readonly #pending = new Map<string, Promise<CachedToken>>();
   /** A refresh token the token server handed out (login returns it as the identity token). */
   refreshToken: string | undefined;
 
@@ -73,7 +75,12 @@ export class Authenticator {
     const key = scopeKey(scopes);
     const cached = this.#tokens.get(key);
     if (cached && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
-    const t = await this.#fetchToken(c, scopes, signal, offline);
+    let p = this.#pending.get(key);
+    if (!p) {
+      p = this.#fetchToken(c, scopes, signal, offline).finally(() => this.#pending.delete(key));
+      this.#pending.set(key, p);
+    }
+    const t = await p;
     this.#tokens.set(key, t);
     return `Bearer ${t.token}`;
   }

@@ -43,7 +43,11 @@ export class RegistryConnection {
    */
   static async open(group: readonly Endpoint[], http: HttpTransport, creds: RegistryAuth | undefined, signal?: AbortSignal): Promise<RegistryConnection> {
     let last: unknown;
-    for (const ep of group) {
+    // The alternative that answered last time goes first: one ping per session, not two.
+    const groupKey = group.map((e) => e.base).join(' ');
+    const known = http.reachable.get(groupKey);
+    const ordered = known ? [...group.filter((e) => e.base === known), ...group.filter((e) => e.base !== known)] : group;
+    for (const ep of ordered) {
       const dispatcher = http.dispatcherFor(ep);
       const url = new URL(`${ep.base}/v2/`);
       let res: HttpResponse;
@@ -61,6 +65,7 @@ export class RegistryConnection {
       if (res.status === 401) auth.useChallenges(parseWwwAuthenticate(res.headers['www-authenticate']));
       if (res.status >= 500) throw await responseError(res, `Get "${url.href}"`);
       await res.body.dump().catch(() => undefined);
+      if (group.length > 1) http.reachable.set(groupKey, ep.base);
       return new RegistryConnection(ep, http, dispatcher, auth);
     }
     throw last;

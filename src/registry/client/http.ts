@@ -58,6 +58,7 @@ export function header(res: { headers: HttpResponse['headers'] }, name: string):
   return Array.isArray(v) ? v[0] : v;
 }
 
+const USER_AGENT = 'berth (registry client)';
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
 
@@ -76,6 +77,8 @@ export class HttpTransport {
   readonly #extraCaFile: string | undefined;
   readonly logger: RegistryLogger | undefined;
   readonly #agents = new Map<string, Agent>();
+  /** Endpoint base that answered last, per group of alternatives (HTTPS or HTTP for an insecure registry). */
+  readonly reachable = new Map<string, string>();
 
   constructor(opts: HttpTransportOptions = {}) {
     this.retries = Math.max(1, opts.retries ?? 4);
@@ -178,7 +181,7 @@ export class HttpTransport {
       }
       const r = await request(url, {
         method: req.method,
-        headers,
+        headers: { 'user-agent': USER_AGENT, ...headers },
         body: req.body ?? null,
         signal: req.signal ?? null,
         dispatcher,
