@@ -1,0 +1,86 @@
+import type { Readable } from 'node:stream';
+import type * as api from '../types/index.ts';
+import type { BuildOptions, BuildOutput } from '../../engine/builds/contract.ts';
+import { EngineError, messageOf } from '../../lib/errors.ts';
+import { parseReference } from '../../lib/reference.ts';
+import { ok, queryBool, streamed, type ApiRequest, type Reply, type Route } from '../router.ts';
+
+/** What POST /build and POST /build/prune need from the build engine. */
+export interface BuildBackend {
+  build(body: Readable, opts: BuildOptions, signal: AbortSignal): AsyncIterable<api.JsonMessage>;
+  prune(opts: { all: boolean }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
+}
+
+function jsonParam<T>(q: URLSearchParams, key: string, dflt: T): T {
+  const v = q.get(key);
+  if (v === null || v === '') return dflt;
+  try {
+    return JSON.parse(v) as T;
+  } catch (err) {
+    throw new EngineError('InvalidParameter', `invalid ${key} value: ${v}`, { cause: err });
+  }
+}
+
+/** POST /build's query as BuildOptions (contract.ts). InvalidParameter for bad tags or JSON. */
+export function parseBuildQuery(q: URLSearchParams): BuildOptions {
+  const tags = q.getAll('t').filter((t) => t !== '');
+  for (const t of tags) {
+    const ref = parseReference(t);
+    if (ref.digest !== undefined) throw new EngineError('InvalidParameter', `invalid reference format: ${t}`);
+  }
+  const platform = q.get('platform') ?? '';
+  if (platform && !/^linux(\/(amd64|x86_64|arm64|aarch64))?/.test(platform)) throw new EngineError('InvalidParameter', `"${platform}": unknown operating system or architecture: invalid argument`);
+  const outputs = jsonParam<Array<{ Type?: string; type?: string }>>(q, 'outputs', []);
+  const outType = (outputs[0]?.Type ?? outputs[0]?.type ?? 'image').toLowerCase();
+  if (!['image', 'local', 'tar', 'docker', 'moby'].includes(outType)) throw new EngineError('InvalidParameter', `unsupported output type ${outType}`);
+  const output: BuildOutput = outType === 'local' || outType === 'tar' ? { type: outType } : { type: 'image' };
+  const extraHosts = q.getAll('extrahosts').flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
+  const target = q.get('target');
+  return {
+    tags,
+    dockerfile: q.get('dockerfile') || 'Dockerfile',
+    buildArgs: jsonParam<Record<string, string | null>>(q, 'buildargs', {}),
+    labels: jsonParam<Record<string, string>>(q, 'labels', {}),
+    ...(target ? { target } : {}),
+    noCache: queryBool(q, 'nocache'),
+    pull: queryBool(q, 'pull'),
+    cacheFrom: jsonParam<string[]>(q, 'cachefrom', []),
+    networkMode: q.get('networkmode') || 'default',
+    extraHosts,
+    rm: queryBool(q, 'rm', true),
+    forceRm: queryBool(q, 'forcerm'),
+    quiet: queryBool(q, 'q'),
+    ...(platform ? { platform } : {}),
+    output,
+    stepEvents: queryBool(q, 'berthprogress'),
+    secretIds: jsonParam<string[]>(q, 'berthsecrets', []),
+  };
+}
+
+/** Streams the build; a failure after the first message ends the stream with errorDetail (code for RUN). */
+async function build(b: BuildBackend, req: ApiRequest): Promise<Reply> {
+  const opts = parseBuildQuery(req.query);
+  const res = req.res;
+  const head = () => { if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' }); };
+  try {
+    for await (const m of b.build(req.raw, opts, req.signal)) {
+      head();
+      res.write(`${JSON.stringify(m)}\n`);
+    }
+  } catch (err) {
+    if (!res.headersSent && !(err as { code?: unknown }).code) throw err;
+    head();
+    const message = messageOf(err);
+    const code = (err as { code?: unknown }).code;
+    const detail = typeof code === 'number' ? { code, message } : { message };
+    res.write(`${JSON.stringify({ errorDetail: detail, error: message })}\n`);
+  }
+  head();
+  res.end();
+  return streamed;
+}
+
+export const buildRoutes = (b: BuildBackend): Route[] => [
+  { method: 'POST', path: '/build', handler: (req) => build(b, req) },
+  { method: 'POST', path: '/build/prune', handler: async (req) => ok(await b.prune({ all: queryBool(req.query, 'all') })) },
+];

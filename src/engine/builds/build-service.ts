@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type * as api from '../../api/types/index.ts';
+import { parseDockerfile } from '../../build/dockerfile/index.ts';
+import { expand as expandWord } from '../../build/dockerfile/substitute.ts';
+import { BuildStepError, executeBuild } from '../../build/executor.ts';
+import type { Instruction } from '../../build/dockerfile/ast.ts';
+import type { ExpandFn } from '../../build/stage-state.ts';
+import { EngineError, kindOf } from '../../lib/errors.ts';
+import { familiarString, parseReference } from '../../lib/reference.ts';
+import type { BuildCache } from './build-cache.ts';
+import type { RootHelper } from './build-root.ts';
+import { extractContext, type ContextExtractor } from './context.ts';
+import type { BuildOptions } from './contract.ts';
+import { EngineBuildBackend, type BuildContainers, type BuildImages, type BuildSnapshots } from './engine-backend.ts';
+
+export interface BuildServiceDeps {
+  images: BuildImages & {
+    inspect(ref: string): Promise<{ RepoTags: string[]; RepoDigests: string[] }>;
+    remove(ref: string, opts: { force?: boolean }): Promise<api.ImageDeleteEntry[]>;
+  };
+  containers: BuildContainers;
+  snapshots: BuildSnapshots;
+  helper: RootHelper & ContextExtractor;
+  cache: BuildCache;
+  dataRoot: string;
+}
+
+/** A failed build as the stream reports it: Docker's message, and RUN's exit code. */
+export class BuildFailure extends EngineError {
+  constructor(message: string, readonly code: number | undefined, options?: { cause?: unknown }) {
+    super('InvalidParameter', message, options);
+  }
+}
+
+/** A queue of messages read as an async iterable; `fail`/`end` close it. */
+class Channel {
+  readonly #items: api.JsonMessage[] = [];
+  #wake: (() => void) | undefined;
+  #done = false;
+  #error: unknown;
+  push(m: api.JsonMessage): void { this.#items.push(m); this.#poke(); }
+  end(): void { this.#done = true; this.#poke(); }
+  fail(err: unknown): void { this.#error = err; this.#done = true; this.#poke(); }
+  #poke(): void { const w = this.#wake; this.#wake = undefined; w?.(); }
+  async *drain(): AsyncGenerator<api.JsonMessage> {
+    for (;;) {
+      while (this.#items.length > 0) yield this.#items.shift()!;
+      if (this.#done) {
+        if (this.#error !== undefined) throw this.#error;
+        return;
+      }
+      await new Promise<void>((res) => { this.#wake = res; });
+    }
+  }
+}
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+/**
+ * POST /build: the legacy builder. Extracts the context, parses the Dockerfile (errors before
+ * any message: the route answers them as HTTP errors), runs the executor and tags the result.
+ * Messages are the legacy builder's (see contract.ts). Everything the build made besides its
+ * images and cache entries is removed when it ends, however it ends.
+ */
+export class BuildService {
+  constructor(private readonly d: BuildServiceDeps) {}
+
+  async *build(body: Readable, o: BuildOptions, signal: AbortSignal): AsyncGenerator<api.JsonMessage> {
+    const tags = o.tags.map((t) => familiarString(parseReference(t)));
+    const tmp = join(this.d.dataRoot, 'tmp', `build-${randomBytes(8).toString('hex')}`);
+    try {
+      const contextDir = join(tmp, 'context');
+      const workDir = join(tmp, 'work');
+      await mkdir(workDir, { recursive: true, mode: 0o700 });
+      const secrets = await extractContext(this.d.helper, body, contextDir, join(tmp, 'secrets'), signal);
+      const dockerfile = parseDockerfile(await this.#readDockerfile(contextDir, o.dockerfile));
+      const escape = dockerfile.escape;
+      const expand: ExpandFn = (w, env, opts) => expandWord(w, (n) => env.get(n), opts?.heredoc ? { escape: '\\', skipQuotes: true } : { escape });
+      const ch = new Channel();
+      const emit = (m: api.JsonMessage) => {
+        if (o.quiet && !(m.aux && m.id === undefined)) return;
+        ch.push(m);
+      };
+      for (const w of dockerfile.warnings) emit({ stream: `${w}\n` });
+      const backend = new EngineBuildBackend({
+        images: this.d.images, containers: this.d.containers, snapshots: this.d.snapshots, helper: this.d.helper, cache: this.d.cache,
+        cacheMountRoot: join(this.d.dataRoot, 'build-cache-mounts'), emit,
+      });
+      const run = (async () => {
+        try {
+          const r = await executeBuild({ backend, expand, emit, parseTrigger: (t) => parseTrigger(t, escape) }, {
+            dockerfile, contextDir, tmpDir: workDir, buildArgs: o.buildArgs, labels: o.labels, ...(o.target ? { target: o.target } : {}),
+            noCache: o.noCache, pull: o.pull, networkMode: o.networkMode, extraHosts: o.extraHosts, secrets, stepEvents: o.stepEvents, signal,
+          });
+          ch.push({ aux: { ID: r.imageId } });
+          if (r.unusedArgs.length > 0) emit({ stream: `[Warning] One or more build-args [${r.unusedArgs.join(' ')}] were not consumed\n` });
+          emit({ stream: `Successfully built ${short(r.imageId)}\n` });
+          for (const t of tags) {
+            await backend.tag(r.imageId, t);
+            emit({ stream: `Successfully tagged ${t}\n` });
+          }
+          if (o.quiet) ch.push({ stream: `${r.imageId}\n` });
+          ch.end();
+        } catch (err) {
+          if (err instanceof BuildStepError) {
+            ch.fail(new BuildFailure(err.message, err.code, { cause: err }));
+          } else ch.fail(err);
+        }
+      })();
+      try {
+        yield* ch.drain();
+      } finally {
+        await run;
+      }
+    } finally {
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * POST /build/prune (`builder prune`): forgets the cache and removes the untagged images it
+   * pointed at that no container uses (tagged ones stay, as do their layers).
+   */
+  async prune(_opts: { all: boolean }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    for (const id of this.d.cache.images()) {
+      const tags = await this.d.images.inspect(id).then((i) => i.RepoTags.length + i.RepoDigests.length, () => -1);
+      if (tags !== 0) continue;
+      const removed = await this.d.images.remove(id, {}).catch(() => []);
+      if (removed.some((r) => 'Deleted' in r)) deleted.push(id);
+    }
+    this.d.cache.clear();
+    return { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: 0 };
+  }
+
+  async #readDockerfile(contextDir: string, name: string): Promise<string> {
+    const file = name || 'Dockerfile';
+    try {
+      const host = await this.d.helper.resolveInRoot(contextDir, file);
+      return await readFile(host, 'utf8');
+    } catch (err) {
+      if (kindOf(err) === 'NotFound' || (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') {
+        throw new EngineError('InvalidParameter', `Cannot locate specified Dockerfile: ${file}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+}
+
+/** One ONBUILD trigger line as an instruction (parsed as the only step of a stage). */
+function parseTrigger(text: string, escape: '\\' | '`'): Instruction {
+  const df = parseDockerfile(`# escape=${escape}\nFROM scratch\n${text}\n`);
+  const ins = df.stages[0]?.instructions[0];
+  if (!ins) throw new EngineError('InvalidParameter', `invalid ONBUILD trigger: ${text}`);
+  return ins;
+}
