@@ -1,0 +1,197 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { daemonFor, requireRoot, type RunResult, type TestDaemon } from './harness.ts';
+
+/** A build context on disk from a map of files. */
+function context(t: TestContext, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-build-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, body] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), body);
+  }
+  return dir;
+}
+
+/** The real docker CLI's legacy builder against berthd. */
+function dockerBuild(d: TestDaemon, args: string[]): RunResult {
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.dir, 'docker-config') };
+  delete env['BERTH_HOST'];
+  const r = spawnSync('docker', ['build', ...args], { env, encoding: 'utf8', timeout: 120000 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function okBuild(d: TestDaemon, args: string[]): string {
+  const r = dockerBuild(d, args);
+  assert.equal(r.code, 0, `docker build ${args.join(' ')}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+const steps = (out: string) => out.split('\n').filter((l) => l.startsWith('Step ') || l.startsWith(' ---> '));
+
+test('docker build (legacy): a flask-like app with a fake pip, cache hits, one changed file re-runs only what follows', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const dir = context(t, {
+    'Dockerfile': [
+      'FROM busybox',
+      'ENV APP_HOME=/srv/app',
+      'WORKDIR $APP_HOME',
+      'COPY pip /usr/local/bin/pip',
+      'COPY requirements.txt .',
+      'RUN chmod +x /usr/local/bin/pip && pip install -r requirements.txt',
+      'COPY app.py ./',
+      'RUN echo "built $(cat app.py | wc -l)" > built.txt',
+      'EXPOSE 5000',
+      'CMD ["sh", "-c", "cat /srv/app/site-packages/*.installed /srv/app/built.txt"]',
+      '',
+    ].join('\n'),
+    'pip': '#!/bin/sh\n# a fake pip: "installs" each requirement as a marker file\nmkdir -p site-packages\nwhile read -r r; do echo "$r" > "site-packages/$r.installed"; echo "Installing $r"; done < "$3"\n',
+    'requirements.txt': 'flask\n',
+    'app.py': 'print("hello")\n',
+  });
+  const first = okBuild(d, ['-t', 'flaskish:1', dir]);
+  assert.match(first, /Step 1\/10 : FROM busybox\n ---> [0-9a-f]{12}\n/);
+  assert.match(first, /Installing flask/);
+  assert.match(first, / ---> Running in [0-9a-f]{12}\n/);
+  assert.match(first, /Successfully built [0-9a-f]{12}\nSuccessfully tagged flaskish:1\n/);
+  assert.equal(d.ok(['run', '--rm', 'flaskish:1']), 'flask\nbuilt 1');
+  const inspect = JSON.parse(d.ok(['image', 'inspect', 'flaskish:1']))[0];
+  assert.equal(inspect.Config.WorkingDir, '/srv/app');
+  assert.deepEqual(inspect.Config.ExposedPorts, { '5000/tcp': {} });
+  assert.ok(inspect.Config.Env.includes('APP_HOME=/srv/app'));
+
+  // Unchanged: every step from the cache, no RUN runs, same image.
+  const second = okBuild(d, ['-t', 'flaskish:1', dir]);
+  assert.equal((second.match(/ ---> Using cache/g) ?? []).length, 9);
+  assert.doesNotMatch(second, /Running in|Installing/);
+  assert.equal(second.match(/Successfully built (\w+)/)![1], first.match(/Successfully built (\w+)/)![1]);
+
+  // app.py changed (copied at step 7): steps before it hit, it and what follows run again.
+  writeFileSync(join(dir, 'app.py'), 'print("hello")\nprint("again")\n');
+  const third = steps(okBuild(d, ['-t', 'flaskish:2', dir]));
+  const cachedSteps = third.flatMap((l, i) => (l === ' ---> Using cache' ? [third[i - 1]!.replace(/^Step (\d+).*/, '$1')] : []));
+  assert.deepEqual(cachedSteps, ['2', '3', '4', '5', '6']);
+  assert.equal(d.ok(['run', '--rm', 'flaskish:2']), 'flask\nbuilt 2');
+
+  // history like dockerd's legacy builder; intermediate images hidden from `images`.
+  const history = d.ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'flaskish:2']).split('\n');
+  assert.equal(history[0], '/bin/sh -c #(nop)  CMD ["sh" "-c" "cat /srv/app/site-packages/*.installed /srv/app/built.txt"]');
+  assert.equal(history[1], '/bin/sh -c #(nop)  EXPOSE 5000');
+  assert.equal(history[2], '/bin/sh -c echo "built $(cat app.py | wc -l)" > built.txt');
+  assert.match(history[3]!, /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \.\/ $/);
+  assert.equal(history[7], '/bin/sh -c #(nop) WORKDIR /srv/app');
+  const images = d.ok(['images', '--format', '{{.Repository}}:{{.Tag}}']).split('\n').sort();
+  assert.deepEqual(images, ['busybox:latest', 'flaskish:1', 'flaskish:2']);
+  assert.equal(d.ok(['ps', '-aq']), '', 'no intermediate container is left');
+});
+
+test('docker build: multi-stage COPY --from, --target, ARG/ENV scoping, heredoc RUN, --build-arg, --label', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const dir = context(t, {
+    'Dockerfile': [
+      'ARG BASE=busybox',
+      'ARG VERSION=1.0',
+      'FROM $BASE AS build',
+      'ARG VERSION',
+      'ARG ONLY_HERE=here',
+      'RUN mkdir /out && echo "v=$VERSION" > /out/version',
+      'RUN <<EOF',
+      'echo "line one" > /out/heredoc',
+      'echo "only=$ONLY_HERE" >> /out/heredoc',
+      'EOF',
+      '',
+      'FROM busybox AS other',
+      'RUN echo other > /other.txt',
+      '',
+      'FROM busybox AS final',
+      'ARG ONLY_HERE',
+      'ENV FROM_ENV=env',
+      'ARG FROM_ENV=arg',
+      'COPY --from=build /out/ /app/',
+      'COPY --from=other /other.txt /app/',
+      'RUN echo "only=[$ONLY_HERE] version=[$VERSION] env=$FROM_ENV" > /app/scope',
+      '',
+      'FROM busybox AS unused',
+      'RUN exit 1',
+      '',
+    ].join('\n'),
+  });
+  const out = okBuild(d, ['-t', 'multi:1', '--target', 'final', '--build-arg', 'VERSION=2.5', '--label', 'org.test=yes', dir]);
+  assert.doesNotMatch(out, /exit 1/, 'a stage the target does not need is not built');
+  const run = (cmd: string) => d.ok(['run', '--rm', 'multi:1', 'sh', '-c', cmd]);
+  assert.equal(run('cat /app/version'), 'v=2.5');
+  assert.equal(run('cat /app/heredoc'), 'line one\nonly=here');
+  assert.equal(run('cat /app/other.txt'), 'other');
+  // ONLY_HERE is declared without a default in this stage: empty. VERSION is not declared: not seen.
+  // ENV wins over an ARG of the same name.
+  assert.equal(run('cat /app/scope'), 'only=[] version=[] env=env');
+  assert.equal(run('echo "[$ONLY_HERE]"'), '[]', 'ARGs do not persist into the image');
+  const labels = JSON.parse(d.ok(['image', 'inspect', '--format', '{{json .Config.Labels}}', 'multi:1']));
+  assert.deepEqual(labels, { 'org.test': 'yes' });
+});
+
+test('docker build errors: failing RUN code and message, unknown instruction line, missing COPY source, unknown target; nothing left behind', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const failing = context(t, { 'Dockerfile': 'FROM busybox\nRUN echo before-failing\nRUN exit 3\n' });
+  let r = dockerBuild(d, [failing]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stdout, /before-failing/);
+  assert.match(r.stderr, /The command '\/bin\/sh -c exit 3' returned a non-zero code: 3/);
+
+  r = dockerBuild(d, [context(t, { 'Dockerfile': 'FROM busybox\nRUN true\nFORM busybox\n' })]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /line 3/);
+  assert.match(r.stderr, /unknown instruction: FORM/i);
+
+  r = dockerBuild(d, [context(t, { 'Dockerfile': 'FROM busybox\nCOPY nope.txt /\n' })]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat nope\.txt: file does not exist/);
+
+  r = dockerBuild(d, ['--target', 'nope', context(t, { 'Dockerfile': 'FROM busybox AS a\n' })]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /target stage "?nope"? could not be found/);
+
+  assert.equal(d.ok(['ps', '-aq']), '', 'no intermediate container is left');
+});
+
+test('an nginx-like busybox httpd image serves a file another container fetches', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const dir = context(t, {
+    'Dockerfile': [
+      'FROM busybox',
+      'RUN mkdir -p /www',
+      'COPY site/ /www/',
+      'ADD files.tar.gz /www/extracted/',
+      'EXPOSE 80',
+      'HEALTHCHECK --interval=5s CMD wget -q -O /dev/null http://127.0.0.1/ || exit 1',
+      'CMD ["httpd", "-f", "-p", "80", "-h", "/www"]',
+      '',
+    ].join('\n'),
+    'site/index.html': '<h1>hello from berth</h1>\n',
+  });
+  mkdirSync(join(dir, 'pack'));
+  writeFileSync(join(dir, 'pack', 'inner.txt'), 'from a tarball\n');
+  assert.equal(spawnSync('tar', ['-czf', join(dir, 'files.tar.gz'), '-C', join(dir, 'pack'), 'inner.txt']).status, 0);
+  okBuild(d, ['-t', 'web:1', dir]);
+  const net = `bn${process.pid}`;
+  d.ok(['network', 'create', net]);
+  d.ok(['run', '-d', '--name', 'web', '--network', net, 'web:1']);
+  let body = '';
+  for (let i = 0; i < 30 && !body.includes('hello'); i++) {
+    body = d.berth(['run', '--rm', '--network', net, 'busybox', 'wget', '-q', '-O', '-', 'http://web/']).stdout;
+    if (!body.includes('hello')) await new Promise((res) => setTimeout(res, 200));
+  }
+  assert.equal(body, '<h1>hello from berth</h1>\n');
+  assert.equal(d.ok(['run', '--rm', '--network', net, 'busybox', 'wget', '-q', '-O', '-', 'http://web/extracted/inner.txt']), 'from a tarball');
+  d.ok(['rm', '-f', 'web']);
+  d.ok(['network', 'rm', net]);
+});
