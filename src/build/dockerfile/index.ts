@@ -3,7 +3,10 @@
  * (substitute.ts) and .dockerignore matching (dockerignore.ts). Pure code, no I/O.
  */
 export type * from './ast.ts';
-export { DockerfileParseError, parseDockerfile, parseGoDuration, parseHeredocWord } from './parse.ts';
+export {
+  DockerfileParseError, parseDockerfile, parseGoDuration, parseHeredocWord, parseInstructions,
+} from './parse.ts';
+export { runPlan, type RunPlan } from './run-plan.ts';
 export {
   envFromList, expand, expandHeredoc, expandWithMatches, expandWords,
   type EnvLookup, type ExpandOptions, type ExpandResult,

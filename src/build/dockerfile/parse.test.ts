@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kindOf } from '../../lib/errors.ts';
 import type { Instruction } from './ast.ts';
-import { DockerfileParseError, parseDockerfile, parseGoDuration, parseHeredocWord } from './parse.ts';
+import { DockerfileParseError, parseDockerfile, parseGoDuration, parseHeredocWord, parseInstructions } from './parse.ts';
 
 /** The instructions of the only stage of `FROM scratch\n` + body. */
 function body(text: string): Instruction[] {
@@ -343,4 +343,11 @@ test('original keeps the instruction as written with continuations joined', () =
   const [env] = body('ENV  a=1 \\\n  b=2\n');
   assert.equal(env!.original, 'ENV  a=1   b=2');
   assert.deepEqual(env!.loc, { line: 2, endLine: 3 });
+});
+
+test('parseInstructions: ONBUILD triggers and --change lines need no FROM', () => {
+  const list = parseInstructions('CMD ["a"]\nENV x=1\nRUN <<EOF\nhi\nEOF');
+  assert.deepEqual(list.map((i) => i.kind), ['CMD', 'ENV', 'RUN']);
+  assert.deepEqual(parseInstructions('COPY C:\\a /b', '`').map((i) => i.kind === 'COPY' && i.sources), [['C:\\a']]);
+  assert.throws(() => parseInstructions('EXPOSE'), /dockerfile parse error on line 1: EXPOSE requires at least one argument/);
 });

@@ -68,15 +68,7 @@ export function parseDockerfile(text: string): Dockerfile {
   const metaArgs: Dockerfile['metaArgs'] = [];
   const stages: Stage[] = [];
   for (const node of nodes) {
-    let inst: Instruction;
-    try {
-      inst = toInstruction(node);
-    } catch (err) {
-      if (err instanceof LineError) {
-        throw new DockerfileParseError(`dockerfile parse error on line ${node.startLine}: ${err.message}`, node.startLine);
-      }
-      throw err;
-    }
+    const inst = typed(node);
     if (inst.kind === 'FROM') {
       stages.push({ index: stages.length, ...(inst.stageName !== undefined ? { name: inst.stageName } : {}), from: inst, instructions: [] });
       continue;
@@ -91,6 +83,27 @@ export function parseDockerfile(text: string): Dockerfile {
   return { metaArgs, stages, escape, warnings };
 }
 
+/**
+ * Parse instructions without stage structure: ONBUILD triggers of a base image (one text each) and
+ * `docker commit/import --change` lines. Same rules and errors as parseDockerfile, but no FROM is
+ * needed; the caller decides which instructions it allows (Docker: "<X> is not a valid change
+ * command", ONBUILD's own limits were checked when the trigger was recorded).
+ */
+export function parseInstructions(text: string, escape: Dockerfile['escape'] = '\\'): Instruction[] {
+  return splitLines(text, escape).nodes.map(typed);
+}
+
+function typed(node: RawNode): Instruction {
+  try {
+    return toInstruction(node);
+  } catch (err) {
+    if (err instanceof LineError) {
+      throw new DockerfileParseError(`dockerfile parse error on line ${node.startLine}: ${err.message}`, node.startLine);
+    }
+    throw err;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // First pass: logical lines.
 
@@ -98,11 +111,11 @@ interface DirectiveState { done: boolean; seen: Set<string> }
 
 const DIRECTIVE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
 
-function splitLines(text: string): { nodes: RawNode[]; escape: Escape; warnings: string[] } {
+function splitLines(text: string, initialEscape: Escape = '\\'): { nodes: RawNode[]; escape: Escape; warnings: string[] } {
   // Lines keep their endings, as heredoc bodies are copied verbatim.
   const lines = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
   if (lines.length > 0 && lines[0]!.startsWith('\uFEFF')) lines[0] = lines[0]!.slice(1);
-  let escape: Escape = '\\';
+  let escape: Escape = initialEscape;
   let continuation = continuationRegex(escape);
   const warnings: string[] = [];
   const directives: DirectiveState = { done: false, seen: new Set() };
