@@ -52,7 +52,7 @@ export async function copySources(i: CopyInput): Promise<CopyPlan> {
       continue;
     }
     if (isUrl(src)) {
-      if (i.kind === 'COPY') throw new EngineError('InvalidParameter', 'source can\'t be a URL for COPY');
+      if (i.kind === 'COPY') throw new EngineError('InvalidParameter', "source can't be a URL for COPY");
       const file = await i.download(src);
       const fs = i.dirFs(dirname(file));
       items.push({ fs, path: `/${basename(file)}`, isDir: false, sum: await treeChecksum(file) });
