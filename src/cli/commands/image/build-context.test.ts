@@ -7,17 +7,9 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import {
-  ContextError, SECRETS_DIR, appendToTar, directoryContext, isArchive, isTarHeader, planContext, readStream, resolveLocalContext, singleFileTar,
-  stdinContext, type IgnoreMatcher,
+  ContextError, SECRETS_DIR, appendToTar, directoryContext, dockerignoreMatcher, isArchive, isTarHeader, planContext, readStream, resolveLocalContext, singleFileTar,
+  stdinContext,
 } from './build-context.ts';
-
-/** Excludes the listed paths and everything below them; `keep` marks directories with exceptions below. */
-class ListMatcher implements IgnoreMatcher {
-  constructor(private readonly excluded: string[], private readonly keep: string[] = []) {}
-  excludes(p: string): boolean { return !this.keep.includes(p) && this.excluded.some((e) => p === e || p.startsWith(`${e}/`)); }
-  mayReinclude(dir: string): boolean { return this.keep.some((k) => k.startsWith(`${dir}/`)); }
-}
-const matcherOf = (m: IgnoreMatcher) => (): IgnoreMatcher => m;
 
 interface Entry { name: string; type: string; mode: number; uid: number; gid: number; linkname: string | null; data: string }
 
@@ -50,7 +42,7 @@ function tree(): string {
 test('a directory context: lexical order, modes, symlinks, hard links, owner 0:0', async (t) => {
   const dir = tree();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const ctx = await directoryContext(dir, { matcherFor: matcherOf(new ListMatcher([])) });
+  const ctx = await directoryContext(dir, {});
   assert.equal(ctx.dockerfile, 'Dockerfile');
   const es = await entries(ctx.body);
   assert.deepEqual(es.map((e) => e.name), ['Dockerfile', 'hard.txt', 'link', 'node_modules/', 'node_modules/x/', 'node_modules/x/i.js', 'run.sh', 'src/', 'src/a.txt', 'src/sub/', 'src/sub/b.txt']);
@@ -65,21 +57,25 @@ test('a directory context: lexical order, modes, symlinks, hard links, owner 0:0
   assert.ok(es.every((e) => e.uid === 0 && e.gid === 0));
 });
 
-test('ignore rules apply, but the Dockerfile and .dockerignore are always sent', async (t) => {
+test('.dockerignore rules apply (**, exceptions), but the Dockerfile and .dockerignore are always sent', async (t) => {
   const dir = tree();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, '.dockerignore'), 'rules for the fake matcher\n');
-  const m = new ListMatcher(['node_modules', 'src', 'Dockerfile', '.dockerignore', 'link'], ['src/sub/b.txt']);
-  const es = await entries((await directoryContext(dir, { matcherFor: matcherOf(m) })).body);
+  writeFileSync(join(dir, 'src/c.tmp'), '');
+  writeFileSync(join(dir, 'src/sub/d.tmp'), '');
+  writeFileSync(join(dir, '.dockerignore'), '# build junk\nnode_modules\n**/*.tmp\nsrc\n!src/sub/b.txt\nDockerfile\n.dockerignore\n/link\n');
+  const es = await entries((await directoryContext(dir, {})).body);
   // src is excluded but walked for its exception, and not sent itself.
   assert.deepEqual(es.map((e) => e.name), ['.dockerignore', 'Dockerfile', 'hard.txt', 'run.sh', 'src/sub/b.txt']);
+  writeFileSync(join(dir, '.dockerignore'), '*\n!src\nsrc/**/*.tmp\n');
+  const es2 = await entries((await directoryContext(dir, {})).body);
+  assert.deepEqual(es2.map((e) => e.name), ['.dockerignore', 'Dockerfile', 'src/', 'src/a.txt', 'src/sub/', 'src/sub/b.txt']);
 });
 
 test('a Dockerfile in an excluded directory is still sent', (t) => {
   const dir = tree();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'src/sub/Dockerfile.dev'), 'FROM scratch\n');
-  const plan = planContext(dir, new ListMatcher(['src']), ['.dockerignore', 'src/sub/Dockerfile.dev']);
+  const plan = planContext(dir, dockerignoreMatcher('src\n', 'src/sub/Dockerfile.dev', false));
   assert.deepEqual(plan.map((e) => e.name).filter((n) => n.startsWith('src')), ['src/sub/Dockerfile.dev']);
 });
 
@@ -89,7 +85,7 @@ test('<Dockerfile>.dockerignore takes precedence over .dockerignore', async (t) 
   writeFileSync(join(dir, '.dockerignore'), 'root');
   writeFileSync(join(dir, 'Dockerfile.dockerignore'), 'specific');
   const seen: string[] = [];
-  await entries((await directoryContext(dir, { matcherFor: (text) => { seen.push(text); return new ListMatcher([]); } })).body);
+  await entries((await directoryContext(dir, { matcherFor: (text, rel, stdin) => { seen.push(text); return dockerignoreMatcher(text, rel, stdin); } })).body);
   assert.deepEqual(seen, ['specific']);
 });
 
@@ -98,7 +94,7 @@ test('-f outside the context: sent under a random name that the .dockerignore li
   const outside = mkdtempSync(join(tmpdir(), 'berth-df-'));
   t.after(() => { rmSync(dir, { recursive: true, force: true }); rmSync(outside, { recursive: true, force: true }); });
   writeFileSync(join(outside, 'my.Dockerfile'), 'FROM busybox\nRUN true\n');
-  const ctx = await directoryContext('.', { dockerfileFlag: join(outside, 'my.Dockerfile'), matcherFor: matcherOf(new ListMatcher([])), cwd: dir });
+  const ctx = await directoryContext('.', { dockerfileFlag: join(outside, 'my.Dockerfile'), cwd: dir });
   assert.match(ctx.dockerfile, /^\.dockerfile\.[0-9a-f]{20}$/);
   const es = await entries(ctx.body);
   const by = new Map(es.map((e) => [e.name, e]));
@@ -106,7 +102,7 @@ test('-f outside the context: sent under a random name that the .dockerignore li
   assert.equal(by.get('.dockerignore')!.data, `.dockerignore\n${ctx.dockerfile}\n`);
   // With an existing .dockerignore its rules are kept and the name appended.
   writeFileSync(join(dir, '.dockerignore'), 'node_modules');
-  const ctx2 = await directoryContext(dir, { dockerfileFlag: join(outside, 'my.Dockerfile'), matcherFor: matcherOf(new ListMatcher(['node_modules'])) });
+  const ctx2 = await directoryContext(dir, { dockerfileFlag: join(outside, 'my.Dockerfile') });
   const es2 = await entries(ctx2.body);
   assert.equal(es2.filter((e) => e.name === '.dockerignore').length, 1);
   assert.equal(es2.find((e) => e.name === '.dockerignore')!.data, `node_modules\n${ctx2.dockerfile}\n`);
@@ -119,7 +115,7 @@ test('-f inside the context is relative to the current directory; -f - reads std
   writeFileSync(join(dir, 'src/Dockerfile.x'), 'FROM busybox\n');
   assert.equal(resolveLocalContext('.', 'src/Dockerfile.x', dir).relDockerfile, 'src/Dockerfile.x');
   assert.equal(resolveLocalContext(dir, join(dir, 'src/Dockerfile.x')).relDockerfile, 'src/Dockerfile.x');
-  const ctx = await directoryContext(dir, { dockerfileFlag: '-', stdinDockerfile: async () => Buffer.from('FROM scratch\n'), matcherFor: matcherOf(new ListMatcher([])) });
+  const ctx = await directoryContext(dir, { dockerfileFlag: '-', stdinDockerfile: async () => Buffer.from('FROM scratch\n') });
   const es = await entries(ctx.body);
   assert.equal(es.find((e) => e.name === ctx.dockerfile)!.data, 'FROM scratch\n');
 });
@@ -134,6 +130,13 @@ test('context errors use docker wording', (t) => {
   // Only a lowercase dockerfile: used as docker does.
   writeFileSync(join(dir, 'dockerfile'), 'FROM busybox\n');
   assert.equal(resolveLocalContext(dir, undefined).relDockerfile, 'dockerfile');
+});
+
+test('a bad .dockerignore pattern fails before anything is sent', async (t) => {
+  const dir = tree();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, '.dockerignore'), 'a[\n');
+  await assert.rejects(directoryContext(dir, {}), (e: Error) => e instanceof ContextError && e.message === 'checking context: syntax error in pattern');
 });
 
 test('stdin: a tar, a gzipped tar or a bare Dockerfile', async () => {
@@ -178,6 +181,6 @@ test('a .berth-build-secrets directory in the context is never sent', async (t) 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, SECRETS_DIR));
   writeFileSync(join(dir, SECRETS_DIR, 'x'), 'local');
-  const es = await entries((await directoryContext(dir, { matcherFor: matcherOf(new ListMatcher([])), extras: [{ name: `${SECRETS_DIR}/id1`, data: Buffer.from('v'), mode: 0o400 }] })).body);
+  const es = await entries((await directoryContext(dir, { extras: [{ name: `${SECRETS_DIR}/id1`, data: Buffer.from('v'), mode: 0o400 }] })).body);
   assert.deepEqual(es.filter((e) => e.name.startsWith(SECRETS_DIR)).map((e) => e.name), [`${SECRETS_DIR}/`, `${SECRETS_DIR}/id1`]);
 });

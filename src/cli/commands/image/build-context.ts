@@ -4,6 +4,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { DockerignoreMatcher, ignoreFileFor, keepBuildFiles, parseDockerignore } from '../../../build/dockerfile/index.ts';
 
 /**
  * The client side of a build context, as docker's CLI prepares it (cli/command/image/build and
@@ -20,20 +21,23 @@ import tar from 'tar-stream';
 export class ContextError extends Error {}
 
 /**
- * What the walker needs from a .dockerignore matcher (src/build/dockerfile/dockerignore.ts builds
- * one from the file's text). Paths are relative to the context root, `/`-separated and cleaned.
+ * What the walker needs from a .dockerignore matcher (src/build/dockerfile's DockerignoreMatcher
+ * satisfies it). Paths are relative to the context root, `/`-separated and cleaned.
  */
 export interface IgnoreMatcher {
   /** The path, or one of its parent directories, is excluded (patternmatcher's MatchesOrParentMatches). */
-  excludes(relPath: string): boolean;
-  /** An exception (`!`) rule may re-include something below the excluded directory `relDir`. */
-  mayReinclude(relDir: string): boolean;
+  isExcluded(relPath: string): boolean;
+  /** The walker descends into this directory (an excluded one only when an exception may lie below it). */
+  shouldWalkInto(relDir: string): boolean;
 }
 
-/** Builds a matcher from the text of an ignore file. */
-export type IgnoreMatcherFactory = (text: string) => IgnoreMatcher;
+/**
+ * Builds a matcher from the text of an ignore file, given the Dockerfile's path in the context
+ * (kept in the context whatever the rules say) and whether it comes from stdin instead.
+ */
+export type IgnoreMatcherFactory = (text: string, relDockerfile: string, dockerfileFromStdin: boolean) => IgnoreMatcher;
 
-const NO_EXCLUDES: IgnoreMatcher = { excludes: () => false, mayReinclude: () => false };
+const NO_EXCLUDES: IgnoreMatcher = { isExcluded: () => false, shouldWalkInto: () => true };
 
 /** Reserved context directory that carries `--secret` files (src/engine/builds/contract.ts SECRETS_DIR). */
 export const SECRETS_DIR = '.berth-build-secrets';
@@ -84,20 +88,28 @@ export const isOutsideContext = (rel: string): boolean => rel === '..' || rel.st
 
 /**
  * The ignore file that applies: `<Dockerfile>.dockerignore` next to the Dockerfile takes precedence
- * over `.dockerignore` at the context root (BuildKit's rule). Returns its path and text, or undefined.
+ * over `.dockerignore` at the context root (BuildKit's rule, ignoreFileFor). Returns its path and
+ * text, or undefined.
  */
 export function findIgnoreFile(ctx: LocalContext): { path: string; text: string } | undefined {
-  const candidates = [...(ctx.dockerfile ? [`${ctx.dockerfile}.dockerignore`] : []), join(ctx.dir, '.dockerignore')];
-  for (const path of candidates) {
-    let text: string;
-    try { text = readFileSync(path, 'utf8'); } catch (err) {
-      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') continue;
-      throw new ContextError(`error reading .dockerignore: ${(err as Error).message}`);
-    }
-    return { path, text };
+  const exists = (p: string): boolean => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  const path = ctx.dockerfile ? ignoreFileFor(ctx.dockerfile, ctx.dir, exists) : (exists(join(ctx.dir, '.dockerignore')) ? join(ctx.dir, '.dockerignore') : undefined);
+  if (path === undefined) return undefined;
+  try { return { path, text: readFileSync(path, 'utf8') }; } catch (err) {
+    throw new ContextError(`error reading .dockerignore: ${(err as Error).message}`);
   }
-  return undefined;
 }
+
+/**
+ * The walker's matcher from an ignore file's text: src/build/dockerfile's .dockerignore rules,
+ * with exceptions appended for the Dockerfile and .dockerignore, which are always sent (docker's
+ * TrimBuildFilesFromExcludes). A Dockerfile outside the context or from stdin needs no exception.
+ * @throws EngineError InvalidParameter for a bad pattern ("syntax error in pattern").
+ */
+export const dockerignoreMatcher: IgnoreMatcherFactory = (text, relDockerfile, fromStdin) => {
+  const added = fromStdin || isOutsideContext(relDockerfile);
+  return new DockerignoreMatcher(keepBuildFiles(parseDockerignore(text), added ? '.dockerignore' : relDockerfile, added));
+};
 
 /** One file system entry to send. */
 export interface PlannedEntry {
@@ -109,16 +121,12 @@ export interface PlannedEntry {
 
 /**
  * Walks the context in lexical order and lists what goes into the tar (go-archive's
- * TarWithOptions with docker's ValidateContextDirectory checks folded in). `always` names paths
- * sent whatever the ignore rules say (the Dockerfile and .dockerignore: the daemon needs them and
- * removes them itself when they are excluded). An excluded directory is skipped unless an exception
- * rule or an `always` path may lie below it; it is then walked but not sent itself.
+ * TarWithOptions with docker's ValidateContextDirectory checks folded in). An excluded directory
+ * is skipped unless the matcher says an exception may lie below it; it is then walked but not sent
+ * itself. The matcher keeps the Dockerfile and .dockerignore (docker's TrimBuildFilesFromExcludes).
  * @throws ContextError "checking context: no permission to read from '<path>'" for an unreadable file.
  */
-export function planContext(dir: string, matcher: IgnoreMatcher = NO_EXCLUDES, always: readonly string[] = []): PlannedEntry[] {
-  const forced = new Set(always);
-  const forcedDirs = new Set<string>();
-  for (const p of always) for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) forcedDirs.add(p.slice(0, i));
+export function planContext(dir: string, matcher: IgnoreMatcher = NO_EXCLUDES): PlannedEntry[] {
   const out: PlannedEntry[] = [];
   const walk = (absDir: string, relDir: string): void => {
     let names: string[];
@@ -135,9 +143,8 @@ export function planContext(dir: string, matcher: IgnoreMatcher = NO_EXCLUDES, a
         if (errnoCode(err) === 'ENOENT') continue; // gone meanwhile
         throw new ContextError(`checking context: can't stat '${abs}'`);
       }
-      const excluded = !forced.has(rel) && matcher.excludes(rel);
-      if (excluded) {
-        if (st.isDirectory() && (forcedDirs.has(rel) || matcher.mayReinclude(rel))) walk(abs, rel);
+      if (matcher.isExcluded(rel)) {
+        if (st.isDirectory() && matcher.shouldWalkInto(rel)) walk(abs, rel);
         continue;
       }
       if (st.isSocket()) continue;
@@ -274,7 +281,8 @@ export interface DirectoryContextOptions {
   dockerfileFlag?: string;
   /** Read the whole Dockerfile from stdin (for `-f -`). */
   stdinDockerfile?: () => Promise<Buffer>;
-  matcherFor: IgnoreMatcherFactory;
+  /** The ignore rules (default: dockerignoreMatcher). */
+  matcherFor?: IgnoreMatcherFactory;
   extras?: readonly ExtraFile[];
   cwd?: string;
 }
@@ -287,7 +295,12 @@ export interface DirectoryContextOptions {
 export async function directoryContext(contextArg: string, o: DirectoryContextOptions): Promise<PreparedContext> {
   const ctx = resolveLocalContext(contextArg, o.dockerfileFlag, o.cwd);
   const ignore = findIgnoreFile(ctx);
-  const matcher = ignore ? o.matcherFor(ignore.text) : NO_EXCLUDES;
+  let matcher = NO_EXCLUDES;
+  if (ignore) {
+    try { matcher = (o.matcherFor ?? dockerignoreMatcher)(ignore.text, ctx.relDockerfile, ctx.relDockerfile === '-'); } catch (err) {
+      throw new ContextError(`checking context: ${(err as Error).message}`);
+    }
+  }
   let addedDockerfile: Buffer | undefined;
   if (ctx.relDockerfile === '-') addedDockerfile = await o.stdinDockerfile!();
   else if (isOutsideContext(ctx.relDockerfile)) {
@@ -295,8 +308,7 @@ export async function directoryContext(contextArg: string, o: DirectoryContextOp
       throw new ContextError(`unable to open Dockerfile: ${goErr('open', o.dockerfileFlag ?? ctx.dockerfile!, err)}`);
     }
   }
-  const always = ['.dockerignore', ...(addedDockerfile ? [] : [ctx.relDockerfile])];
-  const plan = planContext(ctx.dir, matcher, always);
+  const plan = planContext(ctx.dir, matcher);
   const extras: ExtraFile[] = [];
   const replace = new Map<string, Buffer>();
   let dockerfile = ctx.relDockerfile;

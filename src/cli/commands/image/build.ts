@@ -9,7 +9,6 @@ import { type CliContext, ExitError, type Flags, bool, list, str } from '../../c
 import {
   ContextError, SECRETS_DIR, directoryContext, isRemoteContext, readStream, stdinContext, type ExtraFile, type PreparedContext,
 } from './build-context.ts';
-import { dockerignoreMatcher } from './build-ignore.ts';
 import {
   parseBuildArgs, parseExtraHosts, parseLabels, parseOutputs, parseProgress, parseSecrets, validatePlatform, validateTags,
   type OutputSpec, type SecretSpec,
@@ -133,7 +132,6 @@ export async function build(ctx: CliContext, f: Flags, args: string[]): Promise<
       prepared = await directoryContext(contextArg, {
         ...(dockerfileFlag !== undefined ? { dockerfileFlag } : {}),
         stdinDockerfile: () => readStream(ctx.stdin),
-        matcherFor: dockerignoreMatcher,
         extras,
       });
     } else if (isRemoteContext(contextArg)) {
