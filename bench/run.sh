@@ -4,6 +4,8 @@
 #   bench/run.sh NAME...    only those (bench/run.sh --help lists them)
 #   bench/run.sh network    the networking group (net-rm net-publish net-http net-dns), results
 #                           in bench/results/network.md; it restarts dockerd with iptables on
+#   bench/run.sh registry-server  berth registry serve vs docker-registry pull throughput
+#                           (no engine started), results in bench/results/registry-server.md
 #   bench/run.sh data       the data group (data-cp data-commit data-stats data-volume), results
 #                           in bench/results/data.md; BENCH_VOLUME_MB sets the dd size (1024)
 # Env: BENCH_SCALE=0.25 scales iteration counts for a quick trial; BENCH_WRITER_N=3 repeats

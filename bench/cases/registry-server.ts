@@ -6,8 +6,8 @@
  * The image (5 gzip layers of random bytes, about 120 MiB) is built locally as an OCI layout
  * and pushed once to each registry with skopeo. A pull is what a client does for it: GET the
  * manifest, the config and every layer, over one keep-alive connection (curl, so the client's
- * cost is small and equal for both). N clients pull at once; throughput is N × image bytes over
- * the wall time of the round. Rounds alternate between the registries. No engine is needed:
+ * cost is small and equal for both). N clients pull at once, 8 pulls per round in all; throughput is
+ * the round's bytes over its wall time. Rounds alternate between the registries. No engine is needed:
  * berthd, dockerd and podman are not started for this group.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -24,6 +24,8 @@ const MiB = 1 << 20;
 const LAYERS = 5;
 const LAYER_MB = Number(process.env['BENCH_REGISTRY_LAYER_MB'] ?? 24);
 const CLIENTS = [1, 8];
+/** Image pulls per round in all (a client pulls PULLS / clients times), so every round moves the same bytes. */
+const PULLS = 8;
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -103,10 +105,14 @@ async function stopServer(s: Server): Promise<void> {
   clearTimeout(t);
 }
 
-/** N curl clients pulling the whole image at once; resolves to MiB/s, after checking every byte count. */
-async function pullRound(s: Server, clients: number, urls: string[], expected: number): Promise<number> {
+/**
+ * N curl clients pulling the whole image `pulls` times each, all at once; resolves to MiB/s,
+ * after checking every client's byte count.
+ */
+async function pullRound(s: Server, clients: number, pulls: number, urls: string[], image: number): Promise<number> {
+  const expected = image * pulls;
   const argv = ['-s', '--fail', '-H', 'Accept: application/vnd.oci.image.manifest.v1+json', '-w', '%{size_download}\\n'];
-  for (const u of urls) argv.push(`http://${s.host}${u}`, '-o', '/dev/null');
+  for (let i = 0; i < pulls; i++) for (const u of urls) argv.push(`http://${s.host}${u}`, '-o', '/dev/null');
   const t0 = process.hrtime.bigint();
   const outs = await Promise.all(Array.from({ length: clients }, () => new Promise<string>((resolve, reject) => {
     const p = spawn('curl', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -151,13 +157,13 @@ const registryPull: Benchmark = {
       }
       const urls = ['/v2/bench/img/manifests/1', ...image.blobs.map((b) => `/v2/bench/img/blobs/${b.digest}`)];
       const expected = image.manifest.length + image.blobs.reduce((a, b) => a + b.size, 0);
-      const rounds = ctx.n(5);
+      const rounds = ctx.n(7);
       for (const clients of CLIENTS) {
         const results = new Map<Server['id'], number[]>(servers.map((s) => [s.id, []]));
         for (let i = 0; i < rounds + 1; i++) {
           for (const s of i % 2 ? [...servers].reverse() : servers) {
             if (abort.requested) throw new Error('aborted');
-            const mbs = await pullRound(s, clients, urls, expected);
+            const mbs = await pullRound(s, clients, PULLS / clients, urls, expected);
             if (i > 0) results.get(s.id)!.push(mbs);
           }
         }
@@ -166,7 +172,7 @@ const registryPull: Benchmark = {
           bench: 'reg-serve', metric: `pull, ${clients} parallel client${clients > 1 ? 's' : ''}, median of ${rounds}`, unit: 'MB/s',
           values: { berth: median(results.get('berth')!), docker: median(results.get('docker')!) },
           goal: { minVsDocker: 1, text: '≥1x docker-registry' },
-          note: clients !== CLIENTS[0] ? `As above, with ${clients} clients at once.` : `Columns: berth = \`berth registry serve\`, docker = Debian docker-registry ${distributionVersion()} (filesystem storage, in-memory blob descriptor cache, access log off). MB = MiB. Image: manifest, config and ${LAYERS} gzip layers of ${LAYER_MB} MiB random data (${(expected / MiB).toFixed(1)} MiB), pushed once with skopeo; files in the page cache. Each client is one curl fetching all ${urls.length} URLs over one keep-alive connection; throughput is clients × image bytes over the round's wall time, every client's byte count checked. Client and server share the machine's CPUs. One warm-up round; rounds alternate between the registries.`,
+          note: clients !== CLIENTS[0] ? `As above, with ${clients} clients at once.` : `Columns: berth = \`berth registry serve\`, docker = Debian docker-registry ${distributionVersion()} (filesystem storage, in-memory blob descriptor cache, access log off). MB = MiB. Image: manifest, config and ${LAYERS} gzip layers of ${LAYER_MB} MiB random data (${(expected / MiB).toFixed(1)} MiB), pushed once with skopeo; files in the page cache. Each client is one curl fetching all ${urls.length} URLs ${PULLS} / clients times over one keep-alive connection (${PULLS} image pulls per round in all); throughput is the round's bytes over its wall time, every client's byte count checked. Client and server share the machine's CPUs. One warm-up round; rounds alternate between the registries.`,
         });
       }
     } finally {
