@@ -416,3 +416,40 @@ test('tags: Link pages are followed to the end', async (t) => {
   assert.deepEqual(await client.repository({ domain: srv.domain, path: 'app' }, undefined, 'pull').listTags(), ['a', 'b', 'c', 'd', 'e']);
   assert.equal(srv.calls().length, 3);
 });
+
+test('upload: a 503 on the PUT starts the upload again from a fresh open(); a digest error does not', async (t) => {
+  const data = blob.subarray(0, 30_000);
+  const digest = sha(data);
+  let puts = 0;
+  let badDigest = false;
+  const srv = await serve((req, res) => {
+    if (req.url === '/v2/') { res.end('{}'); return; }
+    const u = new URL(req.url, 'http://x');
+    if (req.method === 'HEAD') { res.writeHead(404); res.end(); return; }
+    if (req.method === 'POST') { res.writeHead(202, { location: `/up/${Math.random().toString(16).slice(2)}` }); res.end(); return; }
+    if (req.method === 'PUT' && u.pathname.startsWith('/up/')) {
+      puts++;
+      if (badDigest) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end('{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}');
+        return;
+      }
+      if (puts === 1) { res.writeHead(503); res.end(); return; }
+      assert.ok(req.body.equals(data));
+      res.writeHead(201, { 'docker-content-digest': digest }); res.end();
+    }
+  });
+  const client = newClient();
+  t.after(async () => { await client.close(); await srv.close(); });
+  const s = client.repository({ domain: srv.domain, path: 'app' }, undefined, 'pull,push');
+  let opens = 0;
+  const open = async () => { opens++; return Readable.from([data]); };
+  assert.deepEqual(await s.pushBlob({ digest, size: data.length }, open), { kind: 'pushed' });
+  assert.equal(opens, 2);
+  assert.equal(puts, 2);
+  badDigest = true;
+  opens = 0;
+  await assert.rejects(s.pushBlob({ digest, size: data.length }, open),
+    (e) => kindOf(e) === 'InvalidParameter' && (e as Error).message === 'digest invalid: provided digest did not match uploaded content');
+  assert.equal(opens, 1, 'a content error is neither retried nor re-sent in chunks');
+});

@@ -8,8 +8,10 @@ import { header, responseError, type HttpResponse } from './http.ts';
 
 /** Chunk size when the registry refuses a monolithic PUT and none was asked for. */
 const FALLBACK_CHUNK = 10 * 1024 * 1024;
-/** Statuses of a monolithic PUT that mean "send it in chunks instead". */
+/** Statuses of a monolithic PUT that mean "send it in chunks instead"... */
 const NO_MONOLITHIC = new Set([400, 405, 413, 415, 416]);
+/** ...unless the registry says what was wrong with the bytes themselves. */
+const CONTENT_ERRORS = new Set(['DIGEST_INVALID', 'SIZE_INVALID', 'BLOB_UPLOAD_INVALID', 'UNAUTHORIZED', 'DENIED']);
 
 interface Desc {
   digest: string;
@@ -66,7 +68,7 @@ async function uploadOnce(t: BlobTarget, desc: Desc, open: () => Promise<Readabl
       await putMonolithic(t, location, desc, await open(), opts);
       return { kind: 'pushed' };
     } catch (err) {
-      if (!(err instanceof RegistryError) || !NO_MONOLITHIC.has(err.status)) throw err;
+      if (!(err instanceof RegistryError) || !NO_MONOLITHIC.has(err.status) || CONTENT_ERRORS.has(err.code)) throw err;
       t.conn.http.logger?.debug({ digest: desc.digest, status: err.status }, 'monolithic upload refused, uploading in chunks');
       location = await startUpload(t, opts.signal);
     }
@@ -106,15 +108,28 @@ async function putMonolithic(t: BlobTarget, location: URL, desc: Desc, source: R
     },
   });
   source.on('error', (err) => counter.destroy(err));
-  const res = await t.conn.request({
-    method: 'PUT', target: withDigest(location, desc.digest), scopes: t.scopes, signal: opts.signal,
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-    body: source.pipe(counter),
-  });
-  await finishPut(res, desc);
+  try {
+    const res = await t.conn.request({
+      method: 'PUT', target: withDigest(location, desc.digest), scopes: t.scopes, signal: opts.signal,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+      body: source.pipe(counter),
+    });
+    await finishPut(res, desc);
+  } finally {
+    // A registry may answer before reading the body; never leave the source (a file) open.
+    source.destroy();
+  }
 }
 
 async function putChunked(t: BlobTarget, location: URL, desc: Desc, source: Readable, chunkSize: number, opts: UploadOptions): Promise<void> {
+  try {
+    await sendChunks(t, location, desc, source, chunkSize, opts);
+  } finally {
+    source.destroy();
+  }
+}
+
+async function sendChunks(t: BlobTarget, location: URL, desc: Desc, source: Readable, chunkSize: number, opts: UploadOptions): Promise<void> {
   let offset = 0;
   let pending: Buffer[] = [];
   let pendingLen = 0;
