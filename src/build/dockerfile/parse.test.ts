@@ -351,3 +351,32 @@ test('parseInstructions: ONBUILD triggers and --change lines need no FROM', () =
   assert.deepEqual(parseInstructions('COPY C:\\a /b', '`').map((i) => i.kind === 'COPY' && i.sources), [['C:\\a']]);
   assert.throws(() => parseInstructions('EXPOSE'), /dockerfile parse error on line 1: EXPOSE requires at least one argument/);
 });
+
+test('heredoc delimiters: blanks after <<, quotes anywhere, escapes, odd names', () => {
+  const names = (line: string, bodies: string) => one(`${line}\n${bodies}`, 'RUN').heredocs.map((h) => [h.name, h.quoted, h.chomp]);
+  assert.deepEqual(names('RUN <<  EOF', 'EOF'), [['EOF', false, false]]);
+  assert.deepEqual(names('RUN <<  EOF  > foo', 'EOF'), [['EOF', false, false]]);
+  // Docker's lexer keeps blanks only right after `<<`: `<<- EOF` splits into two words, no heredoc.
+  assert.deepEqual(one('RUN <<- EOF', 'RUN').heredocs, []);
+  assert.deepEqual(names('RUN << -EOF', '-EOF'), [['-EOF', false, false]]);
+  assert.deepEqual(names("RUN <<eo'f'", 'eof'), [['eof', true, false]]);
+  assert.deepEqual(names("RUN <<eo\\'f", "eo'f"), [["eo'f", false, false]]);
+  assert.deepEqual(names("RUN <<'e'o\\'f", "eo'f"), [["eo'f", true, false]]);
+  assert.deepEqual(names("RUN <<'one two'", 'one two'), [['one two', true, false]]);
+  assert.deepEqual(names('RUN <<$EOF', '$EOF'), [['$EOF', false, false]]);
+  assert.deepEqual(names('RUN 3<<EOF', 'EOF'), [['EOF', false, false]]);
+  // Not heredocs: an unterminated quote on the line, a delimiter of two words, <<< .
+  assert.deepEqual(one("RUN echo 'x <<EOF", 'RUN').heredocs, []);
+  assert.deepEqual(one('RUN cat <<<EOF', 'RUN').heredocs, []);
+  assert.deepEqual(one('USER <<INVALID', 'USER').user, '<<INVALID');
+  assert.equal(parseHeredocWord("<<'EOF"), undefined);
+  assert.equal(parseHeredocWord('<<EOF"'), undefined);
+  assert.equal(parseHeredocWord('<<EOF sh'), undefined);
+  assert.equal(parseHeredocWord('<<-'), undefined);
+  assert.deepEqual(parseHeredocWord('<< EOF'), { name: 'EOF', chomp: false, quoted: false });
+});
+
+test('COPY heredoc bodies may name each other', () => {
+  const c = one('COPY <<X <<Y /dest\nY\nX\nX\nY\n', 'COPY');
+  assert.deepEqual(c.heredocs.map((h) => [h.name, h.content]), [['X', 'Y\n'], ['Y', 'X\n']]);
+});

@@ -435,7 +435,7 @@ export function parseHeredocWord(word: string): { name: string; chomp: boolean; 
   const m = HEREDOC.exec(word);
   if (!m || m[3] === '') return undefined;
   const unquoted = unquoteWords(m[3]!);
-  if (unquoted.words.length !== 1) return undefined;
+  if (!unquoted || unquoted.words.length !== 1) return undefined;
   return { name: unquoted.words[0]!, chomp: m[2] === '-', quoted: unquoted.quoted };
 }
 
@@ -443,7 +443,7 @@ export function parseHeredocWord(word: string): { name: string; chomp: boolean; 
  * Shell-like word splitting with quote and backslash removal and no variable expansion, for heredoc
  * delimiters (Docker always uses backslash here, whatever the escape directive says).
  */
-function unquoteWords(text: string): { words: string[]; quoted: boolean } {
+function unquoteWords(text: string): { words: string[]; quoted: boolean } | undefined {
   const words: string[] = [];
   let word = '';
   let started = false;
@@ -460,17 +460,18 @@ function unquoteWords(text: string): { words: string[]; quoted: boolean } {
     if (ch === '\'') {
       quoted = true;
       const end = text.indexOf('\'', pos + 1);
-      const stop = end < 0 ? text.length : end;
-      word += text.slice(pos + 1, stop);
-      pos = stop;
+      if (end < 0) return undefined; // unterminated
+      word += text.slice(pos + 1, end);
+      pos = end;
       continue;
     }
     if (ch === '"') {
       quoted = true;
       for (pos++; pos < text.length && text[pos] !== '"'; pos++) {
-        if (text[pos] === '\\' && pos + 1 < text.length && '"\\$`'.includes(text[pos + 1]!)) pos++;
+        if (text[pos] === '\\' && pos + 1 < text.length && '"\\$'.includes(text[pos + 1]!)) pos++;
         word += text[pos];
       }
+      if (pos >= text.length) return undefined; // unterminated
       continue;
     }
     word += ch;
@@ -479,7 +480,11 @@ function unquoteWords(text: string): { words: string[]; quoted: boolean } {
   return { words, quoted };
 }
 
-/** The raw words of a line (quotes and escapes kept), split on blanks outside quotes. */
+/**
+ * The raw words of a line (quotes and escapes kept), split on blanks outside quotes, as Docker's
+ * lexer sees them for heredoc detection: `<<` keeps the blanks after it (`<< EOF` is one word), and
+ * a line with an unterminated quote has no words at all (so no heredocs).
+ */
 function rawWords(line: string): string[] {
   const words: string[] = [];
   let word = '';
@@ -502,7 +507,13 @@ function rawWords(line: string): string[] {
     word += ch;
     if (ch === '\\' && pos + 1 < line.length) word += line[++pos];
     else if (ch === '\'' || ch === '"') quote = ch;
+    else if (ch === '<' && line[pos + 1] === '<') {
+      word += '<';
+      pos++;
+      while (pos + 1 < line.length && ' \t\r'.includes(line[pos + 1]!)) word += line[++pos];
+    }
   }
+  if (quote) return [];
   if (started) words.push(word);
   return words;
 }
