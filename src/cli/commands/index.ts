@@ -17,6 +17,7 @@ import * as commit from './container/commit.ts';
 import * as net from './network/network.ts';
 import * as vol from './volume/volume.ts';
 import * as img from './image/images.ts';
+import * as reg from './image/registry.ts';
 import * as buildCmd from './image/build.ts';
 import * as sys from './system/system.ts';
 import * as events from './system/events.ts';
@@ -78,6 +79,11 @@ const entries: CommandEntry[] = [
   { spec: img.importSpec, run: img.importImage },
   { spec: img.historySpec, run: img.history },
   { spec: img.imagePruneSpec, run: img.imagePrune },
+  { spec: reg.pullSpec, run: reg.pull },
+  { spec: reg.pushSpec, run: reg.push },
+  { spec: reg.loginSpec, run: reg.login },
+  { spec: reg.logoutSpec, run: reg.logout },
+  { spec: reg.searchSpec, run: reg.search },
   { spec: buildCmd.buildSpec, run: buildCmd.build },
   { spec: sys.versionSpec, run: sys.version },
   { spec: sys.infoSpec, run: sys.info },

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { pipeline, Transform, type Readable, type Writable } from 'node:stream';
 import type * as api from '../../api/types/index.ts';
 import { EngineError, invalid, isErrno, notFound } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
@@ -424,14 +424,18 @@ export class ImageService {
     const id = imageIdOf(configBytes);
     const fresh = !this.#records.get(id);
     if (fresh) await this.#exclusive(() => this.#pullLayers(session, resolved.layers, configBytes, out, signal));
-    await this.#exclusive(async () => {
+    // Docker's wording: "Downloaded newer image" when the name now points somewhere new.
+    const updated = await this.#exclusive(async () => {
       if (!this.#records.get(id)) throw notFound(`image ${id} was removed while it was pulled`);
+      const named = ref.tag !== undefined ? refKey(ref) : refKey({ domain: ref.domain, path: ref.path, digest: resolved.digest });
+      const before = this.#records.lookupRef(named);
       const prev = ref.tag !== undefined ? this.#records.setRef(refKey(ref), id, 'tag') : undefined;
       this.#records.setRef(refKey({ domain: ref.domain, path: ref.path, digest: resolved.digest }), id, 'digest');
       if (prev) this.#event('untag', prev, {});
+      return before !== id;
     });
     out.push({ status: `Digest: ${resolved.digest}` });
-    out.push({ status: fresh ? `Status: Downloaded newer image for ${familiarString(ref)}` : `Status: Image is up to date for ${familiarString(ref)}` });
+    out.push({ status: fresh || updated ? `Status: Downloaded newer image for ${familiarString(ref)}` : `Status: Image is up to date for ${familiarString(ref)}` });
     this.#event('pull', familiarString(ref), { name: familiarName(ref) });
   }
 
@@ -475,9 +479,11 @@ export class ImageService {
       const id = shortId(desc.digest);
       const report = throttled(100, (n) => out.push(layerStatus(id, 'Extracting', { current: n, total: desc.size })));
       let seen = 0;
-      const stream = await this.#d.blobs.open(desc.digest);
-      stream.on('data', (c: Buffer) => { seen += c.length; report(seen); });
-      return stream;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) { seen += chunk.length; report(seen); cb(null, chunk); },
+      });
+      pipeline(await this.#d.blobs.open(desc.digest), counter, () => undefined);
+      return counter;
     };
     try {
       await this.#store(configBytes, diffIds, open, signal, (i) => { if (!have[i]) out.push(layerStatus(shortId(layers[i]!.digest), 'Pull complete')); });

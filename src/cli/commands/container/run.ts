@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type * as api from '../../../api/types/index.ts';
+import { pullImage } from '../image/registry.ts';
 import { ApiError, readAll } from '../../../client/client.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { type CliContext, ExitError, type Flags, bool, str } from '../../context.ts';
@@ -24,17 +25,20 @@ function startFailureStatus(message: string): number {
 
 async function createContainer(ctx: CliContext, f: Flags, body: api.ContainerCreateBody): Promise<string> {
   const name = str(f, 'name');
-  const doCreate = () => ctx.client.json<api.ContainerCreateResponse>('POST', '/containers/create', { body, query: { name } });
+  const policy = str(f, 'pull') ?? 'missing';
+  if (!['missing', 'always', 'never'].includes(policy)) throw new ExitError(125, `invalid pull option: '${policy}': must be one of "always", "missing" or "never"`);
+  const platform = str(f, 'platform');
+  const doCreate = () => ctx.client.json<api.ContainerCreateResponse>('POST', '/containers/create', { body, query: { name, platform } });
+  // Progress goes to stderr, as docker's does, so a container's output on stdout stays clean.
+  const pull = () => pullImage(ctx, body.Image!, { ...(platform ? { platform } : {}), out: ctx.stderr });
+  if (policy === 'always') await pull();
   let r: api.ContainerCreateResponse;
   try {
     r = await doCreate();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404 && /No such image/.test(err.message) && str(f, 'pull') !== 'never') {
+    if (err instanceof ApiError && err.status === 404 && /No such image/.test(err.message) && policy === 'missing') {
       ctx.stderr.write(`Unable to find image '${withDefaultTag(body.Image!)}' locally\n`);
-      const res = await ctx.client.raw('POST', '/images/create', { query: { fromImage: body.Image } });
-      const text = (await readAll(res)).toString();
-      const failed = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as api.JsonMessage).find((m) => m.errorDetail);
-      if (failed) throw new ApiError(404, failed.errorDetail!.message);
+      await pull();
       r = await doCreate();
     } else throw err;
   }
