@@ -1,6 +1,6 @@
 import { duBytes } from '../lib/disk-usage.ts';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, conflict, invalid, isErrno, notFound } from '../lib/errors.ts';
 import type { ExecFn } from '../lib/exec.ts';
@@ -28,8 +28,12 @@ export interface Snapshotter {
   removeLayer(chainId: string): Promise<void>;
   /** Bytes used by a layer's files (lstat sizes); NotFound when absent. */
   layerSize(chainId: string): Promise<number>;
-  /** Creates a container's upper/work/merged dirs over the layers (chain IDs base first). NotFound for a missing layer. */
-  prepare(containerId: string, chainIds: readonly string[]): Promise<void>;
+  /**
+   * Creates a container's upper/work/merged dirs over the layers (chain IDs base first). NotFound for
+   * a missing layer. `volatile`: mounted with overlay's `volatile` (no syncs, so no whole-disk sync at
+   * unmount) for throwaway snapshots such as the builder's, never for a container's.
+   */
+  prepare(containerId: string, chainIds: readonly string[], opts?: { volatile?: boolean }): Promise<void>;
   /** Mounts the container's rootfs (no-op when mounted) and returns the merged path. */
   mount(containerId: string): Promise<string>;
   unmount(containerId: string): Promise<void>;
@@ -183,7 +187,7 @@ export class OverlaySnapshotter implements Snapshotter {
     }
   }
 
-  async prepare(containerId: string, chainIds: readonly string[]): Promise<void> {
+  async prepare(containerId: string, chainIds: readonly string[], opts: { volatile?: boolean } = {}): Promise<void> {
     const dir = this.#containerDir(containerId);
     const lowers: string[] = [];
     for (const c of [...chainIds].reverse()) lowers.push(await this.#linkOf(c));
@@ -195,6 +199,7 @@ export class OverlaySnapshotter implements Snapshotter {
     overlayOptions(containerId, lowers);
     for (const sub of ['upper', 'work', 'merged']) await mkdir(join(dir, sub), { recursive: true, mode: 0o755 });
     await writeFile(join(dir, 'lower'), lowers.join(':'));
+    if (opts.volatile) await writeFile(join(dir, 'volatile'), '');
   }
 
   async mount(containerId: string): Promise<string> {
@@ -207,7 +212,8 @@ export class OverlaySnapshotter implements Snapshotter {
       if (isErrno(err, 'ENOENT')) throw notFound(`snapshot of container ${containerId}: not found`, err);
       throw err;
     }
-    const opts = overlayOptions(containerId, lower.split(':'));
+    const volatile = await stat(join(this.#containerDir(containerId), 'volatile')).then(() => true, () => false);
+    const opts = overlayOptions(containerId, lower.split(':')) + (volatile ? ',volatile' : '');
     const r = await this.#deps.exec('mount', ['-t', 'overlay', 'overlay', '-o', opts, merged], { cwd: this.#deps.root });
     if (r.exitCode !== 0) throw new EngineError('Internal', `mount overlay for ${containerId}: ${r.stderr.trim()}`);
     return merged;

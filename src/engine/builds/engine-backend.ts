@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,11 +31,12 @@ export interface BuildContainers {
 
 /** The snapshotter calls for COPY/WORKDIR snapshots. */
 export interface BuildSnapshots {
-  prepare(id: string, chainIds: readonly string[]): Promise<void>;
+  prepare(id: string, chainIds: readonly string[], opts?: { volatile?: boolean }): Promise<void>;
   mount(id: string): Promise<string>;
   unmount(id: string): Promise<void>;
   remove(id: string): Promise<void>;
   upperPath(id: string): string;
+  diffPath(chainId: string): string;
 }
 
 export interface EngineBuildBackendDeps {
@@ -48,6 +49,43 @@ export interface EngineBuildBackendDeps {
   cacheMountRoot: string;
   /** Messages a FROM pull produces go to the build stream. */
   emit?: (m: api.JsonMessage) => void;
+}
+
+/** Files the runtime bind-mounts into every container (their empty mount points stay out of layers). */
+const ETC_MOUNTS = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'];
+
+/** lstat, or null when absent. */
+const lstatOrNull = (p: string) => lstat(p).catch(() => null);
+
+/**
+ * Removes from a RUN's upper dir the empty files and directories the runtime made as mount
+ * points (for --mount targets, secrets, /etc/hosts…) where the image had nothing, so a secret's
+ * or cache's mount point never enters the layer. Stops at anything with content, anything the
+ * lower layers have, and never walks through a symlink.
+ */
+export async function pruneMountpoints(upper: string, lowers: readonly string[], targets: readonly string[]): Promise<void> {
+  for (const t of targets) {
+    const parts = posix.normalize(`/${t}`).split('/').filter(Boolean);
+    // Every directory on the way must be a real directory in the upper dir.
+    let safe = true;
+    for (let i = 1; i < parts.length && safe; i++) {
+      const st = await lstatOrNull(join(upper, ...parts.slice(0, i)));
+      safe = st?.isDirectory() ?? false;
+    }
+    if (!safe) continue;
+    for (let n = parts.length; n > 0; n--) {
+      const rel = parts.slice(0, n);
+      const inLower = await Promise.all(lowers.map((l) => lstatOrNull(join(l, ...rel))));
+      if (inLower.some((x) => x !== null)) break;
+      const host = join(upper, ...rel);
+      const st = await lstatOrNull(host);
+      if (!st) break;
+      const empty = st.isDirectory() ? (await readdir(host)).length === 0 : st.isFile() && st.size === 0;
+      if (!empty) break;
+      await rm(host, { recursive: false, force: true }).catch(() => undefined);
+      if (st.isDirectory()) await rmdir(host).catch(() => undefined);
+    }
+  }
 }
 
 const snapshotId = () => `build-${randomBytes(16).toString('hex')}`;
@@ -97,7 +135,7 @@ export class EngineBuildBackend implements BuildBackend {
     const chains = parent ? (await this.d.images.resolve(parent)).chainIds : [];
     const id = snapshotId();
     try {
-      await this.d.snapshots.prepare(id, chains);
+      await this.d.snapshots.prepare(id, chains, { volatile: true });
       const root = await this.d.snapshots.mount(id);
       return await use(rootFs(root, this.d.helper), id);
     } finally {
@@ -155,6 +193,8 @@ export class EngineBuildBackend implements BuildBackend {
       }
       if (req.signal.aborted) throw new EngineError('Canceled', 'Build cancelled');
       if (status.StatusCode !== 0) return { exitCode: status.StatusCode };
+      const lowers = (await this.d.images.resolve(req.parent)).chainIds.map((c) => this.d.snapshots.diffPath(c));
+      await pruneMountpoints(this.d.snapshots.upperPath(id), lowers, [...req.mounts.map((m) => m.target), ...ETC_MOUNTS]);
       const layer = this.d.helper.tarOut(this.d.snapshots.upperPath(id), '/', '', { whiteouts: true });
       const imageId = await this.d.images.storeBuilt({ layer, config: (diffId) => req.config(diffId!), signal: req.signal });
       return { exitCode: 0, imageId };
