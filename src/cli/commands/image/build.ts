@@ -201,7 +201,8 @@ export async function build(ctx: CliContext, f: Flags, args: string[]): Promise<
       throw err;
     } finally {
       // BuildKit's rule: with an output other than the image store, an untagged result is not kept.
-      if (plan.tags.length === 0) await ctx.client.call('DELETE', `/images/${imageId}`, { query: { noprune: true } }).catch(() => undefined);
+      // Only an image without any tag goes: a build of `FROM busybox` alone yields busybox itself.
+      if (plan.tags.length === 0) await removeIfUntagged(ctx, imageId);
     }
   } else if (display) {
     const ex = display.addLocal('exporting to image');
@@ -214,6 +215,15 @@ export async function build(ctx: CliContext, f: Flags, args: string[]): Promise<
   if (plan.iidfile) {
     try { writeFileSync(plan.iidfile, imageId); } catch (err) { throw new ExitError(1, (err as Error).message); }
   }
+}
+
+/** Removes a dangling image (no tags, no digests); an image in use or with children stays. */
+async function removeIfUntagged(ctx: CliContext, id: string): Promise<void> {
+  try {
+    const img = await ctx.client.json<{ RepoTags?: string[] | null; RepoDigests?: string[] | null }>('GET', `/images/${id}/json`);
+    if ((img.RepoTags?.length ?? 0) > 0 || (img.RepoDigests?.length ?? 0) > 0) return;
+    await ctx.client.call('DELETE', `/images/${id}`, { query: { noprune: true } });
+  } catch { /* in use, or gone: it stays or is already removed */ }
 }
 
 /** `web` → `docker.io/library/web:latest`, as BuildKit's "naming to" line shows it. */
