@@ -19,6 +19,7 @@ import * as vol from './volume/volume.ts';
 import * as img from './image/images.ts';
 import * as reg from './image/registry.ts';
 import * as buildCmd from './image/build.ts';
+import * as builderPrune from './image/builder-prune.ts';
 import * as sys from './system/system.ts';
 import * as events from './system/events.ts';
 import * as df from './system/df.ts';
@@ -85,6 +86,7 @@ const entries: CommandEntry[] = [
   { spec: reg.logoutSpec, run: reg.logout },
   { spec: reg.searchSpec, run: reg.search },
   { spec: buildCmd.buildSpec, run: buildCmd.build },
+  { spec: builderPrune.builderPruneSpec, run: builderPrune.builderPrune },
   { spec: sys.versionSpec, run: sys.version },
   { spec: sys.infoSpec, run: sys.info },
   { spec: events.eventsSpec, run: events.events },
