@@ -170,7 +170,8 @@ export async function build(ctx: CliContext, f: Flags, args: string[]): Promise<
       else if (m.stream !== undefined && plan.progress === 'quiet') quietText += m.stream;
     });
   } catch (err) {
-    if (display) { if (err instanceof ApiError) upload?.fail(err.message); display.finish(); }
+    // The daemon refused the build (a Dockerfile that does not parse…): the context went over; main prints the error.
+    if (display) { if (err instanceof ApiError) upload?.done(); display.finish(); }
     if (ac.signal.aborted) throw new ExitError(130, 'build canceled');
     throw err;
   } finally {
