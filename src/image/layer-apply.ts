@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +7,7 @@ import { invalid, isErrno } from '../lib/errors.ts';
 import type { WhiteoutEntry } from '../lib/native-helper.ts';
 import { HashingCounter } from '../store/blob-store.ts';
 import { decompress } from './compression.ts';
-import { ensureSafeParents, entryComponents, forgetVerified } from './safe-path.ts';
+import { ensureSafeParentsSync, entryComponents, forgetVerified } from './safe-path.ts';
 
 /** Creates overlay whiteouts (0/0 char devices) and opaque dirs below root: NativeHelper.makeWhiteouts. */
 export type MakeWhiteouts = (root: string, entries: readonly WhiteoutEntry[]) => Promise<void>;
@@ -78,7 +77,7 @@ export async function applyLayer(input: Readable, root: string, opts: ApplyLayer
   });
   if (st.whiteouts.length > 0) await opts.makeWhiteouts(root, st.whiteouts);
   // Directory times last: creating children (and whiteouts) changed them.
-  for (const d of st.dirTimes) await utimes(d.abs, d.mtime, d.mtime);
+  for (const d of st.dirTimes) utimesSync(d.abs, d.mtime, d.mtime);
   return { diffId: counter.digest(), size: st.bytes, entries: st.entries, skipped: st.skipped };
 }
 
@@ -93,48 +92,77 @@ async function applyEntry(entry: TarEntry, st: ApplyState): Promise<void> {
   }
   if (parts.length === 0) {
     // The layer's "./" entry: metadata for the root directory itself.
-    if (h.type === 'directory') await setMeta(st.root, h, true, st);
+    if (h.type === 'directory') setMeta(st.root, h, true, st);
     return drain(entry);
   }
-  await ensureSafeParents(st.root, parts, st.verified);
+  ensureSafeParentsSync(st.root, parts, st.verified);
   const rel = parts.join('/');
   const abs = join(st.root, rel);
-  const existing = await lstat(abs).catch((err: unknown) => {
-    if (isErrno(err, 'ENOENT')) return null;
-    throw err;
-  });
-  if (existing && !(h.type === 'directory' && existing.isDirectory())) {
-    await rm(abs, { recursive: true, force: true });
-    forgetVerified(st.verified, rel);
-  }
   switch (h.type) {
     case 'file':
     case 'contiguous-file':
     case null:
     case undefined:
-      return writeFile(entry, abs, st);
+      return writeFile(entry, abs, rel, st);
     case 'directory':
-      if (!existing?.isDirectory()) await mkdir(abs, { mode: 0o700 });
-      st.verified.add(rel);
-      await setMeta(abs, h, true, st);
+      makeDir(abs, rel, st);
+      setMeta(abs, h, true, st);
       return drain(entry);
     case 'symlink':
       // The target is stored as is: it is resolved in the container, never by us.
-      await symlink(h.linkname ?? '', abs);
-      await setMeta(abs, h, false, st);
+      createReplacing(st, rel, abs, () => symlinkSync(h.linkname ?? '', abs));
+      setMeta(abs, h, false, st);
       return drain(entry);
     case 'link':
-      await hardlink(st, h.linkname ?? '', abs);
+      createReplacing(st, rel, abs, () => hardlink(st, h.linkname ?? '', abs));
       return drain(entry);
     case 'character-device':
+      clearExisting(st, rel, abs);
       // An overlay-style whiteout already in the tar (0/0); other devices are skipped.
       if (h.devmajor === 0 && h.devminor === 0) st.whiteouts.push({ kind: 'whiteout', path: checkLine(rel) });
       else st.skipped++;
       return drain(entry);
     default:
+      clearExisting(st, rel, abs);
       st.skipped++;
       return drain(entry);
   }
+}
+
+/**
+ * Runs `create` (which makes `abs` with O_EXCL semantics); when something is in the way
+ * (EEXIST: an earlier entry of the same path), removes it and runs `create` once more. Entries
+ * replace what is there, whatever its type, as Docker's extraction does.
+ */
+function createReplacing<T>(st: ApplyState, rel: string, abs: string, create: () => T): T {
+  try {
+    return create();
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+  }
+  clearExisting(st, rel, abs);
+  return create();
+}
+
+/** Removes whatever is at `abs` (a symlink itself, never its target) and forgets what was verified below it. */
+function clearExisting(st: ApplyState, rel: string, abs: string): void {
+  if (lstatSync(abs, { throwIfNoEntry: false }) === undefined) return;
+  rmSync(abs, { recursive: true, force: true });
+  forgetVerified(st.verified, rel);
+}
+
+/** A directory entry: an existing directory (not a symlink to one) is kept, anything else replaced. */
+function makeDir(abs: string, rel: string, st: ApplyState): void {
+  try {
+    mkdirSync(abs, { mode: 0o700 });
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+    if (!lstatSync(abs).isDirectory()) {
+      clearExisting(st, rel, abs);
+      mkdirSync(abs, { mode: 0o700 });
+    }
+  }
+  st.verified.add(rel);
 }
 
 function addWhiteout(st: ApplyState, parent: string[], base: string): void {
@@ -153,59 +181,66 @@ function checkLine(rel: string): string {
   return rel;
 }
 
-async function writeFile(entry: TarEntry, abs: string, st: ApplyState): Promise<void> {
+/**
+ * A regular file. The metadata calls and the writes are synchronous: a layer has thousands of
+ * small files, and a thread-pool round trip for each of the 6-7 calls per file (open, write,
+ * chown, chmod, utimes, close) cost several times the calls themselves (3000 files of 62 MiB:
+ * 8.2 s with promise calls, see the registry benchmark). Each call is short (page cache), so the
+ * event loop is held for at most one chunk's write at a time.
+ */
+async function writeFile(entry: TarEntry, abs: string, rel: string, st: ApplyState): Promise<void> {
   const size = entry.header.size ?? 0;
   st.bytes += size;
   if (st.bytes > (st.opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES)) throw invalid('layer exceeds the maximum unpacked size');
-  // O_EXCL|O_NOFOLLOW: the path was just cleared, so anything there now is not ours to follow.
-  const fh = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  // O_EXCL|O_NOFOLLOW: anything already there (an earlier entry) is removed first, never followed.
+  const fd = createReplacing(st, rel, abs, () => openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
   try {
     for await (const data of entry) {
       const chunk = data as Buffer;
-      for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
+      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
     }
-    await tolerateNonRoot(fh.chown(entry.header.uid ?? 0, entry.header.gid ?? 0));
+    tolerateNonRoot(() => fchownSync(fd, entry.header.uid ?? 0, entry.header.gid ?? 0));
     // chmod after chown: chown clears setuid/setgid bits.
-    await fh.chmod((entry.header.mode ?? 0o644) & 0o7777);
+    fchmodSync(fd, (entry.header.mode ?? 0o644) & 0o7777);
     const mtime = entry.header.mtime ?? new Date(0);
-    await fh.utimes(mtime, mtime);
+    futimesSync(fd, mtime, mtime);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
 /** Hardlinks must name an existing non-directory inside root, reached without symlinks. */
-async function hardlink(st: ApplyState, linkname: string, abs: string): Promise<void> {
+function hardlink(st: ApplyState, linkname: string, abs: string): void {
   const target = entryComponents(linkname);
   if (target.length === 0) throw invalid(`invalid hardlink target ${JSON.stringify(linkname)}`);
   let rel = '';
   for (let i = 0; i < target.length - 1; i++) {
     rel = rel === '' ? target[i]! : `${rel}/${target[i]!}`;
     if (st.verified.has(rel)) continue;
-    const s = await lstat(join(st.root, rel)).catch(() => null);
+    const s = lstatSync(join(st.root, rel), { throwIfNoEntry: false });
     if (!s || s.isSymbolicLink() || !s.isDirectory()) throw invalid(`invalid hardlink target ${JSON.stringify(linkname)}`);
   }
   const targetAbs = join(st.root, ...target);
-  const s = await lstat(targetAbs).catch(() => null);
+  const s = lstatSync(targetAbs, { throwIfNoEntry: false });
   if (!s || s.isDirectory()) throw invalid(`invalid hardlink target ${JSON.stringify(linkname)}: not a file in the layer`);
   // link(2) does not follow a symlink target, so a link to a symlink stays inside root.
-  await link(targetAbs, abs);
+  linkSync(targetAbs, abs);
 }
 
-async function setMeta(abs: string, h: tar.Header, isDir: boolean, st: ApplyState): Promise<void> {
-  await tolerateNonRoot(lchown(abs, h.uid ?? 0, h.gid ?? 0));
+function setMeta(abs: string, h: tar.Header, isDir: boolean, st: ApplyState): void {
+  tolerateNonRoot(() => lchownSync(abs, h.uid ?? 0, h.gid ?? 0));
   const mtime = h.mtime ?? new Date(0);
   if (h.type === 'symlink') {
-    await lutimes(abs, mtime, mtime);
+    lutimesSync(abs, mtime, mtime);
     return;
   }
-  await chmod(abs, (h.mode ?? 0o755) & 0o7777);
+  chmodSync(abs, (h.mode ?? 0o755) & 0o7777);
   if (isDir) st.dirTimes.push({ abs, mtime });
 }
 
-async function tolerateNonRoot(p: Promise<void>): Promise<void> {
+function tolerateNonRoot(call: () => void): void {
   try {
-    await p;
+    call();
   } catch (err) {
     if (IS_ROOT || !isErrno(err, 'EPERM')) throw err;
   }

@@ -1,3 +1,4 @@
+import { lstatSync, mkdirSync } from 'node:fs';
 import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid, isErrno } from '../lib/errors.ts';
@@ -49,6 +50,24 @@ export async function ensureSafeParents(root: string, parts: readonly string[], 
       if (!isErrno(err, 'ENOENT')) throw err;
       await mkdir(abs, { mode: 0o755 });
     }
+    verified.add(rel);
+  }
+}
+
+/**
+ * ensureSafeParents with synchronous calls: for extractors that do their metadata work on the
+ * calling thread (a thread-pool round trip per lstat/mkdir costs more than the call itself).
+ */
+export function ensureSafeParentsSync(root: string, parts: readonly string[], verified: Set<string>): void {
+  let rel = '';
+  for (let i = 0; i < parts.length - 1; i++) {
+    rel = rel === '' ? parts[i]! : `${rel}/${parts[i]!}`;
+    if (verified.has(rel)) continue;
+    const abs = join(root, rel);
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (st === undefined) mkdirSync(abs, { mode: 0o755 });
+    else if (st.isSymbolicLink()) throw invalid(`refusing to write through symlink ${rel}`);
+    else if (!st.isDirectory()) throw invalid(`refusing to write below non-directory ${rel}`);
     verified.add(rel);
   }
 }

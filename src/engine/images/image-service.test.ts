@@ -134,8 +134,36 @@ test('a load with a lying layer stores nothing visible', async (t) => {
     { name: 'manifest.json', body: JSON.stringify([{ Config: 'c.json', RepoTags: ['bad:1'], Layers: ['l.tar'] }]) },
   ])]))), kind('InvalidParameter', /digest mismatch/));
   assert.deepEqual(await e.svc.list({ all: true }), []);
+  // The layer was unpacked while its blob was stored: neither is left, even before recovery.
+  assert.deepEqual((await readdir(join(e.root, 'overlay', 'layers'))).filter((n) => !n.startsWith('.del-')), []);
+  assert.deepEqual((await readdir(join(e.root, 'blobs', 'sha256'))).filter((n) => !n.startsWith('.tmp-')), []);
   await e.svc.recover();
   assert.deepEqual(await readdir(join(e.root, 'blobs', 'sha256')), []);
+});
+
+test('a hostile layer fails the load while its blob is being stored, and leaves nothing', async (t) => {
+  const e = await env(t);
+  // Big enough that the blob store is still writing when the unpacker refuses the second entry.
+  const evil = await makeTar([{ name: 'esc', type: 'symlink', linkname: '/tmp' }, { name: 'esc/pwned', body: 'x' }, { name: 'pad', body: 'p'.repeat(4 << 20) }]);
+  await assert.rejects(collect(e.svc.load(Readable.from([await archive([{ configBytes: config([sha256Digest(evil)]), tags: ['evil:1'] }], [evil])]))),
+    kind('InvalidParameter', /symlink/));
+  assert.deepEqual(await e.svc.list({ all: true }), []);
+  assert.deepEqual((await readdir(join(e.root, 'blobs', 'sha256'))).filter((n) => !n.startsWith('.tmp-')), []);
+  assert.deepEqual((await readdir(join(e.root, 'overlay', 'layers'))).filter((n) => !n.startsWith('.del-')), []);
+  // The daemon goes on: a good load afterwards works.
+  await loadBasics(e);
+  assert.equal(e.svc.count(), 2);
+});
+
+test('a load puts back a lost layer blob whose snapshot is still there', async (t) => {
+  const e = await env(t);
+  const { bb, l1 } = await loadBasics(e);
+  await e.svc.remove('busybox:latest');
+  await e.blobs.delete(sha256Digest(l1));
+  const msgs = await collect(e.svc.load(Readable.from([await archive([{ configBytes: config([sha256Digest(l1)]), tags: ['busybox:latest'] }], [l1])])));
+  assert.deepEqual(msgs, ['Loaded image: busybox:latest\n']);
+  assert.equal((await e.svc.resolve('busybox')).id, bb);
+  assert.equal(await e.blobs.has(sha256Digest(l1)), true);
 });
 
 test('list, filters, inspect and history', async (t) => {

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { applyLayer, decompress, MediaType, type MakeWhiteouts } from '../../image/index.ts';
 import type { Snapshotter } from '../../snapshot/index.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
@@ -29,7 +29,10 @@ export interface IngestRequest {
  * Makes sure a layer is stored: its uncompressed tar in the blob store (digest = diffID, so save
  * is a straight copy; a wrong diffID is InvalidParameter) and unpacked once in the snapshotter.
  * The layer row is 'pending' while that happens and 'complete' after, so recovery can drop
- * half-done layers. Returns the diffID, chain ID and unpacked size.
+ * half-done layers (row, snapshot and blob). With a known diffID the layer is read once: the
+ * uncompressed stream goes to the blob store and to the unpacker at the same time, so the blob's
+ * writes (thread pool) overlap the unpacking (this thread); the snapshot is committed only when
+ * both succeeded. Returns the diffID, chain ID and unpacked size.
  */
 export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ diffId: string; chainId: string; size: number }> {
   if (req.chainId && req.diffId) {
@@ -38,27 +41,62 @@ export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ d
       return { diffId: req.diffId, chainId: req.chainId, size: row.size };
     }
   }
+  const signal = req.signal ? { signal: req.signal } : {};
+  const applyOpts = { makeWhiteouts: d.makeWhiteouts, ...(d.maxLayerBytes !== undefined ? { maxBytes: d.maxLayerBytes } : {}), ...signal };
   let diffId = req.diffId;
-  if (diffId === undefined || !(await d.blobs.has(diffId))) {
-    const plain = await decompress(await req.open());
-    diffId = (await d.blobs.put(plain, diffId, req.signal ? { signal: req.signal } : {})).digest;
+  let needBlob = diffId === undefined || !(await d.blobs.has(diffId));
+  if (diffId === undefined) {
+    // An import: the diffID (and so the chain ID, the snapshot's name) is known once stored.
+    diffId = (await d.blobs.put(await decompress(await req.open()), undefined, signal)).digest;
+    needBlob = false;
   }
-  const chainId = req.chainId ?? diffId;
-  const blobSize = await d.blobs.size(diffId);
-  const row = { chainId, diffId, parent: req.parent, blob: diffId, blobSize, mediaType: MediaType.ociLayer, size: 0 };
-  d.records.upsertLayer({ ...row, state: 'pending' });
+  const known = diffId;
+  const chainId = req.chainId ?? known;
+  const row = { chainId, diffId: known, parent: req.parent, blob: known, mediaType: MediaType.ociLayer, size: 0 };
+  d.records.upsertLayer({ ...row, blobSize: needBlob ? null : await d.blobs.size(known), state: 'pending' });
   let size = -1;
   await d.snapshotter.ensureLayer(chainId, async (dir) => {
-    const applied = await applyLayer(await d.blobs.open(diffId), dir, {
-      makeWhiteouts: d.makeWhiteouts,
-      ...(d.maxLayerBytes !== undefined ? { maxBytes: d.maxLayerBytes } : {}),
-      ...(req.signal ? { signal: req.signal } : {}),
-    });
+    if (!needBlob) {
+      size = (await applyLayer(await d.blobs.open(known), dir, applyOpts)).size;
+      return;
+    }
+    const [toBlob, toLayer, fail] = tee(await decompress(await req.open()));
+    const [, applied] = await Promise.all([
+      d.blobs.put(toBlob, known, signal).catch((err: unknown) => { fail(err); throw err; }),
+      applyLayer(toLayer, dir, applyOpts).catch((err: unknown) => { fail(err); throw err; }),
+    ]);
+    // applyLayer hashed the same bytes the blob store verified; a mismatch here would be a bug.
+    if (applied.diffId !== known) throw new Error(`layer ${known}: unpacked stream hashed to ${applied.diffId}`);
+    needBlob = false;
     size = applied.size;
   });
+  // The snapshot was there already (a blob lost since): store the blob alone.
+  if (needBlob) await d.blobs.put(await decompress(await req.open()), known, signal);
   if (size < 0) size = await d.snapshotter.layerSize(chainId);
-  d.records.upsertLayer({ ...row, size, state: 'complete' });
-  return { diffId, chainId, size };
+  d.records.upsertLayer({ ...row, blobSize: await d.blobs.size(known), size, state: 'complete' });
+  return { diffId: known, chainId, size };
+}
+
+/**
+ * Two readers of one stream, with backpressure from the slower (Readable.pipe to both). `fail`
+ * destroys the source and both branches, so one failing consumer stops the other.
+ */
+function tee(src: Readable): [PassThrough, PassThrough, (err: unknown) => void] {
+  const a = new PassThrough({ highWaterMark: 1 << 20 });
+  const b = new PassThrough({ highWaterMark: 1 << 20 });
+  const fail = (err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    src.destroy(e);
+    a.destroy(e);
+    b.destroy(e);
+  };
+  src.once('error', fail);
+  // Each consumer sees errors through its own pipeline; a branch destroyed by `fail` after its
+  // consumer let go must not raise an unhandled 'error'.
+  for (const p of [a, b]) p.on('error', () => undefined);
+  src.pipe(a);
+  src.pipe(b);
+  return [a, b, fail];
 }
 
 /**
