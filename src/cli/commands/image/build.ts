@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { JsonMessage } from '../../../api/types/index.ts';
 import { ApiError, jsonMessages, type BuildQuery } from '../../../client/client.ts';
@@ -147,9 +147,10 @@ export async function build(ctx: CliContext, f: Flags, args: string[]): Promise<
   const display = plan.progress === 'tty' || plan.progress === 'plain' ? new BuildDisplay(displayOut, plan.progress) : undefined;
   const upload = display?.addLocal('[internal] load build context');
   let sent = 0;
-  const counted = new PassThrough();
-  counted.on('data', (c: Buffer) => { sent += c.length; upload?.status('transfer', `transferring context: ${transferSize(sent)}`); });
-  counted.on('end', () => upload?.status('transfer', `transferring context: ${transferSize(sent)}`, true));
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, cb) { sent += chunk.length; upload?.status('transfer', `transferring context: ${transferSize(sent)}`); cb(null, chunk); },
+    flush(cb) { upload?.status('transfer', `transferring context: ${transferSize(sent)}`, true); cb(); },
+  });
   body.once('error', (err) => counted.destroy(err));
   body.pipe(counted);
 
