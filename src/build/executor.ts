@@ -3,6 +3,7 @@ import { EngineError } from '../lib/errors.ts';
 import { hostArchitecture } from '../image/index.ts';
 import type { BuildBackend } from './backend.ts';
 import { BuildArgs } from './build-args.ts';
+import { cacheFromMatch } from './cache-from.ts';
 import { cacheKey } from './cache-key.ts';
 import { nopCreatedBy } from './created-by.ts';
 import type { Dockerfile, Instruction, Stage } from './dockerfile/ast.ts';
@@ -25,6 +26,8 @@ export interface ExecuteOptions {
   pull: boolean;
   networkMode: string;
   extraHosts: string[];
+  /** Configs of the `--cache-from` images (see cache-from.ts). */
+  cacheFrom: api.ImageConfigBlob[];
   /** Secret id → host file. */
   secrets: ReadonlyMap<string, string>;
   /** Send berth step events (and RUN output only through them). */
@@ -228,7 +231,8 @@ async function metadataCommit(d: ExecutorDeps, r: StageRun, s: StageState, _befo
   const createdBy = nopCreatedBy(shellForHistory(s), comment);
   const key = cacheKey(s.imageId, { createdBy, config: configOf(s), author: s.blob.author });
   if (!r.o.noCache) {
-    const hit = await d.backend.cacheGet(key);
+    const hit = (await d.backend.cacheGet(key))
+      ?? (cacheFromMatch(s.blob, createdBy, r.o.cacheFrom) ? await d.backend.storeConfig(nextBlob(s, { created_by: createdBy, empty_layer: true })) : undefined);
     if (hit) {
       emit({ stream: ' ---> Using cache\n' });
       s.imageId = hit;
@@ -237,9 +241,10 @@ async function metadataCommit(d: ExecutorDeps, r: StageRun, s: StageState, _befo
     }
   }
   const blob = nextBlob(s, { created_by: createdBy, empty_layer: true });
+  const parent = s.imageId;
   s.imageId = await d.backend.storeConfig(blob);
   s.blob = blob;
-  d.backend.cachePut(key, s.imageId);
+  d.backend.cachePut(key, s.imageId, parent);
   return false;
 }
 

@@ -5,6 +5,7 @@ import { EngineError } from '../lib/errors.ts';
 import { resolveUser } from '../runtime/spec/user.ts';
 import type { BuildBackend, BuildRootFs, RunMountSpec } from './backend.ts';
 import type { BuildArgs } from './build-args.ts';
+import { cacheFromMatch } from './cache-from.ts';
 import { cacheKey } from './cache-key.ts';
 import { copySources, type CopyPlan } from './copy-step.ts';
 import { copyCreatedBy, runCommandLine, workdirCreatedBy } from './created-by.ts';
@@ -40,9 +41,16 @@ export async function runStep(c: StepContext, s: StageState, ins: Instruction): 
   }
 }
 
-async function probe(c: StepContext, s: StageState, key: string): Promise<boolean> {
+async function probe(c: StepContext, s: StageState, key: string, createdBy?: string): Promise<boolean> {
   if (c.o.noCache) return false;
-  const hit = await c.backend.cacheGet(key);
+  let hit = await c.backend.cacheGet(key);
+  if (!hit && createdBy !== undefined && c.o.cacheFrom.length > 0) {
+    const m = cacheFromMatch(s.blob, createdBy, c.o.cacheFrom);
+    if (m) {
+      hit = await c.backend.storeConfig(nextBlob(s, { created_by: createdBy, ...(m.diffId === null ? { empty_layer: true } : {}) }, m.diffId ?? undefined));
+      c.backend.cachePut(key, hit, s.imageId);
+    }
+  }
   if (!hit) return false;
   c.emit({ stream: ' ---> Using cache\n' });
   s.imageId = hit;
@@ -79,7 +87,7 @@ async function runInstruction(c: StepContext, s: StageState, ins: Extract<Instru
   for (const m of mounts) if (m.type === 'bind' && m.from !== undefined) fromImages.push(await c.resolveFrom(c.expand(m.from, scopeOf(s))));
   const net = ins.flags.find((f) => f.name === 'network')?.value;
   const key = cacheKey(s.imageId, { run: recorded, mounts: ins.flags.filter((f) => f.name === 'mount'), fromImages, net, config: cfg });
-  if (await probe(c, s, key)) return true;
+  if (await probe(c, s, key, createdBy)) return true;
 
   const specs: RunMountSpec[] = [];
   const holds: Array<() => Promise<void>> = [];
@@ -134,25 +142,24 @@ async function runInstruction(c: StepContext, s: StageState, ins: Extract<Instru
     if (result.exitCode !== 0 || !result.imageId) {
       throw new BuildStepError(`The command '${argv.join(' ')}' returned a non-zero code: ${result.exitCode}`, ins.loc.line, result.exitCode);
     }
+    c.backend.cachePut(key, result.imageId, s.imageId);
     s.imageId = result.imageId;
     s.blob = await c.backend.imageConfig(result.imageId);
-    c.backend.cachePut(key, result.imageId);
     return false;
   } finally {
     for (const h of holds) await h();
   }
 }
 
-/** COPY --chown: `user[:group]`, names looked up in the image's /etc/passwd and /etc/group. */
+/**
+ * COPY --chown: `user[:group]`, names looked up in the image's /etc/passwd and /etc/group. Without
+ * a group the GID is the same number as the UID (Docker's documented rule).
+ */
 async function chownOf(spec: string, fs: BuildRootFs): Promise<{ uid: number; gid: number }> {
-  const [u = '', g] = spec.split(':', 2);
   const passwd = await fs.readText('/etc/passwd');
   const group = await fs.readText('/etc/group');
-  const uid = resolveUser(u, passwd, group).uid;
-  // Without a group, dockerd uses the user's name (or number) as the group too.
-  const gspec = g ?? u;
-  const gid = /^\d+$/.test(gspec) ? Number(gspec) : resolveUser(`0:${gspec}`, passwd, group).gid;
-  return { uid, gid };
+  const r = resolveUser(spec, passwd, group);
+  return { uid: r.uid, gid: spec.includes(':') ? r.gid : r.uid };
 }
 
 async function copyInstruction(c: StepContext, s: StageState, ins: Extract<Instruction, { kind: 'COPY' | 'ADD' }>): Promise<boolean> {
@@ -173,7 +180,7 @@ async function copyInstruction(c: StepContext, s: StageState, ins: Extract<Instr
   const heredocNames = new Set(ins.heredocs.map((h) => h.name));
   if (ins.heredocs.length > 0) {
     await mkdir(heredocDir, { recursive: true });
-    for (const h of ins.heredocs) await writeFile(join(heredocDir, h.name), h.quoted ? h.content : c.expand(h.content, scope));
+    for (const h of ins.heredocs) await writeFile(join(heredocDir, h.name), h.quoted ? h.content : c.expand(h.content, scope, { heredoc: true }));
   }
   const sources = ins.sources.map((w) => (heredocNames.has(w) ? w : c.expand(w, scope)));
   const run = async (srcFs: BuildRootFs): Promise<boolean> => {
@@ -184,13 +191,14 @@ async function copyInstruction(c: StepContext, s: StageState, ins: Extract<Instr
     });
     const createdBy = copyCreatedBy(shellForHistory(s), { kind: ins.kind, ...(chown ? { chown } : {}), srcHash: plan.srcHash, dest: ins.dest });
     const key = cacheKey(s.imageId, { createdBy, sum: plan.checksum, dest, dirDest, chown, chmod, fromImage, config: configOf(s) });
-    if (await probe(c, s, key)) return true;
+    if (await probe(c, s, key, createdBy)) return true;
+    const parent = s.imageId;
     s.imageId = await c.backend.mutate(s.imageId, async (root) => {
       const owner = chown !== undefined ? await chownOf(chown, root) : { uid: 0, gid: 0 };
       await plan.apply(root, { dest, dirDest, owner, ...(chmod !== undefined ? { chmod } : {}) });
     }, (diffId) => nextBlob(s, { created_by: createdBy }, diffId), c.signal);
     s.blob = await c.backend.imageConfig(s.imageId);
-    c.backend.cachePut(key, s.imageId);
+    c.backend.cachePut(key, s.imageId, parent);
     return false;
   };
   if (fromImage !== undefined) return c.backend.withImageRoot(fromImage, run);
@@ -203,7 +211,8 @@ async function workdirInstruction(c: StepContext, s: StageState, ins: Extract<In
   cfg.WorkingDir = dir;
   const createdBy = workdirCreatedBy(shellForHistory(s), dir);
   const key = cacheKey(s.imageId, { createdBy, config: cfg });
-  if (await probe(c, s, key)) return true;
+  if (await probe(c, s, key, createdBy)) return true;
+  const parent = s.imageId;
   const exists = await c.backend.withImageRoot(s.imageId, async (fs) => (await fs.stat(dir))?.isDir ?? false);
   if (exists) {
     const blob = nextBlob(s, { created_by: createdBy, empty_layer: true });
@@ -212,7 +221,7 @@ async function workdirInstruction(c: StepContext, s: StageState, ins: Extract<In
     s.imageId = await c.backend.mutate(s.imageId, (fs) => fs.mkdirp(dir), (diffId) => nextBlob(s, { created_by: createdBy }, diffId), c.signal);
   }
   s.blob = await c.backend.imageConfig(s.imageId);
-  c.backend.cachePut(key, s.imageId);
+  c.backend.cachePut(key, s.imageId, parent);
   return false;
 }
 

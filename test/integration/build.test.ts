@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -194,4 +194,99 @@ test('an nginx-like busybox httpd image serves a file another container fetches'
   assert.equal(d.ok(['run', '--rm', '--network', net, 'busybox', 'wget', '-q', '-O', '-', 'http://web/extracted/inner.txt']), 'from a tarball');
   d.ok(['rm', '-f', 'web']);
   d.ok(['network', 'rm', net]);
+});
+
+test('berth build: parallel stages, --secret never in a layer, cache mounts persist, bind from a stage, ONBUILD, COPY --chown/--chmod, ADD URL', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  // A loopback file server in its own process: the CLI runs with spawnSync, which blocks this one.
+  const server = spawn(process.execPath, ['-e', `require('node:http').createServer((q, r) => { if (q.url === '/file.txt') r.end('downloaded\\n'); else { r.statusCode = 404; r.end(); } }).listen(0, '127.0.0.1', function () { console.log(this.address().port); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => server.kill());
+  const port = await new Promise<number>((res) => server.stdout.once('data', (b: Buffer) => res(Number(b.toString().trim()))));
+
+  const base = context(t, { 'Dockerfile': 'FROM busybox\nONBUILD RUN echo triggered > /onbuild.txt\n' });
+  d.ok(['build', '-q', '-t', 'onbuild-base', base]);
+  const dir = context(t, {
+    'Dockerfile': [
+      'FROM busybox AS a',
+      'RUN echo a > /a',
+      'FROM busybox AS b',
+      'RUN echo b > /b',
+      'FROM onbuild-base',
+      'COPY --from=a /a /parts/',
+      'COPY --from=b /b /parts/',
+      'RUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /cache-count',
+      'RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c > /secret-len',
+      'RUN --mount=type=bind,from=a,source=/a,target=/from-a cat /from-a > /via-bind',
+      'COPY --chown=nobody --chmod=600 owned.txt /owned.txt',
+      `ADD http://127.0.0.1:${port}/file.txt /dl/`,
+      '',
+    ].join('\n'),
+    'owned.txt': 'mine\n',
+    'tok.txt': 'hunter2\n',
+  });
+  const secret = ['--secret', `id=tok,src=${join(dir, 'tok.txt')}`];
+  const r = d.berth(['build', '--progress', 'plain', ...secret, '-t', 'feat:1', dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const run = (cmd: string) => d.ok(['run', '--rm', 'feat:1', 'sh', '-c', cmd]);
+  assert.equal(run('cat /parts/a /parts/b /onbuild.txt'), 'a\nb\ntriggered');
+  assert.equal(run('cat /secret-len'), '8');
+  assert.equal(d.berth(['run', '--rm', 'feat:1', 'ls', '/run/secrets']).code, 1, 'the secret mount point is not in the image');
+  assert.equal(run('cat /via-bind'), 'a');
+  assert.equal(run('stat -c "%u:%g %a" /owned.txt'), '65534:65534 600');
+  assert.equal(run('cat /dl/file.txt'), 'downloaded');
+  assert.equal(run('cat /cache-count'), '1');
+  const onbuild = JSON.parse(d.ok(['image', 'inspect', '--format', '{{json .Config.OnBuild}}', 'feat:1']));
+  assert.ok(onbuild === null || onbuild.length === 0, 'triggers are not inherited further');
+  const history = d.ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'feat:1']);
+  assert.doesNotMatch(history, /hunter2/);
+
+  // --no-cache runs everything again; the cache mount kept its content.
+  d.ok(['build', '-q', '--no-cache', ...secret, '-t', 'feat:2', dir]);
+  assert.equal(d.ok(['run', '--rm', 'feat:2', 'cat', '/cache-count']), '2');
+
+  const bad = dockerBuild(d, [context(t, { 'Dockerfile': 'FROM busybox\nADD http://127.0.0.1:1/x.txt /x\n' })]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /failed to GET http:\/\/127\.0\.0\.1:1\/x\.txt/);
+});
+
+test('builder prune clears the cache; --cache-from an image brings the hits back; -q prints the ID', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const dir = context(t, { 'Dockerfile': 'FROM busybox\nCOPY f /f\nRUN echo ran > /ran\nCMD ["cat", "/ran"]\n', 'f': 'x\n' });
+  const id = okBuild(d, ['-q', '-t', 'cf:1', dir]).trim();
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  d.ok(['builder', 'prune', '-f']);
+  assert.match(okBuild(d, ['-t', 'cf:2', dir]), /Running in/, 'no cache after builder prune');
+  d.ok(['builder', 'prune', '-f']);
+  const out = okBuild(d, ['--cache-from', 'cf:1', '-t', 'cf:3', dir]);
+  assert.doesNotMatch(out, /Running in/);
+  assert.equal((out.match(/Using cache/g) ?? []).length, 3);
+  assert.equal(d.ok(['run', '--rm', 'cf:3']), 'ran');
+});
+
+test('a client that goes away stops the build: no container, mount or snapshot is left', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  // The marker is computed, so the step's own header line cannot match it.
+  const dir = context(t, { 'Dockerfile': 'FROM busybox\nRUN echo running-$((40+2)); sleep 60\n' });
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.dir, 'docker-config') };
+  const child = spawn('docker', ['build', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no RUN output: ${out}`)), 30000);
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('running-42')) { clearTimeout(timer); res(); }
+    });
+  });
+  child.kill('SIGKILL');
+  let ps = 'x';
+  for (let i = 0; i < 50 && ps !== ''; i++) {
+    await new Promise((res) => setTimeout(res, 200));
+    ps = d.ok(['ps', '-aq']);
+  }
+  assert.equal(ps, '', 'the RUN container is removed when the client disconnects');
+  const snapshots = readdirSync(join(d.dataRoot, 'overlay', 'containers')).filter((n) => n.startsWith('build-'));
+  assert.deepEqual(snapshots, []);
 });

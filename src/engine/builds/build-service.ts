@@ -89,11 +89,14 @@ export class BuildService {
         images: this.d.images, containers: this.d.containers, snapshots: this.d.snapshots, helper: this.d.helper, cache: this.d.cache,
         cacheMountRoot: join(this.d.dataRoot, 'build-cache-mounts'), emit,
       });
+      // --cache-from images that are not here are skipped, as dockerd does.
+      const cacheFrom = (await Promise.all(o.cacheFrom.map((ref) => this.d.images.resolve(ref).then((i) => i.config, () => undefined))))
+        .filter((c): c is api.ImageConfigBlob => c !== undefined);
       const run = (async () => {
         try {
           const r = await executeBuild({ backend, expand, emit, parseTrigger: (t) => parseTrigger(t, escape) }, {
             dockerfile, contextDir, tmpDir: workDir, buildArgs: o.buildArgs, labels: o.labels, ...(o.target ? { target: o.target } : {}),
-            noCache: o.noCache, pull: o.pull, networkMode: o.networkMode, extraHosts: o.extraHosts, secrets, stepEvents: o.stepEvents, signal,
+            noCache: o.noCache, pull: o.pull, networkMode: o.networkMode, extraHosts: o.extraHosts, cacheFrom, secrets, stepEvents: o.stepEvents, signal,
           });
           ch.push({ aux: { ID: r.imageId } });
           if (r.unusedArgs.length > 0) emit({ stream: `[Warning] One or more build-args [${r.unusedArgs.join(' ')}] were not consumed\n` });

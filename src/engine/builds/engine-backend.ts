@@ -169,6 +169,7 @@ export class EngineBuildBackend implements BuildBackend {
       Healthcheck: { Test: ['NONE'] }, Labels: {},
       HostConfig: { NetworkMode: req.networkMode, ExtraHosts: req.extraHosts, Binds: binds, ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}) },
     };
+    if (req.signal.aborted) throw new EngineError('Canceled', 'Build cancelled');
     const { id } = await this.d.containers.create(body);
     try {
       req.started(id);
@@ -183,7 +184,10 @@ export class EngineBuildBackend implements BuildBackend {
       req.signal.addEventListener('abort', onAbort, { once: true });
       let status: api.ContainerWaitResponse;
       try {
+        if (req.signal.aborted) throw new EngineError('Canceled', 'Build cancelled');
         await this.d.containers.start(id);
+        // Aborted while starting: the listener fired before there was anything to kill.
+        if (req.signal.aborted) onAbort();
         status = await exited;
         await pump;
       } finally {
