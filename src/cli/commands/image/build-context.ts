@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { ContextTar, type TarSource } from './build-tar.ts';
 import { DockerignoreMatcher, ignoreFileFor, keepBuildFiles, parseDockerignore } from '../../../build/dockerfile/index.ts';
 
 /**
@@ -168,67 +169,27 @@ export interface ExtraFile {
   mode: number;
 }
 
-/** Files smaller than this are read whole and synchronously; bigger ones are streamed. */
-const WHOLE_FILE_MAX = 1 << 20;
-
 /**
- * Streams the planned entries as a tar, then the extra files. `replace` swaps the content of a
- * planned regular file (the .dockerignore that must list a random Dockerfile name). Each entry
- * waits for the pack to take it, so a slow daemon holds the walk back; nothing is held in memory
- * beyond one small file.
+ * Streams the planned entries as a tar, then the extra files (under directories made for them).
+ * `replace` swaps the content of a planned regular file (the .dockerignore that must list a random
+ * Dockerfile name). See ContextTar: files are read as the consumer asks for more, never all at once.
  */
 export function packContext(plan: readonly PlannedEntry[], extras: readonly ExtraFile[] = [], replace: ReadonlyMap<string, Buffer> = new Map()): Readable {
-  const pack = tar.pack();
-  const links = new Map<string, string>();
-  const run = async (): Promise<void> => {
-    for (const { abs, name, st } of plan) {
-      const base = { name, mode: st.mode & 0o7777, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
-      if (st.isDirectory()) await entry(pack, { ...base, name: `${name}/`, type: 'directory' });
-      else if (st.isSymbolicLink()) {
-        let target: string;
-        try { target = readlinkSync(abs); } catch (err) { if (errnoCode(err) === 'ENOENT') continue; throw err; }
-        await entry(pack, { ...base, type: 'symlink', linkname: target });
-      } else if (st.isFile()) {
-        const swapped = replace.get(name);
-        if (swapped) { await entry(pack, { ...base, type: 'file', size: swapped.length }, swapped); continue; }
-        const key = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? links.get(key) : undefined;
-        if (first !== undefined) { await entry(pack, { ...base, type: 'link', linkname: first }); continue; }
-        if (st.nlink > 1) links.set(key, name);
-        if (st.size < WHOLE_FILE_MAX) {
-          let data = readFileSync(abs);
-          // The archive holds the size lstat saw: a file growing meanwhile is cut, as tar does.
-          if (data.length > st.size) data = data.subarray(0, st.size);
-          else if (data.length < st.size) data = Buffer.concat([data, Buffer.alloc(st.size - data.length)]);
-          await entry(pack, { ...base, type: 'file', size: st.size }, data);
-        } else await fileEntry(pack, { ...base, type: 'file', size: st.size }, abs);
-      } else if (st.isFIFO()) await entry(pack, { ...base, type: 'fifo' });
-      else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        const { major, minor } = splitDev(st.rdev);
-        await entry(pack, { ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
-      }
+  const sources: TarSource[] = plan.map((e) => {
+    const r = e.st.isFile() ? replace.get(e.name) : undefined;
+    return { kind: 'fs', abs: e.abs, name: e.name, st: e.st, ...(r ? { replace: r } : {}) };
+  });
+  const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const dirs = new Set<string>();
+  for (const x of extras) {
+    const parts = x.name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!dirs.has(d)) { dirs.add(d); sources.push({ kind: 'dir', name: d, mode: 0o700, mtime }); }
     }
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const dirs = new Set<string>();
-    for (const x of extras) {
-      const parts = x.name.split('/');
-      for (let i = 1; i < parts.length; i++) {
-        const d = parts.slice(0, i).join('/');
-        if (dirs.has(d)) continue;
-        dirs.add(d);
-        await entry(pack, { name: `${d}/`, type: 'directory', mode: 0o700, uid: 0, gid: 0, mtime: now });
-      }
-      await entry(pack, { name: x.name, type: 'file', mode: x.mode, uid: 0, gid: 0, size: x.data.length, mtime: now }, x.data);
-    }
-  };
-  run().then(() => pack.finalize(), (err: unknown) => pack.destroy(err as Error));
-  return pack as unknown as Readable;
-}
-
-/** Linux's dev_t split (glibc's gnu_dev_major/minor). */
-function splitDev(rdev: number): { major: number; minor: number } {
-  const d = BigInt(rdev);
-  return { major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn)), minor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn)) };
+    sources.push({ kind: 'data', name: x.name, data: x.data, mode: x.mode, mtime });
+  }
+  return new ContextTar(sources);
 }
 
 type PackHeader = Partial<tar.Header> & { name: string };
@@ -238,20 +199,6 @@ function entry(pack: tar.Pack, header: PackHeader, data?: Buffer): Promise<void>
     const done = (err?: Error | null): void => (err ? rej(err) : res());
     if (data) pack.entry(header as tar.Header, data, done);
     else pack.entry(header as tar.Header, done);
-  });
-}
-
-function fileEntry(pack: tar.Pack, header: PackHeader, abs: string): Promise<void> {
-  return new Promise((res, rej) => {
-    const size = header.size ?? 0;
-    const sink = pack.entry(header as tar.Header, (err) => (err ? rej(err) : res()));
-    let sent = 0;
-    const src = createReadStream(abs, { highWaterMark: WHOLE_FILE_MAX, end: size - 1 });
-    src.once('error', rej);
-    src.on('data', (c: Buffer | string) => { sent += c.length; });
-    // A file that shrank meanwhile is padded with zeros to the size the header promised.
-    src.once('end', () => sink.end(Buffer.alloc(Math.max(0, size - sent))));
-    src.pipe(sink, { end: false });
   });
 }
 
