@@ -345,10 +345,7 @@ export function readStream(input: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** A tar holding one file. */
 export function singleFileTar(name: string, data: Buffer, mode = 0o644): Readable {
-  const pack = tar.pack();
-  pack.entry({ name, type: 'file', mode, uid: 0, gid: 0, size: data.length, mtime: new Date() }, data);
-  pack.finalize();
-  return pack as unknown as Readable;
+  return new ContextTar([{ kind: 'data', name, data, mode, mtime: new Date() }]);
 }
 
 /**
