@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineClient, demux, resolveHost } from './client.ts';
+import { Readable } from 'node:stream';
+import { EngineClient, demux, jsonMessages, resolveHost } from './client.ts';
 
 /** A frame as the daemon writes it (built by hand: the client does not import api/). */
 const frameOf = (stream: number, text: string) => {
@@ -64,4 +65,13 @@ test('resolveHost: -H, then BERTH_HOST, then DOCKER_HOST, then the default socke
 test('EngineClient: unix:// hosts only', () => {
   assert.equal(new EngineClient('unix:///run/x.sock').socketPath, '/run/x.sock');
   assert.throws(() => new EngineClient('tcp://127.0.0.1:2375'), /unsupported host tcp:\/\/127\.0\.0\.1:2375: only unix:\/\/ is supported/);
+});
+
+test('jsonMessages: messages split across chunks (inside a UTF-8 character too), a last line without newline', async () => {
+  const text = Buffer.from('{"stream":"caf\u00e9 \u2603"}\n{"stream":"été"}\n\n{"aux":{"ID":"sha256:1"}}');
+  const cut = text.indexOf(Buffer.from('ét')) + 1; // in the middle of the two bytes of é
+  const got: unknown[] = [];
+  await jsonMessages(Readable.from([text.subarray(0, 5), text.subarray(5, cut), text.subarray(cut)]), (m) => got.push(m));
+  assert.deepEqual(got, [{ stream: 'caf\u00e9 \u2603' }, { stream: '\u00e9t\u00e9' }, { aux: { ID: 'sha256:1' } }]);
+  await assert.rejects(jsonMessages(Readable.from([Buffer.from('{"a":1}\nnot json\n')]), () => undefined), SyntaxError);
 });
