@@ -154,6 +154,7 @@ test('docker build errors: failing RUN code and message, unknown instruction lin
   r = dockerBuild(d, [context(t, { 'Dockerfile': 'FROM busybox\nCOPY nope.txt /\n' })]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat nope\.txt: file does not exist/);
+  assert.match(r.stdout, /Dockerfile:2\n-+\n {3}1 \| {5}FROM busybox\n {3}2 \| >>> COPY nope\.txt \/\n-+\n/, 'the failing line is shown');
 
   r = dockerBuild(d, ['--target', 'nope', context(t, { 'Dockerfile': 'FROM busybox AS a\n' })]);
   assert.notEqual(r.code, 0);

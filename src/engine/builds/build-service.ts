@@ -76,7 +76,8 @@ export class BuildService {
       const workDir = join(tmp, 'work');
       await mkdir(workDir, { recursive: true, mode: 0o700 });
       const secrets = await extractContext(this.d.helper, body, contextDir, join(tmp, 'secrets'), signal);
-      const dockerfile = parseDockerfile(await this.#readDockerfile(contextDir, o.dockerfile));
+      const text = await this.#readDockerfile(contextDir, o.dockerfile);
+      const dockerfile = parseDockerfile(text);
       const escape = dockerfile.escape;
       const expand: ExpandFn = (w, env, opts) => expandWord(w, (n) => env.get(n), opts?.heredoc ? { escape: '\\', skipQuotes: true } : { escape });
       const ch = new Channel();
@@ -109,6 +110,7 @@ export class BuildService {
           ch.end();
         } catch (err) {
           if (err instanceof BuildStepError) {
+            for (const line of dockerfileExcerpt(text, err.line)) ch.push({ stream: `${line}\n` });
             ch.fail(new BuildFailure(err.message, err.code, { cause: err }));
           } else ch.fail(err);
         }
@@ -151,6 +153,21 @@ export class BuildService {
       throw err;
     }
   }
+}
+
+/**
+ * The lines around a failing instruction, as BuildKit shows them (`Dockerfile:3`, then the
+ * numbered lines with `>>>` on the failing one), so an error points at its line.
+ */
+export function dockerfileExcerpt(text: string, line: number): string[] {
+  const lines = text.split('\n');
+  if (line < 1 || line > lines.length) return [];
+  const from = Math.max(1, line - 2);
+  const rule = '--------------------';
+  const out = [`Dockerfile:${line}`, rule];
+  for (let n = from; n <= line; n++) out.push(`${String(n).padStart(4)} | ${n === line ? '>>> ' : '    '}${lines[n - 1]}`);
+  out.push(rule);
+  return out;
 }
 
 /** One ONBUILD trigger line as an instruction (parsed as the only step of a stage). */
