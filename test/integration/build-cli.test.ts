@@ -118,7 +118,7 @@ test('berth build: -f outside the context, a tar on stdin, a Dockerfile on stdin
   assert.equal(noDf.stderr, `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${outside}/Dockerfile: no such file or directory\n`);
 });
 
-test('berth build: --build-arg from the environment, --label, --target, a failing RUN', async (t) => {
+test('berth build: --build-arg from the environment, --label, --target, --add-host, --network, a failing RUN', async (t) => {
   if (!requireRoot(t)) return;
   const d = await daemonFor(t);
   const dir = tempDir(t, {
@@ -127,6 +127,12 @@ test('berth build: --build-arg from the environment, --label, --target, a failin
   ok(d, ['build', '-q', '-t', 'bcli-args', '--target', 'one', '--build-arg', 'FROM_ENV', '--build-arg', 'GIVEN=given', '--label', 'team=core', dir], { env: { FROM_ENV: 'env-value' } });
   assert.equal(ok(d, ['run', '--rm', 'bcli-args', 'cat', '/args']), 'env-value/given\n');
   assert.equal(ok(d, ['image', 'inspect', '-f', '{{index .Config.Labels "team"}}', 'bcli-args']).trim(), 'core');
+
+  // --add-host and --network reach the RUN containers.
+  const net = ok(d, ['build', '--progress', 'plain', '--no-cache', '--add-host', 'bcli-db:10.1.2.3', '--network', 'none', '-f', '-', dir], { input: 'FROM busybox\nRUN grep bcli-db /etc/hosts; ls /sys/class/net\n' });
+  assert.match(net, /^#\d+ [\d.]+ 10\.1\.2\.3\s+bcli-db$/m);
+  assert.match(net, /^#\d+ [\d.]+ lo$/m);
+  assert.doesNotMatch(net, /^#\d+ [\d.]+ eth0$/m);
 
   // The daemon's error, and the failing RUN's status as the legacy builder exits with it.
   const fail = berth(d, ['build', '--progress', 'plain', dir]);
