@@ -30,6 +30,9 @@
  *
  * The legacy builder prints "Removing intermediate container <id12>\n" (and, since 23.0,
  * " ---> Removed intermediate container <id12>\n"); berth prints the latter, as dockerd 24+ does.
+ * Metadata-only steps (ENV, CMD, LABEL…) print only ` ---> <id>`: dockerd creates and removes
+ * a container for each of them (so it also prints "Running in"/"Removed"), berth makes none.
+ * A failing step is preceded by `Dockerfile:<line>` and the lines around it (BuildKit's layout).
  * Multi-stage builds number steps across all built stages (dockerd numbers the whole file;
  * berth numbers the steps of the stages it builds, skipped stages are not printed).
  *
@@ -93,6 +96,8 @@ export type BuildOutput =
    * `{"id":"berth.output","aux":{"done":true}}`. The CLI extracts (local) or writes (tar) it.
    * No image is tagged when an output other than `image` is asked for (BuildKit's rule), though
    * the image is still built and kept as cache.
+   * Status: the daemon parses `outputs` but does not stream the tar yet; berth's CLI implements
+   * `--output` on the client side (src/cli/commands/image/build-output.ts), which needs nothing here.
    */
   | { type: 'local' | 'tar' }
   | { type: 'image' };
