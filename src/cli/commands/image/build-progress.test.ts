@@ -64,10 +64,12 @@ test('plain: a failing step prints its error and a box with its last lines', () 
   d.message(step({ vertex: '0:1', status: 'started', name: '[1/2] RUN exit 3', ts: 0 }));
   d.message(step({ vertex: '0:1', status: 'log', data: 'oops', ts: 5 }));
   d.message(step({ vertex: '0:1', status: 'error', elapsedMs: 12, error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" }));
+  d.message({ stream: 'Dockerfile:2\n>>> RUN exit 3\n' });
   d.message({ errorDetail: { code: 3, message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" }, error: 'x' });
   d.finish();
   assert.match(out.text, /^#1 0\.005 oops\n#1 ERROR: The command '\/bin\/sh -c exit 3' returned a non-zero code: 3\n/m);
-  assert.match(out.text, /------\n > \[1\/2\] RUN exit 3:\n0\.005 oops\n------\n$/);
+  // The step's last lines, then the daemon's Dockerfile excerpt.
+  assert.match(out.text, /------\n > \[1\/2\] RUN exit 3:\n0\.005 oops\n------\nDockerfile:2\n>>> RUN exit 3\n$/);
   assert.deepEqual(d.error, { code: 3, message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" });
 });
 

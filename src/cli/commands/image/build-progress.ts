@@ -71,6 +71,7 @@ export class BuildDisplay {
   #held: string[] = [];
   /** Text that belongs to no step (warnings): printed as it comes (plain) or after the view (tty). */
   #loose: string[] = [];
+  #afterError: string[] = [];
   #lastPlain: Vertex | undefined;
   #started: number;
   #drawnLines = 0;
@@ -129,6 +130,9 @@ export class BuildDisplay {
       return;
     }
     this.#flushHeld();
+    // Text after a step failed (dockerd's Dockerfile excerpt around the failing line) follows
+    // the failed step's output box, as BuildKit orders them.
+    if (this.#eventsSeen && this.#order.some((v) => v.state === 'error')) { this.#afterError.push(text); return; }
     if (this.#eventsSeen) {
       // Text outside the steps (warnings, a RUN's output from a daemon that does not tag it).
       const running = this.#order.filter((v) => v.state === 'running' && !v.name.startsWith('[internal]'));
@@ -302,6 +306,7 @@ export class BuildDisplay {
       const box = failed.logs.slice(-10).map((l) => `${(l.t / 1000).toFixed(3)} ${l.text}\n`).join('');
       this.#out.write(`------\n > ${failed.name}:\n${box}------\n`);
     }
+    if (this.#afterError.length) this.#out.write(this.#afterError.join(''));
   }
 
   /** True once a step event arrived. */
