@@ -175,12 +175,15 @@ async function main(argv: string[]): Promise<void> {
 
   const builds = new BuildService({
     images, containers, snapshots, helper, cache: buildCache, dataRoot: cfg.dataRoot,
+    leftovers: () => containers.list().map((c) => ({ id: c.id, labels: c.config.Labels ?? {} })),
+    snapshotDir: join(cfg.dataRoot, 'overlay', 'containers'),
   });
 
   await snapshots.recover();
   await images.recover();
   await networks.init();
   await containers.recover();
+  await builds.recover();
   await volumes.recover(containers.list().filter((c) => containers.isRunning(c.id)).map((c) => c.id));
   await attachments.recover(containers.list().filter((c) => containers.isRunning(c.id)));
   // Restart policies once the network is whole again (dockerd waits for its start-up too).

@@ -291,3 +291,27 @@ test('a client that goes away stops the build: no container, mount or snapshot i
   const snapshots = readdirSync(join(d.dataRoot, 'overlay', 'containers')).filter((n) => n.startsWith('build-'));
   assert.deepEqual(snapshots, []);
 });
+
+test('berthd killed mid-build: the next start removes the RUN container, build snapshots and the context', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const dir = context(t, { 'Dockerfile': 'FROM busybox\nCOPY Dockerfile /\nRUN echo running-$((40+2)); sleep 60\n' });
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(d.dir, 'docker-config') };
+  const child = spawn('docker', ['build', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no RUN output: ${out}`)), 30000);
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('running-42')) { clearTimeout(timer); res(); }
+    });
+  });
+  await d.stop('SIGKILL');
+  await d.start();
+  assert.equal(d.ok(['ps', '-aq']), '', 'the RUN container is gone');
+  assert.deepEqual(readdirSync(join(d.dataRoot, 'overlay', 'containers')).filter((n) => n.startsWith('build-')), []);
+  assert.deepEqual(readdirSync(join(d.dataRoot, 'tmp')).filter((n) => n.startsWith('build-')), []);
+  // And the daemon builds again.
+  okBuild(d, [context(t, { 'Dockerfile': 'FROM busybox\nRUN true\n' })]);
+});

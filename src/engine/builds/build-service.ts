@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as api from '../../api/types/index.ts';
@@ -14,9 +14,13 @@ import type { BuildCache } from './build-cache.ts';
 import type { RootHelper } from './build-root.ts';
 import { extractContext, type ContextExtractor } from './context.ts';
 import type { BuildOptions } from './contract.ts';
-import { EngineBuildBackend, type BuildContainers, type BuildImages, type BuildSnapshots } from './engine-backend.ts';
+import { BUILD_LABEL, EngineBuildBackend, type BuildContainers, type BuildImages, type BuildSnapshots } from './engine-backend.ts';
 
 export interface BuildServiceDeps {
+  /** For start-up recovery: every container with its labels (RUN containers carry BUILD_LABEL). */
+  leftovers?: () => Array<{ id: string; labels: Record<string, string> }>;
+  /** Where the snapshotter keeps container snapshots (build ones are named `build-…`). */
+  snapshotDir?: string;
   images: BuildImages & {
     inspect(ref: string): Promise<{ RepoTags: string[]; RepoDigests: string[] }>;
     remove(ref: string, opts: { force?: boolean }): Promise<api.ImageDeleteEntry[]>;
@@ -123,6 +127,22 @@ export class BuildService {
     } finally {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  /**
+   * Start-up recovery: removes what a build killed with berthd left (RUN containers, build
+   * snapshots, context and scratch dirs). Builds do not survive a daemon restart.
+   */
+  async recover(): Promise<void> {
+    const tmp = join(this.d.dataRoot, 'tmp');
+    for (const n of await readdir(tmp).catch(() => [] as string[])) {
+      if (n.startsWith('build-')) await rm(join(tmp, n), { recursive: true, force: true });
+    }
+    for (const c of this.d.leftovers?.() ?? []) {
+      if (c.labels[BUILD_LABEL] !== undefined) await this.d.containers.remove(c.id, { force: true }).catch(() => undefined);
+    }
+    const snaps = this.d.snapshotDir ? await readdir(this.d.snapshotDir).catch(() => [] as string[]) : [];
+    for (const id of snaps) if (id.startsWith('build-')) await this.d.snapshots.remove(id).catch(() => undefined);
   }
 
   /**

@@ -51,6 +51,9 @@ export interface EngineBuildBackendDeps {
   emit?: (m: api.JsonMessage) => void;
 }
 
+/** Label of RUN containers, so start-up recovery can remove those a crash left behind. */
+export const BUILD_LABEL = 'io.berth.build';
+
 /** Files the runtime bind-mounts into every container (their empty mount points stay out of layers). */
 const ETC_MOUNTS = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'];
 
@@ -166,7 +169,7 @@ export class EngineBuildBackend implements BuildBackend {
     const tmpfs = Object.fromEntries(req.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.target, '']));
     const body: api.ContainerCreateBody = {
       Image: req.parent, Cmd: req.argv, Entrypoint: [''], Env: req.env, User: req.user, WorkingDir: req.workdir,
-      Healthcheck: { Test: ['NONE'] }, Labels: {},
+      Healthcheck: { Test: ['NONE'] }, Labels: { [BUILD_LABEL]: 'run' },
       HostConfig: { NetworkMode: req.networkMode, ExtraHosts: req.extraHosts, Binds: binds, ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}) },
     };
     if (req.signal.aborted) throw new EngineError('Canceled', 'Build cancelled');
