@@ -64,7 +64,9 @@ export class TestDaemon {
   }
 
   berth(args: string[], input?: string): RunResult {
-    const r = spawnSync(process.execPath, [BERTH, ...args], { env: { ...process.env, BERTH_HOST: this.host }, input, encoding: 'utf8', timeout: 60000 });
+    // The docker CLI's config dir too: login writes credentials there, not in the user's own.
+    const env = { ...process.env, BERTH_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') };
+    const r = spawnSync(process.execPath, [BERTH, ...args], { env, input, encoding: 'utf8', timeout: 60000 });
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 

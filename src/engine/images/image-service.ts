@@ -17,7 +17,7 @@ import { ingestLayer, removeUnusedLayers, type LayerDeps } from './layers.ts';
 import { ImageRecords, type ImageRow } from './records.ts';
 import { planRemove, untaggedRecords, type ImageUser } from './remove.ts';
 import { DistributionRecords } from './distribution-records.ts';
-import { downloadBlob, parsePlatform, pullError, resolveImageManifest } from './pull.ts';
+import { checkPlatform, downloadBlob, parsePlatform, pullError, resolveImageManifest } from './pull.ts';
 import { pushedMessages, pushImage } from './push.ts';
 import { layerStatus, shortId, streamOf, throttled, type MessageChannel } from './progress.ts';
 import { Semaphore } from '../../lib/semaphore.ts';
@@ -216,7 +216,10 @@ export class ImageService {
     try {
       for (const img of archive.images) {
         const refs = img.refs.map((r) => parseReference(r));
-        await this.#store(img.configBytes, img.config.rootfs.diff_ids, (i) => Promise.resolve(createReadStream(img.layerPaths[i]!)), signal);
+        const diffIds = img.config.rootfs.diff_ids;
+        // Layers spooled as blobs/sha256/<diffID> were verified on the way in: the store takes the files over.
+        const verified = (i: number) => (img.layerDigests[i] === diffIds[i] ? img.layerPaths[i] : undefined);
+        await this.#store(img.configBytes, diffIds, (i) => Promise.resolve(createReadStream(img.layerPaths[i]!)), signal, undefined, verified);
         for (const ref of refs) {
           const prev = this.#records.setRef(refKey(ref), img.id, 'tag');
           if (prev) out.push({ stream: `The image ${familiarString(ref)} already exists, renaming the old one with ID ${prev} to empty string\n` });
@@ -235,7 +238,7 @@ export class ImageService {
   }
 
   /** Stores an image (config + layers) unless complete already; pending first, complete last. */
-  async #store(configBytes: Buffer, diffIds: readonly string[], open: (i: number) => Promise<Readable>, signal?: AbortSignal, layerDone?: (i: number) => void): Promise<string> {
+  async #store(configBytes: Buffer, diffIds: readonly string[], open: (i: number) => Promise<Readable>, signal?: AbortSignal, layerDone?: (i: number) => void, verifiedFile?: (i: number) => string | undefined): Promise<string> {
     const id = imageIdOf(configBytes);
     const text = configBytes.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(configBytes)) throw invalid('invalid image config: not UTF-8');
@@ -246,7 +249,8 @@ export class ImageService {
     let size = 0;
     try {
       for (let i = 0; i < diffIds.length; i++) {
-        const r = await ingestLayer(this.#layers, { open: () => open(i), diffId: diffIds[i]!, chainId: chains[i]!, parent: chains[i - 1] ?? null, ...(signal ? { signal } : {}) });
+        const file = verifiedFile?.(i);
+        const r = await ingestLayer(this.#layers, { open: () => open(i), diffId: diffIds[i]!, chainId: chains[i]!, parent: chains[i - 1] ?? null, ...(file !== undefined ? { verifiedFile: file } : {}), ...(signal ? { signal } : {}) });
         size += r.size;
         layerDone?.(i);
       }
@@ -416,6 +420,7 @@ export class ImageService {
       .catch((err: unknown) => { throw pullError(err, familiarString(ref), familiarName(ref)); });
     const configBytes = await session.getBlobBytes(resolved.config, signal);
     const config = parseImageConfig(configBytes);
+    if (opts.platform && !resolved.fromIndex) checkPlatform(config, platform, familiarString(ref));
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== resolved.layers.length) {
       throw invalid(`manifest ${resolved.manifest.digest}: ${resolved.layers.length} layers but the image config has ${diffIds.length}`);

@@ -52,6 +52,8 @@ export interface ResolvedManifest {
   manifest: FetchedManifest;
   config: Descriptor;
   layers: Descriptor[];
+  /** The manifest was picked from an index for the platform (so it matches already). */
+  fromIndex: boolean;
 }
 
 /** Fetches `reference` (tag or digest) and, for an index, the entry for `platform`. */
@@ -71,7 +73,7 @@ export async function resolveImageManifest(session: RepositorySession, reference
     if (l.mediaType.includes('zstd')) throw new EngineError('NotImplemented', `layer ${l.digest}: zstd-compressed layers are not supported yet`);
     if (!LAYER_TYPES.has(l.mediaType)) throw invalid(`layer ${l.digest}: unsupported media type ${l.mediaType}`);
   }
-  return { digest: top.digest, manifest, config, layers };
+  return { digest: top.digest, manifest, config, layers, fromIndex: manifest !== top };
 }
 
 function isDescriptor(d: unknown): d is Descriptor {
@@ -156,4 +158,15 @@ export function pullError(err: unknown, familiar: string, familiarName: string):
   if (code === 'NAME_UNKNOWN') return notFound(`repository ${familiarName} not found: ${err.message}`, err);
   if (err.kind === 'NotFound' && !err.message.startsWith('no matching manifest')) return notFound(`manifest for ${familiar} not found: ${err.message}`, err);
   return err;
+}
+
+/**
+ * A single-platform image pulled with --platform must be of that platform; Docker's words when
+ * it is not: "image with reference x was found but its platform (linux/amd64) does not match
+ * the specified platform (linux/arm64)".
+ */
+export function checkPlatform(config: { os: string; architecture: string; variant?: string }, want: PlatformSpec, familiar: string): void {
+  const have: PlatformSpec = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  if (have.os === want.os && have.architecture === want.architecture && (want.variant === undefined || have.variant === want.variant)) return;
+  throw notFound(`image with reference ${familiar} was found but its platform (${platformString(have)}) does not match the specified platform (${platformString(want)})`);
 }
