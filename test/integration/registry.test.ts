@@ -213,3 +213,18 @@ test('a pull killed part-way (kill -9 of berthd) leaves no image; the next pull 
   assert.match(d.ok(['pull', `${reg}/big/img:1`]), /Pull complete/);
   assert.ok(Number(d.ok(['image', 'inspect', '--format', '{{.Size}}', `${reg}/big/img:1`])) >= 24 << 20);
 });
+
+test('registry-mirrors: a docker.io name is pulled from the mirror (Docker Hub is never reached)', async (t) => {
+  if (!requireRoot(t)) return;
+  const mirror = await berthRegistry(t);
+  const seed = await daemonFor(t);
+  seed.ok(['tag', 'busybox', `${mirror}/library/busybox:mirrored`]);
+  seed.ok(['push', `${mirror}/library/busybox:mirrored`]);
+  const d = await daemonFor(t, { daemonJson: { 'registry-mirrors': [`http://${mirror}`] } });
+  d.ok(['rmi', 'busybox']);
+  const out = d.ok(['pull', 'busybox:mirrored']);
+  assert.match(out, /mirrored: Pulling from library\/busybox/);
+  assert.match(out, /Status: Downloaded newer image for busybox:mirrored\ndocker.io\/library\/busybox:mirrored$/);
+  assert.equal(d.ok(['run', '--rm', 'busybox:mirrored', 'echo', 'from the mirror']), 'from the mirror');
+  assert.match(d.ok(['info', '--format', '{{json .RegistryConfig.Mirrors}}']), new RegExp(mirror));
+});
