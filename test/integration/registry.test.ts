@@ -228,3 +228,22 @@ test('registry-mirrors: a docker.io name is pulled from the mirror (Docker Hub i
   assert.equal(d.ok(['run', '--rm', 'busybox:mirrored', 'echo', 'from the mirror']), 'from the mirror');
   assert.match(d.ok(['info', '--format', '{{json .RegistryConfig.Mirrors}}']), new RegExp(mirror));
 });
+
+test('berth builds its own registry image (FROM scratch) and serves pushes and pulls from a container', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const built = spawnSync('bash', [join(REPO, 'contrib/registry-image/build.sh'), 'berth/registry:it'], {
+    env: { ...process.env, BERTH: `${process.execPath} ${BERTH}`, BERTH_HOST: d.host }, encoding: 'utf8', timeout: 120000,
+  });
+  assert.equal(built.status, 0, built.stderr);
+  const port = await freePort();
+  d.ok(['run', '-d', '--name', 'registry', '-p', `127.0.0.1:${port}:5000`, 'berth/registry:it']);
+  const reg = `127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !(await fetch(`http://${reg}/v2/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  d.ok(['tag', 'busybox', `${reg}/self/bb:1`]);
+  assert.match(d.ok(['push', `${reg}/self/bb:1`]), /1: digest: sha256:/);
+  d.ok(['rmi', `${reg}/self/bb:1`, 'busybox']);
+  assert.match(d.ok(['pull', `${reg}/self/bb:1`]), /Pull complete/);
+  assert.equal(d.ok(['run', '--rm', `${reg}/self/bb:1`, 'echo', 'via our own registry']), 'via our own registry');
+  d.ok(['rm', '-f', '-v', 'registry']);
+});
