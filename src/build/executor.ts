@@ -216,9 +216,8 @@ async function instructionStep(d: ExecutorDeps, r: StageRun, s: StageState, ins:
   };
   try {
     if (ins.kind === 'FROM') throw new EngineError('InvalidParameter', 'FROM in the middle of a stage');
-    const before = { blob: structuredClone(s.blob), args: new Map(s.args), cmdSet: s.cmdSet };
     const comment = applyMetadata(ins, s, d.expand, r.args);
-    if (comment !== null) return await metadataCommit(d, r, s, before.blob, comment, io.emit);
+    if (comment !== null) return await metadataCommit(d, r, s, comment, io.emit);
     return await runStep(ctx, s, ins);
   } catch (err) {
     if (err instanceof BuildStepError || (err instanceof EngineError && err.kind === 'Canceled')) throw err;
@@ -227,7 +226,7 @@ async function instructionStep(d: ExecutorDeps, r: StageRun, s: StageState, ins:
 }
 
 /** Stores the image of a metadata-only step (history empty_layer), or takes it from the cache. */
-async function metadataCommit(d: ExecutorDeps, r: StageRun, s: StageState, _before: api.ImageConfigBlob, comment: string, emit: Emit): Promise<boolean> {
+async function metadataCommit(d: ExecutorDeps, r: StageRun, s: StageState, comment: string, emit: Emit): Promise<boolean> {
   const createdBy = nopCreatedBy(shellForHistory(s), comment);
   const key = cacheKey(s.imageId, { createdBy, config: configOf(s), author: s.blob.author });
   if (!r.o.noCache) {
@@ -257,8 +256,10 @@ export function shellForHistory(s: StageState): string[] {
 /** The config blob of the next image: the state's config, one more history entry, maybe a layer. */
 export function nextBlob(s: StageState, h: { created_by: string; empty_layer?: boolean; comment?: string }, diffId?: string): api.ImageConfigBlob {
   const created = new Date().toISOString();
-  const { container: _c, container_config: _cc, ...rest } = s.blob;
-  void _c; void _cc;
+  // The parent's container/container_config describe how the parent was made, not this image.
+  const rest = { ...s.blob };
+  delete rest['container'];
+  delete rest['container_config'];
   const history = s.blob.history && s.blob.history.length > 0 ? s.blob.history : s.blob.rootfs.diff_ids.map(() => ({ created }));
   return {
     ...rest, created, config: structuredClone(configOf(s)),

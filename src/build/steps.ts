@@ -13,7 +13,7 @@ import type { Instruction } from './dockerfile/ast.ts';
 import type { ExecuteOptions } from './executor.ts';
 import { nextBlob, shellForHistory, BuildStepError } from './executor.ts';
 import { parseRunMounts } from './run-mounts.ts';
-import { argvOf, configOf, envMap, scopeOf, shellOf, type ExpandFn, type StageState } from './stage-state.ts';
+import { configOf, envMap, scopeOf, shellOf, type ExpandFn, type StageState } from './stage-state.ts';
 
 /** What a layer-making step needs from the executor. */
 export interface StepContext {
@@ -225,4 +225,3 @@ async function workdirInstruction(c: StepContext, s: StageState, ins: Extract<In
   return false;
 }
 
-export { argvOf };
