@@ -13,10 +13,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { median, type BenchContext, type Benchmark } from '../lib/context.ts';
 import { abort, sleep, timed } from '../lib/proc.ts';
+import { freePort } from '../../src/lib/test-support.ts';
 
 export const REGISTRY_SERVER_GROUP = ['reg-serve'];
 
@@ -32,14 +32,6 @@ const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex'
 function must(r: { code: number; stdout: string; stderr: string }, what: string): string {
   if (r.code !== 0) throw new Error(`${what}: exit ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 400)}`);
   return r.stdout;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /** An OCI layout of LAYERS gzip layers (a tar of one random file each) under `dir`; returns its blobs. */

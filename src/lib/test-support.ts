@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 
 /** For tests that need root: true as root; skips when BERTH_TEST_NO_ROOT=1; otherwise fails loudly. */
@@ -12,4 +13,13 @@ export function deferrer(t: TestContext): (fn: () => Promise<unknown>) => void {
   const stack: (() => Promise<unknown>)[] = [];
   t.after(async () => { for (const fn of stack.reverse()) await fn(); });
   return (fn) => stack.push(fn);
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for servers a test or benchmark starts). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }

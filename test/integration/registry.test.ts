@@ -8,23 +8,15 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { daemonFor, REPO, requireRoot, type TestDaemon } from './harness.ts';
 import { startRegistry } from './fixtures/registry-server.mjs';
+import { freePort } from '../../src/lib/test-support.ts';
 
 const BERTH = join(REPO, 'dist/berth.mjs');
 const FIXTURES = join(REPO, 'test/integration/fixtures');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** A child process that prints one JSON line when ready; killed after the test. */
 async function startChild(t: TestContext, cmd: string, args: string[]): Promise<{ proc: ChildProcess; ready: Record<string, unknown> }> {
