@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { daemonFor, requireRoot, type RunResult, type TestDaemon } from './harness.ts';
+import { startRegistry } from './fixtures/registry-server.mjs';
 
 /** A build context on disk from a map of files. */
 function context(t: TestContext, files: Record<string, string>): string {
@@ -314,4 +315,22 @@ test('berthd killed mid-build: the next start removes the RUN container, build s
   assert.deepEqual(readdirSync(join(d.dataRoot, 'tmp')).filter((n) => n.startsWith('build-')), []);
   // And the daemon builds again.
   okBuild(d, [context(t, { 'Dockerfile': 'FROM busybox\nRUN true\n' })]);
+});
+
+test('FROM an image that is not here pulls it from a registry (loopback), and --pull pulls again', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const reg = await startRegistry();
+  t.after(() => reg.close());
+  const ref = `${reg.domain}/build/base:1`;
+  d.ok(['tag', 'busybox', ref]);
+  d.ok(['push', ref]);
+  d.ok(['rmi', ref]);
+  const dir = context(t, { 'Dockerfile': `FROM ${ref}\nRUN echo pulled > /p\n` });
+  const out = okBuild(d, ['-t', 'pulled:1', dir]);
+  assert.match(out, /Step 1\/2 : FROM 127\.0\.0\.1/);
+  assert.equal(d.ok(['run', '--rm', 'pulled:1', 'cat', '/p']), 'pulled');
+  assert.ok(d.ok(['images', '--format', '{{.Repository}}:{{.Tag}}']).split('\n').includes(ref));
+  const again = okBuild(d, ['--pull', '-t', 'pulled:2', dir]);
+  assert.match(again, /Using cache/, 'the same base after --pull: the cache still hits');
 });
