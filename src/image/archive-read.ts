@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -22,6 +22,12 @@ export interface ArchiveImage {
   layerPaths: string[];
   /** Names as the archive gives them ("busybox:latest", "docker.io/library/busybox:latest"); may be empty. */
   refs: string[];
+  /**
+   * Per layer, the sha256 its spool file was verified to have while spooling (files stored as
+   * `blobs/sha256/<hex>` are checked against their name), else undefined. A layer whose value is
+   * its diff_id is a plain tar with exactly the right bytes: the blob store may take the file over.
+   */
+  layerDigests: (string | undefined)[];
 }
 
 /** An archive unpacked into a private temp dir; `cleanup` removes it. */
@@ -48,6 +54,8 @@ interface Descriptor {
 }
 
 const MAX_LINK_HOPS = 16;
+/** Spool files whose content is checked against their name while spooling. */
+const VERIFIED_BLOB = /^blobs\/sha256\/([0-9a-f]{64})$/;
 type TarEntry = tar.ExtractEvents['entry'][1];
 
 /**
@@ -105,7 +113,7 @@ async function spool(input: Readable, dir: string, opts: ReadArchiveOptions): Pr
         await rm(join(dir, rel), { recursive: true, force: true });
         forgetVerified(verified, rel);
         links.delete(rel);
-        await writeSpoolFile(entry, join(dir, rel), /^blobs\/sha256\/[0-9a-f]{64}$/.test(rel) ? `sha256:${parts[2]}` : undefined);
+        await writeSpoolFile(entry, join(dir, rel), VERIFIED_BLOB.test(rel) ? `sha256:${parts[2]}` : undefined);
       } else {
         await drain(entry);
       }
@@ -180,18 +188,24 @@ class SpoolReader {
     }
   }
 
+  /** The digest a spool file was verified against: files at `blobs/sha256/<hex>` (see spool). */
+  verifiedDigest(abs: string): string | undefined {
+    const m = VERIFIED_BLOB.exec(relative(this.dir, abs).split(sep).join('/'));
+    return m ? `sha256:${m[1]}` : undefined;
+  }
+
   blobPath(d: Descriptor): string {
     if (typeof d?.digest !== 'string' || !isDigest(d.digest)) throw invalid(`invalid archive: unsupported digest ${String(d?.digest)}`);
     return `blobs/sha256/${digestHex(d.digest)}`;
   }
 }
 
-function image(configBytes: Buffer, layerPaths: string[], refs: string[]): ArchiveImage {
+function image(r: SpoolReader, configBytes: Buffer, layerPaths: string[], refs: string[]): ArchiveImage {
   const config = parseImageConfig(configBytes);
   if (config.rootfs.diff_ids.length !== layerPaths.length) {
     throw invalid(`invalid archive: config has ${config.rootfs.diff_ids.length} layers, manifest ${layerPaths.length}`);
   }
-  return { id: imageIdOf(configBytes), configBytes, config, layerPaths, refs };
+  return { id: imageIdOf(configBytes), configBytes, config, layerPaths, refs, layerDigests: layerPaths.map((p) => r.verifiedDigest(p)) };
 }
 
 async function readDockerManifest(r: SpoolReader): Promise<ArchiveImage[]> {
@@ -208,7 +222,7 @@ async function readDockerManifest(r: SpoolReader): Promise<ArchiveImage[]> {
     if (named && `sha256:${named[1]}` !== imageIdOf(configBytes)) throw invalid(`invalid archive: config ${m.Config} does not match its digest`);
     const layers = await Promise.all((m.Layers as string[]).map((l) => r.resolve(l)));
     const tags = Array.isArray(m.RepoTags) ? m.RepoTags.filter((t): t is string => typeof t === 'string') : [];
-    out.push(image(configBytes, layers, tags));
+    out.push(image(r, configBytes, layers, tags));
   }
   return out;
 }
@@ -222,7 +236,7 @@ async function readOciLayout(r: SpoolReader): Promise<ArchiveImage[]> {
     const configBytes = await r.read(r.blobPath(manifest.config));
     if (imageIdOf(configBytes) !== manifest.config.digest) throw invalid(`invalid archive: config ${manifest.config.digest} does not match its digest`);
     const layers = await Promise.all(manifest.layers.map((l) => r.resolve(r.blobPath(l))));
-    const img = byId.get(imageIdOf(configBytes)) ?? image(configBytes, layers, []);
+    const img = byId.get(imageIdOf(configBytes)) ?? image(r, configBytes, layers, []);
     byId.set(img.id, img);
     const name = d.annotations?.[ANNOTATION_IMAGE_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME];
     // A bare ref.name ("latest") names no repository: such an image loads untagged.

@@ -125,7 +125,9 @@ export class FsBlobStore implements BlobStore {
     const fh = await open(p, 'r').catch((err: unknown) => {
       throw isErrno(err, 'ENOENT') ? notFound(`blob ${digest}: not found`, err) : err;
     });
-    return fh.createReadStream();
+    // 1 MiB reads: a blob is read whole (save, unpack, push), and each read is a thread-pool
+    // round trip, which on a busy host costs more than the 64 KiB default carries.
+    return fh.createReadStream({ highWaterMark: 1 << 20 });
   }
 
   /** Parses a JSON blob; NotFound when absent, InvalidParameter when it is not JSON. */
@@ -150,6 +152,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   async adopt(tempPath: string, digest: string): Promise<void> {
+    // A file from elsewhere on the filesystem (a load's spool) may come before any blob.
+    await mkdir(this.#dir, { recursive: true });
     await rename(tempPath, this.path(digest));
   }
 

@@ -141,16 +141,24 @@ test('a load with a lying layer stores nothing visible', async (t) => {
   assert.deepEqual(await readdir(join(e.root, 'blobs', 'sha256')), []);
 });
 
-test('a hostile layer fails the load while its blob is being stored, and leaves nothing', async (t) => {
+test('a hostile layer fails the load and leaves nothing, whether its file was taken over or copied while unpacking', async (t) => {
   const e = await env(t);
   // Big enough that the blob store is still writing when the unpacker refuses the second entry.
   const evil = await makeTar([{ name: 'esc', type: 'symlink', linkname: '/tmp' }, { name: 'esc/pwned', body: 'x' }, { name: 'pad', body: 'p'.repeat(4 << 20) }]);
-  await assert.rejects(collect(e.svc.load(Readable.from([await archive([{ configBytes: config([sha256Digest(evil)]), tags: ['evil:1'] }], [evil])]))),
-    kind('InvalidParameter', /symlink/));
-  assert.deepEqual(await e.svc.list({ all: true }), []);
-  assert.deepEqual((await readdir(join(e.root, 'blobs', 'sha256'))).filter((n) => !n.startsWith('.tmp-')), []);
-  assert.deepEqual((await readdir(join(e.root, 'overlay', 'layers'))).filter((n) => !n.startsWith('.del-')), []);
-  // The daemon goes on: a good load afterwards works.
+  const cfg = config([sha256Digest(evil)]);
+  // Docker 25+'s layout (blobs/sha256/<diffID>: the spooled file is taken over) and the legacy
+  // one (l.tar: copied into the store while unpacked).
+  const archives = [
+    await archive([{ configBytes: cfg, tags: ['evil:1'] }], [evil]),
+    await makeTar([{ name: 'l.tar', body: evil }, { name: 'c.json', body: cfg }, { name: 'manifest.json', body: JSON.stringify([{ Config: 'c.json', RepoTags: ['evil:1'], Layers: ['l.tar'] }]) }]),
+  ];
+  for (const a of archives) {
+    await assert.rejects(collect(e.svc.load(Readable.from([a]))), kind('InvalidParameter', /symlink/));
+    assert.deepEqual(await e.svc.list({ all: true }), []);
+    assert.deepEqual((await readdir(join(e.root, 'blobs', 'sha256'))).filter((n) => !n.startsWith('.tmp-')), []);
+    assert.deepEqual((await readdir(join(e.root, 'overlay', 'layers'))).filter((n) => !n.startsWith('.del-')), []);
+  }
+  // The service goes on: a good load afterwards works.
   await loadBasics(e);
   assert.equal(e.svc.count(), 2);
 });

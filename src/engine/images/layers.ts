@@ -1,4 +1,7 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
+import { isErrno } from '../../lib/errors.ts';
 import { applyLayer, decompress, MediaType, type MakeWhiteouts } from '../../image/index.ts';
 import type { Snapshotter } from '../../snapshot/index.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
@@ -22,6 +25,12 @@ export interface IngestRequest {
   parent: string | null;
   /** The chain ID, computable only when diffId is known. */
   chainId?: string;
+  /**
+   * A file on the data root's filesystem holding exactly the layer's uncompressed tar, already
+   * verified against diffId (a load's spooled `blobs/sha256/<diffId>`): the blob store takes the
+   * file over (fsync, rename) instead of copying it. The file is gone afterwards.
+   */
+  verifiedFile?: string;
   signal?: AbortSignal;
 }
 
@@ -60,6 +69,16 @@ export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ d
       size = (await applyLayer(await d.blobs.open(known), dir, applyOpts)).size;
       return;
     }
+    if (req.verifiedFile !== undefined) {
+      // Unpacked from the file (opened before it moves) while the store syncs and takes it over.
+      const file = req.verifiedFile;
+      const input = (await open(file, 'r')).createReadStream({ highWaterMark: 1 << 20 });
+      const [adopted, applied] = await settleBoth(adoptFile(d.blobs, file, known), applyLayer(input, dir, applyOpts));
+      if (!adopted) await d.blobs.put(createReadStream(file, { highWaterMark: 1 << 20 }), known, signal);
+      needBlob = false;
+      size = applied.size;
+      return;
+    }
     const [toBlob, toLayer, fail] = tee(await decompress(await req.open()));
     const [, applied] = await Promise.all([
       d.blobs.put(toBlob, known, signal).catch((err: unknown) => { fail(err); throw err; }),
@@ -75,6 +94,36 @@ export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ d
   if (size < 0) size = await d.snapshotter.layerSize(chainId);
   d.records.upsertLayer({ ...row, blobSize: await d.blobs.size(known), size, state: 'complete' });
   return { diffId: known, chainId, size };
+}
+
+/** Both results once both have settled (so neither is still writing after a failure), else the first error. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}
+
+/**
+ * Moves a verified file into the blob store as `digest`: synced first (a blob is visible only
+ * complete), readable like the blobs `put` writes. False when it cannot be renamed there (another
+ * filesystem): the caller copies it instead.
+ */
+async function adoptFile(blobs: BlobStore, file: string, digest: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    await fh.sync();
+    await fh.chmod(0o644);
+  } finally {
+    await fh.close();
+  }
+  try {
+    await blobs.adopt(file, digest);
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'EXDEV')) return false;
+    throw err;
+  }
 }
 
 /**
