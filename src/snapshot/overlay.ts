@@ -39,6 +39,8 @@ export interface Snapshotter {
   unmount(containerId: string): Promise<void>;
   /** Unmounts if needed and deletes the container's snapshot; absent is fine. */
   remove(containerId: string): Promise<void>;
+  /** Makes the next mounts of a prepared snapshot `volatile` (see prepare); the builder's RUN containers. */
+  setVolatile(containerId: string): Promise<void>;
   isMounted(containerId: string): Promise<boolean>;
   mergedPath(containerId: string): string;
   upperPath(containerId: string): string;
@@ -200,6 +202,10 @@ export class OverlaySnapshotter implements Snapshotter {
     for (const sub of ['upper', 'work', 'merged']) await mkdir(join(dir, sub), { recursive: true, mode: 0o755 });
     await writeFile(join(dir, 'lower'), lowers.join(':'));
     if (opts.volatile) await writeFile(join(dir, 'volatile'), '');
+  }
+
+  async setVolatile(containerId: string): Promise<void> {
+    await writeFile(join(this.#containerDir(containerId), 'volatile'), '');
   }
 
   async mount(containerId: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import { rootFs, type RootHelper } from './build-root.ts';
 /** The image service calls a build makes. */
 export interface BuildImages {
   resolve(ref: string): Promise<{ id: string; config: api.ImageConfigBlob; chainIds: string[] }>;
-  storeBuilt(opts: { layer?: Readable; config: (diffId: string | undefined) => api.ImageConfigBlob; signal?: AbortSignal }): Promise<string>;
+  storeBuilt(opts: { layer?: Readable; layerDir?: string; config: (diffId: string | undefined) => api.ImageConfigBlob; signal?: AbortSignal }): Promise<string>;
   tag(source: string, target: string): Promise<void>;
   pull?(ref: string, opts: { signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
 }
@@ -37,6 +37,8 @@ export interface BuildSnapshots {
   remove(id: string): Promise<void>;
   upperPath(id: string): string;
   diffPath(chainId: string): string;
+  setVolatile(id: string): Promise<void>;
+  isMounted(id: string): Promise<boolean>;
 }
 
 export interface EngineBuildBackendDeps {
@@ -89,6 +91,20 @@ export async function pruneMountpoints(upper: string, lowers: readonly string[],
       if (st.isDirectory()) await rmdir(host).catch(() => undefined);
     }
   }
+}
+
+/**
+ * True when an overlay upper dir is a complete layer as it stands: with metacopy or redirect_dir
+ * on, upper files may hold only metadata or redirects into the lowers, so it must be unpacked from
+ * its tar instead. Read once from the overlay module's defaults (berth's mounts do not change them).
+ */
+let upperIsLayer: boolean | undefined;
+function upperDirIsLayer(): boolean {
+  if (upperIsLayer === undefined) {
+    const param = (n: string) => { try { return readFileSync(`/sys/module/overlay/parameters/${n}`, 'utf8').trim(); } catch { return 'N'; } };
+    upperIsLayer = param('metacopy') !== 'Y' && !['Y', 'on', 'follow'].includes(param('redirect_dir'));
+  }
+  return upperIsLayer;
 }
 
 const snapshotId = () => `build-${randomBytes(16).toString('hex')}`;
@@ -150,8 +166,9 @@ export class EngineBuildBackend implements BuildBackend {
     return this.#withSnapshot(parent, async (fs, id) => {
       await edit(fs);
       await this.d.snapshots.unmount(id);
-      const layer = this.d.helper.tarOut(this.d.snapshots.upperPath(id), '/', '', { whiteouts: true });
-      return this.d.images.storeBuilt({ layer, config: (diffId) => config(diffId!), signal });
+      const upper = this.d.snapshots.upperPath(id);
+      const layer = this.d.helper.tarOut(upper, '/', '', { whiteouts: true });
+      return this.d.images.storeBuilt({ layer, ...(upperDirIsLayer() ? { layerDir: upper } : {}), config: (diffId) => config(diffId!), signal });
     });
   }
 
@@ -175,6 +192,8 @@ export class EngineBuildBackend implements BuildBackend {
     if (req.signal.aborted) throw new EngineError('Canceled', 'Build cancelled');
     const { id } = await this.d.containers.create(body);
     try {
+      // A throwaway rootfs: no whole-disk sync when it is unmounted at the container's exit.
+      await this.d.snapshots.setVolatile(id);
       req.started(id);
       const exited = this.d.containers.wait(id, 'next-exit');
       const follow = new AbortController();
@@ -202,8 +221,11 @@ export class EngineBuildBackend implements BuildBackend {
       if (status.StatusCode !== 0) return { exitCode: status.StatusCode };
       const lowers = (await this.d.images.resolve(req.parent)).chainIds.map((c) => this.d.snapshots.diffPath(c));
       await pruneMountpoints(this.d.snapshots.upperPath(id), lowers, [...req.mounts.map((m) => m.target), ...ETC_MOUNTS]);
-      const layer = this.d.helper.tarOut(this.d.snapshots.upperPath(id), '/', '', { whiteouts: true });
-      const imageId = await this.d.images.storeBuilt({ layer, config: (diffId) => req.config(diffId!), signal: req.signal });
+      const upper = this.d.snapshots.upperPath(id);
+      const layer = this.d.helper.tarOut(upper, '/', '', { whiteouts: true });
+      // The exited container's rootfs is unmounted: its upper dir can become the layer as it is.
+      const layerDir = upperDirIsLayer() && !(await this.d.snapshots.isMounted(id)) ? upper : undefined;
+      const imageId = await this.d.images.storeBuilt({ layer, ...(layerDir ? { layerDir } : {}), config: (diffId) => req.config(diffId!), signal: req.signal });
       return { exitCode: 0, imageId };
     } finally {
       await this.d.containers.remove(id, { force: true });

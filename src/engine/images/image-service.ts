@@ -238,7 +238,7 @@ export class ImageService {
   }
 
   /** Stores an image (config + layers) unless complete already; pending first, complete last. */
-  async #store(configBytes: Buffer, diffIds: readonly string[], open: (i: number) => Promise<Readable>, signal?: AbortSignal, layerDone?: (i: number) => void, verifiedFile?: (i: number) => string | undefined): Promise<string> {
+  async #store(configBytes: Buffer, diffIds: readonly string[], open: (i: number) => Promise<Readable>, signal?: AbortSignal, layerDone?: (i: number) => void, verifiedFile?: (i: number) => string | undefined, prepared?: (i: number) => string | undefined): Promise<string> {
     const id = imageIdOf(configBytes);
     const text = configBytes.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(configBytes)) throw invalid('invalid image config: not UTF-8');
@@ -250,7 +250,8 @@ export class ImageService {
     try {
       for (let i = 0; i < diffIds.length; i++) {
         const file = verifiedFile?.(i);
-        const r = await ingestLayer(this.#layers, { open: () => open(i), diffId: diffIds[i]!, chainId: chains[i]!, parent: chains[i - 1] ?? null, ...(file !== undefined ? { verifiedFile: file } : {}), ...(signal ? { signal } : {}) });
+        const dir = prepared?.(i);
+        const r = await ingestLayer(this.#layers, { open: () => open(i), diffId: diffIds[i]!, chainId: chains[i]!, parent: chains[i - 1] ?? null, ...(file !== undefined ? { verifiedFile: file } : {}), ...(dir !== undefined ? { prepared: dir } : {}), ...(signal ? { signal } : {}) });
         size += r.size;
         layerDone?.(i);
       }
@@ -330,13 +331,17 @@ export class ImageService {
 
   /**
    * A build step's image (untagged): `config(diffId)` over layers already stored, plus one new
-   * top layer read from `layer` (a layer tar) when given. Returns the image ID.
+   * top layer read from `layer` (a layer tar) when given; `layerDir` is that layer already unpacked
+   * (an unmounted snapshot's upper dir), moved into place instead of unpacking the tar. Returns the image ID.
    */
-  async storeBuilt(opts: { layer?: Readable; config: (diffId: string | undefined) => api.ImageConfigBlob; signal?: AbortSignal }): Promise<string> {
+  async storeBuilt(opts: { layer?: Readable; layerDir?: string; config: (diffId: string | undefined) => api.ImageConfigBlob; signal?: AbortSignal }): Promise<string> {
     return this.#exclusive(async () => {
       const diffId = opts.layer ? (await this.#d.blobs.put(opts.layer, undefined, opts.signal ? { signal: opts.signal } : {})).digest : undefined;
       const blob = opts.config(diffId);
-      return this.#store(Buffer.from(JSON.stringify(blob)), blob.rootfs.diff_ids, async (i) => this.#d.blobs.open(blob.rootfs.diff_ids[i]!), opts.signal);
+      const top = blob.rootfs.diff_ids.length - 1;
+      // The layer `layer` was read from is already unpacked in `layerDir`: moved, not unpacked again.
+      const prepared = (i: number) => (diffId !== undefined && i === top && opts.layerDir !== undefined ? opts.layerDir : undefined);
+      return this.#store(Buffer.from(JSON.stringify(blob)), blob.rootfs.diff_ids, async (i) => this.#d.blobs.open(blob.rootfs.diff_ids[i]!), opts.signal, undefined, undefined, prepared);
     });
   }
 

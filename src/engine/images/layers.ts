@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { isErrno } from '../../lib/errors.ts';
 import { applyLayer, decompress, MediaType, type MakeWhiteouts } from '../../image/index.ts';
@@ -31,6 +32,12 @@ export interface IngestRequest {
    * file over (fsync, rename) instead of copying it. The file is gone afterwards.
    */
   verifiedFile?: string;
+  /**
+   * A directory holding this layer already unpacked in the snapshotter's format (the upper dir of
+   * an unmounted build snapshot, whose tar is the blob): its entries are moved into the new layer
+   * instead of unpacking the blob again. Left as it was if the layer exists already.
+   */
+  prepared?: string;
   signal?: AbortSignal;
 }
 
@@ -65,6 +72,10 @@ export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ d
   d.records.upsertLayer({ ...row, blobSize: needBlob ? null : await d.blobs.size(known), state: 'pending' });
   let size = -1;
   await d.snapshotter.ensureLayer(chainId, async (dir) => {
+    if (!needBlob && req.prepared !== undefined) {
+      for (const name of await readdir(req.prepared)) await rename(join(req.prepared, name), join(dir, name));
+      return;
+    }
     if (!needBlob) {
       size = (await applyLayer(await d.blobs.open(known), dir, applyOpts)).size;
       return;
