@@ -61,7 +61,8 @@ export interface BuildBackend {
   imageConfig(id: string): Promise<api.ImageConfigBlob>;
   /** The image stored for a cache key, when it is still there. */
   cacheGet(key: string): Promise<string | undefined>;
-  cachePut(key: string, imageId: string): void;
+  /** Records a step's result; `parentId` is the image the step started from (null: scratch). */
+  cachePut(key: string, imageId: string, parentId: string | null): void;
   /** Stores an image whose layers all exist already (a metadata-only step). Returns its ID. */
   storeConfig(blob: api.ImageConfigBlob): Promise<string>;
   /**

@@ -6,8 +6,11 @@ import type { CommandForm, Instruction } from './dockerfile/ast.ts';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
-/** Substitutes variables in a word and removes its quotes (dockerfile/substitute.ts `expand`). */
-export type ExpandFn = (word: string, env: ReadonlyMap<string, string>) => string;
+/**
+ * Substitutes variables in a word and removes its quotes (dockerfile/substitute.ts `expand`);
+ * `heredoc`: a COPY/ADD here-document body (quotes are ordinary characters there).
+ */
+export type ExpandFn = (word: string, env: ReadonlyMap<string, string>, opts?: { heredoc?: boolean }) => string;
 
 /** Where a stage stands between two steps. */
 export interface StageState {
