@@ -66,12 +66,16 @@ export async function matchSource(fs: BuildRootFs, pattern: string): Promise<Mat
   return out;
 }
 
+/** Content digests already known by host path (hashed while the context was extracted). */
+export type KnownDigests = ReadonlyMap<string, { sha256: string; size: number }>;
+
 /**
  * A content checksum of a file or tree (host path, already resolved in its root): names, types,
- * permission bits, link targets and file bytes, never mtimes or owners (the cache must hit after
- * a fresh checkout). Symlinks are not followed.
+ * permission bits, link targets and the sha256 of each file's bytes, never mtimes or owners (the
+ * cache must hit after a fresh checkout). Symlinks are not followed. A file whose digest is in
+ * `known` with the same size is not read again.
  */
-export async function treeChecksum(hostPath: string): Promise<string> {
+export async function treeChecksum(hostPath: string, known?: KnownDigests): Promise<string> {
   const h = createHash('sha256');
   const visit = async (p: string, rel: string): Promise<void> => {
     const st = await lstat(p);
@@ -80,8 +84,14 @@ export async function treeChecksum(hostPath: string): Promise<string> {
       h.update(`D ${rel} ${(st.mode & 0o7777).toString(8)}\0`);
       for (const name of (await readdir(p)).sort()) await visit(`${p}/${name}`, `${rel}/${name}`);
     } else if (st.isFile()) {
-      h.update(`F ${rel} ${(st.mode & 0o7777).toString(8)} ${st.size}\0`);
-      for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+      const k = known?.get(p);
+      let digest = k && k.size === st.size ? k.sha256 : undefined;
+      if (digest === undefined) {
+        const fh = createHash('sha256');
+        for await (const chunk of createReadStream(p)) fh.update(chunk as Buffer);
+        digest = fh.digest('hex');
+      }
+      h.update(`F ${rel} ${(st.mode & 0o7777).toString(8)} ${st.size} ${digest}\0`);
     } else h.update(`O ${rel} ${st.mode.toString(8)}\0`);
   };
   await visit(hostPath, '');

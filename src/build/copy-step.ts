@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { EngineError } from '../lib/errors.ts';
 import type { BuildRootFs } from './backend.ts';
-import { matchSource, treeChecksum } from './copy-sources.ts';
+import { matchSource, treeChecksum, type KnownDigests } from './copy-sources.ts';
 
 export interface CopyInput {
   kind: 'COPY' | 'ADD';
@@ -20,6 +20,8 @@ export interface CopyInput {
   tmpDir: string;
   download(url: string): Promise<string>;
   dirFs(dir: string): BuildRootFs;
+  /** Digests of the context's files, by host path (see treeChecksum). */
+  known?: KnownDigests;
 }
 
 /** What a COPY/ADD will copy, with its checksums, and how to copy it into a root. */
@@ -66,7 +68,7 @@ export async function copySources(i: CopyInput): Promise<CopyPlan> {
     }
     for (const m of matched) {
       const host = await i.srcFs.resolve(m.path);
-      const item: Item = { fs: i.srcFs, path: m.path, isDir: m.isDir, sum: await treeChecksum(host) };
+      const item: Item = { fs: i.srcFs, path: m.path, isDir: m.isDir, sum: await treeChecksum(host, i.known) };
       if (i.kind === 'ADD' && !m.isDir) {
         const a = await archiveKind(host);
         if (a) item.archive = a;

@@ -5,6 +5,7 @@ import type { BuildBackend } from './backend.ts';
 import { BuildArgs } from './build-args.ts';
 import { cacheFromMatch } from './cache-from.ts';
 import { cacheKey } from './cache-key.ts';
+import type { KnownDigests } from './copy-sources.ts';
 import { nopCreatedBy } from './created-by.ts';
 import type { Dockerfile, Instruction, Stage } from './dockerfile/ast.ts';
 import { OrderedOutput } from './ordered-output.ts';
@@ -17,6 +18,8 @@ export interface ExecuteOptions {
   dockerfile: Dockerfile;
   /** Host directory of the extracted build context. */
   contextDir: string;
+  /** Digests of the context's regular files by host path, taken while it was extracted. */
+  contextDigests?: KnownDigests;
   /** Scratch space for the build (heredoc files, downloads); the caller removes it. */
   tmpDir: string;
   buildArgs: Record<string, string | null>;

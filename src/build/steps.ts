@@ -188,6 +188,7 @@ async function copyInstruction(c: StepContext, s: StageState, ins: Extract<Instr
       kind: ins.kind, sources, heredocs: heredocNames, heredocFs: c.backend.dirFs(heredocDir), srcFs, fromImage: fromImage !== undefined,
       tmpDir: c.o.tmpDir, download: (url) => c.backend.download(url, c.o.tmpDir, c.signal),
       dirFs: (dir) => c.backend.dirFs(dir),
+      ...(fromImage === undefined && c.o.contextDigests ? { known: c.o.contextDigests } : {}),
     });
     const createdBy = copyCreatedBy(shellForHistory(s), { kind: ins.kind, ...(chown ? { chown } : {}), srcHash: plan.srcHash, dest: ins.dest });
     const key = cacheKey(s.imageId, { createdBy, sum: plan.checksum, dest, dirDest, chown, chmod, fromImage, config: configOf(s) });

@@ -79,7 +79,7 @@ export class BuildService {
       const contextDir = join(tmp, 'context');
       const workDir = join(tmp, 'work');
       await mkdir(workDir, { recursive: true, mode: 0o700 });
-      const secrets = await extractContext(this.d.helper, body, contextDir, join(tmp, 'secrets'), signal);
+      const { secrets, digests } = await extractContext(this.d.helper, body, contextDir, join(tmp, 'secrets'), signal);
       const text = await this.#readDockerfile(contextDir, o.dockerfile);
       const dockerfile = parseDockerfile(text);
       const escape = dockerfile.escape;
@@ -100,7 +100,7 @@ export class BuildService {
       const run = (async () => {
         try {
           const r = await executeBuild({ backend, expand, emit, parseTrigger: (t) => parseTrigger(t, escape) }, {
-            dockerfile, contextDir, tmpDir: workDir, buildArgs: o.buildArgs, labels: o.labels, ...(o.target ? { target: o.target } : {}),
+            dockerfile, contextDir, contextDigests: digests, tmpDir: workDir, buildArgs: o.buildArgs, labels: o.labels, ...(o.target ? { target: o.target } : {}),
             noCache: o.noCache, pull: o.pull, networkMode: o.networkMode, extraHosts: o.extraHosts, cacheFrom, secrets, stepEvents: o.stepEvents, signal,
           });
           ch.push({ aux: { ID: r.imageId } });
