@@ -28,12 +28,13 @@ export class LogRotator {
   }
 
   async #tick(): Promise<void> {
-    for (const w of this.#watched.values()) {
+    for (const [id, w] of this.#watched) {
       if (w.busy) continue;
       w.busy = true;
       try {
         const st = await stat(w.logPath).catch(() => null);
-        if (st && st.size >= w.maxSize) await rotate(w);
+        // Unwatched while stat ran (the container went away): its log is no longer ours to move.
+        if (st && st.size >= w.maxSize && this.#watched.get(id) === w) await rotate(w);
       } finally {
         w.busy = false;
       }
