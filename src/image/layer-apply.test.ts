@@ -135,3 +135,11 @@ test('zstd layers are NotImplemented, garbage is refused', async (t) => {
   await assert.rejects(applyLayer(Readable.from([zstd]), root, opts), (e: unknown) => e instanceof EngineError && e.kind === 'NotImplemented');
   await assert.rejects(applyLayer(Readable.from([Buffer.alloc(1024, 7)]), root, opts));
 });
+
+test('hash: false unpacks the same and reports no diffID', async (t) => {
+  const { root, opts } = await sandbox(t);
+  const r = await applyLayer(Readable.from([await makeTar([{ name: 'a/b', body: 'hello' }])]), root, { ...opts, hash: false });
+  assert.equal(r.diffId, undefined);
+  assert.equal(r.size, 5);
+  assert.equal(await readFile(join(root, 'a/b'), 'utf8'), 'hello');
+});

@@ -18,12 +18,17 @@ export interface ApplyLayerOptions {
   maxBytes?: number;
   /** Cap on the number of tar entries (default 1,000,000). */
   maxEntries?: number;
+  /**
+   * false: do not hash the stream (no diffId in the result), for callers whose bytes are verified
+   * elsewhere (a blob read by its digest, a verified spool file, a stream the blob store checks).
+   */
+  hash?: boolean;
   signal?: AbortSignal;
 }
 
 export interface AppliedLayer {
-  /** "sha256:…" of the uncompressed tar stream: the layer's diffID. */
-  diffId: string;
+  /** "sha256:…" of the uncompressed tar stream: the layer's diffID (absent with `hash: false`). */
+  diffId?: string;
   /** Bytes of regular files written (hardlinks count once). */
   size: number;
   entries: number;
@@ -61,7 +66,7 @@ interface ApplyState {
  */
 export async function applyLayer(input: Readable, root: string, opts: ApplyLayerOptions): Promise<AppliedLayer> {
   const plain = await decompress(input);
-  const counter = new HashingCounter();
+  const counter = opts.hash === false ? undefined : new HashingCounter();
   const extract = tar.extract();
   const st: ApplyState = { root, opts, verified: new Set(), whiteouts: [], dirTimes: [], bytes: 0, entries: 0, skipped: 0 };
   const consume = async () => {
@@ -70,7 +75,9 @@ export async function applyLayer(input: Readable, root: string, opts: ApplyLayer
       await applyEntry(entry, st);
     }
   };
-  await Promise.all([pipeline(plain, counter, extract, opts.signal ? { signal: opts.signal } : {}), consume()]).catch((err) => {
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const piping = counter ? pipeline(plain, counter, extract, signal) : pipeline(plain, extract, signal);
+  await Promise.all([piping, consume()]).catch((err) => {
     plain.destroy();
     extract.destroy();
     throw err;
@@ -78,7 +85,7 @@ export async function applyLayer(input: Readable, root: string, opts: ApplyLayer
   if (st.whiteouts.length > 0) await opts.makeWhiteouts(root, st.whiteouts);
   // Directory times last: creating children (and whiteouts) changed them.
   for (const d of st.dirTimes) utimesSync(d.abs, d.mtime, d.mtime);
-  return { diffId: counter.digest(), size: st.bytes, entries: st.entries, skipped: st.skipped };
+  return { ...(counter ? { diffId: counter.digest() } : {}), size: st.bytes, entries: st.entries, skipped: st.skipped };
 }
 
 async function applyEntry(entry: TarEntry, st: ApplyState): Promise<void> {
