@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type * as api from '../../api/types/index.ts';
-import { parseDockerfile } from '../../build/dockerfile/index.ts';
+import { buildFilesToRemove, parseDockerfile, parseDockerignore } from '../../build/dockerfile/index.ts';
 import { expand as expandWord } from '../../build/dockerfile/substitute.ts';
 import { BuildStepError, executeBuild } from '../../build/executor.ts';
 import type { Instruction } from '../../build/dockerfile/ast.ts';
@@ -81,6 +81,7 @@ export class BuildService {
       await mkdir(workDir, { recursive: true, mode: 0o700 });
       const { secrets, digests } = await extractContext(this.d.helper, body, contextDir, join(tmp, 'secrets'), signal);
       const text = await this.#readDockerfile(contextDir, o.dockerfile);
+      await removeIgnoredBuildFiles(this.d.helper, contextDir, o.dockerfile || 'Dockerfile', digests);
       const dockerfile = parseDockerfile(text);
       const escape = dockerfile.escape;
       const expand: ExpandFn = (w, env, opts) => expandWord(w, (n) => env.get(n), opts?.heredoc ? { escape: '\\', skipQuotes: true } : { escape });
@@ -196,4 +197,23 @@ function parseTrigger(text: string, escape: '\\' | '`'): Instruction {
   const ins = df.stages[0]?.instructions[0];
   if (!ins) throw new EngineError('InvalidParameter', `invalid ONBUILD trigger: ${text}`);
   return ins;
+}
+
+/**
+ * The client always sends the Dockerfile and .dockerignore, even when .dockerignore excludes them
+ * (a Dockerfile from stdin or outside the context travels as `.dockerfile.<random>`, excluded);
+ * once read, dockerd deletes the excluded ones so that `COPY . /app` does not copy them.
+ */
+async function removeIgnoredBuildFiles(helper: Pick<RootHelper, 'resolveInRoot'>, contextDir: string, dockerfile: string, digests: Map<string, unknown>): Promise<void> {
+  let patterns: string[];
+  try {
+    patterns = parseDockerignore(await readFile(await helper.resolveInRoot(contextDir, '.dockerignore'), 'utf8'));
+  } catch (err) {
+    if (kindOf(err) === 'NotFound' || (err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const rel of buildFilesToRemove(patterns, posix.normalize(dockerfile).replace(/^\/+/, ''))) {
+    await rm(await helper.resolveInRoot(contextDir, rel), { force: true });
+    digests.delete(rel);
+  }
 }
