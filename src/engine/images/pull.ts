@@ -108,16 +108,45 @@ export async function downloadBlob(session: RepositorySession, desc: Pick<Descri
   const fh = await open(temp, 'wx', 0o644);
   const hash = createHash('sha256');
   let written = 0;
+  // HTTP chunks are small (16-64 KiB): they are written 1 MiB at a time, one thread-pool job each.
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const flush = async () => {
+    if (batched === 0) return;
+    const bufs = batch;
+    batch = [];
+    batched = 0;
+    let left = bufs.reduce((n, b) => n + b.length, 0);
+    while (left > 0) {
+      const { bytesWritten } = await fh.writev(bufs);
+      left -= bytesWritten;
+      if (left > 0) {
+        // A short write: drop what went out and write the rest.
+        let skip = bytesWritten;
+        while (skip > 0 && bufs.length > 0) {
+          const b = bufs[0]!;
+          if (b.length <= skip) { skip -= b.length; bufs.shift(); } else { bufs[0] = b.subarray(skip); skip = 0; }
+        }
+      }
+    }
+  };
   try {
     for (let attempt = 1; ; attempt++) {
       try {
         const { stream } = await session.openBlob(desc.digest, { offset: written, ...(opts.signal ? { signal: opts.signal } : {}) });
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          if (written + chunk.length > desc.size) throw invalid(`blob ${desc.digest}: larger than the ${desc.size} bytes its descriptor gives`);
-          hash.update(chunk);
-          for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off)).bytesWritten;
-          written += chunk.length;
-          opts.onProgress?.(written);
+        try {
+          for await (const chunk of stream as AsyncIterable<Buffer>) {
+            if (written + chunk.length > desc.size) throw invalid(`blob ${desc.digest}: larger than the ${desc.size} bytes its descriptor gives`);
+            hash.update(chunk);
+            batch.push(chunk);
+            batched += chunk.length;
+            written += chunk.length;
+            if (batched >= 1 << 20) await flush();
+            opts.onProgress?.(written);
+          }
+        } finally {
+          // What arrived is kept, so a retry resumes after it.
+          await flush();
         }
         if (written !== desc.size) throw new EngineError('Unavailable', `blob ${desc.digest}: connection closed after ${written} of ${desc.size} bytes`);
         break;
