@@ -193,12 +193,16 @@ test('a pull killed part-way (kill -9 of berthd) leaves no image; the next pull 
   const port = reg.split(':')[1]!;
   const { ready } = await startChild(t, process.execPath, [join(FIXTURES, 'slow-proxy.mjs'), '--to', port, '--rate', String(4 << 20)]);
   const slow = `127.0.0.1:${ready['port']}`;
-  const pull = spawn(process.execPath, [BERTH, 'pull', `${slow}/big/img:1`], { env: { ...process.env, BERTH_HOST: d.host }, stdio: 'ignore' });
+  const pull = spawn(process.execPath, [BERTH, 'pull', `${slow}/big/img:1`], { env: { ...process.env, BERTH_HOST: d.host }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let pullErr = '';
+  pull.stderr!.on('data', (b: Buffer) => { pullErr += b.toString(); });
+  const pullDone = new Promise((r) => pull.once('exit', r));
   const blobDir = join(d.dataRoot, 'blobs', 'sha256');
   for (let i = 0; i < 100 && !(existsSync(blobDir) && readdirSync(blobDir).some((n) => n.startsWith('.tmp-'))); i++) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 500));
+  assert.equal(pull.exitCode, null, `the pull should still be running: ${pullErr}`);
   await d.stop('SIGKILL');
-  await new Promise((r) => pull.once('exit', r));
+  await pullDone;
   await d.start();
   assert.equal(d.berth(['image', 'inspect', `${slow}/big/img:1`]).code, 1);
   assert.deepEqual(readdirSync(blobDir).filter((n) => n.startsWith('.tmp-')), []);
