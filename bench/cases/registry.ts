@@ -12,12 +12,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { cleanAll, median, ok, pick, roundRobin, type BenchContext, type Benchmark } from '../lib/context.ts';
 import type { Engine, Target, TargetId } from '../lib/engines.ts';
 import { sleep, timed } from '../lib/proc.ts';
 import { registryImage, type RegistryImage } from '../lib/registry-image.ts';
+import { freePort } from '../../src/lib/test-support.ts';
 
 const MiB = 1 << 20;
 const PULL_REPO = 'bbreg/pull';
@@ -57,17 +57,6 @@ function removeImages(e: Engine, refs: string[]): void {
 function imageId(t: Target, ref: string): string {
   const id = ok(t.run(['image', 'inspect', '--format', '{{.Id}}', ref]), `${t.label} image inspect ${ref}`);
   return id.startsWith('sha256:') ? id : `sha256:${id}`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Debian's docker-registry on 127.0.0.1:<free port>, filesystem storage under `dir`. */
@@ -140,6 +129,28 @@ class LocalRegistry {
     await gone;
     clearTimeout(t);
   }
+}
+
+/** `berth registry serve` from the bench's build on 127.0.0.1:<free port>, storage in `dir`. */
+async function startBerthRegistry(ctx: BenchContext, dir: string): Promise<{ host: string; stop(): Promise<void> }> {
+  mkdirSync(dir, { recursive: true });
+  const host = `127.0.0.1:${await freePort()}`;
+  const proc = spawn(process.execPath, [join(ctx.root, 'dist/berth.mjs'), 'registry', 'serve', '--addr', host, '--root', join(dir, 'root'), '--quiet'], { stdio: 'ignore' });
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const gone = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await gone;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && proc.exitCode === null) {
+    if (timed('curl', ['-sf', '-o', '/dev/null', `http://${host}/v2/`], process.env, 5000).code === 0) return { host, stop };
+    await sleep(100);
+  }
+  await stop();
+  throw new Error('berth registry serve did not come up');
 }
 
 const compressedBytes = (m: ReturnType<LocalRegistry['manifest']>) => m.config.size + m.layers.reduce((a, l) => a + l.size, 0);
@@ -224,6 +235,7 @@ export const regTransfer: Benchmark = {
     const pushRepos: string[] = [];
     const pushed = new Map<TargetId, number>();
     const notes: string[] = [];
+    let ownServer: { stop(): Promise<void> } | undefined;
     try {
       await reg.start();
       ctx.log(`  docker-registry at ${reg.host}; seeding ${PULL_REPO} with podman push`);
@@ -248,6 +260,26 @@ export const regTransfer: Benchmark = {
         removeImages(t.engine, [pullRef()]);
         ctx.log(`  ${t.label}: pull ${mbs(bytes, r.ms).toFixed(1)} MB/s (${r.ms.toFixed(0)} ms)`);
         return mbs(bytes, r.ms);
+      });
+
+      // The same cold pulls from our own server (`berth registry serve`), seeded the same way:
+      // dockerd and podman pull from it too.
+      const own = await startBerthRegistry(ctx, join(ctx.root, 'berth-registry'));
+      ownServer = own;
+      const ownRef = `${own.host}/${PULL_REPO}:${TAG}`;
+      ok(ctx.podman.cli(['push', '--tls-verify=false', img.ref, ownRef], 600_000), 'podman push (seed berth registry)');
+      const ownPulls = roundRobin(targets(ctx), n, 1, (t, i) => {
+        removeImages(t.engine, [ownRef, pullRef(), img.ref]);
+        const r = t.run(['pull', ...tlsArgs(t), ownRef], 600_000);
+        ok(r, `${t.label} pull from berth registry`);
+        if (i === 0 && imageId(t, ownRef) !== img.id) throw new Error(`${t.label}: image pulled from berth registry has the wrong ID`);
+        removeImages(t.engine, [ownRef]);
+        ctx.log(`  ${t.label}: pull from berth registry ${mbs(bytes, r.ms).toFixed(1)} MB/s (${r.ms.toFixed(0)} ms)`);
+        return mbs(bytes, r.ms);
+      });
+      ctx.rows.push({
+        bench: 'reg-transfer', metric: `… cold \`pull\` of the same image from \`berth registry serve\`, median of ${n}`, unit: 'MB/s', values: pick(ownPulls.out, median),
+        note: [`The same pulls as above from berth's own registry server (seeded by podman push, image ID checked for every engine in the first round): every engine, Debian's dockerd included, pulls from it.`, ...ownPulls.errors].join(' '),
       });
 
       // Pushes of the image as loaded from the archive (layers stored uncompressed everywhere:
@@ -296,6 +328,7 @@ export const regTransfer: Benchmark = {
       );
     } finally {
       await reg.stop();
+      await ownServer?.stop();
       cleanAll(ctx);
       for (const e of [ctx.berth, ctx.docker, ctx.podman]) { try { removeImages(e, [img.ref, pullRef(), ...pushRepos]); } catch { /* reported by the leak check */ } }
       rmSync(reg.dir, { recursive: true, force: true });
