@@ -15,13 +15,17 @@ Common Commands:
   ps          List containers
   build       Build an image from a Dockerfile
   images      List images
+  pull        Download an image from a registry
+  push        Upload an image to a registry
   version     Show the Berth version information
   info        Display system-wide information
 
 Management Commands:
   container   Manage containers
+  builder     Manage builds
   image       Manage images
   network     Manage networks
+  registry    Run a registry server (serve, gc)
   system      Manage Berth
   volume      Manage volumes
 
@@ -37,6 +41,8 @@ Commands:
   inspect     Return low-level information on Docker objects
   kill        Kill one or more running containers
   load        Load an image from a tar archive or STDIN
+  login       Authenticate to a registry
+  logout      Log out from a registry
   logs        Fetch the logs of a container
   pause       Pause all processes within one or more containers
   port        List port mappings or a specific mapping for the container
@@ -45,6 +51,7 @@ Commands:
   rm          Remove one or more containers
   rmi         Remove one or more images
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
+  search      Search Docker Hub for images
   start       Start one or more stopped containers
   stop        Stop one or more running containers
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -60,6 +67,9 @@ Global Options:
 
 Run 'berth COMMAND --help' for more information on a command.
 `;
+
+/** Group help titles that are not "Manage <group>s". */
+const GROUP_TITLES: Record<string, string> = { builder: 'Manage builds', registry: 'Run and maintain a registry server', system: 'Manage Berth' };
 
 /** Splits global options (before the command) from the rest. */
 function globalOptions(argv: string[]): { host?: string; version: boolean; help: boolean; rest: string[] } {
@@ -96,10 +106,10 @@ async function main(argv: string[]): Promise<number> {
   if (g.rest.length === 0 || (g.help && g.rest.length === 0)) { process.stdout.write(MAIN_HELP); return 0; }
   const found = findCommand(g.rest);
   if (!found) {
-    const group = ['container', 'image', 'network', 'system', 'volume'].includes(g.rest[0]!) ? g.rest[0] : undefined;
+    const group = ['builder', 'container', 'image', 'network', 'registry', 'system', 'volume'].includes(g.rest[0]!) ? g.rest[0] : undefined;
     if (group && (g.rest.length === 1 || g.rest[1] === '--help')) {
       const subs = [...COMMANDS.keys()].filter((k) => k.startsWith(`${group} `)).map((k) => `  ${k.slice(group.length + 1).padEnd(12)}${COMMANDS.get(k)!.spec.description}`);
-      process.stdout.write(`\nUsage:  berth ${group} COMMAND\n\nManage ${group}s\n\nCommands:\n${[...new Set(subs)].join('\n')}\n\nRun 'berth ${group} COMMAND --help' for more information on a command.\n`);
+      process.stdout.write(`\nUsage:  berth ${group} COMMAND\n\n${GROUP_TITLES[group] ?? `Manage ${group}s`}\n\nCommands:\n${[...new Set(subs)].join('\n')}\n\nRun 'berth ${group} COMMAND --help' for more information on a command.\n`);
       return 0;
     }
     process.stderr.write(`berth: '${g.rest.join(' ').split(' ').slice(0, group ? 2 : 1).join(' ')}' is not a berth command.\nSee 'berth --help'\n`);
