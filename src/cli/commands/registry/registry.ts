@@ -46,9 +46,11 @@ export async function serve(ctx: CliContext, flags: Flags): Promise<void> {
     ...(bool(flags, 'quiet') ? {} : { log }),
   });
   ctx.stderr.write(`registry listening on ${url}\n`);
+  // The handlers stay: a second signal while requests finish must not kill the process with
+  // the default action (a supervisor often repeats SIGTERM).
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+    process.on('SIGINT', () => resolve('SIGINT'));
   });
   ctx.stderr.write(`registry: ${signal}: finishing requests in flight\n`);
   await server.close();
