@@ -267,6 +267,7 @@ export const regTransfer: Benchmark = {
       const own = await startBerthRegistry(ctx, join(ctx.root, 'berth-registry'));
       ownServer = own;
       const ownRef = `${own.host}/${PULL_REPO}:${TAG}`;
+      ensureLoaded(ctx, img);
       ok(ctx.podman.cli(['push', '--tls-verify=false', img.ref, ownRef], 600_000), 'podman push (seed berth registry)');
       const ownPulls = roundRobin(targets(ctx), n, 1, (t, i) => {
         removeImages(t.engine, [ownRef, pullRef(), img.ref]);
