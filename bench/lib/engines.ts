@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findProcs, sleep, timed, type CmdResult, type ProcInfo } from './proc.ts';
+import { interfacePrefixFor, objectPrefixFor } from '../../src/daemon/config.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const BUSYBOX_TAR = join(REPO, 'build/busybox.tar');
@@ -150,7 +151,15 @@ export class BerthEngine implements Engine {
     return this.proc?.pid ? processTree(this.proc.pid).filter((p) => !this.monitorNames.some((n) => p.argv[0]!.endsWith(n))) : [];
   }
 
-  async stop(): Promise<void> { await stopProcess(this.proc, 15_000); }
+  /**
+   * Stops berthd, then removes the networking it leaves in place on purpose (published ports
+   * keep working while berthd is down): its nft table and default bridge, named after the exec root.
+   */
+  async stop(): Promise<void> {
+    await stopProcess(this.proc, 15_000);
+    timed('nft', ['delete', 'table', 'ip', objectPrefixFor(this.marker)], process.env, 10_000);
+    timed('ip', ['link', 'del', `${interfacePrefixFor(this.marker)}0`], process.env, 10_000);
+  }
 }
 
 export class DockerEngine implements Engine {
