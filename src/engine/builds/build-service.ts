@@ -13,6 +13,7 @@ import { familiarString, parseReference } from '../../lib/reference.ts';
 import type { BuildCache } from './build-cache.ts';
 import type { RootHelper } from './build-root.ts';
 import { extractContext, type ContextExtractor } from './context.ts';
+import { MessageChannel, shortId } from '../images/progress.ts';
 import type { BuildOptions } from './contract.ts';
 import { BUILD_LABEL, EngineBuildBackend, type BuildContainers, type BuildImages, type BuildSnapshots } from './engine-backend.ts';
 
@@ -39,30 +40,6 @@ export class BuildFailure extends EngineError {
   }
 }
 
-/** A queue of messages read as an async iterable; `fail`/`end` close it. */
-class Channel {
-  readonly #items: api.JsonMessage[] = [];
-  #wake: (() => void) | undefined;
-  #done = false;
-  #error: unknown;
-  push(m: api.JsonMessage): void { this.#items.push(m); this.#poke(); }
-  end(): void { this.#done = true; this.#poke(); }
-  fail(err: unknown): void { this.#error = err; this.#done = true; this.#poke(); }
-  #poke(): void { const w = this.#wake; this.#wake = undefined; w?.(); }
-  async *drain(): AsyncGenerator<api.JsonMessage> {
-    for (;;) {
-      while (this.#items.length > 0) yield this.#items.shift()!;
-      if (this.#done) {
-        if (this.#error !== undefined) throw this.#error;
-        return;
-      }
-      await new Promise<void>((res) => { this.#wake = res; });
-    }
-  }
-}
-
-const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
-
 /**
  * POST /build: the legacy builder. Extracts the context, parses the Dockerfile (errors before
  * any message: the route answers them as HTTP errors), runs the executor and tags the result.
@@ -85,7 +62,7 @@ export class BuildService {
       const dockerfile = parseDockerfile(text);
       const escape = dockerfile.escape;
       const expand: ExpandFn = (w, env, opts) => expandWord(w, (n) => env.get(n), opts?.heredoc ? { escape: '\\', skipQuotes: true } : { escape });
-      const ch = new Channel();
+      const ch = new MessageChannel();
       const emit = (m: api.JsonMessage) => {
         if (o.quiet && !(m.aux && m.id === undefined)) return;
         ch.push(m);
@@ -106,22 +83,22 @@ export class BuildService {
           });
           ch.push({ aux: { ID: r.imageId } });
           if (r.unusedArgs.length > 0) emit({ stream: `[Warning] One or more build-args [${r.unusedArgs.join(' ')}] were not consumed\n` });
-          emit({ stream: `Successfully built ${short(r.imageId)}\n` });
+          emit({ stream: `Successfully built ${shortId(r.imageId)}\n` });
           for (const t of tags) {
             await backend.tag(r.imageId, t);
             emit({ stream: `Successfully tagged ${t}\n` });
           }
           if (o.quiet) ch.push({ stream: `${r.imageId}\n` });
-          ch.end();
+          ch.close();
         } catch (err) {
           if (err instanceof BuildStepError) {
             for (const line of dockerfileExcerpt(text, err.line)) ch.push({ stream: `${line}\n` });
-            ch.fail(new BuildFailure(err.message, err.code, { cause: err }));
-          } else ch.fail(err);
+            ch.close(new BuildFailure(err.message, err.code, { cause: err }));
+          } else ch.close(err);
         }
       })();
       try {
-        yield* ch.drain();
+        yield* ch;
       } finally {
         await run;
       }
