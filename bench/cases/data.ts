@@ -14,6 +14,7 @@ import { cleanAll, median, ok, pick, roundRobin, type BenchContext, type Benchma
 import type { Engine, Target, TargetId } from '../lib/engines.ts';
 import { abort, timed, timedAsync, type CmdResult } from '../lib/proc.ts';
 import type { Row } from '../lib/report.ts';
+import { prng } from '../lib/prng.ts';
 
 const IMAGE = 'busybox';
 const MiB = 1 << 20;
@@ -37,18 +38,6 @@ function rmArgs(e: Engine, ids: string[]): string[] {
 
 function errText(err: unknown): string {
   return String((err as Error).message ?? err).slice(0, 400);
-}
-
-/** A small deterministic PRNG (mulberry32), so every run copies the same tree shape. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -21,6 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { BUSYBOX_TAR, REPO } from './engines.ts';
+import { prng } from './prng.ts';
 
 export const REGISTRY_IMAGE_REF = 'bbreg/image:1';
 const VERSION = 'v1';
@@ -40,18 +41,6 @@ export interface RegistryImage {
   /** Sum of the layer tars, and of their gzip -6 sizes. */
   layerBytes: number;
   gzipBytes: number;
-}
-
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A deterministic keystream: AES-128-CTR over zeros, keyed by `seed`. */
