@@ -3,9 +3,9 @@
  * (substitute.ts) and .dockerignore matching (dockerignore.ts). Pure code, no I/O.
  */
 export type * from './ast.ts';
-export {
-  DockerfileParseError, parseDockerfile, parseGoDuration, parseHeredocWord, parseInstructions,
-} from './parse.ts';
+export { DockerfileParseError, parseDockerfile, parseInstructions } from './parse.ts';
+export { parseGoDuration } from './go-duration.ts';
+export { parseHeredocWord } from './heredoc-words.ts';
 export { runPlan, type RunPlan } from './run-plan.ts';
 export {
   envFromList, expand, expandHeredoc, expandWithMatches, expandWords,

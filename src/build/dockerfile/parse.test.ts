@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kindOf } from '../../lib/errors.ts';
 import type { Instruction } from './ast.ts';
-import { DockerfileParseError, parseDockerfile, parseGoDuration, parseHeredocWord, parseInstructions } from './parse.ts';
+import { parseGoDuration } from './go-duration.ts';
+import { parseHeredocWord } from './heredoc-words.ts';
+import { DockerfileParseError, parseDockerfile, parseInstructions } from './parse.ts';
 
 /** The instructions of the only stage of `FROM scratch\n` + body. */
 function body(text: string): Instruction[] {

@@ -2,6 +2,8 @@ import { EngineError } from '../../lib/errors.ts';
 import type {
   CommandForm, Dockerfile, HealthcheckOptions, Heredoc, Instruction, InstructionFlags, Stage,
 } from './ast.ts';
+import { parseGoDuration } from './go-duration.ts';
+import { heredocsFromLine, parseHeredocWord } from './heredoc-words.ts';
 
 /**
  * The Dockerfile parser: text → the AST of ast.ts, with Docker's (BuildKit's dockerfile frontend)
@@ -422,112 +424,6 @@ function canContainHeredoc(node: RawNode): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Here-documents.
-
-const HEREDOC = /^(\d*)<<(-?)\s*([^<]*)$/;
-
-/**
- * A here-document opener (`<<EOF`, `<<-EOF`, `<<"EOF"`, `2<<EOF`) as one word of an instruction,
- * or undefined when the word is not one. Docker's ParseHeredoc: the delimiter must be one shell
- * word; any quote in it turns expansion of the body off.
- */
-export function parseHeredocWord(word: string): { name: string; chomp: boolean; quoted: boolean } | undefined {
-  const m = HEREDOC.exec(word);
-  if (!m || m[3] === '') return undefined;
-  const unquoted = unquoteWords(m[3]!);
-  if (!unquoted || unquoted.words.length !== 1) return undefined;
-  return { name: unquoted.words[0]!, chomp: m[2] === '-', quoted: unquoted.quoted };
-}
-
-/**
- * Shell-like word splitting with quote and backslash removal and no variable expansion, for heredoc
- * delimiters (Docker always uses backslash here, whatever the escape directive says).
- */
-function unquoteWords(text: string): { words: string[]; quoted: boolean } | undefined {
-  const words: string[] = [];
-  let word = '';
-  let started = false;
-  let quoted = false;
-  for (let pos = 0; pos < text.length; pos++) {
-    const ch = text[pos]!;
-    if (isSpace(ch)) {
-      if (started) words.push(word);
-      word = ''; started = false;
-      continue;
-    }
-    started = true;
-    if (ch === '\\') { if (pos + 1 < text.length) word += text[++pos]; continue; }
-    if (ch === '\'') {
-      quoted = true;
-      const end = text.indexOf('\'', pos + 1);
-      if (end < 0) return undefined; // unterminated
-      word += text.slice(pos + 1, end);
-      pos = end;
-      continue;
-    }
-    if (ch === '"') {
-      quoted = true;
-      for (pos++; pos < text.length && text[pos] !== '"'; pos++) {
-        if (text[pos] === '\\' && pos + 1 < text.length && '"\\$'.includes(text[pos + 1]!)) pos++;
-        word += text[pos];
-      }
-      if (pos >= text.length) return undefined; // unterminated
-      continue;
-    }
-    word += ch;
-  }
-  if (started) words.push(word);
-  return { words, quoted };
-}
-
-/**
- * The raw words of a line (quotes and escapes kept), split on blanks outside quotes, as Docker's
- * lexer sees them for heredoc detection: `<<` keeps the blanks after it (`<< EOF` is one word), and
- * a line with an unterminated quote has no words at all (so no heredocs).
- */
-function rawWords(line: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let started = false;
-  let quote = '';
-  for (let pos = 0; pos < line.length; pos++) {
-    const ch = line[pos]!;
-    if (quote) {
-      word += ch;
-      if (ch === '\\' && quote === '"' && pos + 1 < line.length) word += line[++pos];
-      else if (ch === quote) quote = '';
-      continue;
-    }
-    if (isSpace(ch)) {
-      if (started) words.push(word);
-      word = ''; started = false;
-      continue;
-    }
-    started = true;
-    word += ch;
-    if (ch === '\\' && pos + 1 < line.length) word += line[++pos];
-    else if (ch === '\'' || ch === '"') quote = ch;
-    else if (ch === '<' && line[pos + 1] === '<') {
-      word += '<';
-      pos++;
-      while (pos + 1 < line.length && ' \t\r'.includes(line[pos + 1]!)) word += line[++pos];
-    }
-  }
-  if (quote) return [];
-  if (started) words.push(word);
-  return words;
-}
-
-function heredocsFromLine(line: string): Array<Omit<Heredoc, 'content'>> {
-  const docs: Array<Omit<Heredoc, 'content'>> = [];
-  for (const word of rawWords(line)) {
-    const doc = parseHeredocWord(word);
-    if (doc) docs.push(doc);
-  }
-  return docs;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Second pass: typed instructions.
 
 type FlagType = 'bool' | 'string' | 'strings';
@@ -787,35 +683,4 @@ function healthcheck(
     options.retries = n;
   }
   return { ...base(flags), kind: 'HEALTHCHECK', test: { kind: 'cmd', command }, options };
-}
-
-const UNIT_NS: Readonly<Record<string, number>> = {
-  ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
-};
-
-/**
- * Go's time.ParseDuration ("1m30s", "1.5h", "300ms"), in nanoseconds; throws EngineError
- * InvalidParameter with Go's messages (`time: invalid duration "x"`). Exported for other Docker
- * options that take Go durations.
- */
-export function parseGoDuration(text: string): number {
-  const invalid = () => new EngineError('InvalidParameter', `time: invalid duration ${goQuote(text)}`);
-  let s = text;
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) { if (s[0] === '-') sign = -1; s = s.slice(1); }
-  if (s === '0') return 0;
-  if (s === '') throw invalid();
-  let total = 0;
-  while (s !== '') {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
-    if (m[0] === '' || m[0] === '.') throw invalid();
-    s = s.slice(m[0].length);
-    const unit = /^[^\d.]*/.exec(s)![0];
-    if (unit === '') throw new EngineError('InvalidParameter', `time: missing unit in duration ${goQuote(text)}`);
-    const scale = UNIT_NS[unit];
-    if (scale === undefined) throw new EngineError('InvalidParameter', `time: unknown unit ${goQuote(unit)} in duration ${goQuote(text)}`);
-    s = s.slice(unit.length);
-    total += Number(m[1] || '0') * scale + (m[2] ? Number(`0.${m[2]}`) * scale : 0);
-  }
-  return sign * Math.round(total);
 }

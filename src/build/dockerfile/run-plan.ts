@@ -1,5 +1,5 @@
 import type { CommandForm, Heredoc } from './ast.ts';
-import { parseHeredocWord } from './parse.ts';
+import { parseHeredocWord } from './heredoc-words.ts';
 
 /**
  * How to run a RUN instruction, with BuildKit's here-document rules:
