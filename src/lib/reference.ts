@@ -132,3 +132,13 @@ export function refKey(r: ImageReference): string {
 
 /** Parses a stored image_refs key back (keys are always fully qualified). */
 export const parseRefKey = (key: string): ImageReference => parseReference(key, { defaultTag: false });
+
+/**
+ * The registry domain of a login server address: "https://index.docker.io/v1/", "" and the Hub's
+ * other names are docker.io; otherwise the host[:port], without scheme or path.
+ */
+export function registryDomainOf(serverAddress: string): string {
+  const host = serverAddress.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  if (host === '' || host === LEGACY_DOMAIN || host === 'registry-1.docker.io' || host === DEFAULT_DOMAIN) return DEFAULT_DOMAIN;
+  return host;
+}

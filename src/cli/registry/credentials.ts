@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as api from '../../api/types/index.ts';
+import { DEFAULT_DOMAIN, registryDomainOf } from '../../lib/reference.ts';
 
 /**
  * Registry credentials in the docker CLI's config file ($DOCKER_CONFIG/config.json, else
@@ -26,9 +27,8 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** "docker.io", "", Hub URLs → HUB_SERVER; anything else → its host[:port]. */
 export function serverKey(server: string): string {
-  const host = server.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
-  if (host === '' || host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io') return HUB_SERVER;
-  return host;
+  const domain = registryDomainOf(server);
+  return domain === DEFAULT_DOMAIN ? HUB_SERVER : domain;
 }
 
 function readConfig(path: string): ConfigFile {

@@ -6,7 +6,7 @@ import type * as api from '../../api/types/index.ts';
 import { EngineError, invalid, isErrno, notFound } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
-import { familiarName, familiarString, parseRefKey, parseReference, refKey, repositoryName, type ImageReference } from '../../lib/reference.ts';
+import { familiarName, familiarString, parseRefKey, parseReference, refKey, registryDomainOf, repositoryName, type ImageReference } from '../../lib/reference.ts';
 import { chainIds, hostArchitecture, imageIdOf, parseImageConfig, readImageArchive, writeImageArchive, type MakeWhiteouts } from '../../image/index.ts';
 import type { Snapshotter } from '../../snapshot/index.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
@@ -662,14 +662,4 @@ export async function recoverImages(d: Pick<ImageServiceDeps, 'db' | 'blobs' | '
     throw err;
   });
   for (const n of names) if (n.startsWith('load-')) await rm(join(tmp, n), { recursive: true, force: true });
-}
-
-/**
- * The registry domain of a login server address: "https://index.docker.io/v1/", "" and the Hub's
- * other names are docker.io; otherwise the host[:port], without scheme or path.
- */
-export function registryDomainOf(serverAddress: string): string {
-  const host = serverAddress.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
-  if (host === '' || host === 'index.docker.io' || host === 'registry-1.docker.io' || host === 'docker.io') return 'docker.io';
-  return host;
 }
