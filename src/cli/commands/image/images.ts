@@ -4,6 +4,7 @@ import type * as api from '../../../api/types/index.ts';
 import { ApiError, readAll } from '../../../client/client.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
+import { JsonProgressPrinter } from '../../format/json-progress.ts';
 import { type CliContext, ExitError, type Flags, bool, list, str } from '../../context.ts';
 import { humanDuration, humanSize } from '../../../lib/units.ts';
 import { filtersParam } from '../container/ps.ts';
@@ -97,11 +98,10 @@ export async function save(ctx: CliContext, f: Flags, args: string[]): Promise<v
 export async function printProgress(ctx: CliContext, res: NodeJS.ReadableStream, quiet = false): Promise<api.JsonMessage[]> {
   const text = (await readAll(res)).toString();
   const msgs = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as api.JsonMessage);
+  const printer = new JsonProgressPrinter(ctx.stdout, Boolean(ctx.stdout.isTTY));
   for (const m of msgs) {
     if (m.errorDetail || m.error) throw new ExitError(1, m.errorDetail?.message ?? m.error ?? 'error');
-    if (quiet) continue;
-    if (m.stream) ctx.stdout.write(m.stream);
-    else if (m.status) ctx.stdout.write(`${m.id ? `${m.id}: ` : ''}${m.status}${m.progress ? ` ${m.progress}` : ''}\n`);
+    if (!quiet) printer.print(m);
   }
   return msgs;
 }
