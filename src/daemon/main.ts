@@ -31,6 +31,7 @@ import { ContainerStatsReader } from '../engine/containers/stats.ts';
 import { updateContainer } from '../engine/containers/update.ts';
 import { cgroupPathOf } from '../engine/containers/resource-devices.ts';
 import { archiveRoutes } from '../api/routes/archive.ts';
+import { pluginRoutes, swarmRoutes } from '../api/routes/cluster-absent.ts';
 import { ContainerFiles } from '../engine/containers/archive.ts';
 import { commitContainer } from '../engine/containers/commit.ts';
 import { SharedRootfs } from '../engine/containers/rootfs-users.ts';
@@ -265,7 +266,9 @@ async function main(argv: string[]): Promise<void> {
         upperPath: (id) => snapshots.upperPath(id), layerTar: (dir) => helper.tarOut(dir, '/', '', { whiteouts: true }),
         images, event: (action, c, attrs) => events.publish('container', action, c.id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name, ...attrs }),
       }, ref, o),
-    }));
+    }))
+    .add(swarmRoutes())
+    .add(pluginRoutes());
   const server = new ApiServer({ router, log, serverVersion: BERTH_VERSION });
   for (const h of cfg.hosts) {
     if (!h.startsWith('unix://')) throw new EngineError('InvalidParameter', `unsupported host ${h}: only unix:// sockets for now (tcp comes with TLS)`);

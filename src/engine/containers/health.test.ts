@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HealthState } from '../../api/types/index.ts';
+import type { HealthConfig, HealthState } from '../../api/types/index.ts';
 import { FakeClock } from './fake-clock.ts';
 import { HealthMonitor, LimitedBuffer, type ProbeOutcome, goDuration, probeCommand, validateHealthConfig } from './health.ts';
 
@@ -43,6 +43,12 @@ test('create-time checks use dockerd wording', () => {
   assert.throws(() => validateHealthConfig({ StartPeriod: 5 }), /StartPeriod in Healthcheck cannot be less than 1ms/);
   assert.throws(() => validateHealthConfig({ StartInterval: 5 }), /StartInterval in Healthcheck cannot be less than 1ms/);
   validateHealthConfig({ Interval: 0, Timeout: 1_000_000, Retries: 0 });
+  assert.throws(() => validateHealthConfig({ Interval: -1 }), /Interval in Healthcheck cannot be less than 1ms/);
+});
+
+test('null durations are unset, as Go decodes them (docker-py sends null for unset fields)', () => {
+  const unset = JSON.parse('{"Test":["CMD","true"],"Interval":null,"Timeout":null,"Retries":null,"StartPeriod":null,"StartInterval":null}') as HealthConfig;
+  validateHealthConfig(unset);
 });
 
 test('starting → healthy on success → unhealthy after `retries` failures → healthy again; one event per change', async () => {

@@ -23,13 +23,15 @@ export function probeCommand(config: ContainerConfig): string[] | undefined {
 }
 
 /**
- * dockerd's create-time checks of Config.Healthcheck (1 ms is its minimum duration).
+ * dockerd's create-time checks of Config.Healthcheck (1 ms is its minimum duration). An unset
+ * duration is 0 or absent, and null (docker-py sends null for every field it leaves unset; Go
+ * decodes null into a zero Duration). Negative values and values in (0, 1ms) are refused, as dockerd does.
  * @throws EngineError InvalidParameter with dockerd's wording
  */
-export function validateHealthConfig(h: HealthConfig | undefined): void {
+export function validateHealthConfig(h: HealthConfig | null | undefined): void {
   if (!h) return;
-  const min = (v: number | undefined, name: string) => {
-    if (v !== undefined && v !== 0 && v < 1_000_000) throw new EngineError('InvalidParameter', `${name} in Healthcheck cannot be less than 1ms`);
+  const min = (v: number | null | undefined, name: string) => {
+    if (v != null && v !== 0 && v < 1_000_000) throw new EngineError('InvalidParameter', `${name} in Healthcheck cannot be less than 1ms`);
   };
   min(h.Interval, 'Interval');
   min(h.Timeout, 'Timeout');
