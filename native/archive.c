@@ -566,12 +566,22 @@ static int read_full(void *p, size_t len)
 	return 1;
 }
 
+/*
+ * A numeric header field: octal (spaces and NULs around it), or base-256 when the top bit of its
+ * first byte is set. A negative or over-63-bit base-256 value is refused, as Go's archive/tar
+ * does, so no size or id later wraps around.
+ */
 static unsigned long long number(const char *f, size_t width)
 {
 	if ((unsigned char)f[0] & 0x80) { /* base-256 */
-		unsigned long long v = (unsigned char)f[0] & 0x7f;
-		for (size_t i = 1; i < width; i++)
+		if ((unsigned char)f[0] != 0x80)
+			die(EXIT_UNSAFE, "archive/tar: invalid tar header");
+		unsigned long long v = 0;
+		for (size_t i = 1; i < width; i++) {
+			if (v >> 55)
+				die(EXIT_UNSAFE, "archive/tar: invalid tar header");
 			v = (v << 8) | (unsigned char)f[i];
+		}
 		return v;
 	}
 	unsigned long long v = 0;
@@ -579,8 +589,50 @@ static unsigned long long number(const char *f, size_t width)
 	while (i < width && (f[i] == ' ' || f[i] == '\0'))
 		i++;
 	for (; i < width && f[i] >= '0' && f[i] <= '7'; i++)
-		v = v * 8 + (unsigned long long)(f[i] - '0');
+		v = v * 8 + (unsigned long long)(f[i] - '0'); /* at most 11 digits: no overflow */
 	return v;
+}
+
+/* A PAX numeric value (size, uid, gid): plain decimal digits, at most 18 of them (< 2^63). */
+static long long pax_number(const char *val, size_t vlen)
+{
+	if (vlen == 0 || vlen > 18)
+		die(EXIT_UNSAFE, "archive/tar: invalid tar header");
+	long long v = 0;
+	for (size_t i = 0; i < vlen; i++) {
+		if (val[i] < '0' || val[i] > '9')
+			die(EXIT_UNSAFE, "archive/tar: invalid tar header");
+		v = v * 10 + (val[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * One PAX record, "<length> <key>=<value>\n", at p with `avail` bytes left in the header.
+ * The length counts the whole record and is checked against `avail` before anything after the
+ * digits is looked at; key and value are searched only inside the record. The key is NUL-
+ * terminated in place (over the '='). Returns the record's length; a malformed record is refused
+ * (Go's parsePAXRecord: dockerd's wording).
+ */
+static size_t pax_record(char *p, size_t avail, char **key, char **val, size_t *vlen)
+{
+	size_t len = 0, i = 0;
+	for (; i < avail && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (i == 18)
+			die(EXIT_UNSAFE, "archive/tar: invalid tar header");
+		len = len * 10 + (size_t)(p[i] - '0');
+	}
+	if (i == 0 || i >= avail || p[i] != ' ' || len > avail || len < i + 4 || p[len - 1] != '\n')
+		die(EXIT_UNSAFE, "archive/tar: invalid tar header");
+	char *k = p + i + 1, *nl = p + len - 1; /* k < nl: len >= digits + " k=\n" */
+	char *eq = memchr(k, '=', (size_t)(nl - k));
+	if (!eq || eq == k || memchr(k, '\0', (size_t)(eq - k)))
+		die(EXIT_UNSAFE, "archive/tar: invalid tar header");
+	*eq = '\0';
+	*key = k;
+	*val = eq + 1;
+	*vlen = (size_t)(nl - *val);
+	return len;
 }
 
 static char *read_blob(unsigned long long size)
@@ -755,29 +807,25 @@ int cmd_tar_in(int argc, char **argv)
 		if (e.type == 'x' || e.type == 'g') {
 			char *b = read_blob(e.size), *p = b, *end = b + e.size;
 			while (e.type == 'x' && p < end) {
-				char *sp = memchr(p, ' ', (size_t)(end - p));
-				long len = strtol(p, NULL, 10);
-				if (!sp || len <= 0 || p + len > end || p[len - 1] != '\n')
+				char *key, *val;
+				size_t vlen;
+				p += pax_record(p, (size_t)(end - p), &key, &val, &vlen);
+				int is_path = strcmp(key, "path") == 0, is_link = strcmp(key, "linkpath") == 0;
+				/* A NUL would silently cut a name short (Go's validPAXRecord refuses it too). */
+				if ((is_path || is_link) && memchr(val, '\0', vlen))
 					die(EXIT_UNSAFE, "archive/tar: invalid tar header");
-				char *key = sp + 1, *eq = memchr(key, '=', (size_t)(p + len - key));
-				if (!eq)
-					die(EXIT_UNSAFE, "archive/tar: invalid tar header");
-				*eq = '\0';
-				char *val = eq + 1;
-				size_t vlen = (size_t)(p + len - 1 - val);
-				if (strcmp(key, "path") == 0)
+				if (is_path)
 					pathf(pax_path, "%.*s", (int)vlen, val);
-				else if (strcmp(key, "linkpath") == 0)
+				else if (is_link)
 					pathf(pax_link, "%.*s", (int)vlen, val);
 				else if (strcmp(key, "size") == 0)
-					pax_size = strtoll(val, NULL, 10);
+					pax_size = pax_number(val, vlen);
 				else if (strcmp(key, "uid") == 0)
-					pax_uid = strtoll(val, NULL, 10);
+					pax_uid = pax_number(val, vlen);
 				else if (strcmp(key, "gid") == 0)
-					pax_gid = strtoll(val, NULL, 10);
+					pax_gid = pax_number(val, vlen);
 				else if (strcmp(key, "SCHILY.xattr.security.capability") == 0 && vlen <= sizeof(pax_cap))
 					memcpy(pax_cap, val, vlen), pax_caplen = (ssize_t)vlen;
-				p += len;
 			}
 			free(b);
 			continue;
