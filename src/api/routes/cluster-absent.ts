@@ -36,7 +36,7 @@ export function swarmRoutes(): Route[] {
 }
 
 /** dockerd's errNotFound for a plugin name or ID (`%q`, so Go quoting). */
-const noSuchPlugin = (name: string) => new EngineError('NotFound', `plugin ${JSON.stringify(name)} not found`);
+const noSuchPlugin = (name: string) => new EngineError('NotFound', `plugin "${name.replace(/["\\]/g, '\\$&')}" not found`);
 const notSupported = (): never => { throw new EngineError('NotImplemented', 'plugins are not supported by this daemon (berth)'); };
 
 export function pluginRoutes(): Route[] {
