@@ -106,3 +106,24 @@ test('toNetworkResource: Containers lists running endpoints only, with IP/prefix
   const h = toNetworkResource(HOST, [{ id: CID, name: 'web', a: { net: HOST, ep: ep(HOST) } }], true);
   assert.deepEqual(h.Containers[CID], { Name: 'web', EndpointID: 'ep-host', MacAddress: '', IPv4Address: '', IPv6Address: '' });
 });
+
+test('toNetworkResource: maps and arrays as dockerd 27 sends them', () => {
+  const sent = toNetworkResource(net('app', { ipam: { Driver: 'default', Options: null, Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] } }), [], false);
+  assert.equal(sent.IPAM.Options, null, 'no IPAM options sent: null');
+  assert.deepEqual([sent.Containers, sent.ConfigFrom, 'Peers' in sent], [{}, { Network: '' }, false]);
+  // host and none have no pools: Config is null (databases written before kept []).
+  for (const Config of [null, []]) {
+    const h = toNetworkResource({ ...HOST, labels: {}, options: {}, ipam: { Driver: 'default', Options: null, Config } }, [], true);
+    assert.deepEqual([h.IPAM, h.Labels, h.Options, h.Containers], [{ Driver: 'default', Options: null, Config: null }, {}, {}, {}]);
+  }
+});
+
+test('endpoint DriverOpts are shown as requested, running or not', () => {
+  const opts = { 'com.example.opt': 'x' };
+  const a = live(USER, '172.18.0.5', { config: { DriverOpts: opts } });
+  assert.deepEqual(containerNetworkSettings(ctr(), { attached: [a], sandboxKey: '/run/x', running: true }).Networks['app']!.DriverOpts, opts);
+  const stopped: Attached = { net: USER, ep: ep(USER, { config: { DriverOpts: opts } }) };
+  assert.deepEqual(containerNetworkSettings(ctr(), { attached: [stopped], sandboxKey: '', running: false }).Networks['app']!.DriverOpts, opts);
+  const empty: Attached = { net: USER, ep: ep(USER, { config: { DriverOpts: {} } }) };
+  assert.deepEqual(containerNetworkSettings(ctr(), { attached: [empty], sandboxKey: '', running: false }).Networks['app']!.DriverOpts, {});
+});

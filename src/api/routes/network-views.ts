@@ -29,6 +29,8 @@ function endpointSettings(c: ContainerRecord, a: Attached, running: boolean): ap
     IPAMConfig: cfg.IPAMConfig ?? null,
     Links: cfg.Links?.length ? cfg.Links : null,
     Aliases: cfg.Aliases?.length ? cfg.Aliases : null,
+    // Kept as the client sent it (docker network connect sends {} when no --driver-opt is given).
+    DriverOpts: cfg.DriverOpts ?? null,
     MacAddress: live ? a.ep.mac ?? '' : cfg.MacAddress ?? '',
     NetworkID: a.net.id,
     EndpointID: live || a.net.driver !== 'bridge' ? a.ep.endpointId : '',
@@ -77,7 +79,8 @@ export function toNetworkResource(n: NetworkRecord, members: { id: string; name:
   }
   return {
     Name: n.name, Id: n.id, Created: n.createdAt, Scope: 'local', Driver: n.driver, EnableIPv4: true, EnableIPv6: false,
-    IPAM: { Driver: n.ipam.Driver || 'default', Options: n.ipam.Options ?? null, Config: n.ipam.Config ?? [] },
+    // dockerd: host and none have no pools (Config null); Options is the map the client sent, or null.
+    IPAM: { Driver: n.ipam.Driver || 'default', Options: n.ipam.Options ?? null, Config: n.ipam.Config?.length ? n.ipam.Config : null },
     Internal: n.internal, Attachable: n.attachable, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
     Containers: containers, Options: n.options, Labels: n.labels,
   };

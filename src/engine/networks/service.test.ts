@@ -109,12 +109,12 @@ test('create: invalid input is rejected before anything is made', async (t) => {
   const f = await started(t);
   const before = f.driver.calls.length;
   const cases: [Parameters<typeof f.service.create>[0], string, string | RegExp][] = [
-    [{ Name: '' }, 'InvalidParameter', 'network name cannot be empty'],
-    [{ Name: 'bad name' }, 'InvalidParameter', /^invalid network name "bad name"/],
-    [{ Name: '-x' }, 'InvalidParameter', /^invalid network name "-x"/],
-    [{ Name: 'bridge' }, 'Forbidden', 'bridge is a pre-defined network and cannot be created'],
-    [{ Name: 'host' }, 'Forbidden', 'host is a pre-defined network and cannot be created'],
-    [{ Name: 'none' }, 'Forbidden', 'none is a pre-defined network and cannot be created'],
+    [{ Name: '' }, 'InvalidParameter', 'invalid name: '],
+    [{ Name: ' \t ' }, 'InvalidParameter', 'invalid name:  \t '],
+    [{ Name: 'bridge' }, 'Forbidden', 'operation is not permitted on predefined bridge network '],
+    [{ Name: 'host' }, 'Forbidden', 'operation is not permitted on predefined host network '],
+    [{ Name: 'none' }, 'Forbidden', 'operation is not permitted on predefined none network '],
+    [{ Name: 'default' }, 'Forbidden', 'operation is not permitted on predefined default network '],
     [{ Name: 'x', Driver: 'overlay' }, 'NotFound', 'could not find plugin overlay in v1 plugin registry: plugin not found'],
     [{ Name: 'x', Driver: 'host' }, 'Forbidden', 'only one instance of "host" network is allowed'],
     [{ Name: 'x', EnableIPv6: true }, 'NotImplemented', /IPv6/],
@@ -127,6 +127,28 @@ test('create: invalid input is rejected before anything is made', async (t) => {
   for (const [req, kind, message] of cases) await assert.rejects(f.service.create(req), kindAndMessage(kind, message), JSON.stringify(req));
   assert.equal(f.driver.calls.length, before);
   assert.equal(f.service.repo.all().length, 3);
+});
+
+test('create: any name that is not blank is taken as is (dockerd 27); host objects are named from the id', async (t) => {
+  const f = await started(t);
+  for (const name of ['my net', '-x', 'ünï cødé', 'a/b:c', ' padded ']) {
+    const { id } = await f.service.create({ Name: name });
+    const n = f.service.resolve(name);
+    assert.deepEqual([n.id, n.name, n.bridge], [id, name, `bt-${id.slice(0, 8)}`], name);
+    assert.deepEqual(f.driver.calls.at(-1), { op: 'ensure', bridge: n.bridge, subnet: n.subnet });
+  }
+  await f.service.remove('my net');
+  assert.throws(() => f.service.resolve('my net'), kindAndMessage('NotFound', 'network my net not found'));
+});
+
+test('create: IPAM.Options is kept as the client sent it, null when it sent none', async (t) => {
+  const f = await started(t);
+  await f.service.create({ Name: 'none-sent' });
+  await f.service.create({ Name: 'null-sent', IPAM: { Driver: 'default', Options: null, Config: [] } });
+  await f.service.create({ Name: 'empty-sent', IPAM: { Options: {} } });
+  await f.service.create({ Name: 'opts-sent', IPAM: { Options: { foo: 'bar' } } });
+  assert.deepEqual(['none-sent', 'null-sent', 'empty-sent', 'opts-sent'].map((n) => f.service.resolve(n).ipam.Options), [null, null, {}, { foo: 'bar' }]);
+  assert.deepEqual(f.service.resolve('host').ipam, { Driver: 'default', Options: null, Config: null });
 });
 
 test('create: a duplicate name is Conflict', async (t) => {

@@ -29,7 +29,8 @@ export interface NetworkServiceDeps {
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
 }
 
-const BUILTIN = ['bridge', 'host', 'none'];
+/** Names dockerd reserves (container.NetworkMode IsBridge, IsHost, IsNone, IsDefault). */
+const PREDEFINED = ['bridge', 'host', 'none', 'default'];
 const DRIVER_OPT_BRIDGE = 'com.docker.network.bridge.name';
 
 /**
@@ -81,7 +82,7 @@ export class NetworkService {
   #insertBuiltin(name: string, driver: 'host' | 'null'): void {
     this.repo.insert({
       id: newId(), name, driver, createdAt: new Date().toISOString(), bridge: '', subnet: '', gateway: '', ipRange: '',
-      internal: false, attachable: false, builtin: true, labels: {}, options: {}, ipam: { Driver: 'default', Options: null, Config: [] },
+      internal: false, attachable: false, builtin: true, labels: {}, options: {}, ipam: { Driver: 'default', Options: null, Config: null },
     });
   }
 
@@ -123,10 +124,11 @@ export class NetworkService {
 
   async create(req: NetworkCreateRequest): Promise<{ id: string; warning: string }> {
     const name = req.Name ?? '';
-    if (name === '') throw invalid('network name cannot be empty');
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalid(`invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    // dockerd 27 (API 1.47) refuses only the predefined names and a name that is blank: a
+    // network's name is never part of a host object's name (bridges and chains come from its id).
+    if (PREDEFINED.includes(name)) throw new EngineError('Forbidden', `operation is not permitted on predefined ${name} network `);
+    if (name.trim() === '') throw invalid(`invalid name: ${name}`);
     const driver = req.Driver || 'bridge';
-    if (BUILTIN.includes(name)) throw new EngineError('Forbidden', `${name} is a pre-defined network and cannot be created`);
     if (driver !== 'bridge') {
       if (driver === 'host' || driver === 'null') throw new EngineError('Forbidden', `only one instance of "${driver}" network is allowed`);
       throw new EngineError('NotFound', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
@@ -156,7 +158,8 @@ export class NetworkService {
         id, name, driver: 'bridge', createdAt: new Date().toISOString(), bridge: bridgeName, subnet: pool.subnet, gateway: pool.gateway,
         ipRange: pool.ipRange ?? '', internal: !!req.Internal, attachable: !!req.Attachable, builtin: false, labels: req.Labels ?? {},
         options, ipam: {
-          Driver: req.IPAM?.Driver || 'default', Options: req.IPAM?.Options ?? {},
+          // IPAM.Options as the client sent it: null when it sent none (dockerd keeps the map it got).
+          Driver: req.IPAM?.Driver || 'default', Options: req.IPAM?.Options ?? null,
           Config: [{
             Subnet: pool.subnet, Gateway: pool.gateway, ...(pool.ipRange ? { IPRange: pool.ipRange } : {}),
             ...(cfg?.AuxiliaryAddresses && Object.keys(cfg.AuxiliaryAddresses).length ? { AuxiliaryAddresses: cfg.AuxiliaryAddresses } : {}),
