@@ -3,6 +3,7 @@ import type * as api from '../types/index.ts';
 import { EngineError, messageOf } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
 import { type ApiRequest, type Reply, type Route, ok, param, queryBool, readJson, streamed } from '../router.ts';
+import { versionedImageInspect } from './image-views.ts';
 import { credentialsOf, registryAuthOf, type Credentials } from './registry-auth.ts';
 
 /** What the image routes need; engine/images' ImageService satisfies it. */
@@ -136,7 +137,7 @@ export function imageRoutes(b: ImageBackend): Route[] {
     { method: 'GET', path: '/images/search', handler: (req) => search(b, req) },
     { method: 'POST', path: '/auth', handler: (req) => login(b, req) },
     { method: 'POST', path: '/images/*name/push', handler: (req) => pushImage(b, req) },
-    { method: 'GET', path: '/images/*name/json', handler: async (req) => ok(await b.inspect(param(req, 'name'))) },
+    { method: 'GET', path: '/images/*name/json', handler: async (req) => ok(versionedImageInspect(await b.inspect(param(req, 'name')), req.version)) },
     { method: 'GET', path: '/images/*name/history', handler: async (req) => ok(await b.history(param(req, 'name'))) },
     { method: 'GET', path: '/images/*name/get', handler: (req) => sendArchive(b, req, [param(req, 'name')]) },
     { method: 'POST', path: '/images/*name/tag', handler: async (req) => {

@@ -328,10 +328,16 @@ export interface ImageInspect {
   DockerVersion: string;
   Author: string;
   Config: ContainerConfig;
+  /** The committed container's ID (legacy: API < 1.45 only). */
+  Container?: string;
+  /** The committed container's config (legacy: API < 1.45 only). */
+  ContainerConfig?: ContainerConfig;
   Architecture: string;
   Variant?: string;
   Os: string;
   Size: number;
+  /** = Size (legacy: API < 1.44 only). */
+  VirtualSize?: number;
   GraphDriver: { Name: string; Data: Record<string, string> | null };
   RootFS: { Type: string; Layers: string[] };
   Metadata: { LastTagTime: string };

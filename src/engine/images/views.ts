@@ -63,6 +63,9 @@ export function toApiInspect(v: ImageView, diffPath: (chainId: string) => string
     Metadata: { LastTagTime: v.row.createdAt },
   };
   if (c.variant) out.Variant = c.variant;
+  // How a committed image was made; the API layer shows them only to clients older than 1.45.
+  if (typeof c['container'] === 'string' && c['container'] !== '') out.Container = c['container'];
+  if (c.container_config) out.ContainerConfig = c.container_config;
   return out;
 }
 
