@@ -136,6 +136,15 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX build_cache_image ON build_cache(image_id);
   CREATE INDEX build_cache_parent ON build_cache(parent_id);
   `,
+  // 6: dual-stack bridge networks. A network's IPv6 pool (set only with EnableIPv6) and each
+  // running endpoint's IPv6 lease.
+  `
+  ALTER TABLE networks ADD COLUMN enable_ipv6 INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE networks ADD COLUMN subnet6 TEXT;
+  ALTER TABLE networks ADD COLUMN gateway6 TEXT;
+  ALTER TABLE networks ADD COLUMN ip_range6 TEXT;
+  ALTER TABLE endpoints ADD COLUMN ip6 TEXT;
+  `,
 ];
 
 /** Opens (creating if needed) the database at path and brings its schema up to date. */

@@ -11,7 +11,7 @@ const SHORT = CID.slice(0, 12);
 function net(name: string, extra: Partial<NetworkRecord> = {}): NetworkRecord {
   return {
     id: `${name}-id`.padEnd(64, '0'), name, driver: 'bridge', createdAt: '2024-05-01T10:00:00Z', bridge: `br-${name}`, subnet: '172.18.0.0/16',
-    gateway: '172.18.0.1', ipRange: '', internal: false, attachable: false, builtin: false, labels: { l: 'v' }, options: { o: 'v' },
+    gateway: '172.18.0.1', ipRange: '', enableIPv6: false, subnet6: '', gateway6: '', ipRange6: '', internal: false, attachable: false, builtin: false, labels: { l: 'v' }, options: { o: 'v' },
     ipam: { Driver: 'default', Options: {}, Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] }, ...extra,
   };
 }
@@ -22,7 +22,7 @@ const HOST = net('host', { driver: 'host', builtin: true, bridge: '', subnet: ''
 
 function ep(n: NetworkRecord, extra: Partial<EndpointRecord> = {}): EndpointRecord {
   return {
-    containerId: CID, networkId: n.id, seq: 0, endpointId: `ep-${n.name}`, config: {}, ip: null, mac: null, ifName: null, hostVeth: null, ports: [],
+    containerId: CID, networkId: n.id, seq: 0, endpointId: `ep-${n.name}`, config: {}, ip: null, ip6: null, mac: null, ifName: null, hostVeth: null, ports: [],
     ...extra,
   };
 }

@@ -188,8 +188,8 @@ export class ContainerNetworks {
   }
 
   /** What a leased endpoint holds while the container runs (saved with NetworkRepo.saveRuntime). */
-  #runtime(ip: string, cfg: EndpointSettings, ifIndex: number, ports: PortRange[]): Pick<EndpointRecord, 'ip' | 'mac' | 'ifName' | 'hostVeth' | 'ports'> {
-    return { ip, mac: cfg.MacAddress || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
+  #runtime(ip: string, cfg: EndpointSettings, ifIndex: number, ports: PortRange[]): Pick<EndpointRecord, 'ip' | 'ip6' | 'mac' | 'ifName' | 'hostVeth' | 'ports'> {
+    return { ip, ip6: null, mac: cfg.MacAddress || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
   }
 
   #links(c: NetContainer, first: Attached): { ip: string; names: string[] }[] {

@@ -13,7 +13,7 @@ const CT_2 = 'c2' + '4'.repeat(62);
 function net(id: string, name: string, extra: Partial<NetworkRecord> = {}): NetworkRecord {
   return {
     id, name, driver: 'bridge', createdAt: '2024-05-01T10:00:00Z', bridge: `br-${id.slice(0, 8)}`, subnet: '172.18.0.0/16',
-    gateway: '172.18.0.1', ipRange: '', internal: false, attachable: false, builtin: false, labels: { team: 'a' },
+    gateway: '172.18.0.1', ipRange: '', enableIPv6: false, subnet6: '', gateway6: '', ipRange6: '', internal: false, attachable: false, builtin: false, labels: { team: 'a' },
     options: { 'com.docker.network.driver.mtu': '1500' }, ipam: { Driver: 'default', Options: {}, Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] },
     ...extra,
   };
@@ -103,7 +103,7 @@ test('endpoints: seq follows attachment order per container; endpointsOf orders 
   assert.deepEqual(eps.map((e) => [e.networkId, e.seq, e.endpointId]), [[NET_B, 0, 'ep1'], [NET_A, 1, 'ep2']]);
   assert.deepEqual(eps[0], {
     containerId: CT_1, networkId: NET_B, seq: 0, endpointId: 'ep1', config: { Aliases: ['web'] },
-    ip: null, mac: null, ifName: null, hostVeth: null, ports: [],
+    ip: null, ip6: null, mac: null, ifName: null, hostVeth: null, ports: [],
   });
   assert.equal(repo.endpointsOf(CT_2)[0]!.seq, 0);
   assert.deepEqual(repo.endpointsOn(NET_A).map((e) => e.containerId), [CT_1, CT_2]);
@@ -128,12 +128,14 @@ test('saveRuntime / leasesOn / publishedPorts / clearRuntime', (t) => {
   repo.addEndpoint({ containerId: CT_1, networkId: NET_B, endpointId: 'ep2', config: {} });
   repo.addEndpoint({ containerId: CT_2, networkId: NET_A, endpointId: 'ep3', config: {} });
   const port = { hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' as const, count: 1 };
-  repo.saveRuntime(CT_1, NET_A, { ip: '172.18.0.2', mac: '02:42:ac:12:00:02', ifName: 'eth0', hostVeth: 'btv1', ports: [port] });
-  repo.saveRuntime(CT_1, NET_B, { ip: '172.19.0.2', mac: '02:42:ac:13:00:02', ifName: 'eth1', hostVeth: 'btv2', ports: [] });
-  repo.saveRuntime(CT_2, NET_A, { ip: '172.18.0.3', mac: '02:42:ac:12:00:03', ifName: 'eth0', hostVeth: 'btv3', ports: [] });
+  repo.saveRuntime(CT_1, NET_A, { ip: '172.18.0.2', ip6: 'fd00:1::2', mac: '02:42:ac:12:00:02', ifName: 'eth0', hostVeth: 'btv1', ports: [port] });
+  repo.saveRuntime(CT_1, NET_B, { ip: '172.19.0.2', ip6: null, mac: '02:42:ac:13:00:02', ifName: 'eth1', hostVeth: 'btv2', ports: [] });
+  repo.saveRuntime(CT_2, NET_A, { ip: '172.18.0.3', ip6: 'fd00:1::3', mac: '02:42:ac:12:00:03', ifName: 'eth0', hostVeth: 'btv3', ports: [] });
   const ep = repo.endpointsOf(CT_1)[0]!;
-  assert.deepEqual([ep.ip, ep.mac, ep.ifName, ep.hostVeth, ep.ports], ['172.18.0.2', '02:42:ac:12:00:02', 'eth0', 'btv1', [port]]);
+  assert.deepEqual([ep.ip, ep.ip6, ep.mac, ep.ifName, ep.hostVeth, ep.ports], ['172.18.0.2', 'fd00:1::2', '02:42:ac:12:00:02', 'eth0', 'btv1', [port]]);
   assert.deepEqual(repo.leasesOn(NET_A).sort(), ['172.18.0.2', '172.18.0.3']);
+  assert.deepEqual(repo.leasesOn6(NET_A).sort(), ['fd00:1::2', 'fd00:1::3']);
+  assert.deepEqual(repo.leasesOn6(NET_B), []);
   assert.deepEqual(repo.publishedPorts(), [{ containerId: CT_1, port }]);
 
   repo.clearRuntime(CT_1, NET_B);
@@ -142,10 +144,19 @@ test('saveRuntime / leasesOn / publishedPorts / clearRuntime', (t) => {
 
   repo.clearRuntime(CT_1);
   assert.deepEqual(repo.leasesOn(NET_A), ['172.18.0.3']);
+  assert.deepEqual(repo.leasesOn6(NET_A), ['fd00:1::3']);
   assert.deepEqual(repo.publishedPorts(), []);
   const cleared = repo.endpointsOf(CT_1)[0]!;
-  assert.deepEqual([cleared.ip, cleared.mac, cleared.ifName, cleared.hostVeth, cleared.ports], [null, null, null, null, []]);
+  assert.deepEqual([cleared.ip, cleared.ip6, cleared.mac, cleared.ifName, cleared.hostVeth, cleared.ports], [null, null, null, null, null, []]);
   assert.equal(repo.endpointsOf(CT_1).length, 2, 'attachments stay; only runtime fields go');
+});
+
+test('an IPv6-enabled network keeps its IPv6 pool', (t) => {
+  const { repo } = setup(t);
+  repo.insert(net('f'.repeat(64), 'dual', { subnet: '10.9.0.0/24', gateway: '10.9.0.1', enableIPv6: true, subnet6: 'fd00:1::/64', gateway6: 'fd00:1::1', ipRange6: 'fd00:1::/80' }));
+  const n = repo.byName('dual')!;
+  assert.deepEqual([n.enableIPv6, n.subnet6, n.gateway6, n.ipRange6], [true, 'fd00:1::/64', 'fd00:1::1', 'fd00:1::/80']);
+  assert.deepEqual([repo.get(NET_A)!.enableIPv6, repo.get(NET_A)!.subnet6], [false, '']);
 });
 
 test('setConfig replaces the endpoint settings', (t) => {

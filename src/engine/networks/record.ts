@@ -15,6 +15,12 @@ export interface NetworkRecord {
   subnet: string;
   gateway: string;
   ipRange: string;
+  /** EnableIPv6: the bridge and every endpoint also get an address from the IPv6 pool below. */
+  enableIPv6: boolean;
+  /** The IPv6 pool (canonical text); empty unless enableIPv6. */
+  subnet6: string;
+  gateway6: string;
+  ipRange6: string;
   internal: boolean;
   attachable: boolean;
   builtin: boolean;
@@ -31,6 +37,8 @@ export interface EndpointRecord {
   endpointId: string;
   config: EndpointSettings;
   ip: string | null;
+  /** The IPv6 lease (canonical text) on an IPv6-enabled network while running. */
+  ip6: string | null;
   mac: string | null;
   ifName: string | null;
   hostVeth: string | null;
@@ -40,24 +48,25 @@ export interface EndpointRecord {
 interface NetRow {
   id: string; name: string; driver: string; created_at: string; bridge: string | null; subnet: string | null;
   gateway: string | null; ip_range: string | null; internal: number; attachable: number; builtin: number;
-  labels: string; options: string; ipam: string;
+  labels: string; options: string; ipam: string; enable_ipv6: number; subnet6: string | null; gateway6: string | null; ip_range6: string | null;
 }
 
 interface EpRow {
-  container_id: string; network_id: string; seq: number; endpoint_id: string; config: string; ip: string | null;
+  container_id: string; network_id: string; seq: number; endpoint_id: string; config: string; ip: string | null; ip6: string | null;
   mac: string | null; if_name: string | null; host_veth: string | null; ports: string | null;
 }
 
 const netFromRow = (r: NetRow): NetworkRecord => ({
   id: r.id, name: r.name, driver: r.driver as NetworkDriver, createdAt: r.created_at, bridge: r.bridge ?? '',
-  subnet: r.subnet ?? '', gateway: r.gateway ?? '', ipRange: r.ip_range ?? '', internal: r.internal === 1,
+  subnet: r.subnet ?? '', gateway: r.gateway ?? '', ipRange: r.ip_range ?? '', enableIPv6: r.enable_ipv6 === 1,
+  subnet6: r.subnet6 ?? '', gateway6: r.gateway6 ?? '', ipRange6: r.ip_range6 ?? '', internal: r.internal === 1,
   attachable: r.attachable === 1, builtin: r.builtin === 1, labels: JSON.parse(r.labels) as Labels,
   options: JSON.parse(r.options) as Record<string, string>, ipam: JSON.parse(r.ipam) as IpamConfigWire,
 });
 
 const epFromRow = (r: EpRow): EndpointRecord => ({
   containerId: r.container_id, networkId: r.network_id, seq: r.seq, endpointId: r.endpoint_id,
-  config: JSON.parse(r.config) as EndpointSettings, ip: r.ip, mac: r.mac, ifName: r.if_name, hostVeth: r.host_veth,
+  config: JSON.parse(r.config) as EndpointSettings, ip: r.ip, ip6: r.ip6, mac: r.mac, ifName: r.if_name, hostVeth: r.host_veth,
   ports: r.ports ? (JSON.parse(r.ports) as PortRange[]) : [],
 });
 
@@ -67,10 +76,11 @@ export class NetworkRepo {
 
   insert(n: NetworkRecord): void {
     try {
-      this.db.prepare(`INSERT INTO networks (id, name, driver, created_at, bridge, subnet, gateway, ip_range, internal, attachable, builtin, labels, options, ipam)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(n.id, n.name, n.driver, n.createdAt, n.bridge || null, n.subnet || null,
+      this.db.prepare(`INSERT INTO networks (id, name, driver, created_at, bridge, subnet, gateway, ip_range, internal, attachable, builtin, labels, options, ipam,
+        enable_ipv6, subnet6, gateway6, ip_range6)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(n.id, n.name, n.driver, n.createdAt, n.bridge || null, n.subnet || null,
         n.gateway || null, n.ipRange || null, n.internal ? 1 : 0, n.attachable ? 1 : 0, n.builtin ? 1 : 0, JSON.stringify(n.labels),
-        JSON.stringify(n.options), JSON.stringify(n.ipam));
+        JSON.stringify(n.options), JSON.stringify(n.ipam), n.enableIPv6 ? 1 : 0, n.subnet6 || null, n.gateway6 || null, n.ipRange6 || null);
     } catch (err) {
       if (String(err).includes('UNIQUE constraint failed: networks.name')) {
         throw new EngineError('Conflict', `network with name ${n.name} already exists`, { cause: err });
@@ -136,16 +146,22 @@ export class NetworkRepo {
     return (this.db.prepare('SELECT ip FROM endpoints WHERE network_id = ? AND ip IS NOT NULL').all(networkId) as { ip: string }[]).map((r) => r.ip);
   }
 
-  /** Records what a running endpoint holds: its lease, MAC, interfaces and published ports. */
-  saveRuntime(containerId: string, networkId: string, rt: Pick<EndpointRecord, 'ip' | 'mac' | 'ifName' | 'hostVeth' | 'ports'>): void {
-    this.db.prepare('UPDATE endpoints SET ip = ?, mac = ?, if_name = ?, host_veth = ?, ports = ? WHERE container_id = ? AND network_id = ?')
-      .run(rt.ip, rt.mac, rt.ifName, rt.hostVeth, rt.ports.length ? JSON.stringify(rt.ports) : null, containerId, networkId);
+  /** IPv6 addresses leased on a network. */
+  leasesOn6(networkId: string): string[] {
+    return (this.db.prepare('SELECT ip6 FROM endpoints WHERE network_id = ? AND ip6 IS NOT NULL').all(networkId) as { ip6: string }[]).map((r) => r.ip6);
+  }
+
+  /** Records what a running endpoint holds: its leases, MAC, interfaces and published ports. */
+  saveRuntime(containerId: string, networkId: string, rt: Pick<EndpointRecord, 'ip' | 'ip6' | 'mac' | 'ifName' | 'hostVeth' | 'ports'>): void {
+    this.db.prepare('UPDATE endpoints SET ip = ?, ip6 = ?, mac = ?, if_name = ?, host_veth = ?, ports = ? WHERE container_id = ? AND network_id = ?')
+      .run(rt.ip, rt.ip6, rt.mac, rt.ifName, rt.hostVeth, rt.ports.length ? JSON.stringify(rt.ports) : null, containerId, networkId);
   }
 
   /** Releases the lease and forgets the runtime fields (the container stopped). */
   clearRuntime(containerId: string, networkId?: string): void {
-    if (networkId === undefined) this.db.prepare('UPDATE endpoints SET ip = NULL, mac = NULL, if_name = NULL, host_veth = NULL, ports = NULL WHERE container_id = ?').run(containerId);
-    else this.db.prepare('UPDATE endpoints SET ip = NULL, mac = NULL, if_name = NULL, host_veth = NULL, ports = NULL WHERE container_id = ? AND network_id = ?').run(containerId, networkId);
+    const clear = 'UPDATE endpoints SET ip = NULL, ip6 = NULL, mac = NULL, if_name = NULL, host_veth = NULL, ports = NULL WHERE container_id = ?';
+    if (networkId === undefined) this.db.prepare(clear).run(containerId);
+    else this.db.prepare(`${clear} AND network_id = ?`).run(containerId, networkId);
   }
 
   /** Every published port held by running endpoints (conflict checks). */

@@ -60,7 +60,7 @@ test('init: --bip sets the default bridge\'s subnet and gateway; a changed --bip
   // A container holding an address keeps the old subnet.
   insertContainerRow(f.db, CT, 'one');
   changed.service.repo.addEndpoint({ containerId: CT, networkId: b.id, endpointId: 'ep', config: {} });
-  changed.service.repo.saveRuntime(CT, b.id, { ip: '10.99.0.2', mac: null, ifName: 'eth0', hostVeth: 'btv1', ports: [] });
+  changed.service.repo.saveRuntime(CT, b.id, { ip: '10.99.0.2', ip6: null, mac: null, ifName: 'eth0', hostVeth: 'btv1', ports: [] });
   const held = netFixture(t, { bip: '10.98.0.1/24' }, { routes: '[]' }, f.db);
   await held.service.init();
   assert.equal(held.service.resolve('bridge').subnet, '10.99.0.0/24');

@@ -32,6 +32,7 @@ export interface NetworkServiceDeps {
 /** Names dockerd reserves (container.NetworkMode IsBridge, IsHost, IsNone, IsDefault). */
 const PREDEFINED = ['bridge', 'host', 'none', 'default'];
 const DRIVER_OPT_BRIDGE = 'com.docker.network.bridge.name';
+const NO_IPV6 = { enableIPv6: false, subnet6: '', gateway6: '', ipRange6: '' } as const;
 
 /**
  * Networks as objects: the built-in bridge, host and none, and user-defined bridge networks with
@@ -81,7 +82,7 @@ export class NetworkService {
 
   #insertBuiltin(name: string, driver: 'host' | 'null'): void {
     this.repo.insert({
-      id: newId(), name, driver, createdAt: new Date().toISOString(), bridge: '', subnet: '', gateway: '', ipRange: '',
+      id: newId(), name, driver, createdAt: new Date().toISOString(), bridge: '', subnet: '', gateway: '', ipRange: '', ...NO_IPV6,
       internal: false, attachable: false, builtin: true, labels: {}, options: {}, ipam: { Driver: 'default', Options: null, Config: null },
     });
   }
@@ -96,7 +97,7 @@ export class NetworkService {
       gateway = createPool({ subnet }).gateway;
     }
     const n: NetworkRecord = {
-      id: newId(), name: 'bridge', driver: 'bridge', createdAt: new Date().toISOString(), bridge: br, subnet, gateway, ipRange: '',
+      id: newId(), name: 'bridge', driver: 'bridge', createdAt: new Date().toISOString(), bridge: br, subnet, gateway, ipRange: '', ...NO_IPV6,
       internal: false, attachable: false, builtin: true, labels: {},
       options: {
         'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
@@ -156,7 +157,7 @@ export class NetworkService {
       }
       const n: NetworkRecord = {
         id, name, driver: 'bridge', createdAt: new Date().toISOString(), bridge: bridgeName, subnet: pool.subnet, gateway: pool.gateway,
-        ipRange: pool.ipRange ?? '', internal: !!req.Internal, attachable: !!req.Attachable, builtin: false, labels: req.Labels ?? {},
+        ipRange: pool.ipRange ?? '', ...NO_IPV6, internal: !!req.Internal, attachable: !!req.Attachable, builtin: false, labels: req.Labels ?? {},
         options, ipam: {
           // IPAM.Options as the client sent it: null when it sent none (dockerd keeps the map it got).
           Driver: req.IPAM?.Driver || 'default', Options: req.IPAM?.Options ?? null,
