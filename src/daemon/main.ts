@@ -135,6 +135,7 @@ async function main(argv: string[]): Promise<void> {
     },
     releaseCgroup: (id) => removeCgroup(cgroupPathsFor(cgroupPathOf(containers.repo.get(id)?.hostConfig ?? {}, id, `/${cfg.objectPrefix}`), cgroupLayout), { retries: 5 }),
     afterRemove: (id) => { execs.forgetContainer(id); scheduleImageGc(); },
+    writableLayerSize: (id) => snapshots.upperSize(id),
     health: { begin: (c, o) => health.begin(c, o), end: (id) => health.end(id) },
     writeSpec: makeSpecWriter({
       cgroupParent: `/${cfg.objectPrefix}`, tiniPath: '/usr/bin/tini-static',

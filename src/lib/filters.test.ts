@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineError } from './errors.ts';
-import { checkFilterKeys, matchLabels, parseFilters } from './filters.ts';
+import { checkFilterKeys, matchLabels, matchPruneLabels, parseFilters, pruneUntil } from './filters.ts';
 
 const asObject = (raw: string | null) => Object.fromEntries(parseFilters(raw));
 const invalid = (msg: RegExp) => (err: unknown) => err instanceof EngineError && err.kind === 'InvalidParameter' && msg.test(err.message);
@@ -67,4 +67,24 @@ test('matchLabels: key presence and key=value, every one must hold', () => {
   // Inherited properties are not labels.
   assert.equal(matchLabels({}, ['toString']), false);
   assert.equal(matchLabels({}, ['constructor=x']), false);
+});
+
+test('matchPruneLabels: label must all match; label! spares only what matches all of its values (dockerd)', () => {
+  const f = (o: Record<string, string[]>) => new Map(Object.entries(o));
+  assert.equal(matchPruneLabels(f({}), undefined), true);
+  assert.equal(matchPruneLabels(f({ label: ['a=1'] }), { a: '1' }), true);
+  assert.equal(matchPruneLabels(f({ label: ['a=1'] }), { a: '2' }), false);
+  assert.equal(matchPruneLabels(f({ label: ['a=1'] }), {}), false);
+  assert.equal(matchPruneLabels(f({ 'label!': ['keep'] }), { keep: '' }), false);
+  assert.equal(matchPruneLabels(f({ 'label!': ['keep'] }), {}), true);
+  assert.equal(matchPruneLabels(f({ 'label!': ['keep', 'x=1'] }), { keep: 'y' }), true);
+  assert.equal(matchPruneLabels(f({ 'label!': ['keep', 'x=1'] }), { keep: 'y', x: '1' }), false);
+});
+
+test('pruneUntil: one time bound at most, refused with dockerd\'s words when bad', () => {
+  const f = (v: string[]) => new Map([['until', v]]);
+  assert.equal(pruneUntil(new Map(), 1000), undefined);
+  assert.equal(pruneUntil(f(['1s']), 10_000), 9000);
+  assert.throws(() => pruneUntil(f(['1h', '2h'])), invalid(/^more than one until filter specified$/));
+  assert.throws(() => pruneUntil(f(['soon'])), invalid(/^invalid value for 'until' filter: /));
 });

@@ -1,4 +1,5 @@
 import { invalid } from './errors.ts';
+import { parseTimestamp } from './timestamp.ts';
 
 /**
  * Docker's `filters` query parameter, parsed. Both wire shapes are accepted: the Go client's
@@ -38,4 +39,29 @@ export function matchLabels(labels: Readonly<Record<string, string>> | null | un
     if (eq < 0) return Object.hasOwn(l, w);
     return l[w.slice(0, eq)] === w.slice(eq + 1);
   });
+}
+
+/**
+ * The label test of every prune endpoint (dockerd's matchLabels): every `label` value must match,
+ * and the object is spared when it matches every `label!` value.
+ */
+export function matchPruneLabels(filters: Filters, labels: Readonly<Record<string, string>> | null | undefined): boolean {
+  if (!matchLabels(labels, filters.get('label'))) return false;
+  const not = filters.get('label!');
+  return !not?.length || !matchLabels(labels, not);
+}
+
+/**
+ * The `until` filter of a prune as a cutoff in milliseconds since the epoch (objects created at
+ * or before it go); undefined without one. InvalidParameter for two values or a bad time.
+ */
+export function pruneUntil(filters: Filters, nowMs = Date.now()): number | undefined {
+  const values = filters.get('until');
+  if (!values?.length) return undefined;
+  if (values.length > 1) throw invalid('more than one until filter specified');
+  try {
+    return parseTimestamp(values[0]!, nowMs);
+  } catch (err) {
+    throw invalid(`invalid value for 'until' filter: ${(err as Error).message}`, err);
+  }
 }

@@ -2,13 +2,14 @@ import type { Readable } from 'node:stream';
 import type * as api from '../types/index.ts';
 import type { BuildOptions, BuildOutput } from '../../engine/builds/contract.ts';
 import { EngineError, messageOf } from '../../lib/errors.ts';
+import { parseFilters, type Filters } from '../../lib/filters.ts';
 import { parseReference } from '../../lib/reference.ts';
 import { ok, queryBool, streamed, type ApiRequest, type Reply, type Route } from '../router.ts';
 
 /** What POST /build and POST /build/prune need from the build engine. */
 export interface BuildBackend {
   build(body: Readable, opts: BuildOptions, signal: AbortSignal): AsyncIterable<api.JsonMessage>;
-  prune(opts: { all: boolean }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
+  prune(opts: { all: boolean; filters: Filters }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
 }
 
 function jsonParam<T>(q: URLSearchParams, key: string, dflt: T): T {
@@ -82,5 +83,5 @@ async function build(b: BuildBackend, req: ApiRequest): Promise<Reply> {
 
 export const buildRoutes = (b: BuildBackend): Route[] => [
   { method: 'POST', path: '/build', handler: (req) => build(b, req) },
-  { method: 'POST', path: '/build/prune', handler: async (req) => ok(await b.prune({ all: queryBool(req.query, 'all') })) },
+  { method: 'POST', path: '/build/prune', handler: async (req) => ok(await b.prune({ all: queryBool(req.query, 'all'), filters: parseFilters(req.query.get('filters')) })) },
 ];

@@ -65,15 +65,9 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       const r = await svc.create(body, req.query.get('name') ?? undefined);
       return created({ Id: r.id, Warnings: r.warnings } satisfies api.ContainerCreateResponse);
     } },
-    { method: 'POST', path: '/containers/prune', handler: async () => {
-      const deleted: string[] = [];
-      let space = 0;
-      for (const c of svc.list()) {
-        if (c.state.status !== 'exited' && c.state.status !== 'created' && c.state.status !== 'dead') continue;
-        const rw = await d.sizes(c).then((s) => s.SizeRw, () => 0);
-        await svc.remove(c.id).then(() => { deleted.push(c.id); space += rw; }, () => undefined);
-      }
-      return ok({ ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: space });
+    { method: 'POST', path: '/containers/prune', handler: async (req) => {
+      const r = await svc.prune(parseFilters(req.query.get('filters')));
+      return ok({ ContainersDeleted: r.deleted.length ? r.deleted : null, SpaceReclaimed: r.reclaimed });
     } },
     { method: 'GET', path: '/containers/:id/json', handler: async (req) => {
       const c = svc.resolve(param(req, 'id'));

@@ -2,6 +2,7 @@ import type * as api from '../types/index.ts';
 import { invalid } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
 import { type Route, created, noContent, ok, param, queryBool, readJson } from '../router.ts';
+import { cmpVersion } from '../server.ts';
 
 /** A volume as the routes see it (engine/volumes VolumeRecord satisfies it). */
 export interface VolumeView {
@@ -37,6 +38,17 @@ const stringMap = (v: unknown, what: string): Record<string, string> => {
   return { ...(v as Record<string, string>) };
 };
 
+/**
+ * API 1.42 made a plain volume prune take only anonymous volumes; older clients still get every
+ * unused one, as dockerd does by adding `all=true` to their filters.
+ */
+export function pruneFiltersFor(version: string, filters: Filters): Filters {
+  if (cmpVersion(version, '1.42') >= 0) return filters;
+  const out = new Map(filters);
+  out.set('all', [...new Set([...(filters.get('all') ?? []), 'true'])]);
+  return out;
+}
+
 /** /volumes: list, inspect, create, remove and prune. */
 export function volumeRoutes(b: VolumeBackend): Route[] {
   const view = (v: VolumeView) => toApiVolume(v, b.mountpoint(v.name));
@@ -62,7 +74,7 @@ export function volumeRoutes(b: VolumeBackend): Route[] {
       return noContent();
     } },
     { method: 'POST', path: '/volumes/prune', handler: async (req) => {
-      const r = await b.prune(parseFilters(req.query.get('filters')));
+      const r = await b.prune(pruneFiltersFor(req.version, parseFilters(req.query.get('filters'))));
       return ok({ VolumesDeleted: r.deleted.length ? r.deleted : null, SpaceReclaimed: r.reclaimed } satisfies api.VolumePruneResponse);
     } },
   ];

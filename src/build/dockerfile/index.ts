@@ -4,7 +4,7 @@
  */
 export type * from './ast.ts';
 export { DockerfileParseError, parseDockerfile, parseInstructions } from './parse.ts';
-export { parseGoDuration } from './go-duration.ts';
+export { parseGoDuration } from '../../lib/go-duration.ts';
 export { parseHeredocWord } from './heredoc-words.ts';
 export { runPlan, type RunPlan } from './run-plan.ts';
 export {

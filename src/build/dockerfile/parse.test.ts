@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kindOf } from '../../lib/errors.ts';
 import type { Instruction } from './ast.ts';
-import { parseGoDuration } from './go-duration.ts';
+import { parseGoDuration } from '../../lib/go-duration.ts';
 import { parseHeredocWord } from './heredoc-words.ts';
 import { DockerfileParseError, parseDockerfile, parseInstructions } from './parse.ts';
 

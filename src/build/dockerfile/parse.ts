@@ -2,7 +2,7 @@ import { EngineError } from '../../lib/errors.ts';
 import type {
   CommandForm, Dockerfile, HealthcheckOptions, Heredoc, Instruction, InstructionFlags, Stage,
 } from './ast.ts';
-import { parseGoDuration } from './go-duration.ts';
+import { parseGoDuration } from '../../lib/go-duration.ts';
 import { heredocsFromLine, parseHeredocWord } from './heredoc-words.ts';
 
 /**

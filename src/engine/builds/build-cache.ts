@@ -1,4 +1,5 @@
 import type { Db } from '../../store/db.ts';
+import type { CacheEntry } from './cache-prune.ts';
 
 /**
  * The legacy builder's cache (table build_cache, migration 5): step key → the untagged image the
@@ -23,13 +24,15 @@ export class BuildCache {
     return this.db.prepare('SELECT 1 FROM build_cache WHERE parent_id = ? LIMIT 1').get(imageId) !== undefined;
   }
 
-  /** Every image the cache points at (what `builder prune` may remove when untagged and unused). */
-  images(): string[] {
-    return (this.db.prepare('SELECT DISTINCT image_id FROM build_cache').all() as { image_id: string }[]).map((r) => r.image_id);
+  /** Every entry, for `builder prune`'s filters. */
+  entries(): CacheEntry[] {
+    return (this.db.prepare('SELECT key, image_id, parent_id, created_at FROM build_cache').all() as { key: string; image_id: string; parent_id: string | null; created_at: string }[])
+      .map((r) => ({ key: r.key, imageId: r.image_id, parentId: r.parent_id, createdAt: r.created_at }));
   }
 
-  /** Forgets every entry; returns how many there were. */
-  clear(): number {
-    return this.db.prepare('DELETE FROM build_cache').run().changes;
+  /** Forgets these entries. */
+  forget(keys: readonly string[]): void {
+    const del = this.db.prepare('DELETE FROM build_cache WHERE key = ?');
+    this.db.transaction(() => { for (const k of keys) del.run(k); })();
   }
 }

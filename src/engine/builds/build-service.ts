@@ -11,6 +11,8 @@ import type { ExpandFn } from '../../build/stage-state.ts';
 import { EngineError, kindOf } from '../../lib/errors.ts';
 import { familiarString, parseReference } from '../../lib/reference.ts';
 import type { BuildCache } from './build-cache.ts';
+import { cachePrunePredicate } from './cache-prune.ts';
+import type { Filters } from '../../lib/filters.ts';
 import type { RootHelper } from './build-root.ts';
 import { extractContext, type ContextExtractor } from './context.ts';
 import { MessageChannel, shortId } from '../images/progress.ts';
@@ -124,18 +126,24 @@ export class BuildService {
   }
 
   /**
-   * POST /build/prune (`builder prune`): forgets the cache and removes the untagged images it
-   * pointed at that no container uses (tagged ones stay, as do their layers).
+   * POST /build/prune (`builder prune`): forgets the cache entries the filters select
+   * (cache-prune.ts) and removes the untagged images they pointed at that no container uses and
+   * no remaining entry needs (tagged ones stay, as do their layers). InvalidParameter for bad filters.
    */
-  async prune(_opts: { all: boolean }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+  async prune(opts: { all: boolean; filters?: Filters }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    const selected = cachePrunePredicate(opts.filters ?? new Map());
+    const entries = this.d.cache.entries();
+    const going = entries.filter(selected);
+    this.d.cache.forget(going.map((e) => e.key));
+    const kept = new Set(entries.filter((e) => !going.includes(e)).map((e) => e.imageId));
     const deleted: string[] = [];
-    for (const id of this.d.cache.images()) {
+    for (const id of new Set(going.map((e) => e.imageId))) {
+      if (kept.has(id)) continue;
       const tags = await this.d.images.inspect(id).then((i) => i.RepoTags.length + i.RepoDigests.length, () => -1);
       if (tags !== 0) continue;
       const removed = await this.d.images.remove(id, {}).catch(() => []);
       if (removed.some((r) => 'Deleted' in r)) deleted.push(id);
     }
-    this.d.cache.clear();
     return { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: 0 };
   }
 

@@ -95,6 +95,8 @@ export interface ContainerServiceDeps {
   releaseCgroup?: (id: string) => Promise<void>;
   /** Called after a container is gone: exec sessions forgotten, unreferenced image layers collected. */
   afterRemove?: (id: string) => void;
+  /** Bytes in the container's writable layer (what a prune reports as reclaimed). */
+  writableLayerSize?: (id: string) => Promise<number>;
   /** Health checks (health.ts): probing begins with each run and ends with it, or with a pause. */
   health?: HealthHooks;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void; debug(o: object, m?: string): void };

@@ -17,6 +17,8 @@ import { validateHostConfig } from './validate.ts';
 import { LogRotator } from './log-rotator.ts';
 import { RestartManager, policyWantsRestart } from './restart.ts';
 import { validateHealthConfig } from './health.ts';
+import { containerPrunePredicate } from './prune.ts';
+import type { Filters } from '../../lib/filters.ts';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -526,6 +528,30 @@ export class ContainerService {
       const cur = this.repo.get(c.id);
       if (cur) await this.#removeLocked(cur, !!opts.volumes);
     });
+  }
+
+  /**
+   * POST /containers/prune: removes every container the filters select (prune.ts); one that cannot
+   * go (a start raced the prune) is skipped, as dockerd does. InvalidParameter for bad filters.
+   * @returns the IDs removed and the bytes their writable layers held
+   */
+  async prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }> {
+    const selected = containerPrunePredicate(filters);
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of this.list().filter(selected)) {
+      const size = await this.deps.writableLayerSize?.(c.id).catch(() => 0) ?? 0;
+      try {
+        await this.remove(c.id);
+      } catch (err) {
+        this.deps.log.warn({ err, id: c.id }, 'prune container');
+        continue;
+      }
+      deleted.push(c.id);
+      reclaimed += size;
+    }
+    this.deps.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+    return { deleted, reclaimed };
   }
 
   /** Removal proper, the container's lock held: intent recorded, every trace gone, waiters told. */

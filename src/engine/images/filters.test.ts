@@ -26,6 +26,7 @@ test('time bounds: durations, unix seconds, RFC 3339', () => {
   assert.equal(parseTimeBound('1700000000.5'), 1700000000.5);
   assert.equal(parseTimeBound('2024-01-01T00:00:00Z'), 1704067200);
   assert.throws(() => parseTimeBound('yesterday'), (e: unknown) => e instanceof EngineError && e.message === "invalid filter 'until=yesterday'");
+  assert.equal(parseTimeBound('2024-01-01T01:00:00+01:00'), 1704067200);
 });
 
 test('list predicate combines dangling, reference, label, before/since/until', () => {
@@ -53,6 +54,20 @@ test('prune predicate: dangling only unless all or dangling=false; label!', () =
   assert.ok(prunePredicate(parseFilters('{"label!":["k=v"]}'), true)(img([], 1, { k: 'w' })));
   assert.ok(!prunePredicate(parseFilters('{"until":["50"]}'), true)(img([], 100)));
   assert.throws(() => prunePredicate(parseFilters('{"reference":["x"]}'), true), (e: unknown) => e instanceof EngineError && e.kind === 'InvalidParameter');
+});
+
+test('prune predicate as dockerd: until takes what was created at or before it, label! spares, a digest alone is dangling', () => {
+  const now = 1000_000;
+  const p = (f: string, all = true) => prunePredicate(parseFilters(f), all, now);
+  assert.ok(p('{"until":["10s"]}')(img([], 990)), 'created 10s ago');
+  assert.ok(!p('{"until":["10s"]}')(img([], 995)), 'created 5s ago');
+  assert.ok(!p('{"until":["10s"]}')(img([], 0)), 'unknown creation time is never old enough');
+  assert.ok(!p('{"label!":["keep"]}')(img([], 1, { keep: '' })));
+  assert.ok(p('{"label!":["keep","x=1"]}')(img([], 1, { keep: '' })), 'spared only when every label! value matches');
+  assert.ok(p('{"label":["a=1"],"dangling":["true"]}', false)(img([`busybox@sha256:${'a'.repeat(64)}`], 1, { a: '1' })));
+  assert.ok(!p('{"dangling":["true"]}', false)(img(['busybox:1'])));
+  assert.throws(() => p('{"until":["1h","2h"]}'), (e: unknown) => e instanceof EngineError && e.message === 'more than one until filter specified');
+  assert.throws(() => p('{"dangling":["true","false"]}'), (e: unknown) => e instanceof EngineError && e.kind === 'InvalidParameter');
 });
 
 test('import changes: exec and shell forms, env forms, volumes, onbuild, errors', () => {

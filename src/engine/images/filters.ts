@@ -1,4 +1,5 @@
-import { checkFilterKeys, matchLabels, type Filters } from '../../lib/filters.ts';
+import { checkFilterKeys, matchLabels, matchPruneLabels, pruneUntil, type Filters } from '../../lib/filters.ts';
+import { parseTimestamp } from '../../lib/timestamp.ts';
 import { invalid } from '../../lib/errors.ts';
 import { familiarName, familiarString, type ImageReference } from '../../lib/reference.ts';
 
@@ -44,26 +45,21 @@ export function matchesReference(pattern: string, refs: readonly ImageReference[
 }
 
 /**
- * A time bound as Docker takes it: a Go duration ("10m", "1h30m") back from now, a unix
- * timestamp ("1700000000", "1700000000.5") or an RFC 3339 date. Returns seconds since the epoch.
+ * A list filter's time bound (before/since/until values that are not image references), in
+ * seconds since the epoch: what lib/timestamp.ts reads. InvalidParameter when it is no time.
  */
 export function parseTimeBound(value: string, nowMs = Date.now()): number {
-  const dur = /^(?:(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h))+$/;
-  if (dur.test(value)) {
-    const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-    let secs = 0;
-    for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) secs += Number(m[1]) * unit[m[2]!]!;
-    return nowMs / 1000 - secs;
+  try {
+    return parseTimestamp(value, nowMs) / 1000;
+  } catch (err) {
+    throw invalid(`invalid filter 'until=${value}'`, err);
   }
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw invalid(`invalid filter 'until=${value}'`);
-  return t / 1000;
 }
 
 function boolFilter(filters: Filters, key: string): boolean | undefined {
   const vals = filters.get(key);
   if (!vals || vals.length === 0) return undefined;
+  if (vals.length > 1) throw invalid(`invalid filter '${key}=[${vals.join(' ')}]'`);
   const v = vals[0]!.toLowerCase();
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
@@ -92,18 +88,17 @@ export function listPredicate(filters: Filters, createdOf: (ref: string) => numb
 }
 
 /**
- * Which images POST /images/prune takes among those no container uses: dangling ones only,
- * unless `all` (or `dangling=false`); then `until`, `label` and `label!`.
+ * Which images POST /images/prune takes among those no container uses (dockerd's ImagePrune):
+ * without a tag only (a digest alone leaves an image dangling), unless `all` or `dangling=false`;
+ * then `until` (created at or before it), `label` and `label!`.
  */
-export function prunePredicate(filters: Filters, all: boolean): (img: FilterableImage) => boolean {
+export function prunePredicate(filters: Filters, all: boolean, nowMs = Date.now()): (img: FilterableImage) => boolean {
   checkFilterKeys(filters, PRUNE_FILTERS);
-  const danglingOnly = !all && boolFilter(filters, 'dangling') !== false;
-  const until = (filters.get('until') ?? []).map((v) => parseTimeBound(v));
-  const labels = filters.get('label');
-  const notLabels = filters.get('label!') ?? [];
+  const dangling = boolFilter(filters, 'dangling');
+  const danglingOnly = !all && dangling !== false;
+  const until = pruneUntil(filters, nowMs);
   return (img) =>
-    (!danglingOnly || img.refs.length === 0) &&
-    until.every((t) => img.created < t) &&
-    matchLabels(img.labels, labels) &&
-    notLabels.every((l) => !matchLabels(img.labels, [l]));
+    (!danglingOnly || !img.refs.some((r) => r.tag !== undefined)) &&
+    (until === undefined || (img.created > 0 && img.created * 1000 <= until)) &&
+    matchPruneLabels(filters, img.labels);
 }

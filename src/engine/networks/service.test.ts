@@ -206,7 +206,8 @@ test('prune removes only unused custom networks, honouring label filters', async
   await assert.rejects(f.service.prune(parseFilters('{"dangling":["true"]}')), kindAndMessage('InvalidParameter', "invalid filter 'dangling'"));
   assert.deepEqual(await f.service.prune(new Map()), ['free2']);
   assert.deepEqual(names(f).sort(), ['bridge', 'host', 'none', 'used']);
-  assert.equal(f.events.filter((e) => e.Action === 'prune').length, 3);
+  // dockerd reports every prune, even one that removed nothing.
+  assert.equal(f.events.filter((e) => e.Action === 'prune').length, 4);
 });
 
 test('list filters: name, id, driver, type, label, dangling; unknown keys and types are errors', async (t) => {

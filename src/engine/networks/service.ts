@@ -1,6 +1,6 @@
 import { newId } from '../../lib/ids.ts';
 import { EngineError, invalid } from '../../lib/errors.ts';
-import { checkFilterKeys, matchLabels, type Filters } from '../../lib/filters.ts';
+import { checkFilterKeys, matchLabels, matchPruneLabels, pruneUntil, type Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import type { NetworkCreateRequest } from '../../api/types/index.ts';
 import { AddressPool, cidrContains, createPool, parseCidr, parseIPv4, parseHostRoutes, pickDefaultSubnet, type BridgeDriver, type DefaultPool, type NftNetwork } from '../../network/index.ts';
@@ -211,17 +211,19 @@ export class NetworkService {
     });
   }
 
-  /** Removes every user network no container is attached to; returns their names. */
+  /**
+   * Removes every user network no container is attached to that the filters select (`until`:
+   * created at or before it; `label`, `label!` as dockerd); returns their names.
+   * InvalidParameter for an unknown filter or a bad time.
+   */
   async prune(filters: Filters): Promise<string[]> {
     checkFilterKeys(filters, ['label', 'label!', 'until']);
-    const until = filters.get('until')?.[0];
-    const cutoff = until ? parseUntil(until) : Infinity;
+    const until = pruneUntil(filters);
     const removed: string[] = [];
     for (const n of this.repo.all()) {
       if (n.builtin || this.#inUse(n)) continue;
-      if (!matchLabels(n.labels, filters.get('label') as string[] | undefined)) continue;
-      if ((filters.get('label!') ?? []).some((l) => matchLabels(n.labels, [l]))) continue;
-      if (Date.parse(n.createdAt) >= cutoff) continue;
+      if (!matchPruneLabels(filters, n.labels)) continue;
+      if (until !== undefined && Date.parse(n.createdAt) > until) continue;
       try {
         await this.remove(n.id);
         removed.push(n.name);
@@ -229,7 +231,7 @@ export class NetworkService {
         this.deps.log.warn({ err, network: n.name }, 'prune network');
       }
     }
-    if (removed.length) this.deps.events.publish('network', 'prune', '', { reclaimed: '0' });
+    this.deps.events.publish('network', 'prune', '', { reclaimed: '0' });
     return removed;
   }
 
@@ -292,11 +294,3 @@ function bridgePoolChanged(n: NetworkRecord, bip: string): boolean {
   return n.subnet !== subnet || n.gateway !== gateway;
 }
 
-/** `until` as Docker takes it: a timestamp or a duration ago ("24h", "10m"). */
-function parseUntil(s: string): number {
-  const d = /^(\d+)(s|m|h)$/.exec(s);
-  if (d) return Date.now() - Number(d[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[d[2] as 's' | 'm' | 'h'];
-  const t = /^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s);
-  if (Number.isNaN(t)) throw invalid(`invalid filter 'until=${s}'`);
-  return t;
-}

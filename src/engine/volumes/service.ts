@@ -6,7 +6,7 @@ import type * as api from '../../api/types/index.ts';
 import { duBytes } from '../../lib/disk-usage.ts';
 import { EngineError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import type { ExecFn } from '../../lib/exec.ts';
-import { checkFilterKeys, matchLabels, type Filters } from '../../lib/filters.ts';
+import { checkFilterKeys, matchLabels, matchPruneLabels, type Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import type { MountInput } from '../../runtime/spec/mounts.ts';
 import type { Db } from '../../store/db.ts';
@@ -152,27 +152,27 @@ export class VolumeService {
   }
 
   /**
-   * Removes unused volumes: anonymous ones, or all with `all=true`; `label`/`label!` filters.
+   * Removes unused volumes: anonymous ones, or all with the filter `all=true` (API < 1.42 clients
+   * get that from the route); `label` / `label!` as dockerd. InvalidParameter for other filters.
    * @returns the names removed and the bytes they held
    */
   async prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }> {
     checkFilterKeys(filters, ['label', 'label!', 'all']);
-    const all = (filters.get('all') ?? []).some((v) => parseBoolFilter('all', v));
+    const all = pruneAll(filters.get('all') ?? []);
     return this.#store.run('store', async () => {
       const used = this.repo.inUse();
       const deleted: string[] = [];
       let reclaimed = 0;
       for (const v of this.repo.all()) {
         if (used.has(v.name) || (!all && !v.anonymous)) continue;
-        if (!matchLabels(v.labels, filters.get('label'))) continue;
-        const not = filters.get('label!');
-        if (not?.length && not.some((l) => matchLabels(v.labels, [l]))) continue;
+        if (!matchPruneLabels(filters, v.labels)) continue;
         // A volume with options holds nothing of its own (a tmpfs, or someone's host directory).
         const size = Object.keys(v.options).length ? 0 : await duBytes(this.mountpoint(v.name));
         await this.#destroy(v.name);
         deleted.push(v.name);
         reclaimed += size;
       }
+      this.deps.events.publish('volume', 'prune', '', { reclaimed: String(reclaimed) });
       return { deleted, reclaimed };
     });
   }
@@ -416,4 +416,14 @@ function parseBoolFilter(key: string, v: string): boolean {
   if (['true', '1'].includes(v.toLowerCase())) return true;
   if (['false', '0'].includes(v.toLowerCase())) return false;
   throw invalid(`invalid filter '${key}=${v}'`);
+}
+
+/** The prune filter `all` as dockerd reads it: one Go boolean at most. */
+function pruneAll(values: readonly string[]): boolean {
+  if (values.length > 1) throw invalid(`invalid filter 'all=[${values.join(' ')}]': only one value is expected`);
+  if (values.length === 0) return false;
+  const v = values[0]!;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw invalid(`invalid filter 'all': strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
 }

@@ -170,7 +170,8 @@ export async function imagePrune(ctx: CliContext, f: Flags): Promise<void> {
     ctx.stdin.pause();
     if (!/^y(es)?$/i.test(answer.trim())) return;
   }
-  const filters = [...list(f, 'filter'), ...(bool(f, 'all') ? ['dangling=false'] : [])];
+  // docker always says which: dangling=true unless -a.
+  const filters = [...list(f, 'filter'), `dangling=${!bool(f, 'all')}`];
   const r = await ctx.client.json<{ ImagesDeleted: api.ImageDeleteEntry[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters: filtersParam(filters) } });
   if (r.ImagesDeleted?.length) {
     ctx.stdout.write('Deleted Images:\n');

@@ -4,6 +4,7 @@ import { type CliContext, ExitError, type Flags, bool, list } from '../../contex
 import { humanSize } from '../../../lib/units.ts';
 import { filtersParam } from '../container/ps.ts';
 import { confirm } from '../network/network.ts';
+import { naturalCompare } from '../network/ls-format.ts';
 
 export const containerPruneSpec: CommandSpec = {
   name: 'container prune', usage: 'container prune [OPTIONS]', description: 'Remove all stopped containers',
@@ -37,39 +38,58 @@ export const systemPruneSpec: CommandSpec = {
   maxArgs: 0,
 };
 
-/** docker system prune: containers, networks, (volumes), images, in that order, with docker's output. */
+/**
+ * docker system prune (CLI 28): containers, networks, (volumes), images, then the build cache, each
+ * with the same filters, with docker's prompt and output.
+ */
 export async function systemPrune(ctx: CliContext, f: Flags): Promise<void> {
   const all = bool(f, 'all');
   const volumes = bool(f, 'volumes');
-  const warning = [
-    'WARNING! This will remove:',
-    '  - all stopped containers',
-    '  - all networks not used by at least one container',
-    ...(volumes ? ['  - all anonymous volumes not used by at least one container'] : []),
-    all ? '  - all images without at least one container associated to them' : '  - all dangling images',
-    '  - unused build cache',
-    '',
-    'Are you sure you want to continue?',
-  ].join('\n');
-  if (!bool(f, 'force') && !(await confirm(ctx, warning))) return;
   const filters = list(f, 'filter');
+  const filterParam = filtersParam(filters, '--filter');
+  // Volumes have no creation-time filter; docker refuses before asking anything.
+  if (volumes && filters.some((x) => x.split('=')[0]!.trim().toLowerCase() === 'until')) throw new ExitError(1, 'ERROR: The "until" filter is not supported with "--volumes"');
+  if (!bool(f, 'force') && !(await confirm(ctx, systemPruneWarning(all, volumes, filters)))) return;
   let space = await pruneContainers(ctx, filters);
-  const nets = await ctx.client.json<api.NetworkPruneResponse>('POST', '/networks/prune', { query: { filters: filtersParam(filters) } });
+  const nets = await ctx.client.json<api.NetworkPruneResponse>('POST', '/networks/prune', { query: { filters: filterParam } });
   if (nets.NetworksDeleted?.length) ctx.stdout.write(`Deleted Networks:\n${nets.NetworksDeleted.join('\n')}\n\n`);
   if (volumes) {
-    const v = await ctx.client.json<api.VolumePruneResponse>('POST', '/volumes/prune', { query: { filters: filtersParam(filters.filter((x) => !x.startsWith('until='))) } });
-    if (v.VolumesDeleted?.length) ctx.stdout.write(`Deleted Volumes:\n${v.VolumesDeleted.join('\n')}\n\n`);
-    space += v.SpaceReclaimed;
+    const v = await ctx.client.json<api.VolumePruneResponse>('POST', '/volumes/prune', { query: { filters: filterParam } });
+    if (v.VolumesDeleted?.length) {
+      ctx.stdout.write(`Deleted Volumes:\n${v.VolumesDeleted.join('\n')}\n\n`);
+      space += v.SpaceReclaimed;
+    }
   }
-  const imgFilters = [...filters, ...(all ? ['dangling=false'] : [])];
+  const imgFilters = [...filters, `dangling=${!all}`];
   const img = await ctx.client.json<{ ImagesDeleted: api.ImageDeleteEntry[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters: filtersParam(imgFilters) } });
   if (img.ImagesDeleted?.length) {
     ctx.stdout.write('Deleted Images:\n');
     for (const e of img.ImagesDeleted) ctx.stdout.write('Untagged' in e ? `untagged: ${e.Untagged}\n` : `deleted: ${e.Deleted}\n`);
     ctx.stdout.write('\n');
+    space += img.SpaceReclaimed;
   }
-  space += img.SpaceReclaimed;
+  const cache = await ctx.client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', { query: { all: all || undefined, filters: filterParam } });
+  if (cache.CachesDeleted?.length) {
+    ctx.stdout.write(`Deleted build cache objects:\n${cache.CachesDeleted.join('\n')}\n\n`);
+    space += cache.SpaceReclaimed;
+  }
   ctx.stdout.write(`Total reclaimed space: ${humanSize(space, 4)}\n`);
+}
+
+/** docker's confirmation text: what goes, then the label/until filters it applies, sorted. */
+export function systemPruneWarning(all: boolean, volumes: boolean, filters: readonly string[]): string {
+  const shown = filters.filter((x) => ['label', 'label!', 'until'].includes(x.split('=')[0]!.trim().toLowerCase())).sort(naturalCompare);
+  return [
+    'WARNING! This will remove:',
+    '  - all stopped containers',
+    '  - all networks not used by at least one container',
+    ...(volumes ? ['  - all anonymous volumes not used by at least one container'] : []),
+    all ? '  - all images without at least one container associated to them' : '  - all dangling images',
+    all ? '  - all build cache' : '  - unused build cache',
+    ...(shown.length ? ['', '  Items to be pruned will be filtered with:', ...shown.map((x) => `  - ${x}`)] : []),
+    '',
+    'Are you sure you want to continue?',
+  ].join('\n');
 }
 
 export const gcSpec: CommandSpec = {

@@ -1,4 +1,4 @@
-import { EngineError } from '../../lib/errors.ts';
+import { EngineError } from './errors.ts';
 
 const goQuote = (s: string) => JSON.stringify(s);
 
