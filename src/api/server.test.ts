@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { EngineError } from '../lib/errors.ts';
-import { type ApiLogger, ApiServer, cmpVersion, hijackConnection } from './server.ts';
+import { type ApiLogger, ApiServer, cmpVersion, hidePaths, hijackConnection } from './server.ts';
 import { Router, notModified, ok, readHijackJson, readJson, streamed } from './router.ts';
 
 /** Keeps what the server logged, so a test can check a 500 was logged as an error. */
@@ -293,4 +293,13 @@ test('a stale socket file is replaced; close ends open connections', async (t) =
   await second.listenUnix(socketPath);
   t.after(() => second.close());
   assert.equal((await call(socketPath, 'GET', '/echo/again')).status, 200);
+});
+
+test('hidePaths: the data and exec roots never appear in a message, other paths do', () => {
+  const hidden = [{ path: '/var/lib/berth', as: '<data-root>' }, { path: '/var/lib/berth/run/', as: '<exec-root>' }];
+  assert.equal(hidePaths("ENAMETOOLONG: name too long, mkdir '/var/lib/berth/volumes/x/_data'", hidden), "ENAMETOOLONG: name too long, mkdir '<data-root>/volumes/x/_data'");
+  assert.equal(hidePaths('umount /var/lib/berth/run/containers/a: busy; /var/lib/berth', hidden), 'umount <exec-root>/containers/a: busy; <data-root>');
+  // A sibling directory whose name merely starts the same is someone else's path.
+  assert.equal(hidePaths('bind source /var/lib/berth2/x and /var/lib/berthx', hidden), 'bind source /var/lib/berth2/x and /var/lib/berthx');
+  assert.equal(hidePaths('no paths here', []), 'no paths here');
 });

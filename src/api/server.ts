@@ -19,6 +19,11 @@ export interface ApiServerOptions {
   log: ApiLogger;
   /** Version string for the Server header and /version. */
   serverVersion: string;
+  /**
+   * Host directories (the data and exec roots) that error messages must not show: a failure deep in
+   * the engine (an fs error, a tool's stderr) names them as `as` instead ("<data-root>/volumes/…").
+   */
+  hiddenPaths?: readonly { path: string; as: string }[];
 }
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
@@ -105,7 +110,7 @@ export class ApiServer {
       // finish sending and read our answer instead of failing with a broken pipe.
       if (!hijack) await drainBody(raw);
       const status = httpStatusOf(err);
-      const message = messageOf(err);
+      const message = hidePaths(messageOf(err), this.opts.hiddenPaths ?? []);
       if (status >= 500) log.error({ err, method: raw.method, path: raw.url }, 'request failed');
       else log.debug({ status, message, path: raw.url }, 'request refused');
       if (hijack && !res.headersSent) {
@@ -189,3 +194,17 @@ async function drainBody(raw: import('node:http').IncomingMessage): Promise<void
   raw.resume();
   await new Promise<void>((resolve) => { raw.once('end', resolve); raw.once('close', resolve); });
 }
+
+/** `message` with each hidden directory (and only whole path components of it) replaced by its name. */
+export function hidePaths(message: string, hidden: readonly { path: string; as: string }[]): string {
+  let out = message;
+  // Longest first: an exec root inside the data root must not be named as the data root.
+  for (const h of [...hidden].sort((a, b) => b.path.length - a.path.length)) {
+    const root = h.path.replace(/\/+$/, '');
+    if (root === '') continue;
+    out = out.replace(new RegExp(`${escapeRegExp(root)}(?![^/\\s'"\`:,;)\\]}])`, 'g'), h.as);
+  }
+  return out;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

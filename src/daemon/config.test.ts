@@ -124,3 +124,32 @@ test('objectPrefixFor: "berth" for the default, stable and distinct otherwise', 
   // Short enough for interface names (15 bytes) with a suffix of a few characters.
   assert.ok(objectPrefixFor('/some/very/long/path/to/an/exec/root').length <= 14);
 });
+
+test('loadDaemonConfig: every host, path, pool and registry is checked before the daemon touches the host', () => {
+  const bad = (args: string[], msg: string | RegExp, json?: object) => assert.throws(
+    () => loadDaemonConfig(parseDaemonFlags(json ? ['--config-file', '/d.json', ...args] : args), json ? files({ '/d.json': JSON.stringify(json) }) : NONE),
+    invalid(msg), args.join(' ') || JSON.stringify(json));
+  bad(['-H', 'tcp://0.0.0.0:2375'], /^host tcp:\/\/0\.0\.0\.0:2375: berthd cannot listen on TCP yet: without TLS .*use a unix:\/\/ socket$/);
+  bad([], /^host tcp:\/\/127\.0\.0\.1:2375: berthd cannot listen on TCP/, { hosts: ['unix:///x.sock', 'tcp://127.0.0.1:2375'] });
+  bad(['-H', '/run/x.sock'], 'invalid bind address format: /run/x.sock');
+  bad(['-H', 'npipe:////./pipe/x'], 'invalid bind address protocol: npipe (npipe:////./pipe/x)');
+  bad(['-H', 'unix://x.sock'], /^invalid bind address format: unix:\/\/x\.sock: the socket path must be absolute$/);
+  bad(['--data-root', 'rel/data'], 'invalid data-root "rel/data": must be an absolute path');
+  bad(['--exec-root', 'run'], 'invalid exec-root "run": must be an absolute path');
+  bad(['--pidfile', 'x.pid'], 'invalid pidfile "x.pid": must be an absolute path');
+  for (const bip of ['172.17.0.1', '172.17.0.1/33', '172.17.0.0/16', '172.17.255.255/16', 'abc/8', '1.2.3.4/31']) bad(['--bip', bip], /^invalid bip /);
+  bad([], /^invalid bip /, { bip: '10.0.0.0/8' });
+  bad(['--default-address-pool', 'base=10.0.0.0/33,size=24'], /^invalid default address pool base "10\.0\.0\.0\/33"/);
+  bad(['--default-address-pool', 'base=10.0.0.0/16,size=8'], /^invalid default address pool 10\.0\.0\.0\/16 size 8: /);
+  bad([], /^invalid default address pool 10\.0\.0\.0\/16 size 4: /, { 'default-address-pools': [{ base: '10.0.0.0/16', size: 4 }] });
+  bad(['--registry-mirror', 'mirror.example'], `invalid mirror: no scheme specified for "mirror.example": must use either 'https://' or 'http://'`);
+  bad(['--registry-mirror', 'ftp://mirror.example'], 'invalid mirror: unsupported scheme "ftp" in "ftp://mirror.example"');
+  bad([], 'invalid mirror: path, query, or fragment at end of the URI "https://m.example/v2?x=1"', { 'registry-mirrors': ['https://m.example/v2?x=1'] });
+  bad(['--insecure-registry', 'http://reg:5000'], "insecure registry http://reg:5000 should not contain '://'");
+  bad(['--insecure-registry', '10.0.0.0/99'], 'insecure registry 10.0.0.0/99 is not a valid CIDR or host[:port]');
+  bad(['--runtime', 'bad name=/bin/x'], 'invalid runtime name "bad name": only [A-Za-z0-9_.-] are allowed');
+  // The good forms pass.
+  const ok = loadDaemonConfig(parseDaemonFlags(['-H', 'unix:///run/a.sock', '--bip', '10.9.0.1/24', '--default-address-pool', 'base=10.10.0.0/16,size=24',
+    '--registry-mirror', 'https://mirror.example/', '--insecure-registry', 'reg.local:5000', '--insecure-registry', '10.0.0.0/8', '--insecure-registry', '[::1]:5000']), NONE);
+  assert.equal(ok.bip, '10.9.0.1/24');
+});

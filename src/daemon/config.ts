@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { EngineError } from '../lib/errors.ts';
+import { validateDaemonConfig } from './validate-config.ts';
 
 /** berthd's configuration: flags over daemon.json over defaults. Loaded once, validated, frozen. */
 export interface DaemonConfig {
@@ -181,7 +182,7 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
   if (!runtimes[defaultRuntime]) throw new EngineError('InvalidParameter', `default runtime ${defaultRuntime} is not a configured runtime`);
   const level = (flags.debug || file['debug'] === true ? 'debug' : flags.logLevel ?? str('log-level') ?? 'info') as DaemonConfig['logLevel'];
   if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(level)) throw new EngineError('InvalidParameter', `unable to parse logging level: ${level}`);
-  return Object.freeze({
+  const cfg: DaemonConfig = {
     hosts: flags.hosts.length ? flags.hosts : (file['hosts'] as string[] | undefined) ?? ['unix:///run/berth.sock'],
     dataRoot: flags.dataRoot ?? str('data-root') ?? '/var/lib/berth',
     execRoot, configFile, logLevel: level, defaultRuntime, runtimes,
@@ -198,7 +199,9 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
     maxConcurrentDownloads: flags.maxConcurrentDownloads ?? (file['max-concurrent-downloads'] as number | undefined) ?? 3,
     maxConcurrentUploads: flags.maxConcurrentUploads ?? (file['max-concurrent-uploads'] as number | undefined) ?? 5,
     pidFile: flags.pidFile ?? str('pidfile') ?? (execRoot === '/run/berth' ? '/run/berthd.pid' : `${execRoot}/berthd.pid`),
-  });
+  };
+  validateDaemonConfig(cfg);
+  return Object.freeze(cfg);
 }
 
 /** "berth" for the default exec root; "berth-<8 hex>" for any other, so test daemons never collide. */

@@ -68,6 +68,8 @@ async function main(argv: string[]): Promise<void> {
   const lock = await helper.lock(join(cfg.dataRoot, 'berthd.lock')).catch((err) => {
     throw new EngineError('Conflict', `data root ${cfg.dataRoot} is in use by another berthd (${messageOf(err)})`, { cause: err });
   });
+  // Written early, as dockerd does: a pid file that cannot be written stops us before the host is touched.
+  writeFileSync(cfg.pidFile, `${process.pid}\n`);
   await ensureRuntimeCanRun(execFile).catch((err) => log.warn({ err: messageOf(err) }, 'cgroup setup for crun'));
 
   // After ensureRuntimeCanRun: it may have given a controller its own v1 hierarchy.
@@ -270,15 +272,17 @@ async function main(argv: string[]): Promise<void> {
     }))
     .add(swarmRoutes())
     .add(pluginRoutes());
-  const server = new ApiServer({ router, log, serverVersion: BERTH_VERSION });
+  const server = new ApiServer({
+    router, log, serverVersion: BERTH_VERSION,
+    hiddenPaths: [{ path: cfg.dataRoot, as: '<data-root>' }, { path: cfg.execRoot, as: '<exec-root>' }],
+  });
   for (const h of cfg.hosts) {
-    if (!h.startsWith('unix://')) throw new EngineError('InvalidParameter', `unsupported host ${h}: only unix:// sockets for now (tcp comes with TLS)`);
+    // Only unix:// hosts pass validateDaemonConfig.
     const path = h.slice('unix://'.length);
     mkdirSync(join(path, '..'), { recursive: true });
     // root:berth 0660, as docker's root:docker: members of the group may use the engine.
     await server.listenUnix(path, 0o660, groupId('berth'));
   }
-  writeFileSync(cfg.pidFile, `${process.pid}\n`);
   log.info({ version: BERTH_VERSION, hosts: cfg.hosts, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot }, 'berthd started');
 
   let closing = false;

@@ -69,9 +69,10 @@ export class BridgeDriver {
     }
   }
 
-  async removeNetwork(n: NftNetwork): Promise<void> {
+  /** Removes the network's chains and map elements, and its bridge unless `keepBridge` (one berth did not make). */
+  async removeNetwork(n: NftNetwork, opts: { keepBridge?: boolean } = {}): Promise<void> {
     await this.#nft(`remove network ${n.id}`, removeNetworkBatch(this.deps.table, n));
-    await removeLink(this.deps, n.bridge);
+    if (!opts.keepBridge) await removeLink(this.deps, n.bridge);
   }
 
   /**
@@ -145,13 +146,18 @@ export class BridgeDriver {
 
   /** Container chains (`c-<id>`) present in our table. */
   async containerChains(): Promise<string[]> {
+    return (await this.chains()).filter((c) => c.startsWith('c-')).map((c) => c.slice(2));
+  }
+
+  /** Every chain in our table, by name (base chains, the admin's, networks' and containers'). */
+  async chains(): Promise<string[]> {
     const r = await this.deps.exec('nft', ['list', 'chains', 'ip']);
     const out: string[] = [];
     let inOurs = false;
     for (const line of r.stdout.split('\n')) {
       const t = /^table ip (\S+)/.exec(line);
       if (t) { inOurs = t[1] === this.deps.table; continue; }
-      const c = /^\s*chain c-(\S+) \{/.exec(line);
+      const c = /^\s*chain (\S+) \{/.exec(line);
       if (inOurs && c) out.push(c[1]!);
     }
     return out;
@@ -159,23 +165,32 @@ export class BridgeDriver {
 
   /** Drops a container chain whose map elements are unknown (leftover after a crash). */
   async dropContainerChain(chainId: string): Promise<void> {
-    // Elements pointing at the chain must go first; list them from the map.
-    const r = await this.deps.exec('nft', ['-j', 'list', 'map', 'ip', this.deps.table, 'ports']);
-    const keys: string[] = [];
+    await this.dropChains([`c-${chainId}`]);
+  }
+
+  /**
+   * Drops chains left by a crash (a container's, or a network's `n-<id>-*`) whose map elements are
+   * unknown: every element of any map that jumps to one of them goes first, in the same batch.
+   */
+  async dropChains(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    const doomed = new Set(names);
+    const r = await this.deps.exec('nft', ['-j', 'list', 'table', 'ip', this.deps.table]);
+    const t = `ip ${this.deps.table}`;
+    const lines: string[] = [];
     try {
-      const doc = JSON.parse(r.stdout) as { nftables: { map?: { elem?: unknown[] } }[] };
+      const doc = JSON.parse(r.stdout) as { nftables: { map?: { name: string; type: string | string[]; elem?: unknown[] } }[] };
       for (const item of doc.nftables) {
-        for (const e of item.map?.elem ?? []) {
-          const [key, verdict] = e as [unknown, { jump?: { target: string } }];
-          if (verdict?.jump?.target === `c-${chainId}`) keys.push(nftKeyText(key));
+        const map = item.map;
+        for (const e of map?.elem ?? []) {
+          const [key, verdict] = e as [unknown, { jump?: { target: string }; goto?: { target: string } }];
+          const target = verdict?.jump?.target ?? verdict?.goto?.target;
+          if (target && doomed.has(target)) lines.push(`delete element ${t} ${map!.name} { ${nftKeyText(key, map!.type === 'ifname')} }`);
         }
       }
-    } catch { /* no map: nothing points at the chain */ }
-    const t = `ip ${this.deps.table}`;
-    await this.#nft(`drop chain c-${chainId}`, [
-      ...keys.map((k) => `delete element ${t} ports { ${k} }`),
-      `flush chain ${t} c-${chainId}`, `delete chain ${t} c-${chainId}`, '',
-    ].join('\n'));
+    } catch { /* no table: nothing points at the chains */ }
+    for (const c of names) lines.push(`flush chain ${t} ${c}`, `delete chain ${t} ${c}`);
+    await this.#nft(`drop chains ${names.join(' ')}`, [...lines, ''].join('\n'));
   }
 
   async #enslave(attachments: readonly Attachment[]): Promise<void> {
@@ -201,15 +216,16 @@ async function writeSysctl(path: string, value: string): Promise<void> {
   await writeFile(path, value);
 }
 
-/** nft's JSON form of a concatenated interval key back to its text form. */
-function nftKeyText(key: unknown): string {
+/** nft's JSON form of a (concatenated, interval) key back to its text form; interface names quoted. */
+function nftKeyText(key: unknown, quoteStrings = false): string {
   const part = (p: unknown): string => {
-    if (typeof p === 'string' || typeof p === 'number') return String(p);
+    if (typeof p === 'string') return quoteStrings ? JSON.stringify(p) : p;
+    if (typeof p === 'number') return String(p);
     const o = p as { prefix?: { addr: string; len: number }; range?: [unknown, unknown] };
     if (o.prefix) return `${o.prefix.addr}/${o.prefix.len}`;
     if (o.range) return `${part(o.range[0])}-${part(o.range[1])}`;
     return JSON.stringify(p);
   };
-  const k = key as { concat?: unknown[] };
-  return (k.concat ?? [key]).map(part).join(' . ');
+  const concat = typeof key === 'object' && key !== null ? (key as { concat?: unknown[] }).concat : undefined;
+  return (Array.isArray(concat) ? concat : [key]).map(part).join(' . ');
 }

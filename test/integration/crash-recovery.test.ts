@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_TAR, REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
@@ -49,4 +50,26 @@ test('kill -9 of berthd in the middle of create, start, rm, load and import leav
   }
   assert.equal(d.ok(['exec', 'keeper', 'echo', 'still here']), 'still here');
   d.ok(['rm', '-f', 'keeper']);
+});
+
+test('a network whose create a crash cut short (host objects, no row) is swept at start, and its subnet can be used again', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const subnet = '10.213.7.0/24';
+  const id = d.ok(['network', 'create', '--subnet', subnet, 'half']);
+  const chainId = id.slice(0, 12);
+  await d.stop('SIGKILL');
+  // What a kill between the nft batch and the row left: the bridge, its chains and map elements, no row.
+  const db = new Database(join(d.dataRoot, 'berth.db'));
+  db.prepare('DELETE FROM networks WHERE id = ?').run(id);
+  db.close();
+  const table = () => spawnSync('nft', ['list', 'table', 'ip', d.prefix], { encoding: 'utf8' }).stdout;
+  assert.match(table(), new RegExp(`n-${chainId}-masq`));
+  await d.start();
+  assert.doesNotMatch(table(), new RegExp(`n-${chainId}|${subnet.replace(/\./g, '\\.')}`), 'chains and map elements swept');
+  assert.equal(spawnSync('ip', ['link', 'show', `${d.ifPrefix}-${id.slice(0, 8)}`]).status, 1, 'bridge swept');
+  const again = d.berth(['network', 'create', '--subnet', subnet, 'again']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(d.ok(['run', '--rm', '--network', 'again', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0 | grep -o "10\\.213\\.7\\.[0-9]*/24"']), '10.213.7.2/24');
+  d.ok(['network', 'rm', 'again']);
 });

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, TestDaemon, daemonFor, requireRoot } from './harness.ts';
+import { REPO, TestDaemon, daemonFor, requireRoot, uninstallNetwork } from './harness.ts';
 
 const berthd = (args: string[]) => spawnSync(process.execPath, [join(REPO, 'dist/berthd.mjs'), ...args], { encoding: 'utf8', timeout: 20000 });
 
@@ -50,4 +51,21 @@ test('berthd: one daemon per data root, clean SIGTERM, config validation, extra 
     const r = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { env: { ...process.env, DOCKER_HOST: d.host, DOCKER_API_VERSION: '1.41' }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   });
+});
+
+test('berthd refuses a tcp:// host (and any bad flag) before it touches the host: no table, bridge or directory', (t) => {
+  if (!requireRoot(t)) return;
+  const d = new TestDaemon();
+  t.after(() => { uninstallNetwork(d); rmSync(d.dir, { recursive: true, force: true }); });
+  const args = (extra: string[]) => ['--data-root', d.dataRoot, '--exec-root', d.execRoot, '--config-file', join(d.dir, 'daemon.json'), ...extra];
+  for (const extra of [['-H', 'tcp://0.0.0.0:2375'], ['-H', d.host, '-H', 'tcp://127.0.0.1:2375'], ['-H', d.host, '--bip', '172.30.0.0/16'],
+    ['-H', d.host, '--registry-mirror', 'ftp://m.example'], ['-H', d.host, '--default-address-pool', 'base=10.0.0.0/16,size=8']]) {
+    const r = berthd(args(extra));
+    assert.equal(r.status, 1, extra.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'one line, no stack trace');
+    if (extra.includes('tcp://0.0.0.0:2375')) assert.match(r.stderr, /^berthd: host tcp:\/\/0\.0\.0\.0:2375: berthd cannot listen on TCP yet: without TLS .*use a unix:\/\/ socket\n$/);
+    assert.equal(spawnSync('nft', ['list', 'table', 'ip', d.prefix]).status, 1, `no nft table after ${extra.join(' ')}`);
+    assert.equal(spawnSync('ip', ['link', 'show', `${d.ifPrefix}0`]).status, 1, `no bridge after ${extra.join(' ')}`);
+    assert.ok(!existsSync(d.dataRoot) && !existsSync(d.execRoot), `no data or exec root after ${extra.join(' ')}`);
+  }
 });

@@ -236,6 +236,17 @@ test('docker CLI: volume create/ls/inspect/rm and run -v / --mount', async (t) =
   assert.equal(ok(['volume', 'rm', 'dv']), 'dv');
   const bad = d.docker(['volume', 'create', '-d', 'nope', 'x']);
   assert.match(bad.stderr, /plugin "nope" not found/, bad.stderr);
+  // A name longer than a directory name may be: 400 with the reason, never a 500 naming a host path.
+  const long = 'v'.repeat(300);
+  const api = spawnSync('curl', ['-s', '-w', '\n%{http_code}', '--unix-socket', d.socket, '-X', 'POST', '-H', 'Content-Type: application/json',
+    '-d', JSON.stringify({ Name: long }), 'http://berth/v1.47/volumes/create'], { encoding: 'utf8' });
+  assert.equal(api.stdout.trim().split('\n').pop(), '400', api.stdout);
+  assert.match(api.stdout, /volume name is too long, names should be at most 255 characters/);
+  for (const r of [d.docker(['volume', 'create', long]), d.docker(['run', '--rm', '-v', `${long}:/d`, 'busybox', 'true'])]) {
+    assert.match(r.stderr, /volume name is too long/, r.stderr);
+    assert.ok(!r.stderr.includes(d.dir), `no host path in: ${r.stderr}`);
+  }
+  assert.equal(ok(['volume', 'ls', '-q']), '');
 });
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {

@@ -7,6 +7,8 @@ import { AddressPool, cidrContains, createPool, parseCidr, parseIPv4, parseHostR
 import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
 import { NetworkRepo, type NetworkRecord } from './record.ts';
+import { IntentLog } from '../../store/intents.ts';
+import { CREATE_INTENT, REMOVE_INTENT, recoverNetworkIntents, sweepNetworkChains, type NetworkIntent } from './recovery.ts';
 
 export interface NetworkServiceConfig {
   /** Name of the default bridge's Linux interface ("berth0"). */
@@ -42,14 +44,20 @@ const NO_IPV6 = { enableIPv6: false, subnet6: '', gateway6: '', ipRange6: '' } a
 export class NetworkService {
   readonly repo: NetworkRepo;
   readonly #lock = new KeyedMutex();
+  readonly #intents: IntentLog;
 
   constructor(readonly deps: NetworkServiceDeps) {
     this.repo = new NetworkRepo(deps.db);
+    this.#intents = new IntentLog(deps.db);
   }
 
-  /** The built-in networks exist, every bridge network has its bridge, chains and DNS server. */
+  /**
+   * The built-in networks exist, every bridge network has its bridge, chains and DNS server; a
+   * create or remove a crash cut short is undone or finished, and chains of no network are dropped.
+   */
   async init(): Promise<void> {
     await this.deps.driver.init();
+    await recoverNetworkIntents({ intents: this.#intents, repo: this.repo, driver: this.deps.driver, log: this.deps.log });
     if (!this.repo.byName('none')) this.#insertBuiltin('none', 'null');
     if (!this.repo.byName('host')) this.#insertBuiltin('host', 'host');
     let bridge = this.repo.byName('bridge');
@@ -78,6 +86,7 @@ export class NetworkService {
       }
       if (!n.builtin) await this.deps.dns.serve(n.id, n.gateway);
     }
+    await sweepNetworkChains({ repo: this.repo, driver: this.deps.driver, log: this.deps.log });
   }
 
   #insertBuiltin(name: string, driver: 'host' | 'null'): void {
@@ -167,14 +176,19 @@ export class NetworkService {
           }],
         },
       };
-      // Host objects first, the row last: a failure leaves nothing behind.
-      await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix });
+      // Intent, host objects, then the row: a failure (or a crash, through recovery) leaves nothing behind.
+      const links = await this.deps.driver.links(true);
+      const intent: NetworkIntent = { net: nftNet(n), keepBridge: links.includes(bridgeName) };
+      this.#intents.record(CREATE_INTENT, id, intent);
       try {
+        await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix }, links);
         this.repo.insert(n);
       } catch (err) {
-        await this.deps.driver.removeNetwork(nftNet(n)).catch(() => undefined);
+        await this.deps.driver.removeNetwork(intent.net, { keepBridge: intent.keepBridge }).catch(() => undefined);
+        this.#intents.clear(CREATE_INTENT, id);
         throw err;
       }
+      this.#intents.clear(CREATE_INTENT, id);
       await this.deps.dns.serve(n.id, n.gateway);
       this.deps.events.publish('network', 'create', id, { name, type: 'bridge' });
       return { id, warning: '' };
@@ -203,10 +217,12 @@ export class NetworkService {
       if (eps.some((e) => this.deps.isRunning(e.containerId))) {
         throw new EngineError('Forbidden', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
       }
+      this.#intents.record(REMOVE_INTENT, n.id, { net: nftNet(n), keepBridge: false } satisfies NetworkIntent);
       for (const e of eps) this.repo.removeEndpoint(e.containerId, n.id);
       await this.deps.dns.stop(n.id);
       await this.deps.driver.removeNetwork(nftNet(n));
       this.repo.delete(n.id);
+      this.#intents.clear(REMOVE_INTENT, n.id);
       this.deps.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
     });
   }

@@ -63,6 +63,8 @@ test('--volumes-from, mount modes, names and local options', () => {
   assert.ok(!isValidMountMode('z,Z'));
   assert.equal(volumeNameProblem('ok_name.1-x'), undefined);
   assert.match(volumeNameProblem('a')!, /too short/);
+  assert.equal(volumeNameProblem('v'.repeat(255)), undefined);
+  assert.equal(volumeNameProblem('v'.repeat(256)), 'volume name is too long, names should be at most 255 characters');
   assert.match(volumeNameProblem('-bad')!, /"-bad" includes invalid characters for a local volume name/);
   assert.match(volumeNameProblem('a/b')!, /If you intended to pass a host directory, use absolute path/);
   assert.equal(parseLocalOptions({}), undefined);

@@ -167,8 +167,13 @@ const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
  * The local driver's name rule; the message is dockerd's (prefixed with `create <name>: ` by the caller).
  * @returns the reason a name is refused, or undefined
  */
+/** The longest volume name: NAME_MAX of the filesystems the data root lives on. */
+export const VOLUME_NAME_MAX = 255;
+
 export function volumeNameProblem(name: string): string | undefined {
   if (name.length === 1) return 'volume name is too short, names should be at least two alphanumeric characters';
+  // The name is a directory name: past NAME_MAX the filesystem would refuse it with a host path.
+  if (name.length > VOLUME_NAME_MAX) return `volume name is too long, names should be at most ${VOLUME_NAME_MAX} characters`;
   if (!VOLUME_NAME.test(name)) {
     return `${JSON.stringify(name)} includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`;
   }

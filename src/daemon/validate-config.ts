@@ -1,0 +1,92 @@
+import { isAbsolute } from 'node:path';
+import { EngineError, invalid } from '../lib/errors.ts';
+import { parseCidr, parseIPv4 } from '../network/index.ts';
+
+/** What validateDaemonConfig looks at: the merged configuration, before anything touches the host. */
+export interface CheckedConfig {
+  hosts: readonly string[];
+  dataRoot: string;
+  execRoot: string;
+  pidFile: string;
+  hostResolvConf: string;
+  runtimes: Readonly<Record<string, string>>;
+  bip?: string;
+  defaultAddressPools?: readonly { base: string; size: number }[];
+  registryMirrors: readonly string[];
+  insecureRegistries: readonly string[];
+}
+
+/**
+ * Every value berthd acts on, checked up front, so that a bad one stops the daemon before it has
+ * made a directory, a bridge or an nft table (dockerd validates its whole config before it starts
+ * the daemon, too). Throws InvalidParameter naming the flag or key.
+ */
+export function validateDaemonConfig(c: CheckedConfig): void {
+  for (const h of c.hosts) checkHost(h);
+  for (const [what, p] of [['data-root', c.dataRoot], ['exec-root', c.execRoot], ['pidfile', c.pidFile], ['host-resolv-conf', c.hostResolvConf]] as const) {
+    if (!isAbsolute(p)) throw invalid(`invalid ${what} ${JSON.stringify(p)}: must be an absolute path`);
+  }
+  for (const [name, path] of Object.entries(c.runtimes)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw invalid(`invalid runtime name ${JSON.stringify(name)}: only [A-Za-z0-9_.-] are allowed`);
+    if (path === '') throw invalid(`invalid runtime ${name}: empty path`);
+  }
+  if (c.bip !== undefined) {
+    const m = /^([\d.]+)\/(\d{1,2})$/.exec(c.bip);
+    const addr = m ? parseIPv4(m[1]!) : undefined;
+    if (addr === undefined || Number(m![2]) < 1 || Number(m![2]) > 30) {
+      throw invalid(`invalid bip ${c.bip}: expected an IPv4 address with a prefix length of 1 to 30, e.g. 172.17.0.1/16`);
+    }
+    const cidr = parseCidr(c.bip);
+    const hostBits = 2 ** (32 - cidr.prefix) - 1;
+    const host = addr - cidr.network;
+    if (host === 0 || host === hostBits) throw invalid(`invalid bip ${c.bip}: the address must be a host address of its subnet`);
+  }
+  for (const p of c.defaultAddressPools ?? []) checkPool(p);
+  for (const m of c.registryMirrors) checkMirror(m);
+  for (const r of c.insecureRegistries) checkInsecureRegistry(r);
+}
+
+/**
+ * `-H`: a unix socket path for now. TCP without TLS would hand root on this host to anyone who
+ * can reach the port; dockerd refuses it unless told `--tls=false` explicitly, and berth has no
+ * TLS listener yet, so every tcp:// host is refused with the reason.
+ */
+function checkHost(h: string): void {
+  const m = /^([a-z]+):\/\/(.*)$/.exec(h);
+  if (!m) throw invalid(`invalid bind address format: ${h}`);
+  const [, proto, rest] = m as unknown as [string, string, string];
+  if (proto === 'unix') {
+    if (!isAbsolute(rest)) throw invalid(`invalid bind address format: ${h}: the socket path must be absolute`);
+    return;
+  }
+  if (proto === 'tcp') {
+    throw new EngineError('InvalidParameter', `host ${h}: berthd cannot listen on TCP yet: without TLS anyone who reaches the port gets root access on this machine, and TLS is not implemented; use a unix:// socket`);
+  }
+  throw invalid(`invalid bind address protocol: ${proto} (${h})`);
+}
+
+function checkPool(p: { base: string; size: number }): void {
+  let prefix: number;
+  try { prefix = parseCidr(p.base).prefix; } catch { throw invalid(`invalid default address pool base ${JSON.stringify(p.base)}: expected an IPv4 CIDR`); }
+  if (!Number.isInteger(p.size) || p.size < prefix || p.size > 30) {
+    throw invalid(`invalid default address pool ${p.base} size ${p.size}: the size must be between the base's prefix (${prefix}) and 30`);
+  }
+}
+
+/** dockerd's wording (registry.ValidateMirror). */
+function checkMirror(m: string): void {
+  let u: URL;
+  try { u = new URL(m); } catch { throw invalid(`invalid mirror: no scheme specified for "${m}": must use either 'https://' or 'http://'`); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(`invalid mirror: unsupported scheme "${u.protocol.slice(0, -1)}" in "${m}"`);
+  if (u.username || u.password) throw invalid(`invalid mirror: username/password not allowed in URI "${m}"`);
+  if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) throw invalid(`invalid mirror: path, query, or fragment at end of the URI "${m}"`);
+}
+
+/** A host[:port] or a CIDR; dockerd refuses a scheme here ("insecure registry ... should not contain '://'"). */
+function checkInsecureRegistry(r: string): void {
+  if (r.includes('://')) throw invalid(`insecure registry ${r} should not contain '://'`);
+  if (r.includes('/')) {
+    try { parseCidr(r); return; } catch { throw invalid(`insecure registry ${r} is not a valid CIDR or host[:port]`); }
+  }
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(r)) throw invalid(`insecure registry ${r} is not a valid CIDR or host[:port]`);
+}

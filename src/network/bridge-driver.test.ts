@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BridgeDriver } from './bridge-driver.ts';
+
+/** nft -j output for a table with one network's elements, one container's port element and a stray chain. */
+const TABLE = JSON.stringify({
+  nftables: [
+    { metainfo: { version: '1.0.6' } },
+    { table: { family: 'ip', name: 'bt', handle: 1 } },
+    { map: { family: 'ip', name: 'ports', table: 'bt', type: ['ipv4_addr', 'inet_proto', 'inet_service'], map: 'verdict', flags: ['interval'],
+      elem: [[{ concat: [{ prefix: { addr: '0.0.0.0', len: 0 } }, 'tcp', { range: [8000, 8002] }] }, { jump: { target: 'c-0123456789ab' } }]] } },
+    { map: { family: 'ip', name: 'masq', table: 'bt', type: 'ipv4_addr', map: 'verdict', flags: ['interval'],
+      elem: [[{ prefix: { addr: '172.18.0.0', len: 16 } }, { jump: { target: 'n-aaaaaaaaaaaa-masq' } }],
+        [{ prefix: { addr: '172.19.0.0', len: 16 } }, { jump: { target: 'n-bbbbbbbbbbbb-masq' } }]] } },
+    { map: { family: 'ip', name: 'hairpin', table: 'bt', type: 'ifname', map: 'verdict', elem: [['bt-aaaaaaaa', { jump: { target: 'n-aaaaaaaaaaaa-hair' } }]] } },
+    { map: { family: 'ip', name: 'fwd_out', table: 'bt', type: 'ifname', map: 'verdict', elem: [['bt-aaaaaaaa', { jump: { target: 'n-aaaaaaaaaaaa-out' } }]] } },
+  ],
+});
+
+function driver() {
+  const batches: string[] = [];
+  const d = new BridgeDriver({
+    table: 'bt', ifPrefix: 'bt', netnsDir: '/nonexistent', log: { warn() {} },
+    exec: async (file, args, o) => {
+      if (file === 'nft' && args[0] === '-j') return { exitCode: 0, stdout: TABLE, stderr: '' };
+      if (file === 'nft' && args.join(' ') === 'list chains ip') {
+        return { exitCode: 0, stdout: 'table ip other {\n\tchain n-cccccccccccc-out {\n\t}\n}\ntable ip bt {\n\tchain forward {\n\t}\n\tchain n-aaaaaaaaaaaa-out {\n\t}\n\tchain c-0123456789ab {\n\t}\n}\n', stderr: '' };
+      }
+      if (file === 'nft') batches.push(String(o?.input ?? ''));
+      return { exitCode: 0, stdout: '', stderr: '' };
+    },
+  });
+  return { d, batches };
+}
+
+test('chains lists our table only; containerChains its c- ids', async () => {
+  const { d } = driver();
+  assert.deepEqual(await d.chains(), ['forward', 'n-aaaaaaaaaaaa-out', 'c-0123456789ab']);
+  assert.deepEqual(await d.containerChains(), ['0123456789ab']);
+});
+
+test('dropChains deletes every map element jumping to the chains, then the chains, in one batch', async () => {
+  const { d, batches } = driver();
+  await d.dropChains(['n-aaaaaaaaaaaa-out', 'n-aaaaaaaaaaaa-masq', 'n-aaaaaaaaaaaa-hair']);
+  assert.deepEqual(batches, [[
+    'delete element ip bt masq { 172.18.0.0/16 }',
+    'delete element ip bt hairpin { "bt-aaaaaaaa" }',
+    'delete element ip bt fwd_out { "bt-aaaaaaaa" }',
+    'flush chain ip bt n-aaaaaaaaaaaa-out', 'delete chain ip bt n-aaaaaaaaaaaa-out',
+    'flush chain ip bt n-aaaaaaaaaaaa-masq', 'delete chain ip bt n-aaaaaaaaaaaa-masq',
+    'flush chain ip bt n-aaaaaaaaaaaa-hair', 'delete chain ip bt n-aaaaaaaaaaaa-hair', '',
+  ].join('\n')]);
+  await d.dropContainerChain('0123456789ab');
+  assert.equal(batches[1], 'delete element ip bt ports { 0.0.0.0/0 . tcp . 8000-8002 }\nflush chain ip bt c-0123456789ab\ndelete chain ip bt c-0123456789ab\n');
+});
