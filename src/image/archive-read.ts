@@ -8,7 +8,7 @@ import tar from 'tar-stream';
 import type { ImageConfigBlob } from '../api/types/index.ts';
 import { digestHex, isDigest } from '../lib/digest.ts';
 import { EngineError, invalid, isErrno } from '../lib/errors.ts';
-import { decompress } from './compression.ts';
+import { asInputError, decompress } from './compression.ts';
 import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, MediaType, hostArchitecture, imageIdOf, parseImageConfig } from './config.ts';
 import { ensureSafeParents, entryComponents, forgetVerified } from './safe-path.ts';
 
@@ -122,7 +122,7 @@ async function spool(input: Readable, dir: string, opts: ReadArchiveOptions): Pr
   await Promise.all([pipeline(plain, extract, opts.signal ? { signal: opts.signal } : {}), consume()]).catch((err) => {
     plain.destroy();
     extract.destroy();
-    throw err;
+    throw asInputError(err, 'invalid archive');
   });
   return links;
 }

@@ -1,6 +1,6 @@
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { EngineError } from '../lib/errors.ts';
+import { EngineError, invalid } from '../lib/errors.ts';
 
 /** Compression of a layer or archive stream, told by its first bytes. */
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
@@ -70,4 +70,17 @@ function peek(input: Readable, n: number): Promise<{ head: Buffer; ended: boolea
     input.once('end', onEnd);
     input.once('error', onError);
   });
+}
+
+/**
+ * An error out of a pipeline that parses uploaded or downloaded bytes (gunzip, tar-stream): what
+ * the parsers raise (bad or truncated gzip, a broken tar header, an early end) is the input's
+ * fault, InvalidParameter "<what>: <message>"; engine errors, cancellations and system errors
+ * (a full disk) keep their own kind.
+ */
+export function asInputError(err: unknown, what: string): unknown {
+  if (!(err instanceof Error) || err instanceof EngineError || err.name === 'AbortError') return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if ('syscall' in err || (code !== undefined && !code.startsWith('Z_') && code !== 'ERR_STREAM_PREMATURE_CLOSE')) return err;
+  return invalid(`${what}: ${err.message}`, err);
 }

@@ -6,7 +6,7 @@ import tar from 'tar-stream';
 import { invalid, isErrno } from '../lib/errors.ts';
 import type { WhiteoutEntry } from '../lib/native-helper.ts';
 import { HashingCounter } from '../store/blob-store.ts';
-import { decompress } from './compression.ts';
+import { asInputError, decompress } from './compression.ts';
 import { ensureSafeParentsSync, entryComponents, forgetVerified } from './safe-path.ts';
 
 /** Creates overlay whiteouts (0/0 char devices) and opaque dirs below root: NativeHelper.makeWhiteouts. */
@@ -80,7 +80,7 @@ export async function applyLayer(input: Readable, root: string, opts: ApplyLayer
   await Promise.all([piping, consume()]).catch((err) => {
     plain.destroy();
     extract.destroy();
-    throw err;
+    throw asInputError(err, 'invalid layer');
   });
   if (st.whiteouts.length > 0) await opts.makeWhiteouts(root, st.whiteouts);
   // Directory times last: creating children (and whiteouts) changed them.

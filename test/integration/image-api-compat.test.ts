@@ -1,12 +1,13 @@
 // Image endpoints as real clients see them at the API version they ask for: legacy inspect fields,
 // and errors of a broken load inside the JSON stream.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+import { BUSYBOX_TAR, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
 
 /** One request over the daemon's socket: status and body text. */
 function call(d: TestDaemon, method: string, path: string, body?: Buffer): Promise<{ status: number; body: string }> {
@@ -73,4 +74,54 @@ test('image inspect: a commit shows Container and ContainerConfig below API 1.45
   assert.equal(target['Entrypoint'], null);
   assert.equal(target['Labels'], null);
   assert.deepEqual((await inspectAt(d, '1.47', 'full:1'))['Config']['OnBuild'], ['RUN echo child']);
+});
+
+/** Every path under the data root except the database and the lock: what a failed operation must not change. */
+function dataRootFiles(d: TestDaemon): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (!rel && (e.name.startsWith('berth.db') || e.name === 'berthd.lock')) continue;
+      out.push(r);
+      if (e.isDirectory()) walk(join(dir, e.name), r);
+    }
+  };
+  walk(d.dataRoot, '');
+  return out.sort();
+}
+
+test('a broken load answers 200 with the error in the JSON stream; docker load and berth load print it and exit 1; nothing half-loaded stays', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const good = readFileSync(BUSYBOX_TAR);
+  const before = dataRootFiles(d);
+  const imagesBefore = d.ok(['images', '-a', '--no-trunc', '-q']);
+  const evil = spawnSync('sh', ['-c', 'cd "$1" && mkdir -p a && echo x > a/f && tar --transform "s,^a/f,../../escape," -cf - a/f', 'sh', mkdtempSync(join(tmpdir(), 'berth-evil-'))]).stdout;
+  const cases: Record<string, Buffer> = {
+    'not a tar': Buffer.from('this is not an archive at all\n'.repeat(40)),
+    'truncated': good.subarray(0, Math.floor(good.length / 2)),
+    'hostile path': evil,
+    'bad gzip': Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.alloc(600, 0x55)]),
+    'empty': Buffer.alloc(0),
+  };
+  for (const [name, body] of Object.entries(cases)) {
+    const r = await call(d, 'POST', '/v1.47/images/load?quiet=1', body);
+    assert.equal(r.status, 200, `${name}: ${r.body}`);
+    const last = JSON.parse(r.body.trim().split('\n').at(-1)!) as { error?: string; errorDetail?: { message?: string } };
+    assert.ok(last.error && last.errorDetail?.message === last.error, `${name}: ${r.body}`);
+  }
+  const file = join(d.dir, 'truncated.tar');
+  writeFileSync(file, cases['truncated']!);
+  for (const [cli, run] of [['docker', d.docker.bind(d)], ['berth', d.berth.bind(d)]] as const) {
+    const r = run(['load', '-i', file]);
+    assert.equal(r.code, 1, `${cli} load: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /unexpected end|truncated|invalid archive/i, `${cli} prints the daemon's error: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /Error response from daemon/, `${cli}: the error came in the stream, not as a status`);
+  }
+  assert.equal(d.ok(['images', '-a', '--no-trunc', '-q']), imagesBefore);
+  assert.deepEqual(dataRootFiles(d), before, 'no spool, blob, snapshot or layer is left by a failed load');
+  // The daemon still loads a good archive afterwards.
+  d.ok(['rmi', 'busybox']);
+  d.ok(['load', '-i', BUSYBOX_TAR]);
 });

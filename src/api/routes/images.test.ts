@@ -121,12 +121,12 @@ test('tag, delete, prune', async (t) => {
   assert.deepEqual(backend.calls, ['tag busybox localhost:5000/bb:v1', 'remove foo/bar:1 force=true noprune=false', 'prune [["dangling",["false"]]]']);
 });
 
-test('load streams JSON lines; errors before the first line are statuses, after it in-stream', async (t) => {
+test('load streams JSON lines; every error, even before the first line, comes in-stream with status 200 (as dockerd)', async (t) => {
   const { call } = await serve(t);
   const good = await call('POST', '/images/load?quiet=1', 'tarbytes');
   assert.deepEqual([good.status, good.type, good.body], [200, 'application/json', '{"stream":"Loaded image: busybox:latest\\n"}\n']);
   const bad = await call('POST', '/images/load', 'bad');
-  assert.deepEqual([bad.status, JSON.parse(bad.body)], [400, { message: 'invalid archive' }]);
+  assert.deepEqual([bad.status, bad.type, JSON.parse(bad.body)], [200, 'application/json', { errorDetail: { message: 'invalid archive' }, error: 'invalid archive' }]);
   const late = await call('POST', '/images/load', 'late');
   assert.equal(late.status, 200);
   assert.deepEqual(late.body.trim().split('\n').map((l) => JSON.parse(l)), [

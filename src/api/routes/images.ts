@@ -28,11 +28,12 @@ export interface ImageBackend {
 
 /**
  * Writes a JSON progress stream (one object per line). An error before the first line is thrown
- * (the client gets a proper status); after it, it goes in-stream as Docker does:
- * {"errorDetail":{"message":…},"error":…}.
+ * (the client gets a proper status) unless `errorsInStream`; after it, it goes in-stream as Docker
+ * does: {"errorDetail":{"message":…},"error":…}.
  */
-export async function writeJsonStream(req: ApiRequest, messages: AsyncIterable<api.JsonMessage>): Promise<Reply> {
+export async function writeJsonStream(req: ApiRequest, messages: AsyncIterable<api.JsonMessage>, opts: { errorsInStream?: boolean } = {}): Promise<Reply> {
   const res = req.res;
+  if (opts.errorsInStream) res.writeHead(200, { 'Content-Type': 'application/json' });
   try {
     for await (const m of messages) {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -130,8 +131,10 @@ export function imageRoutes(b: ImageBackend): Route[] {
       digests: queryBool(req.query, 'digests'),
     })) },
     { method: 'GET', path: '/images/get', handler: (req) => sendArchive(b, req, req.query.getAll('names')) },
+    // dockerd answers a load 200 whatever happens, its error inside the stream (docker load and
+    // docker-py's images.load read it there).
     { method: 'POST', path: '/images/load', handler: (req) =>
-      writeJsonStream(req, b.load(req.raw, { quiet: queryBool(req.query, 'quiet'), signal: req.signal })) },
+      writeJsonStream(req, b.load(req.raw, { quiet: queryBool(req.query, 'quiet'), signal: req.signal }), { errorsInStream: true }) },
     { method: 'POST', path: '/images/prune', handler: async (req) => ok(await b.prune({ filters: parseFilters(req.query.get('filters')) })) },
     { method: 'POST', path: '/images/create', handler: (req) => createImage(b, req) },
     { method: 'GET', path: '/images/search', handler: (req) => search(b, req) },

@@ -206,13 +206,16 @@ export class ImageService {
    * messages ("Loaded image: busybox:latest", "Loaded image ID: sha256:…" for untagged ones).
    */
   async *load(stream: Readable, opts: { quiet?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<api.JsonMessage> {
-    const messages = await this.#exclusive(() => this.#load(stream, opts.signal));
-    yield* messages;
+    // The images loaded before a failure stay loaded (as in dockerd): their messages come first.
+    const out: api.JsonMessage[] = [];
+    let failure: { err: unknown } | undefined;
+    await this.#exclusive(() => this.#load(stream, opts.signal, out)).catch((err: unknown) => { failure = { err }; });
+    yield* out;
+    if (failure) throw failure.err;
   }
 
-  async #load(stream: Readable, signal: AbortSignal | undefined): Promise<api.JsonMessage[]> {
+  async #load(stream: Readable, signal: AbortSignal | undefined, out: api.JsonMessage[]): Promise<void> {
     const archive = await readImageArchive(stream, { tmpRoot: join(this.#d.dataRoot, 'tmp'), ...(signal ? { signal } : {}) });
-    const out: api.JsonMessage[] = [];
     try {
       for (const img of archive.images) {
         const refs = img.refs.map((r) => parseReference(r));
@@ -234,7 +237,6 @@ export class ImageService {
     } finally {
       await archive.cleanup();
     }
-    return out;
   }
 
   /** Stores an image (config + layers) unless complete already; pending first, complete last. */
