@@ -139,7 +139,7 @@ test('loadDaemonConfig: every host, path, pool and registry is checked before th
   bad(['--pidfile', 'x.pid'], 'invalid pidfile "x.pid": must be an absolute path');
   for (const bip of ['172.17.0.1', '172.17.0.1/33', '172.17.0.0/16', '172.17.255.255/16', 'abc/8', '1.2.3.4/31']) bad(['--bip', bip], /^invalid bip /);
   bad([], /^invalid bip /, { bip: '10.0.0.0/8' });
-  bad(['--default-address-pool', 'base=10.0.0.0/33,size=24'], /^invalid default address pool base "10\.0\.0\.0\/33"/);
+  bad(['--default-address-pool', 'base=10.0.0.0/33,size=24'], /^invalid default address pool base "10\.0\.0\.0\/33": expected a CIDR$/);
   bad(['--default-address-pool', 'base=10.0.0.0/16,size=8'], /^invalid default address pool 10\.0\.0\.0\/16 size 8: /);
   bad([], /^invalid default address pool 10\.0\.0\.0\/16 size 4: /, { 'default-address-pools': [{ base: '10.0.0.0/16', size: 4 }] });
   bad(['--registry-mirror', 'mirror.example'], `invalid mirror: no scheme specified for "mirror.example": must use either 'https://' or 'http://'`);

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { EngineError, invalid } from '../lib/errors.ts';
 import { parseCidr, parseIPv4 } from '../network/index.ts';
+import { parseCidr6 } from '../network/ipam6.ts';
 
 /** What validateDaemonConfig looks at: the merged configuration, before anything touches the host. */
 export interface CheckedConfig {
@@ -66,10 +67,12 @@ function checkHost(h: string): void {
 }
 
 function checkPool(p: { base: string; size: number }): void {
+  const v6 = p.base.includes(':');
   let prefix: number;
-  try { prefix = parseCidr(p.base).prefix; } catch { throw invalid(`invalid default address pool base ${JSON.stringify(p.base)}: expected an IPv4 CIDR`); }
-  if (!Number.isInteger(p.size) || p.size < prefix || p.size > 30) {
-    throw invalid(`invalid default address pool ${p.base} size ${p.size}: the size must be between the base's prefix (${prefix}) and 30`);
+  try { prefix = v6 ? parseCidr6(p.base).prefix : parseCidr(p.base).prefix; } catch { throw invalid(`invalid default address pool base ${JSON.stringify(p.base)}: expected a CIDR`); }
+  const max = v6 ? 128 : 30;
+  if (!Number.isInteger(p.size) || p.size < prefix || p.size > max) {
+    throw invalid(`invalid default address pool ${p.base} size ${p.size}: the size must be between the base's prefix (${prefix}) and ${max}`);
   }
 }
 

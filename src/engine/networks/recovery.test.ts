@@ -13,7 +13,7 @@ const ID_GONE = 'c3'.repeat(32);
 
 const net = (id: string, subnet: string): NetworkRecord => ({
   id, name: `n-${id.slice(0, 4)}`, driver: 'bridge', createdAt: '2024-05-01T10:00:00Z', bridge: `bt-${id.slice(0, 8)}`, subnet,
-  gateway: subnet.replace(/0\/\d+$/, '1'), ipRange: '', internal: false, attachable: false, builtin: false, labels: {}, options: {},
+  gateway: subnet.replace(/0\/\d+$/, '1'), ipRange: '', enableIPv6: false, subnet6: '', gateway6: '', ipRange6: '', internal: false, attachable: false, builtin: false, labels: {}, options: {},
   ipam: { Driver: 'default', Options: null, Config: [{ Subnet: subnet }] },
 });
 const nft = (n: NetworkRecord): NftNetwork => ({ id: n.id.slice(0, 12), bridge: n.bridge, subnet: n.subnet, internal: false, gateway: n.gateway });
