@@ -80,6 +80,7 @@ function textFile(r: () => number, size: number): Buffer {
       else line += ' ';
     }
     if (r() < 0.12) depth = Math.min(6, depth + 1);
+    // eslint-disable-next-line no-dupe-else-if -- r() draws a new number each call
     else if (r() < 0.12) depth = Math.max(0, depth - 1);
     lines.push(line);
     n += line.length + 1;

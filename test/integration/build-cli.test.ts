@@ -175,6 +175,7 @@ test('berth build: --output local and tar, --progress tty, --secret', async (t) 
 
   // The tty view, asked for without a terminal: redrawn frames and a FINISHED summary.
   const tty = ok(d, ['build', '--progress', 'tty', '-t', 'bcli-tty', dir]);
+  // eslint-disable-next-line no-control-regex -- the cursor-up and erase escapes of the tty renderer
   assert.match(tty, /\x1b\[\d+A\r\x1b\[J\[\+\] Building [\d.]+s \(\d+\/\d+\) FINISHED/);
   assert.match(tty, / => (CACHED )?\[\S+ 2\/2\] RUN mkdir -p \/out/);
 

@@ -26,7 +26,7 @@ interface Seen {
 /** A registry-shaped server: `handler` sees each request (body read) and may answer; unanswered is 404. */
 async function serve(handler: (req: Seen, res: ServerResponse) => void | Promise<void>) {
   const seen: Seen[] = [];
-  const server = createServer(async (req, res) => {
+  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const s: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
@@ -36,7 +36,8 @@ async function serve(handler: (req: Seen, res: ServerResponse) => void | Promise
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}');
     }
-  });
+  };
+  const server = createServer((req, res) => void onRequest(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {

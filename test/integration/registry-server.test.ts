@@ -403,7 +403,7 @@ test('SIGTERM: a download in flight completes, new connections are refused, exit
       res.once('data', (c: Buffer) => { received.push(c); res.pause(); paused(); });
       res.on('end', () => resolve(Buffer.concat(received)));
       res.on('error', reject);
-      started.then(() => setTimeout(() => { res.on('data', (c: Buffer) => received.push(c)); res.resume(); }, 500));
+      void started.then(() => setTimeout(() => { res.on('data', (c: Buffer) => received.push(c)); res.resume(); }, 500));
     }).on('error', reject).end();
   });
   await started;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cgroupPathsFor, cgroupV1Files, cgroupV2Files, detectCgroups, type CgroupLayout } from '../../src/runtime/cgroups/index.ts';
 import { toOciResources } from '../../src/runtime/spec/resources.ts';
+import type { StatsResponse } from '../../src/api/types/index.ts';
 import { daemonFor, requireRoot, type TestDaemon } from './harness.ts';
 
 const MB = 1024 * 1024;
@@ -119,22 +120,23 @@ for (const runtime of ['crun', 'runc'] as const) {
       const idle = d.ok(['run', '-d', '--name', 'idle', 'busybox', 'sleep', '300']);
       await sleep(300);
       const api = (path: string) => spawnSync('curl', ['-s', '--unix-socket', d.socket, `http://x/v1.47${path}`], { encoding: 'utf8', timeout: 10000 }).stdout;
-      const s = JSON.parse(api('/containers/busy/stats?stream=false')) as Record<string, any>;
+      const s = JSON.parse(api('/containers/busy/stats?stream=false')) as StatsResponse;
       for (const k of ['read', 'preread', 'pids_stats', 'blkio_stats', 'num_procs', 'storage_stats', 'cpu_stats', 'precpu_stats', 'memory_stats', 'name', 'id', 'networks']) {
         assert.ok(k in s, `stats lacks ${k}`);
       }
-      assert.equal(s['name'], '/busy');
-      assert.equal(s['id'], busy);
-      assert.equal(s['memory_stats'].limit, 32 * MB);
-      assert.ok(s['networks'].eth0.rx_bytes >= 0 && 'tx_dropped' in s['networks'].eth0);
-      assert.ok(s['cpu_stats'].system_cpu_usage > s['precpu_stats'].system_cpu_usage, 'precpu comes from an earlier read');
-      const cpuDelta = s['cpu_stats'].cpu_usage.total_usage - s['precpu_stats'].cpu_usage.total_usage;
-      const pct = (cpuDelta / (s['cpu_stats'].system_cpu_usage - s['precpu_stats'].system_cpu_usage)) * s['cpu_stats'].online_cpus * 100;
+      assert.equal(s.name, '/busy');
+      assert.equal(s.id, busy);
+      assert.equal(s.memory_stats.limit, 32 * MB);
+      const eth0 = s.networks?.['eth0'];
+      assert.ok(eth0 && eth0.rx_bytes >= 0 && 'tx_dropped' in eth0);
+      assert.ok(s.cpu_stats.system_cpu_usage! > s.precpu_stats.system_cpu_usage!, 'precpu comes from an earlier read');
+      const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+      const pct = (cpuDelta / (s.cpu_stats.system_cpu_usage! - s.precpu_stats.system_cpu_usage!)) * s.cpu_stats.online_cpus! * 100;
       assert.ok(pct > 20 && pct < 70, `--cpus 0.5 busy loop at ${pct}%`);
-      assert.ok(s['cpu_stats'].throttling_data.throttled_periods > 0, 'the CFS quota throttles it');
+      assert.ok(s.cpu_stats.throttling_data.throttled_periods > 0, 'the CFS quota throttles it');
       // one-shot: a single read, no baseline.
-      const one = JSON.parse(api('/containers/idle/stats?stream=false&one-shot=true')) as Record<string, any>;
-      assert.equal(one['precpu_stats'].cpu_usage.total_usage, 0);
+      const one = JSON.parse(api('/containers/idle/stats?stream=false&one-shot=true')) as StatsResponse;
+      assert.equal(one.precpu_stats.cpu_usage.total_usage, 0);
       assert.match(api('/containers/idle/stats?stream=true&one-shot=true'), /cannot have stream=true and one-shot=true/);
       // stream: one frame a second.
       const streamed = spawnSync('curl', ['-s', '-m', '2.8', '--unix-socket', d.socket, 'http://x/v1.47/containers/idle/stats'], { encoding: 'utf8' }).stdout;
@@ -158,8 +160,8 @@ for (const runtime of ['crun', 'runc'] as const) {
       assert.equal(missing.code, 1);
       assert.equal(missing.stderr.trim(), 'Error response from daemon: No such container: nosuch');
       d.ok(['stop', '-t', '0', 'idle']);
-      const stopped = JSON.parse(api('/containers/idle/stats?stream=false')) as Record<string, any>;
-      assert.equal(stopped['read'], '0001-01-01T00:00:00Z');
+      const stopped = JSON.parse(api('/containers/idle/stats?stream=false')) as StatsResponse;
+      assert.equal(stopped.read, '0001-01-01T00:00:00Z');
       assert.equal(d.docker(['stats', '--no-stream', '-a', '--format', '{{.Name}} {{.CPUPerc}}']).stdout.includes('idle 0.00%'), true);
       d.ok(['rm', '-f', 'busy', 'idle']);
     });

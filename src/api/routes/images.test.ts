@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -67,7 +67,7 @@ class FakeImageBackend implements ImageBackend {
 async function serve(t: { after: (fn: () => void) => void }) {
   const backend = new FakeImageBackend();
   const router = new Router().add(imageRoutes(backend));
-  const server = createServer(async (raw, res) => {
+  const handle = async (raw: IncomingMessage, res: ServerResponse) => {
     const url = new URL(raw.url!, 'http://x');
     const m = router.match(raw.method!, url.pathname);
     try {
@@ -80,13 +80,15 @@ async function serve(t: { after: (fn: () => void) => void }) {
       if (res.headersSent) { res.destroy(); return; }
       res.writeHead(httpStatusOf(err), { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: messageOf(err) }));
     }
-  });
+  };
+  const server = createServer((raw, res) => void handle(raw, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
   const port = (server.address() as AddressInfo).port;
   const call = (method: string, path: string, body?: string, headers: Record<string, string> = {}) => new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, method, path, headers }, async (res: IncomingMessage) =>
-      resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body: await text(res) }));
+    const r = request({ host: '127.0.0.1', port, method, path, headers }, (res: IncomingMessage) => {
+      text(res).then((body) => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body }), reject);
+    });
     r.on('error', reject);
     r.end(body);
   });

@@ -107,13 +107,13 @@ function tcpAsk(port: number, msgs: Buffer[], opts: { dribble?: boolean } = {}):
       }
     });
     const wire = Buffer.concat(msgs.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m])));
-    s.on('connect', async () => {
-      if (!opts.dribble) return void s.write(wire);
+    const dribble = async () => {
       for (const byte of wire) {
         s.write(Buffer.from([byte]));
         await new Promise((r) => setTimeout(r, 1));
       }
-    });
+    };
+    s.on('connect', () => void (opts.dribble ? dribble() : s.write(wire)));
   });
 }
 

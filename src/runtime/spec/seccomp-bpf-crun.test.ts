@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { execFile } from '../../lib/exec.ts';
 import { NativeHelper, defaultHelperPath } from '../../lib/native-helper.ts';
 import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../cgroups/host.ts';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { execFile } from '../../lib/exec.ts';
 import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../cgroups/host.ts';
 import { buildSpec, type SpecInput } from './build-spec.ts';

@@ -114,6 +114,7 @@ test('tty: parallel running steps with their last lines, then a collapsed summar
   assert.match(final[0]!, /^\[\+\] Building 1\.5s \(3\/3\) FINISHED$/);
   assert.deepEqual(final.slice(1).map((l) => l.replace(/ +[\d.]+s$/, '')), [' => [a 1/2] FROM busybox', ' => [a 2/2] RUN make', ' => CACHED [b 2/2] RUN sleep 1']);
   // Redraws move the cursor back over the previous frame and clear below it.
+  // eslint-disable-next-line no-control-regex -- the cursor-up and erase escapes of the tty renderer
   assert.match(out.text, /\x1b\[\d+A\r\x1b\[J\[\+\] Building/);
 });
 

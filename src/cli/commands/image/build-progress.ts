@@ -99,16 +99,15 @@ export class BuildDisplay {
   /** A step the CLI runs itself ("[internal] load build context", "exporting to image"). */
   addLocal(name: string): LocalVertex {
     const v = this.#vertex(`local:${name}:${this.#nextNum}`, name);
-    const self = this;
     return {
-      status(key, text, done = false) {
+      status: (key, text, done = false) => {
         const sub = v.subs.get(key);
-        if (sub) { sub.text = text; if (done && !sub.done) { sub.done = true; sub.end = self.#now(); } } else v.subs.set(key, { text, done, start: self.#now(), ...(done ? { end: self.#now() } : {}) });
-        if (!self.#tty && done) self.#plainLine(v, `${text} done`);
-        self.#changed();
+        if (sub) { sub.text = text; if (done && !sub.done) { sub.done = true; sub.end = this.#now(); } } else v.subs.set(key, { text, done, start: this.#now(), ...(done ? { end: this.#now() } : {}) });
+        if (!this.#tty && done) this.#plainLine(v, `${text} done`);
+        this.#changed();
       },
-      done() { self.#settle(v, 'done', self.#now() - v.start); },
-      fail(message) { v.error = message; self.#settle(v, 'error', self.#now() - v.start); },
+      done: () => { this.#settle(v, 'done', this.#now() - v.start); },
+      fail: (message) => { v.error = message; this.#settle(v, 'error', this.#now() - v.start); },
     };
   }
 
@@ -260,6 +259,7 @@ export class BuildDisplay {
       for (const s of v.subs.values()) lines.push(row(` => => ${s.text}`, s.done || final ? (s.end ?? now) - s.start : (now - s.start)));
       if (!final && v.state === 'running') {
         const logs = [...v.logs.map((l) => l.text), ...(v.partial ? [v.partial] : [])].slice(-TTY_LOG_LINES);
+        // eslint-disable-next-line no-control-regex -- a log line must not move the cursor or clear the screen
         for (const l of logs) lines.push(row(` => => # ${l.replace(/\t/g, '  ').replace(/[\x00-\x1f\x7f]/g, '')}`, undefined));
       }
     }

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { httpStatusOf } from '../api/http-status.ts';
-import { EngineError, type ErrorKind } from './errors.ts';
+import { httpStatusOf } from './http-status.ts';
+import { EngineError, type ErrorKind } from '../lib/errors.ts';
 
 // Keeps docs/errors.md in step with the code (STYLE.md, "Error model"): every kind with the status
 // api/http-status.ts gives it, and every Docker-worded message still present in its source files.
