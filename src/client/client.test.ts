@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { EngineClient, demux, jsonMessages, resolveHost } from './client.ts';
+import { EngineClient, HostError, daemonHost, demux, jsonMessages, resolveHost } from './client.ts';
 
 /** A frame as the daemon writes it (built by hand: the client does not import api/). */
 const frameOf = (stream: number, text: string) => {
@@ -62,9 +62,21 @@ test('resolveHost: -H, then BERTH_HOST, then DOCKER_HOST, then the default socke
   assert.equal(resolveHost('', { BERTH_HOST: '', DOCKER_HOST: 'unix:///docker.sock' }), 'unix:///docker.sock');
 });
 
-test('EngineClient: unix:// hosts only', () => {
+test('EngineClient: unix:// hosts only; any other address is a HostError naming its source', () => {
   assert.equal(new EngineClient('unix:///run/x.sock').socketPath, '/run/x.sock');
-  assert.throws(() => new EngineClient('tcp://127.0.0.1:2375'), /unsupported host tcp:\/\/127\.0\.0\.1:2375: only unix:\/\/ is supported/);
+  assert.equal(new EngineClient('unix://').socketPath, '/run/berth.sock');
+  const hostError = (host: string, source: string | undefined, message: string) =>
+    assert.throws(() => new EngineClient(host, source), (e) => e instanceof HostError && e.message === message);
+  hostError('tcp://127.0.0.1:2375', 'DOCKER_HOST', 'cannot use daemon host "tcp://127.0.0.1:2375" (from DOCKER_HOST): berth connects to unix:// sockets only (e.g. unix:///run/berth.sock)');
+  hostError('ssh://me@host', '-H', 'cannot use daemon host "ssh://me@host" (from -H): berth connects to unix:// sockets only (e.g. unix:///run/berth.sock)');
+  hostError('garbage', 'BERTH_HOST', 'invalid daemon host "garbage" (from BERTH_HOST): expected unix:///path/to/socket');
+  hostError('/run/berth.sock', undefined, 'invalid daemon host "/run/berth.sock" (from -H): expected unix:///path/to/socket');
+});
+
+test('daemonHost names where the address came from', () => {
+  assert.deepEqual(daemonHost('unix:///a', { DOCKER_HOST: 'tcp://x' }), { host: 'unix:///a', source: '-H' });
+  assert.deepEqual(daemonHost(undefined, { DOCKER_HOST: 'tcp://x' }), { host: 'tcp://x', source: 'DOCKER_HOST' });
+  assert.deepEqual(daemonHost(undefined, {}), { host: 'unix:///run/berth.sock', source: 'default' });
 });
 
 test('jsonMessages: messages split across chunks (inside a UTF-8 character too), a last line without newline', async () => {

@@ -19,9 +19,39 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** The socket berthd listens on by default. */
+export const DEFAULT_SOCKET = '/run/berth.sock';
+
 /** Which daemon to talk to: -H, then BERTH_HOST, then DOCKER_HOST, then the default socket. */
 export function resolveHost(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag || env['BERTH_HOST'] || env['DOCKER_HOST'] || 'unix:///run/berth.sock';
+  return daemonHost(flag, env).host;
+}
+
+/** The daemon address to use and where it came from (for messages about a host berth cannot use). */
+export function daemonHost(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): { host: string; source: string } {
+  if (flag) return { host: flag, source: '-H' };
+  for (const name of ['BERTH_HOST', 'DOCKER_HOST']) if (env[name]) return { host: env[name]!, source: name };
+  return { host: `unix://${DEFAULT_SOCKET}`, source: 'default' };
+}
+
+/** A daemon address the client cannot use (`tcp://`, `ssh://`, no scheme): the CLI prints it and exits 1. */
+export class HostError extends Error {
+  override name = 'HostError';
+}
+
+/**
+ * The socket path of a `unix://` host (`unix://` alone is the default socket, as docker's is).
+ * @throws HostError for any other scheme or a malformed address, naming where the address came from.
+ */
+export function socketPathOf(host: string, source = '-H'): string {
+  const from = source === 'default' ? '' : ` (from ${source})`;
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(host);
+  if (!m) throw new HostError(`invalid daemon host ${JSON.stringify(host)}${from}: expected unix:///path/to/socket`);
+  if (m[1]!.toLowerCase() !== 'unix') {
+    throw new HostError(`cannot use daemon host ${JSON.stringify(host)}${from}: berth connects to unix:// sockets only (e.g. unix://${DEFAULT_SOCKET})`);
+  }
+  if (m[2]!.includes('\0')) throw new HostError(`invalid daemon host ${JSON.stringify(host)}${from}: the socket path contains a NUL byte`);
+  return m[2] || DEFAULT_SOCKET;
 }
 
 /**
@@ -31,9 +61,9 @@ export function resolveHost(flag: string | undefined, env: NodeJS.ProcessEnv = p
 export class EngineClient {
   readonly socketPath: string;
 
-  constructor(host: string) {
-    if (!host.startsWith('unix://')) throw new Error(`unsupported host ${host}: only unix:// is supported`);
-    this.socketPath = host.slice('unix://'.length);
+  /** @throws HostError when `host` is not a usable unix:// address; `source` names where it came from. */
+  constructor(host: string, source?: string) {
+    this.socketPath = socketPathOf(host, source);
   }
 
   // No HTTP agent: each call is one short connection anyway, and the agent's server-name check
@@ -198,11 +228,17 @@ export function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
   });
 }
 
+/** A failed connection to the socket as one line, as docker words it (no errno stack for the user). */
 function connectError(err: NodeJS.ErrnoException, socket: string): Error {
-  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-    return new Error(`Cannot connect to the Berth daemon at unix://${socket}. Is the berth daemon running?`);
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'ENOTDIR' || err.code === 'ENOTSOCK') {
+    return new Error(`Cannot connect to the Berth daemon at unix://${socket}. Is the berth daemon running?`, { cause: err });
   }
-  if (err.code === 'EACCES') return new Error(`permission denied while trying to connect to the Berth daemon socket at unix://${socket}`);
+  if (err.code === 'EACCES' || err.code === 'EPERM') {
+    return new Error(`permission denied while trying to connect to the Berth daemon socket at unix://${socket}`, { cause: err });
+  }
+  if (err.code === 'EPIPE' || err.code === 'ECONNRESET') {
+    return new Error(`error during connect: the Berth daemon at unix://${socket} closed the connection`, { cause: err });
+  }
   return err;
 }
 

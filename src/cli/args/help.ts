@@ -79,7 +79,17 @@ export function flagUsages(flags: readonly FlagSpec[], cols = 79): string {
 }
 
 /**
- * Full help for a command, as `docker CMD --help` prints it (leading blank line included):
+ * The command paths help lists under "Aliases:", in docker's order: the spec's aliases, then its
+ * name unless the aliases already place it (`build` sits between `image build` and `builder build`).
+ */
+export function aliasPaths(spec: CommandSpec): string[] {
+  const paths = [...(spec.aliases ?? [])];
+  if (!paths.includes(spec.name)) paths.push(spec.name);
+  return paths;
+}
+
+/**
+ * Full help for a command, as docker CLI 28 prints `docker CMD --help`:
  *
  *     Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]
  *
@@ -91,14 +101,15 @@ export function flagUsages(flags: readonly FlagSpec[], cols = 79): string {
  *     Options:
  *       -d, --detach   Run container in background and print container ID
  *
- * `width` is the terminal width (80 when unknown, as docker assumes).
+ * `path` is the command path the user typed (`container run` or `run`; the spec's name by
+ * default); `width` is the terminal width (80 when unknown, as docker assumes).
  */
-export function helpText(spec: CommandSpec, opts: { width?: number } = {}): string {
+export function helpText(spec: CommandSpec, opts: { width?: number; path?: string } = {}): string {
   const width = opts.width ?? 80;
-  let out = `\nUsage:  ${PROGRAM} ${spec.name}${spec.usage ? ' ' + spec.usage : ''}\n\n${spec.description.trim()}`;
-  if (spec.aliases && spec.aliases.length > 0) {
-    out += `\n\nAliases:\n  ${spec.aliases.map((a) => `${PROGRAM} ${a}`).join(', ')}`;
-  }
+  const path = opts.path ?? spec.name;
+  let out = `Usage:  ${PROGRAM} ${path}${spec.usage ? ' ' + spec.usage : ''}\n\n${spec.description.trim()}`;
+  const aliases = aliasPaths(spec);
+  if (aliases.length > 1) out += `\n\nAliases:\n  ${aliases.map((a) => `${PROGRAM} ${a}`).join(', ')}`;
   const options = flagUsages(spec.flags, width - 1).trimEnd();
   if (options) out += `\n\nOptions:\n${options}`;
   return out + '\n';

@@ -123,7 +123,8 @@ test('-h and --help request help instead of parsing further', () => {
 });
 
 test('unknown flags', () => {
-  assert.equal(usageError(run, ['--foo']).message, "unknown flag: --foo\nSee 'berth run --help'.");
+  // docker CLI 28's cli.FlagErrorFunc: reason, usage line, "Run '... --help' for more information".
+  assert.equal(usageError(run, ['--foo']).message, "unknown flag: --foo\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help' for more information");
   assert.equal(usageError(run, ['--foo=bar']).reason, 'unknown flag: --foo');
   assert.equal(usageError(run, ['-z']).reason, "unknown shorthand flag: 'z' in -z");
   assert.equal(usageError(run, ['-iz']).reason, "unknown shorthand flag: 'z' in -z");
@@ -145,24 +146,46 @@ test('invalid values name the flag as pflag does', () => {
   assert.equal(usageError(run, ['--rm=maybe', 'i']).reason, 'invalid argument "maybe" for "--rm" flag: strconv.ParseBool: parsing "maybe": invalid syntax');
 });
 
-test('argument counts use docker\'s wording', () => {
+test('argument counts use docker CLI 28\'s wording (cli/required.go)', () => {
   const rm: CommandSpec = { name: 'rm', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', minArgs: 1, flags: [] };
   const e = usageError(rm, []);
-  assert.equal(e.message, "\"berth rm\" requires at least 1 argument.\nSee 'berth rm --help'.\n\nUsage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers");
+  assert.equal(e.message, "berth: 'berth rm' requires at least 1 argument\n\nUsage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'berth rm --help' for more information");
   assert.equal(e.exitCode, 1);
-  assert.equal(usageError(ps, ['x']).reason, '"berth ps" accepts no arguments.');
-  const exact = { ...rm, name: 'rename', minArgs: 2, maxArgs: 2 };
-  assert.equal(usageError(exact, ['a']).reason, '"berth rename" requires exactly 2 arguments.');
+  assert.equal(usageError(ps, ['x']).message, "berth: 'berth ps' accepts no arguments\n\nUsage:  berth ps [OPTIONS]\n\nRun 'berth ps --help' for more information");
+  const exact = { ...rm, name: 'rename', usage: 'CONTAINER NEW_NAME', minArgs: 2, maxArgs: 2 };
+  assert.equal(usageError(exact, ['a']).reason, "'berth rename' requires 2 arguments");
   const range = { ...rm, name: 'cp', minArgs: 1, maxArgs: 2 };
-  assert.equal(usageError(range, ['a', 'b', 'c']).reason, '"berth cp" requires at least 1 and at most 2 arguments.');
+  assert.equal(usageError(range, ['a', 'b', 'c']).reason, "'berth cp' requires at least 1 and at most 2 arguments");
   const most = { ...rm, name: 'x', minArgs: undefined, maxArgs: 1 };
-  assert.equal(usageError(most, ['a', 'b']).reason, '"berth x" requires at most 1 argument.');
+  assert.equal(usageError(most, ['a', 'b']).reason, "'berth x' requires at most 1 argument");
   assert.doesNotThrow(() => checkArgCount(range, ['a', 'b']));
 });
 
+test('messages name the command path the user typed, once', () => {
+  const ls = { ...ps, name: 'ps', aliases: ['container ls', 'container list', 'container ps'] };
+  let e: UsageError | undefined;
+  try { parseArgs(ls, ['x'], 'container ls'); } catch (err) { e = err as UsageError; }
+  assert.equal(e?.message, "berth: 'berth container ls' accepts no arguments\n\nUsage:  berth container ls [OPTIONS]\n\nRun 'berth container ls --help' for more information");
+  try { parseArgs(ls, ['--nope'], 'container ls'); } catch (err) { e = err as UsageError; }
+  assert.equal(e?.message, "unknown flag: --nope\n\nUsage:  berth container ls [OPTIONS]\n\nRun 'berth container ls --help' for more information");
+  assert.match(helpText(ls, { path: 'container ls' }), /^Usage: {2}berth container ls \[OPTIONS\]\n\nList containers\n\nAliases:\n {2}berth container ls, berth container list, berth container ps, berth ps\n/);
+});
+
+test('a flag\'s check runs as the value is parsed, before argument counts, naming the flag as pflag does', () => {
+  const spec: CommandSpec = {
+    ...run,
+    flags: [...run.flags, { name: 'memory', short: 'm', kind: 'string', description: 'Memory limit', check: (v) => { if (!/^\d+[kmg]?$/.test(v)) throw new Error(`invalid size: '${v}'`); } },
+      { name: 'label', kind: 'string[]', description: 'labels', check: (v) => { if (v.startsWith('=')) throw new Error('empty name'); } }],
+  };
+  assert.equal(usageError(spec, ['-m', 'abc']).reason, 'invalid argument "abc" for "-m, --memory" flag: invalid size: \'abc\'');
+  assert.equal(usageError(spec, ['--memory=abc', 'img']).reason, 'invalid argument "abc" for "-m, --memory" flag: invalid size: \'abc\'');
+  assert.equal(usageError(spec, ['-mabc']).exitCode, 125);
+  assert.equal(usageError(spec, ['--label', 'a', '--label', '=x']).reason, 'invalid argument "=x" for "--label" flag: empty name');
+  assert.equal(parseArgs(spec, ['-m', '64m', 'img']).flags['memory'], '64m');
+});
+
 test('help text in docker\'s layout', () => {
-  assert.equal(helpText(run), `
-Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]
+  assert.equal(helpText(run), `Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 Create and run a new container from an image
 
@@ -186,8 +209,7 @@ Options:
 });
 
 test('help text: non-zero int default, no aliases, wide terminal does not wrap', () => {
-  assert.equal(helpText(ps, { width: 200 }), `
-Usage:  berth ps [OPTIONS]
+  assert.equal(helpText(ps, { width: 200 }), `Usage:  berth ps [OPTIONS]
 
 List containers
 

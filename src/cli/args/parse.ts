@@ -5,16 +5,30 @@
  */
 import { UsageError, type CommandSpec, type FlagSpec, type FlagValue, type ParsedArgs } from './spec.ts';
 
-export { UsageError } from './spec.ts';
+export { FlagError, UsageError } from './spec.ts';
 export type { CommandSpec, FlagSpec, FlagKind, FlagAlias, FlagValue, ParsedArgs } from './spec.ts';
-export { helpText, flagUsages } from './help.ts';
+export { aliasPaths, helpText, flagUsages } from './help.ts';
 
 /** The program name shown in messages. */
 export const PROGRAM = 'berth';
 
-/** A usage error as cobra reports a flag error: the reason, then "See 'berth CMD --help'." (exit 125). */
-export function flagError(spec: CommandSpec, reason: string): UsageError {
-  return new UsageError(`${reason}\nSee '${PROGRAM} ${spec.name} --help'.`, reason, 125);
+/**
+ * cobra's UseLine: the command path the user typed (`container ls` or `ps`; the spec's name by
+ * default) and what follows it in the spec's usage.
+ */
+export function usageLine(spec: CommandSpec, path = spec.name): string {
+  return [PROGRAM, path, spec.usage].filter((w) => w !== '').join(' ');
+}
+
+/** `berth PATH`, or `berth` for the root command (path ''). */
+const commandPath = (path: string): string => (path ? `${PROGRAM} ${path}` : PROGRAM);
+
+/**
+ * A usage error as docker CLI 28 reports a flag error (cli.FlagErrorFunc): the reason, the usage
+ * line, then "Run 'berth CMD --help' for more information" (exit 125).
+ */
+export function flagError(spec: CommandSpec, reason: string, path = spec.name): UsageError {
+  return new UsageError(`${reason}\n\nUsage:  ${usageLine(spec, path)}\n\nRun '${commandPath(path)} --help' for more information`, reason, 125);
 }
 
 function defaultOf(f: FlagSpec): FlagValue {
@@ -58,7 +72,8 @@ function parseInt64(s: string): number {
 interface Lookup { flag: FlagSpec; deprecated?: string; usedName: string }
 
 /**
- * Parse `argv` (the arguments after the command path) against `spec`.
+ * Parse `argv` (the arguments after the command path) against `spec`; `path` is the command path
+ * the user typed, for messages (the spec's name by default).
  * On -h/--help parsing stops and `help` is true. Otherwise argument counts are checked
  * (checkArgCount).
  * @throws UsageError with pflag's messages: `unknown flag: --foo`, `unknown shorthand flag: 'z' in -z`,
@@ -66,7 +81,7 @@ interface Lookup { flag: FlagSpec; deprecated?: string; usedName: string }
  *   `invalid argument "x" for "-n, --last" flag: strconv.ParseInt: parsing "x": invalid syntax`,
  *   `bad flag syntax: ---x`; and the argument-count errors of checkArgCount.
  */
-export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
+export function parseArgs(spec: CommandSpec, argv: readonly string[], path = spec.name): ParsedArgs {
   const long = new Map<string, Lookup>();
   const short = new Map<string, FlagSpec>();
   const flags: Record<string, FlagValue> = {};
@@ -80,7 +95,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     if (f.short) short.set(f.short, f);
   }
   const result: ParsedArgs = { flags, args: [], changed: new Set(), help: false, warnings: [] };
-  const fail = (reason: string): never => { throw flagError(spec, reason); };
+  const fail = (reason: string): never => { throw flagError(spec, reason, path); };
 
   const set = (l: Lookup, value: string): void => {
     const f = l.flag;
@@ -96,8 +111,12 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       case 'int':
         try { flags[f.name] = parseInt64(value); } catch (e) { invalid((e as Error).message); }
         break;
-      case 'string': flags[f.name] = value; break;
+      case 'string':
+        checkValue(f, value, invalid);
+        flags[f.name] = value;
+        break;
       case 'string[]':
+        checkValue(f, value, invalid);
         // pflag stringArray: the first use replaces the default, later uses append.
         flags[f.name] = result.changed.has(f.name) ? [...(flags[f.name] as string[]), value] : [value];
         break;
@@ -147,35 +166,43 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       else fail(`flag needs an argument: '${c}' in -${shorts}`);
     }
   }
-  checkArgCount(spec, result.args);
+  checkArgCount(spec, result.args, path);
   return result;
+}
+
+function checkValue(f: FlagSpec, value: string, invalid: (why: string) => never): void {
+  if (!f.check) return;
+  try { f.check(value); } catch (err) { invalid(err instanceof Error ? err.message : String(err)); }
 }
 
 const plural = (n: number): string => (n === 1 ? 'argument' : 'arguments');
 
 /**
- * Check `args.length` against spec.minArgs/maxArgs with the docker CLI's wording, e.g.
- * `"berth rm" requires at least 1 argument.\nSee 'berth rm --help'.\n\nUsage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers`.
+ * Check `args.length` against spec.minArgs/maxArgs with docker CLI 28's wording (cli/required.go),
+ * for the command path `path` the user typed, e.g.
+ * `berth: 'berth rm' requires at least 1 argument\n\nUsage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'berth rm --help' for more information`.
  * @throws UsageError (exit code 1)
  */
-export function checkArgCount(spec: CommandSpec, args: readonly string[]): void {
+export function checkArgCount(spec: CommandSpec, args: readonly string[], path = spec.name): void {
   const { minArgs: min, maxArgs: max } = spec;
   const n = args.length;
   let reason: string | undefined;
-  const path = `"${PROGRAM} ${spec.name}"`;
+  // docker says "See" after "requires at least" and "Run" after the others.
+  let next = 'Run';
+  const cmd = `'${PROGRAM} ${path}'`;
   if (min !== undefined && max !== undefined && (n < min || n > max)) {
-    if (min === 0 && max === 0) reason = `${path} accepts no arguments.`;
-    else if (min === max) reason = `${path} requires exactly ${min} ${plural(min)}.`;
-    else if (min === 0) reason = `${path} requires at most ${max} ${plural(max)}.`;
-    else reason = `${path} requires at least ${min} and at most ${max} ${plural(max)}.`;
+    if (min === 0 && max === 0) reason = `${cmd} accepts no arguments`;
+    else if (min === max) reason = `${cmd} requires ${min} ${plural(min)}`;
+    else if (min === 0) reason = `${cmd} requires at most ${max} ${plural(max)}`;
+    else reason = `${cmd} requires at least ${min} and at most ${max} ${plural(max)}`;
   } else if (min !== undefined && max === undefined && n < min) {
-    reason = `${path} requires at least ${min} ${plural(min)}.`;
+    reason = `${cmd} requires at least ${min} ${plural(min)}`;
+    next = 'See';
   } else if (max !== undefined && min === undefined && n > max) {
-    reason = max === 0 ? `${path} accepts no arguments.` : `${path} requires at most ${max} ${plural(max)}.`;
+    reason = max === 0 ? `${cmd} accepts no arguments` : `${cmd} requires at most ${max} ${plural(max)}`;
   }
   if (reason === undefined) return;
-  const usage = `${PROGRAM} ${spec.name}${spec.usage ? ' ' + spec.usage : ''}`;
-  throw new UsageError(`${reason}\nSee '${PROGRAM} ${spec.name} --help'.\n\nUsage:  ${usage}\n\n${spec.description}`, reason, 1);
+  throw new UsageError(`${PROGRAM}: ${reason}\n\nUsage:  ${usageLine(spec, path)}\n\n${next} '${PROGRAM} ${path} --help' for more information`, reason, 1);
 }
 
 /** Typed accessors for ParsedArgs.flags; they throw a plain Error (a bug) on a kind mismatch. */

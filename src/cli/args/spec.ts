@@ -29,6 +29,12 @@ export interface FlagSpec {
   deprecated?: string;
   /** Alternative long names stored under `name` (e.g. `net` for `network`, `time` for `timeout`). */
   aliases?: readonly FlagAlias[];
+  /**
+   * Validates one value as it is parsed (pflag's Value.Set): throws an Error whose message is the
+   * reason, which the parser reports as `invalid argument "V" for "-m, --memory" flag: REASON`
+   * before any argument-count check, as docker does.
+   */
+  check?: (value: string) => void;
 }
 
 export interface CommandSpec {
@@ -72,9 +78,18 @@ export interface ParsedArgs {
 }
 
 /**
- * A command-line usage error. `message` is exactly what docker prints (e.g.
- * "unknown flag: --foo\nSee 'berth run --help'."); `reason` is the first line alone;
- * `exitCode` is what docker exits with (125 for flag errors, 1 for argument counts).
+ * A flag-level error found while a command runs (docker reports these as cobra flag errors):
+ * main prints the message, the usage line and "Run 'berth CMD --help' for more information", exit 125.
+ */
+export class FlagError extends Error {
+  override name = 'FlagError';
+}
+
+/**
+ * A command-line usage error. `message` is exactly what docker CLI 28 prints (e.g.
+ * "unknown flag: --foo\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help'
+ * for more information"); `reason` is the first line alone; `exitCode` is what docker exits with
+ * (125 for flag errors, 1 for argument counts and unknown commands).
  */
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -3,7 +3,7 @@ import type { CommandSpec } from '../../args/parse.ts';
 import { type CliContext, type Flags, bool, list, str } from '../../context.ts';
 
 export const commitSpec: CommandSpec = {
-  name: 'commit', usage: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]', description: "Create a new image from a container's changes",
+  name: 'commit', usage: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', description: "Create a new image from a container's changes",
   aliases: ['container commit'],
   flags: [
     { name: 'author', short: 'a', kind: 'string', description: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },

@@ -11,7 +11,7 @@ import {
 } from './cp-local.ts';
 
 export const cpSpec: CommandSpec = {
-  name: 'cp', usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
+  name: 'cp', usage: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
   description: 'Copy files/folders between a container and the local filesystem', aliases: ['container cp'],
   flags: [
     { name: 'archive', short: 'a', kind: 'bool', description: 'Archive mode (copy all uid/gid information)' },

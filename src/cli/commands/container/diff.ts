@@ -3,7 +3,7 @@ import type { CommandSpec } from '../../args/parse.ts';
 import type { CliContext, Flags } from '../../context.ts';
 
 export const diffSpec: CommandSpec = {
-  name: 'diff', usage: 'diff CONTAINER', description: "Inspect changes to files or directories on a container's filesystem",
+  name: 'diff', usage: 'CONTAINER', description: "Inspect changes to files or directories on a container's filesystem",
   aliases: ['container diff'], flags: [], minArgs: 1, maxArgs: 1,
 };
 

@@ -1,14 +1,15 @@
 import type * as api from '../../../api/types/index.ts';
+import { checkEnv } from '../../args/checks.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { type CliContext, ExitError, type Flags, bool, list, str } from '../../context.ts';
 import { relay, trackResize } from './attach-io.ts';
 
 export const execSpec: CommandSpec = {
-  name: 'exec', usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', description: 'Execute a command in a running container', aliases: ['container exec'],
+  name: 'exec', usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', description: 'Execute a command in a running container', aliases: ['container exec'],
   flags: [
     { name: 'detach', short: 'd', kind: 'bool', description: 'Detached mode: run command in the background' },
     { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
-    { name: 'env', short: 'e', kind: 'string[]', description: 'Set environment variables' },
+    { name: 'env', short: 'e', kind: 'string[]', description: 'Set environment variables', check: checkEnv },
     { name: 'env-file', kind: 'string[]', description: 'Read in a file of environment variables' },
     { name: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even if not attached' },
     { name: 'privileged', kind: 'bool', description: 'Give extended privileges to the command' },

@@ -5,7 +5,7 @@ import type { CommandSpec } from '../../args/parse.ts';
 import { type CliContext, ExitError, type Flags, str } from '../../context.ts';
 
 export const exportSpec: CommandSpec = {
-  name: 'export', usage: 'export [OPTIONS] CONTAINER', description: "Export a container's filesystem as a tar archive",
+  name: 'export', usage: '[OPTIONS] CONTAINER', description: "Export a container's filesystem as a tar archive",
   aliases: ['container export'], flags: [{ name: 'output', short: 'o', kind: 'string', description: 'Write to a file, instead of STDOUT' }],
   minArgs: 1, maxArgs: 1,
 };

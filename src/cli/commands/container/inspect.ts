@@ -4,12 +4,27 @@ import { GoTemplate } from '../../format/go-template.ts';
 import { type CliContext, ExitError, type Flags, str, bool } from '../../context.ts';
 
 export const inspectSpec: CommandSpec = {
-  name: 'inspect', usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', description: 'Return low-level information on Docker objects',
+  name: 'inspect', usage: '[OPTIONS] NAME|ID [NAME|ID...]', description: 'Return low-level information on Docker objects',
   flags: [
     { name: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' },
     { name: 'size', short: 's', kind: 'bool', description: 'Display total file sizes if the type is container' },
     { name: 'type', kind: 'string', description: 'Only inspect objects of the given type' },
   ],
+  minArgs: 1,
+};
+
+export const containerInspectSpec: CommandSpec = {
+  name: 'container inspect', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Display detailed information on one or more containers',
+  flags: [
+    inspectSpec.flags[0]!,
+    { name: 'size', short: 's', kind: 'bool', description: 'Display total file sizes' },
+  ],
+  minArgs: 1,
+};
+
+export const imageInspectSpec: CommandSpec = {
+  name: 'image inspect', usage: '[OPTIONS] IMAGE [IMAGE...]', description: 'Display detailed information on one or more images',
+  flags: [inspectSpec.flags[0]!],
   minArgs: 1,
 };
 

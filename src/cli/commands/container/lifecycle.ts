@@ -24,20 +24,20 @@ const timeoutFlags = [
   { name: 'signal', short: 's', kind: 'string' as const, description: 'Signal to send to the container' },
 ];
 
-export const stopSpec: CommandSpec = { name: 'stop', usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', description: 'Stop one or more running containers', aliases: ['container stop'], flags: timeoutFlags, minArgs: 1 };
+export const stopSpec: CommandSpec = { name: 'stop', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Stop one or more running containers', aliases: ['container stop'], flags: timeoutFlags, minArgs: 1 };
 export const stop = (ctx: CliContext, f: Flags, args: string[]) =>
   forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/stop`, { query: { t: int(f, 'timeout'), signal: str(f, 'signal') } }).then(() => undefined));
 
-export const restartSpec: CommandSpec = { name: 'restart', usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', description: 'Restart one or more containers', aliases: ['container restart'], flags: timeoutFlags, minArgs: 1 };
+export const restartSpec: CommandSpec = { name: 'restart', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Restart one or more containers', aliases: ['container restart'], flags: timeoutFlags, minArgs: 1 };
 export const restart = (ctx: CliContext, f: Flags, args: string[]) =>
   forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/restart`, { query: { t: int(f, 'timeout'), signal: str(f, 'signal') } }).then(() => undefined));
 
-export const killSpec: CommandSpec = { name: 'kill', usage: 'kill [OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', aliases: ['container kill'],
+export const killSpec: CommandSpec = { name: 'kill', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', aliases: ['container kill'],
   flags: [{ name: 'signal', short: 's', kind: 'string', description: 'Signal to send to the container' }], minArgs: 1 };
 export const kill = (ctx: CliContext, f: Flags, args: string[]) =>
   forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/kill`, { query: { signal: str(f, 'signal') } }).then(() => undefined));
 
-export const rmSpec: CommandSpec = { name: 'rm', usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', aliases: ['container rm', 'container remove'],
+export const rmSpec: CommandSpec = { name: 'rm', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', aliases: ['container rm', 'container remove'],
   flags: [
     { name: 'force', short: 'f', kind: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
     { name: 'link', short: 'l', kind: 'bool', description: 'Remove the specified link' },
@@ -46,23 +46,23 @@ export const rmSpec: CommandSpec = { name: 'rm', usage: 'rm [OPTIONS] CONTAINER 
 export const rm = (ctx: CliContext, f: Flags, args: string[]) =>
   forEach(ctx, args, (r) => ctx.client.call('DELETE', `/containers/${r}`, { query: { force: bool(f, 'force'), v: bool(f, 'volumes') } }).then(() => undefined));
 
-export const pauseSpec: CommandSpec = { name: 'pause', usage: 'pause CONTAINER [CONTAINER...]', description: 'Pause all processes within one or more containers', aliases: ['container pause'], flags: [], minArgs: 1 };
+export const pauseSpec: CommandSpec = { name: 'pause', usage: 'CONTAINER [CONTAINER...]', description: 'Pause all processes within one or more containers', aliases: ['container pause'], flags: [], minArgs: 1 };
 export const pause = (ctx: CliContext, _f: Flags, args: string[]) => forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/pause`).then(() => undefined));
-export const unpauseSpec: CommandSpec = { name: 'unpause', usage: 'unpause CONTAINER [CONTAINER...]', description: 'Unpause all processes within one or more containers', aliases: ['container unpause'], flags: [], minArgs: 1 };
+export const unpauseSpec: CommandSpec = { name: 'unpause', usage: 'CONTAINER [CONTAINER...]', description: 'Unpause all processes within one or more containers', aliases: ['container unpause'], flags: [], minArgs: 1 };
 export const unpause = (ctx: CliContext, _f: Flags, args: string[]) => forEach(ctx, args, (r) => ctx.client.call('POST', `/containers/${r}/unpause`).then(() => undefined));
 
-export const waitSpec: CommandSpec = { name: 'wait', usage: 'wait CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', aliases: ['container wait'], flags: [], minArgs: 1 };
+export const waitSpec: CommandSpec = { name: 'wait', usage: 'CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', aliases: ['container wait'], flags: [], minArgs: 1 };
 export const wait = (ctx: CliContext, _f: Flags, args: string[]) => forEach(ctx, args, async (r) => {
   const res = await ctx.client.json<api.ContainerWaitResponse>('POST', `/containers/${r}/wait`);
   ctx.stdout.write(`${res.StatusCode}\n`);
 }, false);
 
-export const renameSpec: CommandSpec = { name: 'rename', usage: 'rename CONTAINER NEW_NAME', description: 'Rename a container', aliases: ['container rename'], flags: [], minArgs: 2, maxArgs: 2 };
+export const renameSpec: CommandSpec = { name: 'rename', usage: 'CONTAINER NEW_NAME', description: 'Rename a container', aliases: ['container rename'], flags: [], minArgs: 2, maxArgs: 2 };
 export async function rename(ctx: CliContext, _f: Flags, args: string[]): Promise<void> {
   await ctx.client.call('POST', `/containers/${args[0]}/rename`, { query: { name: args[1] } });
 }
 
-export const startSpec: CommandSpec = { name: 'start', usage: 'start [OPTIONS] CONTAINER [CONTAINER...]', description: 'Start one or more stopped containers', aliases: ['container start'],
+export const startSpec: CommandSpec = { name: 'start', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Start one or more stopped containers', aliases: ['container start'],
   flags: [
     { name: 'attach', short: 'a', kind: 'bool', description: 'Attach STDOUT/STDERR and forward signals' },
     { name: 'interactive', short: 'i', kind: 'bool', description: "Attach container's STDIN" },
@@ -96,7 +96,7 @@ async function attachAndWait(ctx: CliContext, id: string, o: { tty: boolean; std
   if (result.StatusCode !== 0) throw new ExitError(result.StatusCode);
 }
 
-export const attachSpec: CommandSpec = { name: 'attach', usage: 'attach [OPTIONS] CONTAINER', description: 'Attach local standard input, output, and error streams to a running container', aliases: ['container attach'],
+export const attachSpec: CommandSpec = { name: 'attach', usage: '[OPTIONS] CONTAINER', description: 'Attach local standard input, output, and error streams to a running container', aliases: ['container attach'],
   flags: [
     { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
     { name: 'no-stdin', kind: 'bool', description: 'Do not attach STDIN' },

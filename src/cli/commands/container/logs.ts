@@ -5,7 +5,7 @@ import { type CliContext, ExitError, type Flags, bool, str } from '../../context
 import { parseDurationNs } from '../../../lib/units.ts';
 
 export const logsSpec: CommandSpec = {
-  name: 'logs', usage: 'logs [OPTIONS] CONTAINER', description: 'Fetch the logs of a container', aliases: ['container logs'],
+  name: 'logs', usage: '[OPTIONS] CONTAINER', description: 'Fetch the logs of a container', aliases: ['container logs'],
   flags: [
     { name: 'details', kind: 'bool', description: 'Show extra details provided to logs' },
     { name: 'follow', short: 'f', kind: 'bool', description: 'Follow log output' },

@@ -1,16 +1,17 @@
 import type * as api from '../../../api/types/index.ts';
+import { checkFilter } from '../../args/checks.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
 import { type CliContext, type Flags, bool, int, list, str } from '../../context.ts';
 import { humanDuration, humanSize } from '../../../lib/units.ts';
 import { formatPsPorts } from '../../../network/ports.ts';
-import { FlagError } from './run-flags.ts';
+import { FlagError } from '../../args/spec.ts';
 
 export const psSpec: CommandSpec = {
   name: 'ps', usage: '[OPTIONS]', description: 'List containers', aliases: ['container ls', 'container list', 'container ps'],
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Show all containers (default shows just running)' },
-    { name: 'filter', short: 'f', kind: 'string[]', description: "Filter output based on conditions provided" },
+    { name: 'filter', short: 'f', kind: 'string[]', description: "Filter output based on conditions provided", check: checkFilter },
     { name: 'format', kind: 'string', description: 'Format output using a custom template' },
     { name: 'last', short: 'n', kind: 'int', description: 'Show n last created containers (includes all states)', default: -1 },
     { name: 'latest', short: 'l', kind: 'bool', description: 'Show the latest created container (includes all states)' },

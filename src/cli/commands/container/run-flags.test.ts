@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExitError, type Flags } from '../../context.ts';
-import { FlagError, createBody } from './run-flags.ts';
+import { FlagError } from '../../args/spec.ts';
+import { createBody } from './run-flags.ts';
 import { buildEndpointsConfig, isMac, parseNetworkOpt, parsePorts, parsePortSpec } from './run-network.ts';
 
 const b = (HostIp: string, HostPort: string) => ({ HostIp, HostPort });

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type * as api from '../../../api/types/index.ts';
-import type { FlagSpec } from '../../args/parse.ts';
+import { FlagError, type FlagSpec } from '../../args/spec.ts';
 import { ExitError, type Flags, bool, int, list, str } from '../../context.ts';
 import { parseBytes, parseDurationNs } from '../../../lib/units.ts';
 import { FlagValueError, RESOURCE_FLAGS, resourceHostConfig } from './run-resources.ts';
+import { CREATE_FLAG_CHECKS, parseUlimit } from './run-flag-checks.ts';
 import { type NetworkAttachment, buildEndpointsConfig, parseNetworkOpt, parsePorts, validateLink } from './run-network.ts';
 import { parseMountFlag, splitVolumeFlags } from './run-volumes.ts';
 
-/** The flags `run` and `create` share, as docker spells them. */
-export const CREATE_FLAGS: FlagSpec[] = [
+/** The flags `run` and `create` share, as docker spells them (values checked as run-flag-checks.ts says). */
+const FLAGS: FlagSpec[] = [
   { name: 'add-host', kind: 'string[]', description: 'Add a custom host-to-IP mapping (host:ip)' },
   { name: 'attach', short: 'a', kind: 'string[]', description: 'Attach to STDIN, STDOUT or STDERR' },
   { name: 'cap-add', kind: 'string[]', description: 'Add Linux capabilities' },
@@ -93,7 +94,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   ...RESOURCE_FLAGS,
 ];
 
-export class FlagError extends Error {}
+export const CREATE_FLAGS: FlagSpec[] = FLAGS.map((f) => (CREATE_FLAG_CHECKS[f.name] ? { ...f, check: CREATE_FLAG_CHECKS[f.name] } : f));
+
 
 function readEnvFile(path: string): string[] {
   let text: string;
@@ -108,18 +110,15 @@ function resolveEnv(e: string): string | null {
   return v === undefined ? null : `${e}=${v}`;
 }
 
-function parseUlimit(u: string): api.Ulimit {
-  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(u);
-  if (!m) throw new FlagError(`invalid argument "${u}" for "--ulimit" flag: invalid ulimit argument: ${u}`);
-  const soft = Number(m[2]);
-  return { Name: m[1]!, Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
+function ulimit(u: string): api.Ulimit {
+  try { return parseUlimit(u); } catch (err) { throw new FlagError(`invalid argument "${u}" for "--ulimit" flag: ${(err as Error).message}`); }
 }
 
 function bytes(f: Flags, k: string): number | undefined {
   const v = str(f, k);
   if (v === undefined) return undefined;
   if (v === '-1') return -1;
-  try { return parseBytes(v); } catch { throw new FlagError(`invalid argument "${v}" for "--${k}" flag: invalid size: '${v}'`); }
+  try { return parseBytes(v); } catch (err) { throw new FlagError(`invalid argument "${v}" for "--${k}" flag: ${(err as Error).message}`); }
 }
 
 function parseRestart(v: string): api.RestartPolicy {
@@ -249,7 +248,7 @@ export function createBody(f: Flags, image: string, cmd: string[], command: 'run
     // Sent as typed ("name" or "name:alias"), as docker does; the daemon normalises them.
     ...(net.links.length ? { Links: net.links } : {}),
     RestartPolicy: restart, CapAdd: list(f, 'cap-add'), CapDrop: list(f, 'cap-drop'),
-    SecurityOpt: securityOpt, Tmpfs: tmpfs, Ulimits: list(f, 'ulimit').map(parseUlimit), Dns: list(f, 'dns'),
+    SecurityOpt: securityOpt, Tmpfs: tmpfs, Ulimits: list(f, 'ulimit').map(ulimit), Dns: list(f, 'dns'),
     DnsSearch: list(f, 'dns-search'), DnsOptions: list(f, 'dns-option'), ExtraHosts: list(f, 'add-host'),
     GroupAdd: list(f, 'group-add'), Sysctls: sysctls, Binds: vols.binds, VolumesFrom: list(f, 'volumes-from'),
     ...(mounts.length ? { Mounts: mounts } : {}),

@@ -8,11 +8,11 @@ import { attachContainer, trackResize } from './attach-io.ts';
 import { CREATE_FLAGS, createBody } from './run-flags.ts';
 
 export const runSpec: CommandSpec = {
-  name: 'run', usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create and run a new container from an image',
+  name: 'run', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create and run a new container from an image',
   aliases: ['container run'], flags: CREATE_FLAGS, interspersed: false, minArgs: 1,
 };
 export const createSpec: CommandSpec = {
-  name: 'create', usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container',
+  name: 'create', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container',
   aliases: ['container create'], flags: CREATE_FLAGS.filter((f) => !['detach', 'rm', 'sig-proxy', 'detach-keys'].includes(f.name)), interspersed: false, minArgs: 1,
 };
 

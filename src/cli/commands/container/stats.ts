@@ -7,7 +7,7 @@ import { type CliContext, ExitError, type Flags, bool, str } from '../../context
 import { bytesSize, formatGoFloat, humanSize } from '../../../lib/units.ts';
 
 export const statsSpec: CommandSpec = {
-  name: 'stats', usage: 'stats [OPTIONS] [CONTAINER...]', description: 'Display a live stream of container(s) resource usage statistics',
+  name: 'stats', usage: '[OPTIONS] [CONTAINER...]', description: 'Display a live stream of container(s) resource usage statistics',
   aliases: ['container stats'],
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Show all containers (default shows just running)' },

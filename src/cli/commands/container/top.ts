@@ -3,7 +3,7 @@ import { tabwriter } from '../../format/tabwriter.ts';
 import type { CliContext, Flags } from '../../context.ts';
 
 export const topSpec: CommandSpec = {
-  name: 'top', usage: 'top CONTAINER [ps OPTIONS]', description: 'Display the running processes of a container', aliases: ['container top'],
+  name: 'top', usage: 'CONTAINER [ps OPTIONS]', description: 'Display the running processes of a container', aliases: ['container top'],
   flags: [], interspersed: false, minArgs: 1,
 };
 

@@ -1,14 +1,15 @@
 import type * as api from '../../../api/types/index.ts';
 import { ApiError } from '../../../client/client.ts';
-import type { CommandSpec } from '../../args/parse.ts';
+import type { CommandSpec, FlagSpec } from '../../args/parse.ts';
 import { type CliContext, ExitError, type Flags, int, str } from '../../context.ts';
 import { parseBytes } from '../../../lib/units.ts';
-import { FlagError } from './run-flags.ts';
+import { FlagError } from '../../args/spec.ts';
+import { CREATE_FLAG_CHECKS } from './run-flag-checks.ts';
 
 export const updateSpec: CommandSpec = {
-  name: 'update', usage: 'update [OPTIONS] CONTAINER [CONTAINER...]', description: 'Update configuration of one or more containers',
+  name: 'update', usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Update configuration of one or more containers',
   aliases: ['container update'], minArgs: 1,
-  flags: [
+  flags: ([
     { name: 'blkio-weight', kind: 'int', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', valueName: 'uint16' },
     { name: 'cpu-period', kind: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
     { name: 'cpu-quota', kind: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
@@ -24,7 +25,7 @@ export const updateSpec: CommandSpec = {
     { name: 'memory-swap', kind: 'string', description: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap', valueName: 'bytes' },
     { name: 'pids-limit', kind: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
     { name: 'restart', kind: 'string', description: 'Restart policy to apply when a container exits' },
-  ],
+  ] satisfies FlagSpec[]).map((f: FlagSpec): FlagSpec => (CREATE_FLAG_CHECKS[f.name] ? { ...f, check: CREATE_FLAG_CHECKS[f.name] } : f)),
 };
 
 const flagBytes = (f: Flags, name: string, allowUnlimited = false): number | undefined => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FlagError } from '../container/run-flags.ts';
+import { FlagError } from '../../args/spec.ts';
 import {
   parseBuildArgs, parseExtraHosts, parseLabels, parseOutputs, parseProgress, parseSecrets, splitCsv, validateTags,
 } from './build-options.ts';

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { parseReference } from '../../../lib/reference.ts';
-import { FlagError } from '../container/run-flags.ts';
+import { FlagError } from '../../args/spec.ts';
 
 /**
  * Flag parsing for `berth build`: the values docker's CLI validates before it sends anything

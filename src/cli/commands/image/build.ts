@@ -20,7 +20,7 @@ const ignored = (name: string, kind: 'string' | 'int' | 'bool' | 'string[]', des
   ({ name, kind, description: `${description} (accepted, not applied by berth)`, ...(short ? { short } : {}) });
 
 export const buildSpec: CommandSpec = {
-  name: 'build', usage: '[OPTIONS] PATH | URL | -', description: 'Build an image from a Dockerfile', aliases: ['image build', 'builder build'],
+  name: 'build', usage: '[OPTIONS] PATH | URL | -', description: 'Build an image from a Dockerfile', aliases: ['image build', 'build', 'builder build'],
   flags: [
     { name: 'add-host', kind: 'string[]', description: 'Add a custom host-to-IP mapping ("host:ip")', valueName: 'list' },
     { name: 'build-arg', kind: 'string[]', description: 'Set build-time variables', valueName: 'list' },

@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../../args/parse.ts';
+import { checkFilter } from '../../args/checks.ts';
 import { type CliContext, type Flags, bool, list } from '../../context.ts';
 import { humanSize } from '../../../lib/units.ts';
 import { filtersParam } from '../container/ps.ts';
@@ -8,7 +9,7 @@ export const builderPruneSpec: CommandSpec = {
   name: 'builder prune', usage: '[OPTIONS]', description: 'Remove build cache',
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused build cache, not just dangling ones' },
-    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "until=24h")', valueName: 'filter' },
+    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "until=24h")', valueName: 'filter', check: checkFilter },
     { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
     { name: 'reserved-space', kind: 'string', description: 'Amount of disk space to always allow for cache (accepted, not applied by berth)', valueName: 'bytes', aliases: ['keep-storage'] },
   ],

@@ -1,4 +1,5 @@
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { checkFilter } from '../../args/checks.ts';
 import { pipeline } from 'node:stream/promises';
 import type * as api from '../../../api/types/index.ts';
 import { ApiError, readAll } from '../../../client/client.ts';
@@ -10,11 +11,11 @@ import { humanDuration, humanSize } from '../../../lib/units.ts';
 import { filtersParam } from '../container/ps.ts';
 
 export const imagesSpec: CommandSpec = {
-  name: 'images', usage: 'images [OPTIONS] [REPOSITORY[:TAG]]', description: 'List images', aliases: ['image ls', 'image list'],
+  name: 'images', usage: '[OPTIONS] [REPOSITORY[:TAG]]', description: 'List images', aliases: ['image ls', 'image list'],
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Show all images (default hides intermediate images)' },
     { name: 'digests', kind: 'bool', description: 'Show digests' },
-    { name: 'filter', short: 'f', kind: 'string[]', description: 'Filter output based on conditions provided' },
+    { name: 'filter', short: 'f', kind: 'string[]', description: 'Filter output based on conditions provided', check: checkFilter },
     { name: 'format', kind: 'string', description: 'Format output using a custom template' },
     { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
@@ -49,7 +50,7 @@ export async function images(ctx: CliContext, f: Flags, args: string[]): Promise
 }
 
 export const rmiSpec: CommandSpec = {
-  name: 'rmi', usage: 'rmi [OPTIONS] IMAGE [IMAGE...]', description: 'Remove one or more images', aliases: ['image rm', 'image remove'],
+  name: 'rmi', usage: '[OPTIONS] IMAGE [IMAGE...]', description: 'Remove one or more images', aliases: ['image rm', 'image remove'],
   flags: [
     { name: 'force', short: 'f', kind: 'bool', description: 'Force removal of the image' },
     { name: 'no-prune', kind: 'bool', description: 'Do not delete untagged parents' },
@@ -71,7 +72,7 @@ export async function rmi(ctx: CliContext, f: Flags, args: string[]): Promise<vo
   if (failed) throw new ExitError(1);
 }
 
-export const tagSpec: CommandSpec = { name: 'tag', usage: 'tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', aliases: ['image tag'], flags: [], minArgs: 2, maxArgs: 2 };
+export const tagSpec: CommandSpec = { name: 'tag', usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', aliases: ['image tag'], flags: [], minArgs: 2, maxArgs: 2 };
 export async function tag(ctx: CliContext, _f: Flags, args: string[]): Promise<void> {
   const target = args[1]!;
   const at = target.lastIndexOf(':');
@@ -80,7 +81,7 @@ export async function tag(ctx: CliContext, _f: Flags, args: string[]): Promise<v
   await ctx.client.call('POST', `/images/${args[0]}/tag`, { query: { repo, tag: t } });
 }
 
-export const saveSpec: CommandSpec = { name: 'save', usage: 'save [OPTIONS] IMAGE [IMAGE...]', description: 'Save one or more images to a tar archive (streamed to STDOUT by default)', aliases: ['image save'],
+export const saveSpec: CommandSpec = { name: 'save', usage: '[OPTIONS] IMAGE [IMAGE...]', description: 'Save one or more images to a tar archive (streamed to STDOUT by default)', aliases: ['image save'],
   flags: [{ name: 'output', short: 'o', kind: 'string', description: 'Write to a file, instead of STDOUT' }, { name: 'platform', kind: 'string', description: 'Save only the given platform variant' }], minArgs: 1 };
 export async function save(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
   const out = str(f, 'output');
@@ -106,7 +107,7 @@ export async function printProgress(ctx: CliContext, res: NodeJS.ReadableStream,
   return msgs;
 }
 
-export const loadSpec: CommandSpec = { name: 'load', usage: 'load [OPTIONS]', description: 'Load an image from a tar archive or STDIN', aliases: ['image load'],
+export const loadSpec: CommandSpec = { name: 'load', usage: '[OPTIONS]', description: 'Load an image from a tar archive or STDIN', aliases: ['image load'],
   flags: [{ name: 'input', short: 'i', kind: 'string', description: 'Read from tar archive file, instead of STDIN' }, { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress the load output' }], maxArgs: 0 };
 export async function load(ctx: CliContext, f: Flags): Promise<void> {
   const input = str(f, 'input');
@@ -116,7 +117,7 @@ export async function load(ctx: CliContext, f: Flags): Promise<void> {
   await printProgress(ctx, res);
 }
 
-export const importSpec: CommandSpec = { name: 'import', usage: 'import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]', description: 'Import the contents from a tarball to create a filesystem image', aliases: ['image import'],
+export const importSpec: CommandSpec = { name: 'import', usage: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', description: 'Import the contents from a tarball to create a filesystem image', aliases: ['image import'],
   flags: [
     { name: 'change', short: 'c', kind: 'string[]', description: 'Apply Dockerfile instruction to the created image' },
     { name: 'message', short: 'm', kind: 'string', description: 'Set commit message for imported image' },
@@ -137,7 +138,7 @@ export async function importImage(ctx: CliContext, f: Flags, args: string[]): Pr
   if (last?.status) ctx.stdout.write(`${last.status}\n`);
 }
 
-export const historySpec: CommandSpec = { name: 'history', usage: 'history [OPTIONS] IMAGE', description: 'Show the history of an image', aliases: ['image history'],
+export const historySpec: CommandSpec = { name: 'history', usage: '[OPTIONS] IMAGE', description: 'Show the history of an image', aliases: ['image history'],
   flags: [
     { name: 'format', kind: 'string', description: 'Format output using a custom template' },
     { name: 'human', short: 'H', kind: 'bool', description: 'Print sizes and dates in human readable format', default: true },
@@ -157,10 +158,10 @@ export async function history(ctx: CliContext, f: Flags, args: string[]): Promis
     headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' } }));
 }
 
-export const imagePruneSpec: CommandSpec = { name: 'image prune', usage: 'image prune [OPTIONS]', description: 'Remove unused images',
+export const imagePruneSpec: CommandSpec = { name: 'image prune', usage: '[OPTIONS]', description: 'Remove unused images',
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused images, not just dangling ones' },
-    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "until=<timestamp>")' },
+    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "until=<timestamp>")', check: checkFilter },
     { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
   ], maxArgs: 0 };
 export async function imagePrune(ctx: CliContext, f: Flags): Promise<void> {

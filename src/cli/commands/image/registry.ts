@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { checkFilter } from '../../args/checks.ts';
 import type * as api from '../../../api/types/index.ts';
 import { jsonMessages } from '../../../client/client.ts';
 import { familiarString, normalizedString, parseReference } from '../../../lib/reference.ts';
@@ -29,7 +30,7 @@ function splitRef(input: string): { name: string; tag?: string } {
 }
 
 export const pullSpec: CommandSpec = {
-  name: 'pull', usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]', description: 'Download an image from a registry', aliases: ['image pull'],
+  name: 'pull', usage: '[OPTIONS] NAME[:TAG|@DIGEST]', description: 'Download an image from a registry', aliases: ['image pull'],
   flags: [
     { name: 'all-tags', short: 'a', kind: 'bool', description: 'Download all tagged images in the repository' },
     { name: 'disable-content-trust', kind: 'bool', description: 'Skip image verification', default: true },
@@ -62,7 +63,7 @@ export async function pull(ctx: CliContext, f: Flags, args: string[]): Promise<v
 }
 
 export const pushSpec: CommandSpec = {
-  name: 'push', usage: 'push [OPTIONS] NAME[:TAG]', description: 'Upload an image to a registry', aliases: ['image push'],
+  name: 'push', usage: '[OPTIONS] NAME[:TAG]', description: 'Upload an image to a registry', aliases: ['image push'],
   flags: [
     { name: 'all-tags', short: 'a', kind: 'bool', description: 'Push all tags of an image to the repository' },
     { name: 'disable-content-trust', kind: 'bool', description: 'Skip image signing', default: true },
@@ -90,7 +91,7 @@ export async function push(ctx: CliContext, f: Flags, args: string[]): Promise<v
 }
 
 export const loginSpec: CommandSpec = {
-  name: 'login', usage: 'login [OPTIONS] [SERVER]', description: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.',
+  name: 'login', usage: '[OPTIONS] [SERVER]', description: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.',
   flags: [
     { name: 'password', short: 'p', kind: 'string', description: 'Password or Personal Access Token (PAT)' },
     { name: 'password-stdin', kind: 'bool', description: 'Take the Password or Personal Access Token (PAT) from stdin' },
@@ -152,7 +153,7 @@ export async function login(ctx: CliContext, f: Flags, args: string[]): Promise<
 }
 
 export const logoutSpec: CommandSpec = {
-  name: 'logout', usage: 'logout [SERVER]', description: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.', flags: [], maxArgs: 1,
+  name: 'logout', usage: '[SERVER]', description: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.', flags: [], maxArgs: 1,
 };
 
 export async function logout(ctx: CliContext, _f: Flags, args: string[]): Promise<void> {
@@ -165,9 +166,9 @@ export async function logout(ctx: CliContext, _f: Flags, args: string[]): Promis
 }
 
 export const searchSpec: CommandSpec = {
-  name: 'search', usage: 'search [OPTIONS] TERM', description: 'Search Docker Hub for images',
+  name: 'search', usage: '[OPTIONS] TERM', description: 'Search Docker Hub for images',
   flags: [
-    { name: 'filter', short: 'f', kind: 'string[]', description: 'Filter output based on conditions provided' },
+    { name: 'filter', short: 'f', kind: 'string[]', description: 'Filter output based on conditions provided', check: checkFilter },
     { name: 'format', kind: 'string', description: 'Pretty-print search using a Go template' },
     { name: 'limit', kind: 'int', description: 'Max number of search results', default: 25 },
     { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },

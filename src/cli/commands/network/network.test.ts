@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as api from '../../../api/types/index.ts';
 import { renderList } from '../../format/formatter.ts';
-import { FlagError } from '../container/run-flags.ts';
+import { FlagError } from '../../args/spec.ts';
 import { filtersParam } from '../container/ps.ts';
 import { createIpamConfig, ipBytes } from './ipam-flags.ts';
 import { NETWORK_HEADERS, goTimeString, listFormat, naturalCompare, networkRow, sortByName } from './ls-format.ts';

@@ -4,11 +4,12 @@
  * main as ApiError ("Error response from daemon: ...", exit 1) unless a command collects them.
  */
 import type * as api from '../../../api/types/index.ts';
+import { checkFilter } from '../../args/checks.ts';
 import { ApiError } from '../../../client/client.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
 import { type CliContext, ExitError, type Flags, bool, int, list, str } from '../../context.ts';
-import { FlagError } from '../container/run-flags.ts';
+import { FlagError } from '../../args/spec.ts';
 import { validateLink } from '../container/run-network.ts';
 import { errorText } from '../container/run.ts';
 import { inspectEach } from '../inspect-each.ts';
@@ -97,7 +98,7 @@ export async function networkCreate(ctx: CliContext, f: Flags, args: string[]): 
 export const networkLsSpec: CommandSpec = {
   name: 'network ls', usage: '[OPTIONS]', description: 'List networks', aliases: ['network ls', 'network list'],
   flags: [
-    { name: 'filter', short: 'f', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "driver=bridge")' },
+    { name: 'filter', short: 'f', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "driver=bridge")', check: checkFilter },
     { name: 'format', kind: 'string', description: "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates" },
     { name: 'no-trunc', kind: 'bool', description: 'Do not truncate the output' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display network IDs' },
@@ -158,7 +159,7 @@ export async function networkRm(ctx: CliContext, f: Flags, args: string[]): Prom
 export const networkPruneSpec: CommandSpec = {
   name: 'network prune', usage: '[OPTIONS]', description: 'Remove all unused networks',
   flags: [
-    { name: 'filter', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "until=<timestamp>")' },
+    { name: 'filter', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "until=<timestamp>")', check: checkFilter },
     { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
   ],
   maxArgs: 0,

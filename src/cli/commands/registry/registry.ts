@@ -9,7 +9,7 @@ import { type CliContext, type Flags, bool, str } from '../../context.ts';
 const DEFAULT_ROOT = '/var/lib/berth-registry';
 
 export const serveSpec: CommandSpec = {
-  name: 'registry serve', usage: 'registry serve [OPTIONS]', description: 'Run an OCI distribution registry in the foreground',
+  name: 'registry serve', usage: '[OPTIONS]', description: 'Run an OCI distribution registry in the foreground',
   flags: [
     { name: 'addr', kind: 'string', default: '127.0.0.1:5000', description: 'Address to listen on (host:port)' },
     { name: 'root', kind: 'string', default: DEFAULT_ROOT, description: 'Directory the registry stores its data in' },
@@ -24,7 +24,7 @@ export const serveSpec: CommandSpec = {
 };
 
 export const gcSpec: CommandSpec = {
-  name: 'registry gc', usage: 'registry gc [OPTIONS]', description: 'Remove registry blobs no manifest references',
+  name: 'registry gc', usage: '[OPTIONS]', description: 'Remove registry blobs no manifest references',
   flags: [
     { name: 'root', kind: 'string', default: DEFAULT_ROOT, description: 'Directory the registry stores its data in' },
     { name: 'dry-run', kind: 'bool', description: 'Only print what would be removed' },

@@ -6,7 +6,7 @@ import { renderTable } from '../../format/formatter.ts';
 import { humanSize, timeAgo } from '../../../lib/units.ts';
 
 export const dfSpec: CommandSpec = {
-  name: 'system df', usage: 'system df [OPTIONS]', description: 'Show berth disk usage',
+  name: 'system df', usage: '[OPTIONS]', description: 'Show berth disk usage',
   flags: [
     { name: 'format', kind: 'string', description: 'Format output using a custom template' },
     { name: 'verbose', short: 'v', kind: 'bool', description: 'Show detailed information on space usage' },

@@ -1,13 +1,14 @@
 import type { CommandSpec } from '../../args/parse.ts';
+import { checkFilter } from '../../args/checks.ts';
 import { GoTemplate } from '../../format/go-template.ts';
 import { type CliContext, type Flags, list, str } from '../../context.ts';
 import { filtersParam } from '../container/ps.ts';
 import { timeArg } from '../container/logs.ts';
 
 export const eventsSpec: CommandSpec = {
-  name: 'events', usage: 'events [OPTIONS]', description: 'Get real time events from the server', aliases: ['system events'],
+  name: 'events', usage: '[OPTIONS]', description: 'Get real time events from the server', aliases: ['system events'],
   flags: [
-    { name: 'filter', short: 'f', kind: 'string[]', description: 'Filter output based on conditions provided' },
+    { name: 'filter', short: 'f', kind: 'string[]', description: 'Filter output based on conditions provided', check: checkFilter },
     { name: 'format', kind: 'string', description: 'Format output using a custom template' },
     { name: 'since', kind: 'string', description: 'Show all events created since timestamp' },
     { name: 'until', kind: 'string', description: 'Stream events until this timestamp' },

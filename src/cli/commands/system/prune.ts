@@ -1,4 +1,5 @@
 import type * as api from '../../../api/types/index.ts';
+import { checkFilter } from '../../args/checks.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { type CliContext, ExitError, type Flags, bool, list } from '../../context.ts';
 import { humanSize } from '../../../lib/units.ts';
@@ -7,9 +8,9 @@ import { confirm } from '../network/network.ts';
 import { naturalCompare } from '../network/ls-format.ts';
 
 export const containerPruneSpec: CommandSpec = {
-  name: 'container prune', usage: 'container prune [OPTIONS]', description: 'Remove all stopped containers',
+  name: 'container prune', usage: '[OPTIONS]', description: 'Remove all stopped containers',
   flags: [
-    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "until=<timestamp>")' },
+    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "until=<timestamp>")', check: checkFilter },
     { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
   ],
   maxArgs: 0,
@@ -28,10 +29,10 @@ async function pruneContainers(ctx: CliContext, filters: string[]): Promise<numb
 }
 
 export const systemPruneSpec: CommandSpec = {
-  name: 'system prune', usage: 'system prune [OPTIONS]', description: 'Remove unused data',
+  name: 'system prune', usage: '[OPTIONS]', description: 'Remove unused data',
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused images not just dangling ones' },
-    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "label=<key>=<value>")' },
+    { name: 'filter', kind: 'string[]', description: 'Provide filter values (e.g. "label=<key>=<value>")', check: checkFilter },
     { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
     { name: 'volumes', kind: 'bool', description: 'Prune anonymous volumes' },
   ],
@@ -93,7 +94,7 @@ export function systemPruneWarning(all: boolean, volumes: boolean, filters: read
 }
 
 export const gcSpec: CommandSpec = {
-  name: 'system gc', usage: 'system gc [OPTIONS]',
+  name: 'system gc', usage: '[OPTIONS]',
   description: 'Remove files in the data root that no container, image or volume refers to',
   flags: [{ name: 'dry-run', kind: 'bool', description: 'Only list what would be removed' }],
   maxArgs: 0,

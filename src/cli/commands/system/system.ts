@@ -6,7 +6,7 @@ import { bytesSize } from '../../../lib/units.ts';
 
 const CLIENT_VERSION = '0.1.0';
 
-export const versionSpec: CommandSpec = { name: 'version', usage: 'version [OPTIONS]', description: 'Show the Berth version information',
+export const versionSpec: CommandSpec = { name: 'version', usage: '[OPTIONS]', description: 'Show the Berth version information',
   flags: [{ name: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' }], maxArgs: 0 };
 
 export async function version(ctx: CliContext, f: Flags): Promise<void> {
@@ -24,7 +24,7 @@ export async function version(ctx: CliContext, f: Flags): Promise<void> {
   if (err) throw err;
 }
 
-export const infoSpec: CommandSpec = { name: 'info', usage: 'info [OPTIONS]', description: 'Display system-wide information', aliases: ['system info'],
+export const infoSpec: CommandSpec = { name: 'info', usage: '[OPTIONS]', description: 'Display system-wide information', aliases: ['system info'],
   flags: [{ name: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' }], maxArgs: 0 };
 
 export async function info(ctx: CliContext, f: Flags): Promise<void> {

@@ -3,12 +3,13 @@
  * request bodies, output and messages.
  */
 import type * as api from '../../../api/types/index.ts';
+import { checkFilter } from '../../args/checks.ts';
 import { humanSize } from '../../../lib/units.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
 import { type CliContext, ExitError, type Flags, bool, list, str } from '../../context.ts';
 import { filtersParam } from '../container/ps.ts';
-import { FlagError } from '../container/run-flags.ts';
+import { FlagError } from '../../args/spec.ts';
 import { errorText } from '../container/run.ts';
 import { inspectEach } from '../inspect-each.ts';
 import { confirm, labelsFlag } from '../network/network.ts';
@@ -53,7 +54,7 @@ export const volumeLsSpec: CommandSpec = {
   name: 'volume ls', usage: '[OPTIONS]', description: 'List volumes', aliases: ['volume ls', 'volume list'],
   flags: [
     { name: 'cluster', kind: 'bool', description: 'Display only cluster volumes, and use cluster volume list formatting', hidden: true },
-    { name: 'filter', short: 'f', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "dangling=true")' },
+    { name: 'filter', short: 'f', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "dangling=true")', check: checkFilter },
     { name: 'format', kind: 'string', description: FORMAT_HELP },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display volume names' },
   ],
@@ -126,7 +127,7 @@ export const volumePruneSpec: CommandSpec = {
   name: 'volume prune', usage: '[OPTIONS]', description: 'Remove unused local volumes',
   flags: [
     { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused volumes, not just anonymous ones' },
-    { name: 'filter', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "label=<label>")' },
+    { name: 'filter', kind: 'string[]', valueName: 'filter', description: 'Provide filter values (e.g. "label=<label>")', check: checkFilter },
     { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
   ],
   maxArgs: 0,
