@@ -99,6 +99,13 @@ test('loadDaemonConfig: malformed JSON and wrongly typed values are refused', ()
     invalid(/^unable to configure the daemon with file \/d\.json: /));
 });
 
+test('loadDaemonConfig: log-driver must be one berth writes', () => {
+  assert.throws(() => loadDaemonConfig(parseDaemonFlags(['--config-file', '/d.json']), files({ '/d.json': '{"log-driver": "syslog"}' })),
+    invalid("logger: no log driver named 'syslog' is registered"));
+  assert.equal(loadDaemonConfig(parseDaemonFlags(['--config-file', '/d.json']), files({ '/d.json': '{"log-driver": "none"}' })).logDriver, 'none');
+  assert.equal(loadDaemonConfig(parseDaemonFlags([]), NONE).logDriver, 'json-file');
+});
+
 test('loadDaemonConfig: an explicit --config-file must be readable; the default may be absent', () => {
   assert.throws(() => loadDaemonConfig(parseDaemonFlags(['--config-file', '/nope.json']), NONE), invalid(/^unable to read config file \/nope\.json: ENOENT/));
   assert.doesNotThrow(() => loadDaemonConfig(parseDaemonFlags([]), NONE));

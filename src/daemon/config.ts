@@ -182,11 +182,14 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
   if (!runtimes[defaultRuntime]) throw new EngineError('InvalidParameter', `default runtime ${defaultRuntime} is not a configured runtime`);
   const level = (flags.debug || file['debug'] === true ? 'debug' : flags.logLevel ?? str('log-level') ?? 'info') as DaemonConfig['logLevel'];
   if (!['debug', 'info', 'warn', 'error', 'fatal'].includes(level)) throw new EngineError('InvalidParameter', `unable to parse logging level: ${level}`);
+  const logDriver = str('log-driver') ?? 'json-file';
+  // The drivers berth writes (all CRI lines through conmon, or nothing); dockerd's words for others.
+  if (!['json-file', 'local', 'k8s-file', 'none'].includes(logDriver)) throw new EngineError('InvalidParameter', `logger: no log driver named '${logDriver}' is registered`);
   const cfg: DaemonConfig = {
     hosts: flags.hosts.length ? flags.hosts : (file['hosts'] as string[] | undefined) ?? ['unix:///run/berth.sock'],
     dataRoot: flags.dataRoot ?? str('data-root') ?? '/var/lib/berth',
     execRoot, configFile, logLevel: level, defaultRuntime, runtimes,
-    logDriver: str('log-driver') ?? 'json-file',
+    logDriver,
     logOpts: (file['log-opts'] as Record<string, string> | undefined) ?? {},
     objectPrefix: objectPrefixFor(execRoot),
     ifPrefix: interfacePrefixFor(execRoot),

@@ -45,7 +45,6 @@ import { systemDfRoutes } from '../api/routes/system-df.ts';
 import { toContainerSummary } from '../api/routes/container-views.ts';
 import { collectOrphans, findOrphans } from '../engine/system/gc.ts';
 import { containerLogUsage, imageLayerUsage } from '../engine/system/disk-usage.ts';
-import { duBytes } from '../lib/disk-usage.ts';
 import { loadDaemonConfig, parseDaemonFlags, USAGE } from './config.ts';
 import { buildInfo, BERTH_VERSION } from './info.ts';
 import { createLogger } from './logger.ts';
@@ -152,7 +151,7 @@ async function main(argv: string[]): Promise<void> {
     }),
     config: {
       dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, conmonPath: '/usr/bin/conmon', defaultRuntime: cfg.defaultRuntime,
-      defaultLogMaxSize: 20 * 1024 * 1024, defaultLogMaxFile: 5,
+      defaultLogMaxSize: 20 * 1024 * 1024, defaultLogMaxFile: 5, defaultLogConfig: { Type: cfg.logDriver, Config: { ...cfg.logOpts } },
     },
   });
   const execs = new ExecService({ containers, helper });
@@ -245,10 +244,9 @@ async function main(argv: string[]): Promise<void> {
       containers: () => Promise.all(containers.list().map(async (c) => ({
         ...toContainerSummary(c), Mounts: volumes.mountPointsOf(c.id), ...await containerSizes(c),
       }))),
-      volumes: () => Promise.all(volumes.list(new Map()).map(async (v) => ({
-        ...toApiVolume(v, volumes.mountpoint(v.name)),
-        UsageData: { Size: await duBytes(volumes.mountpoint(v.name)), RefCount: volumes.repo.usersOf(v.name).length },
-      }))),
+      volumes: async () => (await volumes.diskUsage()).map((u) => ({
+        ...toApiVolume(u.volume, volumes.mountpoint(u.volume.name)), UsageData: { Size: u.size, RefCount: u.refCount },
+      })),
       logs: () => containerLogUsage(cfg.dataRoot),
       orphans: () => findOrphans(gcDeps),
       collect: (found) => collectOrphans(gcDeps, found),

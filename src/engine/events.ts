@@ -87,16 +87,15 @@ export class EventBus {
     // today's nanosecond times to 256 ns, so the step is 512.
     if (nowNs <= this.#lastNs) nowNs = this.#lastNs + 512;
     this.#lastNs = nowNs;
+    // dockerd fills the deprecated fields for containers and images only, and sends them first
+    // (its events.Message field order), so a client printing the JSON as it came sees docker's.
+    const legacy = type === 'container' || type === 'image'
+      ? { status: action, id, ...(type === 'container' && attributes['image'] ? { from: attributes['image'] } : {}) }
+      : {};
     const ev: EngineEvent = {
-      Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local',
+      ...legacy, Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local',
       time: Math.floor(nowNs / 1e9), timeNano: nowNs,
     };
-    // dockerd fills the deprecated fields for containers and images only.
-    if (type === 'container' || type === 'image') {
-      ev.status = action;
-      ev.id = id;
-      if (type === 'container' && attributes['image']) ev.from = attributes['image'];
-    }
     this.#history[this.#next % this.historySize] = ev;
     this.#next++;
     for (const s of this.#subs) s.push(ev);

@@ -277,3 +277,16 @@ export function containerStatusText(state: ContainerStateLike, now: Date = new D
       return `Exited (${code}) ${since(state.FinishedAt)} ago`;
   }
 }
+
+/**
+ * Go's `time.Unix(s, 0).Format(time.RFC3339)`: local time to the second, "Z" when the local zone
+ * is UTC, else its offset ("2024-01-02T04:04:05+01:00").
+ */
+export function rfc3339Local(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const base = `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const off = -d.getTimezoneOffset();
+  if (off === 0) return `${base}Z`;
+  return `${base}${off > 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+}

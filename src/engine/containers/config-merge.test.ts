@@ -135,6 +135,16 @@ test('normalizeHostConfig: fills Docker defaults', () => {
   assert.equal(normalizeHostConfig({ ShmSize: 0 }, 'crun').ShmSize, 64 * 1024 * 1024);
 });
 
+test('normalizeHostConfig: the daemon\'s log driver and its options for containers that name none (dockerd)', () => {
+  const daemonLog = { Type: 'none', Config: {} };
+  assert.deepEqual(normalizeHostConfig(undefined, 'crun', daemonLog).LogConfig, { Type: 'none', Config: {} });
+  const withOpts = { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } };
+  assert.deepEqual(normalizeHostConfig(undefined, 'crun', withOpts).LogConfig, { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '2' } });
+  assert.deepEqual(normalizeHostConfig({ LogConfig: { Type: 'json-file', Config: { 'max-size': '5m' } } }, 'crun', withOpts).LogConfig,
+    { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '2' } });
+  assert.deepEqual(normalizeHostConfig({ LogConfig: { Type: 'local', Config: {} } }, 'crun', withOpts).LogConfig, { Type: 'local', Config: {} });
+});
+
 test('normalizeHostConfig: keeps what the request set and does not mutate it', () => {
   const input = {
     NetworkMode: 'host', Runtime: 'runc', ShmSize: 1024, IpcMode: 'host', Privileged: true, AutoRemove: true,

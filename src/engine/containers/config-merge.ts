@@ -62,12 +62,16 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
   };
 }
 
-/** HostConfig defaults Docker fills in on create, so inspect shows the same shape. */
-export function normalizeHostConfig(hc: HostConfig | undefined, defaultRuntime: string): HostConfig {
+/**
+ * HostConfig defaults Docker fills in on create, so inspect shows the same shape. A container
+ * without a log driver gets the daemon's (`log-driver`), and its `log-opts` unless it set them.
+ */
+export function normalizeHostConfig(hc: HostConfig | undefined, defaultRuntime: string, defaultLog: { Type: string; Config: Record<string, string> } = { Type: 'json-file', Config: {} }): HostConfig {
   const h: HostConfig = { ...(hc ?? {}) };
   // Docker stores the default network mode under its real name.
   h.NetworkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
-  h.LogConfig = { Type: h.LogConfig?.Type || 'json-file', Config: h.LogConfig?.Config ?? {} };
+  const logType = h.LogConfig?.Type || defaultLog.Type;
+  h.LogConfig = { Type: logType, Config: { ...(logType === defaultLog.Type ? defaultLog.Config : {}), ...(h.LogConfig?.Config ?? {}) } };
   h.RestartPolicy = h.RestartPolicy?.Name ? h.RestartPolicy : { Name: 'no', MaximumRetryCount: 0 };
   h.Runtime = h.Runtime || defaultRuntime;
   h.ShmSize = h.ShmSize && h.ShmSize > 0 ? h.ShmSize : 64 * 1024 * 1024;

@@ -76,6 +76,8 @@ export interface ContainerServiceConfig {
   execRoot: string;
   conmonPath: string;
   defaultRuntime: string;
+  /** The daemon's `log-driver` and `log-opts`: what a container that names no driver gets. */
+  defaultLogConfig?: { Type: string; Config: Record<string, string> };
   /** Default log cap (Docker's json-file is unbounded by default; ours is not). */
   defaultLogMaxSize: number;
   defaultLogMaxFile: number;

@@ -71,7 +71,7 @@ export class ContainerService {
     if (name !== undefined && name !== '' && !isValidContainerName(name)) {
       throw new EngineError('InvalidParameter', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
-    const hostConfig = normalizeHostConfig(body.HostConfig, this.deps.config.defaultRuntime);
+    const hostConfig = normalizeHostConfig(body.HostConfig, this.deps.config.defaultRuntime, this.deps.config.defaultLogConfig);
     const warnings = validateHostConfig(hostConfig);
     validateHealthConfig(body.Healthcheck);
     this.runtimeFor(hostConfig.Runtime!);

@@ -4,7 +4,8 @@ import { EngineError } from '../../lib/errors.ts';
 import { parseFilters } from '../../lib/filters.ts';
 import { parseReference } from '../../lib/reference.ts';
 import { applyChanges } from './changes.ts';
-import { globToRegExp, listPredicate, matchesReference, parseTimeBound, prunePredicate, type FilterableImage } from './filters.ts';
+import { globToRegExp, listPredicate, listedReferences, matchesReference, parseTimeBound, prunePredicate, type FilterableImage } from './filters.ts';
+import { familiarString } from '../../lib/reference.ts';
 
 const img = (refs: string[], created = 100, labels: Record<string, string> = {}): FilterableImage =>
   ({ id: 'sha256:x', created, labels, refs: refs.map((r) => parseReference(r)) });
@@ -19,6 +20,18 @@ test('reference globs behave like Go path.Match on name:tag and name', () => {
   assert.ok(matchesReference('[a-c]usybox', [parseReference('busybox')]));
   assert.ok(!matchesReference('busybox.x', [parseReference('busyboxax')]));
   assert.throws(() => globToRegExp('[abc'), (e: unknown) => e instanceof EngineError && e.kind === 'InvalidParameter');
+});
+
+test('listed references: under a reference filter an image shows only the tags and digests that match', () => {
+  const refs = ['busybox:1', 'busybox:latest', 'bb:x', 'localhost:5000/busybox:1', `busybox@sha256:${'a'.repeat(64)}`].map((r) => parseReference(r));
+  const shown = (f: string) => listedReferences(parseFilters(f), refs).map(familiarString);
+  assert.deepEqual(shown('{}'), refs.map(familiarString));
+  assert.deepEqual(shown('{"reference":["busybox"]}'), ['busybox:1', 'busybox:latest', `busybox@sha256:${'a'.repeat(64)}`]);
+  assert.deepEqual(shown('{"reference":["busybox:1"]}'), ['busybox:1']);
+  assert.deepEqual(shown('{"reference":["b*"]}'), ['busybox:1', 'busybox:latest', 'bb:x', `busybox@sha256:${'a'.repeat(64)}`]);
+  assert.deepEqual(shown('{"reference":["bb*"]}'), ['bb:x']);
+  assert.deepEqual(shown('{"reference":["bb:x","*/busybox:1"]}'), ['bb:x', 'localhost:5000/busybox:1']);
+  assert.deepEqual(shown('{"reference":["docker.io/library/busybox:latest"]}'), ['busybox:latest']);
 });
 
 test('time bounds: durations, unix seconds, RFC 3339', () => {

@@ -1,7 +1,7 @@
 import { checkFilterKeys, matchLabels, matchPruneLabels, pruneUntil, type Filters } from '../../lib/filters.ts';
 import { parseTimestamp } from '../../lib/timestamp.ts';
 import { invalid } from '../../lib/errors.ts';
-import { familiarName, familiarString, type ImageReference } from '../../lib/reference.ts';
+import { familiarName, familiarString, normalizedString, repositoryName, type ImageReference } from '../../lib/reference.ts';
 
 /** What the list and prune filters look at. */
 export interface FilterableImage {
@@ -38,10 +38,24 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** Docker's reference filter: the glob matches "name:tag" or just the familiar name. */
+/**
+ * Docker's reference filter: the glob matches the reference in its familiar form ("busybox:1"),
+ * its familiar name ("busybox"), or either canonical form ("docker.io/library/busybox[:1]").
+ */
 export function matchesReference(pattern: string, refs: readonly ImageReference[]): boolean {
   const re = globToRegExp(pattern);
-  return refs.some((r) => re.test(familiarString(r)) || re.test(familiarName(r)));
+  return refs.some((r) => [familiarString(r), familiarName(r), normalizedString(r), repositoryName(r)].some((t) => re.test(t)));
+}
+
+/**
+ * The references an image is listed with under `reference` filters: only those that match one
+ * of the patterns (dockerd: `images busybox:1` shows busybox:1, not the image's other tags).
+ * All of them without such a filter.
+ */
+export function listedReferences(filters: Filters, refs: readonly ImageReference[]): ImageReference[] {
+  const patterns = filters.get('reference');
+  if (!patterns?.length) return [...refs];
+  return refs.filter((r) => patterns.some((p) => matchesReference(p, [r])));
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Snapshotter } from '../../snapshot/index.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
 import type { Db } from '../../store/db.ts';
 import { applyChanges } from './changes.ts';
-import { listPredicate, prunePredicate } from './filters.ts';
+import { listPredicate, listedReferences, prunePredicate } from './filters.ts';
 import { ingestLayer, removeUnusedLayers, type LayerDeps } from './layers.ts';
 import { ImageRecords, type ImageRow } from './records.ts';
 import { planRemove, untaggedRecords, type ImageUser } from './remove.ts';
@@ -173,11 +173,12 @@ export class ImageService {
   /** GET /images/json. Filters: before, dangling, label, reference, since, until. */
   async list(opts: { all?: boolean; filters?: Filters; digests?: boolean } = {}): Promise<api.ImageSummary[]> {
     const pred = listPredicate(opts.filters ?? new Map(), (ref) => unixSeconds(parseImageConfig(this.#find(ref).config).created));
+    const filters = opts.filters ?? new Map();
     return this.#records.list()
       .map((row) => this.#view(row))
       .filter((v) => pred({ id: v.row.id, created: unixSeconds(v.config.created), labels: labelsOf(v), refs: [...v.tags, ...v.digests] }))
       .filter((v) => opts.all || v.tags.length + v.digests.length > 0 || !this.#d.isIntermediate?.(v.row.id))
-      .map(toApiSummary)
+      .map((v) => toApiSummary({ ...v, tags: listedReferences(filters, v.tags), digests: listedReferences(filters, v.digests) }))
       .sort((a, b) => b.Created - a.Created);
   }
 

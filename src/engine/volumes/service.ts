@@ -119,6 +119,24 @@ export class VolumeService {
     return v;
   }
 
+  /**
+   * `system df`'s volumes (dockerd's LocalVolumesSize): those without options (a tmpfs or a host
+   * directory holds nothing of its own, so dockerd leaves them out), each with the bytes in its
+   * directory (-1 when they cannot be counted) and the containers that use it.
+   */
+  async diskUsage(): Promise<Array<{ volume: VolumeRecord; size: number; refCount: number }>> {
+    const out = [];
+    for (const v of this.repo.all()) {
+      if (Object.keys(v.options).length) continue;
+      const size = await duBytes(this.mountpoint(v.name)).catch((err: unknown) => {
+        this.deps.log.warn({ err, volume: v.name }, 'volume size');
+        return -1;
+      });
+      out.push({ volume: v, size, refCount: this.repo.usersOf(v.name).length });
+    }
+    return out;
+  }
+
   /** Filters: dangling, name (substring), label, driver. */
   list(filters: Filters): VolumeRecord[] {
     checkFilterKeys(filters, ['dangling', 'name', 'label', 'driver']);

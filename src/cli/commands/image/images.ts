@@ -7,7 +7,7 @@ import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
 import { JsonProgressPrinter } from '../../format/json-progress.ts';
 import { type CliContext, ExitError, type Flags, bool, list, str } from '../../context.ts';
-import { humanDuration, humanSize } from '../../../lib/units.ts';
+import { humanDuration, humanSize, rfc3339Local } from '../../../lib/units.ts';
 import { filtersParam } from '../container/ps.ts';
 
 export const imagesSpec: CommandSpec = {
@@ -147,15 +147,37 @@ export const historySpec: CommandSpec = { name: 'history', usage: '[OPTIONS] IMA
   ], minArgs: 1, maxArgs: 1 };
 export async function history(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
   const h = await ctx.client.json<api.ImageHistoryEntry[]>('GET', `/images/${args[0]}/history`);
-  const noTrunc = bool(f, 'no-trunc');
-  const id = (x: string) => (x === '<missing>' ? x : noTrunc ? x : x.replace(/^sha256:/, '').slice(0, 12));
-  if (bool(f, 'quiet')) { ctx.stdout.write(h.map((e) => `${id(e.Id)}\n`).join('')); return; }
-  const rows = h.map((e) => ({
-    ID: id(e.Id), CreatedSince: `${humanDuration(Date.now() - e.Created * 1000)} ago`, CreatedAt: new Date(e.Created * 1000).toISOString(),
-    CreatedBy: noTrunc || e.CreatedBy.length <= 45 ? e.CreatedBy : `${e.CreatedBy.slice(0, 44)}…`, Size: humanSize(e.Size), Comment: e.Comment,
-  }));
-  ctx.stdout.write(renderList(rows, { format: str(f, 'format'), defaultTable: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
-    headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' } }));
+  ctx.stdout.write(renderHistory(h, { human: f['human'] !== false, noTrunc: bool(f, 'no-trunc'), quiet: bool(f, 'quiet'), format: str(f, 'format') }));
+}
+
+/** Before this (2000-01-01) a creation time is not shown as an age: docker prints N/A. */
+const HISTORY_EPOCH = Date.UTC(2000, 0, 1) / 1000;
+
+/**
+ * `history` as docker CLI 28 prints it: with `--human=false` the CREATED AT column (RFC 3339, local
+ * time) and sizes in bytes; `-q` prints IDs unless a custom format is given; `--no-trunc` keeps IDs
+ * and CREATED BY whole.
+ */
+export function renderHistory(h: readonly api.ImageHistoryEntry[], o: { human: boolean; noTrunc: boolean; quiet: boolean; format?: string | undefined }, now = Date.now()): string {
+  const id = (x: string) => (o.noTrunc ? x : x.replace(/^[^:]*:/, '').slice(0, 12));
+  const rows = h.map((e) => {
+    const by = e.CreatedBy.replaceAll('\t', ' ');
+    const createdAt = rfc3339Local(e.Created * 1000);
+    return {
+      ID: id(e.Id),
+      CreatedSince: !o.human ? createdAt : e.Created <= HISTORY_EPOCH ? 'N/A' : `${humanDuration(now - e.Created * 1000)} ago`,
+      CreatedAt: createdAt,
+      CreatedBy: o.noTrunc || [...by].length <= 45 ? by : `${[...by].slice(0, 44).join('')}…`,
+      Size: o.human ? humanSize(e.Size) : String(e.Size),
+      Comment: e.Comment,
+    };
+  });
+  const table = !o.format || o.format === 'table';
+  const format = !table ? o.format : o.quiet ? '{{.ID}}' : o.human
+    ? 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'
+    : 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+  return renderList(rows, { format, defaultTable: format!,
+    headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' } });
 }
 
 export const imagePruneSpec: CommandSpec = { name: 'image prune', usage: '[OPTIONS]', description: 'Remove unused images',

@@ -66,7 +66,7 @@ export async function df(ctx: CliContext, f: Flags): Promise<void> {
     ...d.Containers.map((c) => [c.Id.slice(0, 12), c.Image, JSON.stringify(c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command),
       String(c.Mounts.filter((m) => m.Type === 'volume').length), humanSize(c.SizeRw ?? 0, 4), timeAgo(new Date(c.Created * 1000)), c.Status, (c.Names[0] ?? '').replace(/^\//, '')])]));
   ctx.stdout.write('\nLocal Volumes space usage:\n\n');
-  ctx.stdout.write(renderTable([['VOLUME NAME', 'LINKS', 'SIZE'], ...d.Volumes.map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(Math.max(0, v.UsageData?.Size ?? 0, 4))])]));
+  ctx.stdout.write(renderTable([['VOLUME NAME', 'LINKS', 'SIZE'], ...d.Volumes.map((v) => [v.Name, v.UsageData ? String(v.UsageData.RefCount) : 'N/A', v.UsageData ? humanSize(v.UsageData.Size, 4) : 'N/A'])]));
   ctx.stdout.write('\nBuild cache usage: 0B\n');
   if (d.BerthLogs) ctx.stdout.write(`\nContainer logs: ${d.BerthLogs.Count} files, ${humanSize(d.BerthLogs.Size, 4)}\n`);
   if (d.BerthOrphans) ctx.stdout.write(`Orphaned data: ${d.BerthOrphans.Count} items, ${humanSize(d.BerthOrphans.Size, 4)} (\`berth system gc\` removes them)\n`);

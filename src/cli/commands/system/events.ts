@@ -1,6 +1,7 @@
 import type { CommandSpec } from '../../args/parse.ts';
 import { checkFilter } from '../../args/checks.ts';
 import { GoTemplate } from '../../format/go-template.ts';
+import { GO_STRUCT } from '../../format/template/go-fmt.ts';
 import { type CliContext, type Flags, list, str } from '../../context.ts';
 import { filtersParam } from '../container/ps.ts';
 import { timeArg } from '../container/logs.ts';
@@ -16,7 +17,30 @@ export const eventsSpec: CommandSpec = {
   maxArgs: 0,
 };
 
-interface Ev { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> }; time: number; timeNano: number }
+/** An event as GET /events sends it (dockerd's events.Message; status, id and from only for containers and images). */
+interface Ev {
+  status?: string; id?: string; from?: string;
+  Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> };
+  scope?: string; time: number; timeNano: number;
+}
+
+/**
+ * What `--format` templates see: docker's events.Message with its Go field names (`.ID`, `.Status`,
+ * `.From`, `.Scope`, `.Time`, `.TimeNano`), empty strings where the daemon left a field out, as a
+ * Go struct would; `{{json .}}` prints the wire form in docker's field order.
+ */
+export function eventTemplateContext(ev: Ev): Record<string, unknown> {
+  const ctx = {
+    Status: ev.status ?? '', ID: ev.id ?? '', From: ev.from ?? '', Type: ev.Type, Action: ev.Action,
+    Actor: ev.Actor, Scope: ev.scope ?? '', Time: ev.time, TimeNano: ev.timeNano,
+  };
+  const wire = {
+    ...(ev.status ? { status: ev.status } : {}), ...(ev.id ? { id: ev.id } : {}), ...(ev.from ? { from: ev.from } : {}),
+    Type: ev.Type, Action: ev.Action, Actor: ev.Actor, scope: ev.scope ?? '', time: ev.time, timeNano: ev.timeNano, [GO_STRUCT]: true,
+  };
+  Object.defineProperty(ctx, 'toJSON', { value: () => wire });
+  return ctx;
+}
 
 /** docker events: one line an event, `2024-01-01T00:00:00.000000000Z container start <id> (image=..., name=...)`. */
 export async function events(ctx: CliContext, f: Flags): Promise<void> {
@@ -24,7 +48,8 @@ export async function events(ctx: CliContext, f: Flags): Promise<void> {
     query: { filters: filtersParam(list(f, 'filter')), since: timeArg(str(f, 'since')), until: timeArg(str(f, 'until'), 'until') },
   });
   const format = str(f, 'format');
-  const tmpl = format && format !== 'json' ? GoTemplate.parse(format) : undefined;
+  // docker: `--format json` is `{{json .}}`.
+  const tmpl = format ? GoTemplate.parse(format === 'json' ? '{{json .}}' : format) : undefined;
   let buf = '';
   await new Promise<void>((resolve, reject) => {
     res.on('data', (b: Buffer) => {
@@ -35,8 +60,7 @@ export async function events(ctx: CliContext, f: Flags): Promise<void> {
         buf = buf.slice(nl + 1);
         if (!line.trim()) continue;
         const ev = JSON.parse(line) as Ev;
-        if (format === 'json') ctx.stdout.write(`${line}\n`);
-        else if (tmpl) ctx.stdout.write(`${tmpl.execute(ev)}\n`);
+        if (tmpl) ctx.stdout.write(`${tmpl.execute(eventTemplateContext(ev))}\n`);
         else {
           const ns = BigInt(ev.timeNano);
           const ts = `${new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19)}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;

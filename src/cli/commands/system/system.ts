@@ -43,8 +43,19 @@ export async function info(ctx: CliContext, f: Flags): Promise<void> {
     ` Init Binary: ${i['InitBinary']}`, ` Security Options:`, ...(i['SecurityOptions'] as string[]).map((s) => `  ${s.replace(/^name=/, '').replace(/,profile=/, '\n   Profile: ')}`),
     ` Kernel Version: ${i['KernelVersion']}`, ` Operating System: ${i['OperatingSystem']}`, ` OSType: ${i['OSType']}`, ` Architecture: ${i['Architecture']}`,
     ` CPUs: ${i['NCPU']}`, ` Total Memory: ${bytesSize(i['MemTotal'])}`, ` Name: ${i['Name']}`, ` ID: ${i['ID']}`, ` Berth Root Dir: ${i['DockerRootDir']}`,
-    ` Debug Mode: ${i['Debug']}`, ` Experimental: false`, ` Live Restore Enabled: ${i['LiveRestoreEnabled']}`,
+    ` Debug Mode: ${i['Debug']}`, ` Experimental: false`, ...registryLines(i['RegistryConfig']), ` Live Restore Enabled: ${i['LiveRestoreEnabled']}`,
   ];
   ctx.stdout.write(lines.join('\n') + '\n');
   for (const w of (i['Warnings'] as string[] | null) ?? []) ctx.stderr.write(`${w}\n`);
+}
+
+/** docker info's Insecure Registries (host entries, then CIDRs) and Registry Mirrors sections. */
+export function registryLines(rc: { IndexConfigs?: Record<string, { Name: string; Secure: boolean }>; InsecureRegistryCIDRs?: string[]; Mirrors?: string[] } | null | undefined): string[] {
+  if (!rc) return [];
+  const out: string[] = [];
+  const hosts = Object.values(rc.IndexConfigs ?? {}).filter((x) => !x.Secure).map((x) => `  ${x.Name}`);
+  const cidrs = (rc.InsecureRegistryCIDRs ?? []).map((c) => `  ${c}`);
+  if (cidrs.length || Object.keys(rc.IndexConfigs ?? {}).length) out.push(' Insecure Registries:', ...hosts, ...cidrs);
+  if (rc.Mirrors?.length) out.push(' Registry Mirrors:', ...rc.Mirrors.map((m) => `  ${m}`));
+  return out;
 }

@@ -190,6 +190,12 @@ const quoteRune = (cp: number): string => "'" + escapeRune(String.fromCodePoint(
 const STRUCT_KEY = /^[A-Z][A-Za-z0-9_]*$/;
 
 /**
+ * Marks an object as a Go struct whose JSON keys are its json tags (lowercase ones too, such as an
+ * event's `status` and `timeNano`): `json` keeps its key order instead of sorting it as a map's.
+ */
+export const GO_STRUCT: unique symbol = Symbol('go struct');
+
+/**
  * docker's `json` template function: encoding/json with HTML escaping off (the CLI calls
  * SetEscapeHTML(false)), no spaces, U+2028/U+2029 escaped as Go always does. Go marshals structs
  * in field order and maps with sorted keys; an object whose keys all look like Go field names is
@@ -201,7 +207,7 @@ export function goJson(v: unknown): string {
   const replacer = (_k: string, x: unknown): unknown => {
     if (x === MISSING) return null;
     if (typeof x === 'bigint') return Number(x);
-    if (isObject(x) && !Object.keys(x).every((k) => STRUCT_KEY.test(k))) {
+    if (isObject(x) && !(GO_STRUCT in x) && !Object.keys(x).every((k) => STRUCT_KEY.test(k))) {
       return Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]]));
     }
     return x;
