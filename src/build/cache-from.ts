@@ -23,3 +23,21 @@ export function cacheFromMatch(parent: api.ImageConfigBlob, createdBy: string, i
   }
   return undefined;
 }
+
+/**
+ * True when `image` lies on the chain of one of `images`: its history and layers begin theirs
+ * (the image itself or an ancestor of it). With `--cache-from`, the legacy builder answers a step
+ * from the local cache only with such an image (moby's ImageCache: a local hit must be a parent of
+ * a cache-from source).
+ */
+export function isOnChainOf(image: api.ImageConfigBlob, images: readonly api.ImageConfigBlob[]): boolean {
+  const ih = image.history ?? [];
+  const il = image.rootfs.diff_ids;
+  return images.some((img) => {
+    const h = img.history ?? [];
+    const l = img.rootfs.diff_ids;
+    return ih.length <= h.length && il.length <= l.length
+      && ih.every((e, i) => (e.created_by ?? '') === (h[i]!.created_by ?? '') && !!e.empty_layer === !!h[i]!.empty_layer)
+      && il.every((d, i) => d === l[i]);
+  });
+}

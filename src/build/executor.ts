@@ -3,7 +3,7 @@ import { EngineError } from '../lib/errors.ts';
 import { hostArchitecture } from '../image/index.ts';
 import type { BuildBackend } from './backend.ts';
 import { BuildArgs } from './build-args.ts';
-import { cacheFromMatch } from './cache-from.ts';
+import { cacheFromMatch, isOnChainOf } from './cache-from.ts';
 import { cacheKey } from './cache-key.ts';
 import type { KnownDigests } from './copy-sources.ts';
 import { nopCreatedBy } from './created-by.ts';
@@ -29,8 +29,13 @@ export interface ExecuteOptions {
   pull: boolean;
   networkMode: string;
   extraHosts: string[];
-  /** Configs of the `--cache-from` images (see cache-from.ts). */
+  /** Configs of the `--cache-from` images that exist here (see cache-from.ts). */
   cacheFrom: api.ImageConfigBlob[];
+  /**
+   * `--cache-from` was given (even naming only missing images): the local cache then answers only
+   * with images on the chain of a cache-from image, as the legacy builder's cache does.
+   */
+  cacheFromGiven?: boolean;
   /** Secret id → host file. */
   secrets: ReadonlyMap<string, string>;
   /** Send berth step events (and RUN output only through them). */
@@ -233,7 +238,7 @@ async function metadataCommit(d: ExecutorDeps, r: StageRun, s: StageState, comme
   const createdBy = nopCreatedBy(shellForHistory(s), comment);
   const key = cacheKey(s.imageId, { createdBy, config: configOf(s), author: s.blob.author });
   if (!r.o.noCache) {
-    const hit = (await d.backend.cacheGet(key))
+    const hit = (await localCacheHit(d.backend, r.o, key))
       ?? (cacheFromMatch(s.blob, createdBy, r.o.cacheFrom) ? await d.backend.storeConfig(nextBlob(s, { created_by: createdBy, empty_layer: true })) : undefined);
     if (hit) {
       emit({ stream: ' ---> Using cache\n' });
@@ -248,6 +253,17 @@ async function metadataCommit(d: ExecutorDeps, r: StageRun, s: StageState, comme
   s.blob = blob;
   d.backend.cachePut(key, s.imageId, parent);
   return false;
+}
+
+/**
+ * The local cache's answer for a step key: the image, unless `--cache-from` was given and the
+ * image is on no cache-from image's chain (then the local cache does not count; a missing
+ * cache-from image thus turns it off, as in the legacy builder).
+ */
+export async function localCacheHit(backend: BuildBackend, o: Pick<ExecuteOptions, 'cacheFrom' | 'cacheFromGiven'>, key: string): Promise<string | undefined> {
+  const hit = await backend.cacheGet(key);
+  if (hit === undefined || !o.cacheFromGiven) return hit;
+  return isOnChainOf(await backend.imageConfig(hit), o.cacheFrom) ? hit : undefined;
 }
 
 /** The shell history strings use: the stage's SHELL (dockerd's getShell). */

@@ -1,5 +1,6 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { posix, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type * as api from '../api/types/index.ts';
 import { EngineError } from '../lib/errors.ts';
 import { resolveUser } from '../runtime/spec/user.ts';
@@ -11,7 +12,7 @@ import { copySources, type CopyPlan } from './copy-step.ts';
 import { copyCreatedBy, runCommandLine, workdirCreatedBy } from './created-by.ts';
 import type { Instruction } from './dockerfile/ast.ts';
 import type { ExecuteOptions } from './executor.ts';
-import { nextBlob, shellForHistory, BuildStepError } from './executor.ts';
+import { localCacheHit, nextBlob, shellForHistory, BuildStepError } from './executor.ts';
 import { parseRunMounts } from './run-mounts.ts';
 import { configOf, envMap, scopeOf, shellOf, type ExpandFn, type StageState } from './stage-state.ts';
 
@@ -43,7 +44,7 @@ export async function runStep(c: StepContext, s: StageState, ins: Instruction): 
 
 async function probe(c: StepContext, s: StageState, key: string, createdBy?: string): Promise<boolean> {
   if (c.o.noCache) return false;
-  let hit = await c.backend.cacheGet(key);
+  let hit = await localCacheHit(c.backend, c.o, key);
   if (!hit && createdBy !== undefined && c.o.cacheFrom.length > 0) {
     const m = cacheFromMatch(s.blob, createdBy, c.o.cacheFrom);
     if (m) {
@@ -126,6 +127,8 @@ async function runInstruction(c: StepContext, s: StageState, ins: Extract<Instru
       }
     }
     let containerId = '';
+    // A UTF-8 character split across two chunks is sent whole, with the second.
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
     const netMode = net ?? c.o.networkMode;
     const result = await c.backend.run({
       parent: s.imageId, argv, env: [...(cfg.Env ?? []), ...argEnv.map(([k, v]) => `${k}=${v}`), ...proxies.map(([k, v]) => `${k}=${v}`)],
@@ -133,8 +136,12 @@ async function runInstruction(c: StepContext, s: StageState, ins: Extract<Instru
       extraHosts: c.o.extraHosts, mounts: specs, signal: c.signal,
       started: (id) => { containerId = id; c.emit({ stream: ` ---> Running in ${short(id)}\n` }); },
       output: (stream, data) => {
-        if (c.o.stepEvents) c.event({ vertex: c.vertex, status: 'log', stream, data: data.toString('utf8') });
-        else c.emit({ stream: data.toString('utf8') });
+        const text = decoders[stream].write(data);
+        if (text === '') return;
+        if (c.o.stepEvents) c.event({ vertex: c.vertex, status: 'log', stream, data: text });
+        // dockerd's legacy builder wraps each stderr chunk in bright red (streamformatter's
+        // NewStderrWriter); DOCKER_BUILDKIT=0 docker build and docker-py print it as it comes.
+        else c.emit({ stream: stream === 'stderr' ? `\x1b[91m${text}\x1b[0m` : text });
       },
       config: (diffId) => nextBlob(s, { created_by: createdBy }, diffId),
     });

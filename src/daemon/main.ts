@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<void> {
   };
   const buildCache = new BuildCache(db);
   const images = new ImageService({
-    isIntermediate: (id) => buildCache.isParent(id),
+    isIntermediate: (id) => buildCache.isIntermediate(id),
     db, blobs, snapshotter: snapshots, dataRoot: cfg.dataRoot,
     makeWhiteouts: (root, entries) => helper.makeWhiteouts(root, entries),
     containersUsingImage: (id) => containers.repo.usingImage(id).map((cid) => ({ id: cid, running: containers.isRunning(cid) })),
@@ -177,7 +177,7 @@ async function main(argv: string[]): Promise<void> {
   });
 
   const builds = new BuildService({
-    images, containers, snapshots, helper, cache: buildCache, dataRoot: cfg.dataRoot,
+    images, containers, snapshots, helper, cache: buildCache, dataRoot: cfg.dataRoot, warn: (msg) => log.warn(msg),
     leftovers: () => containers.list().map((c) => ({ id: c.id, labels: c.config.Labels ?? {} })),
     snapshotDir: join(cfg.dataRoot, 'overlay', 'containers'),
   });

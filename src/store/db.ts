@@ -145,6 +145,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE networks ADD COLUMN ip_range6 TEXT;
   ALTER TABLE endpoints ADD COLUMN ip6 TEXT;
   `,
+  // 7: the images builds handed back as their result. Other untagged images a build made (steps,
+  // intermediate stages, the steps of a failed build) are its cache: \`images\` hides them.
+  `
+  CREATE TABLE build_results (image_id TEXT PRIMARY KEY);
+  `,
 ];
 
 /** Opens (creating if needed) the database at path and brings its schema up to date. */

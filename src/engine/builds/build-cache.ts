@@ -24,6 +24,22 @@ export class BuildCache {
     return this.db.prepare('SELECT 1 FROM build_cache WHERE parent_id = ? LIMIT 1').get(imageId) !== undefined;
   }
 
+  /** Records that a build handed this image back as its result. */
+  markResult(imageId: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO build_results (image_id) VALUES (?)').run(imageId);
+  }
+
+  /**
+   * True for an image that is only build cache: a parent of a step, or a step's image that no
+   * build returned (the last image of an intermediate stage or of a failed build). `images`
+   * hides it when untagged, as dockerd hides its intermediate images; `images -a` shows it.
+   */
+  isIntermediate(imageId: string): boolean {
+    if (this.isParent(imageId)) return true;
+    const made = this.db.prepare('SELECT 1 FROM build_cache WHERE image_id = ? LIMIT 1').get(imageId) !== undefined;
+    return made && this.db.prepare('SELECT 1 FROM build_results WHERE image_id = ?').get(imageId) === undefined;
+  }
+
   /** Every entry, for `builder prune`'s filters. */
   entries(): CacheEntry[] {
     return (this.db.prepare('SELECT key, image_id, parent_id, created_at FROM build_cache').all() as { key: string; image_id: string; parent_id: string | null; created_at: string }[])

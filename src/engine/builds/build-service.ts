@@ -33,6 +33,8 @@ export interface BuildServiceDeps {
   helper: RootHelper & ContextExtractor;
   cache: BuildCache;
   dataRoot: string;
+  /** The daemon log's warnings (a --cache-from image that is not here). */
+  warn?: (message: string) => void;
 }
 
 /** A failed build as the stream reports it: Docker's message, and RUN's exit code. */
@@ -74,15 +76,19 @@ export class BuildService {
         images: this.d.images, containers: this.d.containers, snapshots: this.d.snapshots, helper: this.d.helper, cache: this.d.cache,
         cacheMountRoot: join(this.d.dataRoot, 'build-cache-mounts'), emit,
       });
-      // --cache-from images that are not here are skipped, as dockerd does.
-      const cacheFrom = (await Promise.all(o.cacheFrom.map((ref) => this.d.images.resolve(ref).then((i) => i.config, () => undefined))))
-        .filter((c): c is api.ImageConfigBlob => c !== undefined);
+      // --cache-from images that are not here are skipped with a warning in the daemon's log, as
+      // dockerd does; the local cache stays off for the build all the same (cacheFromGiven).
+      const cacheFrom = (await Promise.all(o.cacheFrom.map((ref) => this.d.images.resolve(ref).then((i) => i.config, (err: unknown) => {
+        this.d.warn?.(`Could not look up ${ref} for cache resolution, skipping: ${(err as Error).message}`);
+        return undefined;
+      })))).filter((c): c is api.ImageConfigBlob => c !== undefined);
       const run = (async () => {
         try {
           const r = await executeBuild({ backend, expand, emit, parseTrigger: (t) => parseTrigger(t, escape) }, {
             dockerfile, contextDir, contextDigests: digests, tmpDir: workDir, buildArgs: o.buildArgs, labels: o.labels, ...(o.target ? { target: o.target } : {}),
-            noCache: o.noCache, pull: o.pull, networkMode: o.networkMode, extraHosts: o.extraHosts, cacheFrom, secrets, stepEvents: o.stepEvents, signal,
+            noCache: o.noCache, pull: o.pull, networkMode: o.networkMode, extraHosts: o.extraHosts, cacheFrom, cacheFromGiven: o.cacheFrom.length > 0, secrets, stepEvents: o.stepEvents, signal,
           });
+          this.d.cache.markResult(r.imageId);
           ch.push({ aux: { ID: r.imageId } });
           if (r.unusedArgs.length > 0) emit({ stream: `[Warning] One or more build-args [${r.unusedArgs.join(' ')}] were not consumed\n` });
           emit({ stream: `Successfully built ${shortId(r.imageId)}\n` });
@@ -119,7 +125,7 @@ export class BuildService {
       if (n.startsWith('build-')) await rm(join(tmp, n), { recursive: true, force: true });
     }
     for (const c of this.d.leftovers?.() ?? []) {
-      if (c.labels[BUILD_LABEL] !== undefined) await this.d.containers.remove(c.id, { force: true }).catch(() => undefined);
+      if (c.labels[BUILD_LABEL] !== undefined) await this.d.containers.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
     }
     const snaps = this.d.snapshotDir ? await readdir(this.d.snapshotDir).catch(() => [] as string[]) : [];
     for (const id of snaps) if (id.startsWith('build-')) await this.d.snapshots.remove(id).catch(() => undefined);

@@ -17,7 +17,8 @@
  *   {"stream":"Step 2/3 : RUN echo hi"}
  *   {"stream":"\n"}
  *   {"stream":" ---\u003e Running in 5c1e2a7b9f0d\n"}
- *   {"stream":"hi\n"}                                   (the RUN's stdout and stderr, as they come)
+ *   {"stream":"hi\n"}                                   (the RUN's stdout, as it comes)
+ *   {"stream":"\u001b[91moops\n\u001b[0m"}               (its stderr, each chunk in bright red)
  *   {"stream":" ---\u003e Removed intermediate container 5c1e2a7b9f0d\n"}  (see below)
  *   {"stream":" ---\u003e 9a8b7c6d5e4f\n"}
  *   {"stream":"Step 3/3 : CMD [\"sh\"]"}
@@ -118,7 +119,10 @@ export interface BuildOptions {
   noCache: boolean;
   /** `pull`: always pull FROM images (registry images; local-only ones error as dockerd's do). */
   pull: boolean;
-  /** `cachefrom`: JSON array of image references whose layers/history may satisfy cache lookups. */
+  /**
+   * `cachefrom`: JSON array of image references whose layers/history may satisfy cache lookups.
+   * When given, the local cache answers only with images on their chains (none for a missing one).
+   */
   cacheFrom: string[];
   /** `networkmode`: RUN network (`default`/`bridge`, `host`, `none`, or a network name). */
   networkMode: string;

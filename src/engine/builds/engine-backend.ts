@@ -25,7 +25,7 @@ export interface BuildContainers {
   start(ref: string): Promise<void>;
   wait(ref: string, cond: 'next-exit', signal?: AbortSignal): Promise<api.ContainerWaitResponse>;
   kill(ref: string, signal?: string): Promise<void>;
-  remove(ref: string, opts: { force?: boolean }): Promise<void>;
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
   paths(id: string): { logPath: string };
 }
 
@@ -228,7 +228,9 @@ export class EngineBuildBackend implements BuildBackend {
       const imageId = await this.d.images.storeBuilt({ layer, ...(layerDir ? { layerDir } : {}), config: (diffId) => req.config(diffId!), signal: req.signal });
       return { exitCode: 0, imageId };
     } finally {
-      await this.d.containers.remove(id, { force: true });
+      // With its anonymous volumes (a VOLUME in the image makes one per RUN), as dockerd's
+      // builder removes its containers (RemoveVolume: true).
+      await this.d.containers.remove(id, { force: true, volumes: true });
     }
   }
 
