@@ -52,7 +52,7 @@ test('RUN stderr comes as {"stream"} in bright red, stdout as it is (dockerd\'s 
   assert.ok(streams.includes('\x1b[91mto-stderr\n\x1b[0m'), JSON.stringify(streams));
   const r = dockerBuild(d, ['--no-cache', dir]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /\x1b\[91mto-stderr\n\x1b\[0m/);
+  assert.ok(r.stdout.includes('\x1b[91mto-stderr\n\x1b[0m'), r.stdout);
 });
 
 test('--cache-from an image that is not here turns the local cache off; one that is here keeps its chain', async (t) => {
