@@ -26,6 +26,7 @@ export const MAIN_SECTIONS: ReadonlyArray<readonly [title: string, rows: Readonl
   ['Commands', [
     ['attach', 'Attach local standard input, output, and error streams to a running container'],
     ['commit', "Create a new image from a container's changes"],
+    ['completion', 'Generate the autocompletion script for the specified shell'],
     ['cp', 'Copy files/folders between a container and the local filesystem'],
     ['create', 'Create a new container'],
     ['diff', "Inspect changes to files or directories on a container's filesystem"],

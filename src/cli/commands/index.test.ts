@@ -48,7 +48,7 @@ test('berth --help lists every top-level command once, with its spec\'s descript
     for (const [name, description] of rows) if (top.has(name)) assert.equal(description, top.get(name), name);
   }
   const help = mainHelp();
-  for (const n of ['stats', 'update', 'events']) assert.match(help, new RegExp(`^  ${n} +\\S`, 'm'));
+  for (const n of ['stats', 'update', 'events', 'completion']) assert.match(help, new RegExp(`^  ${n} +\\S`, 'm'));
   assert.match(help, /^Usage: {2}berth \[OPTIONS\] COMMAND\n/);
 });
 

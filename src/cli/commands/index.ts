@@ -103,6 +103,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   { paths: ['system gc'], load: async () => { const m = await prune(); return e(m.gcSpec, m.gc); } },
   { paths: ['registry serve'], load: async () => { const m = await registry(); return daemonless(m.serveSpec, m.serve); } },
   { paths: ['registry gc'], load: async () => { const m = await registry(); return daemonless(m.gcSpec, m.gc); } },
+  { paths: ['completion'], load: async () => { const m = await import('./completion/completion.ts'); return daemonless(m.completionSpec, m.completion); } },
 ];
 
 /** The management commands (`berth network ...`) and the title their help shows. */
