@@ -210,8 +210,10 @@ export function pumpAttach(socket: Duplex, session: PendingAttach, o: { tty: boo
   if (o.wantStdout) session.stdout.on('data', out(STDOUT)); else session.stdout.resume();
   if (o.wantStderr) session.stderr.on('data', out(STDERR)); else session.stderr.resume();
   if (session.stdin) {
-    const scanner = new DetachScanner(o.keys, () => { session.detach(); socket.end(); });
-    socket.pipe(scanner).pipe(session.stdin);
+    // Only a terminal has detach keys (dockerd: copyEscapable with a TTY, a plain copy without):
+    // piped stdin is data, and ctrl-p ctrl-q may well be in it.
+    if (o.tty) socket.pipe(new DetachScanner(o.keys, () => { session.detach(); socket.end(); })).pipe(session.stdin);
+    else socket.pipe(session.stdin);
   } else {
     socket.resume();
   }

@@ -40,8 +40,9 @@ async function startExec(execs: ExecService, req: ApiRequest) {
   streams.stderr?.on('data', info.OpenStderr || tty ? out(STDERR) : () => undefined);
   if (streams.stdin) {
     const stdin = streams.stdin;
-    const keys = parseDetachKeys(info.DetachKeys || 'ctrl-p,ctrl-q');
-    socket.pipe(new DetachScanner(keys, () => socket.end())).pipe(stdin);
+    // Detach keys apply to a terminal only (as in attach): piped stdin passes byte for byte.
+    if (info.ProcessConfig.tty) socket.pipe(new DetachScanner(parseDetachKeys(info.DetachKeys || 'ctrl-p,ctrl-q'), () => socket.end())).pipe(stdin);
+    else socket.pipe(stdin);
     stdin.on('error', () => undefined);
   } else socket.resume();
   socket.on('error', () => undefined);

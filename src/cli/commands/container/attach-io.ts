@@ -30,17 +30,20 @@ export async function attachContainer(ctx: CliContext, id: string, o: AttachIoOp
  */
 export function relay(ctx: CliContext, socket: Duplex, o: { tty: boolean; stdin: boolean; detachKeys?: string }): { done: Promise<void>; detached: () => boolean } {
   let detached = false;
-  const keys = o.detachKeys ? parseDetachKeys(o.detachKeys) : Buffer.alloc(0);
-  const scanner = new DetachScanner(keys, () => { detached = true; });
   const restore = o.tty && o.stdin && ctx.stdin.isTTY ? enterRaw(ctx.stdin) : () => undefined;
   if (o.tty) socket.on('data', (b: Buffer) => ctx.stdout.write(b));
   else socket.on('data', demux((stream, data) => (stream === 2 ? ctx.stderr : ctx.stdout).write(data)));
   if (o.stdin) {
-    // Bytes still go to the daemon unchanged (it acts on the keys); the scanner only watches.
-    ctx.stdin.on('data', (b: Buffer) => { scanner.write(b); socket.write(b); });
-    ctx.stdin.on('end', () => (socket as Duplex & { end(): void }).end());
-    scanner.resume();
-    ctx.stdin.resume();
+    // Only a terminal has detach keys (docker's CLI and dockerd agree): piped stdin is data.
+    if (o.tty && o.detachKeys) {
+      // Bytes still go to the daemon unchanged (it acts on the keys); the scanner only watches.
+      const scanner = new DetachScanner(parseDetachKeys(o.detachKeys), () => { detached = true; });
+      ctx.stdin.on('data', (b: Buffer) => scanner.write(b));
+      scanner.resume();
+    }
+    // pipe() keeps to the socket's pace: megabytes of stdin are not all buffered in memory.
+    ctx.stdin.pipe(socket, { end: false });
+    ctx.stdin.on('end', () => socket.end());
   }
   const done = new Promise<void>((resolve) => {
     const finish = () => { restore(); ctx.stdin.pause(); resolve(); };
