@@ -97,10 +97,11 @@ test('queryInt: integers, default when absent or empty, InvalidParameter otherwi
   assert.equal(queryInt(q('n=5'), 'n'), 5);
   assert.equal(queryInt(q('n=-1'), 'n'), -1);
   assert.equal(queryInt(q('n=0'), 'n', 7), 0);
+  assert.equal(queryInt(q('n=%2B3'), 'n'), 3);
   assert.equal(queryInt(q(''), 'n'), undefined);
   assert.equal(queryInt(q(''), 'n', 10), 10);
   assert.equal(queryInt(q('n='), 'n', 10), 10);
-  for (const v of ['abc', '1.5', 'NaN', 'Infinity', '5x']) {
+  for (const v of ['abc', '1.5', 'NaN', 'Infinity', '5x', '0x10', '1e3', ' 5', '99999999999999999999']) {
     assert.throws(() => queryInt(q(`n=${v}`), 'n'), (err: unknown) => err instanceof EngineError && err.kind === 'InvalidParameter' && err.message === `invalid value for n: ${v}`, v);
   }
 });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { invalid } from '../lib/errors.ts';
+import { EngineError, invalid } from '../lib/errors.ts';
 
 /**
  * The Engine API's routing vocabulary. A Route matches a method and a path pattern (":name" takes
@@ -102,19 +102,28 @@ export function queryBool(q: URLSearchParams, key: string, dflt = false): boolea
   return !['', '0', 'no', 'false', 'none'].includes(v.trim().toLowerCase());
 }
 
+/**
+ * An integer form value as Go's strconv.Atoi reads it (decimal digits and a sign: no spaces, hex,
+ * exponents or fractions); absent or empty takes the default.
+ * @throws EngineError InvalidParameter for anything else
+ */
 export function queryInt(q: URLSearchParams, key: string, dflt?: number): number | undefined {
   const v = q.get(key);
   if (v === null || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw invalid(`invalid value for ${key}: ${v}`);
+  if (!/^[+-]?\d+$/.test(v) || !Number.isSafeInteger(n)) throw invalid(`invalid value for ${key}: ${v}`);
   return n;
 }
 
-/** Reads and parses a JSON body; an empty body is `dflt`. Malformed JSON is a 400. */
-export async function readJson<T>(req: ApiRequest, dflt: T): Promise<T> {
-  const chunks: Buffer[] = [];
-  for await (const c of req.raw) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+/**
+ * The largest JSON body the API reads (a container create with every option is a few KB). Streams
+ * (build contexts, image tars, archive uploads) are not JSON and are not read through here.
+ */
+export const MAX_JSON_BODY = 4 * 1024 * 1024;
+
+const tooLarge = () => invalid(`request body is larger than ${MAX_JSON_BODY / 1024 / 1024} MiB: JSON bodies are limited to that`);
+
+function parseJsonText<T>(text: string, dflt: T): T {
   if (text === '') return dflt;
   try {
     return JSON.parse(text) as T;
@@ -124,12 +133,38 @@ export async function readJson<T>(req: ApiRequest, dflt: T): Promise<T> {
 }
 
 /**
+ * Reads and parses a JSON body; an empty body is `dflt`. Malformed JSON, or a body over
+ * MAX_JSON_BODY (refused by its Content-Length before reading, or as soon as it grows past it), is a 400.
+ */
+export async function readJson<T>(req: ApiRequest, dflt: T): Promise<T> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_JSON_BODY) throw tooLarge();
+  if (req.raw.readableEnded) return dflt;
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    const raw = req.raw;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => { raw.off('data', onData); raw.off('end', onEnd); raw.off('error', onError); raw.off('close', onClose); };
+    // Refusing must not destroy the request: the server drains the rest and still sends the 400.
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_JSON_BODY) { done(); reject(tooLarge()); } else chunks.push(c);
+    };
+    const onEnd = () => { done(); resolve(Buffer.concat(chunks)); };
+    const onError = (err: Error) => { done(); reject(err); };
+    const onClose = () => { if (!raw.complete) { done(); reject(new EngineError('Canceled', 'client closed the connection before the end of the body')); } };
+    raw.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+  });
+  return parseJsonText(body.toString('utf8').trim(), dflt);
+}
+
+/**
  * The JSON body of a hijacked request (exec start). With `Upgrade: tcp` Node hands the bytes read
  * past the head to the 'upgrade' event; the body is the first Content-Length bytes of them.
  */
 export async function readHijackJson<T>(req: ApiRequest, dflt: T): Promise<T> {
   if (!req.hijack) return readJson(req, dflt);
   const len = Number(req.headers['content-length'] ?? 0);
+  if (len > MAX_JSON_BODY) throw tooLarge();
   let buf = req.hijack.head;
   if (buf.length < len) {
     const socket = req.hijack.socket;
@@ -143,11 +178,5 @@ export async function readHijackJson<T>(req: ApiRequest, dflt: T): Promise<T> {
     });
   }
   req.hijack.head = buf.subarray(len);
-  const text = buf.subarray(0, len).toString('utf8').trim();
-  if (text === '') return dflt;
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw invalid(`invalid JSON: ${(err as Error).message}`, err);
-  }
+  return parseJsonText(buf.subarray(0, len).toString('utf8').trim(), dflt);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { EngineError } from '../lib/errors.ts';
 import { type ApiLogger, ApiServer, cmpVersion, hidePaths, hijackConnection } from './server.ts';
-import { Router, notModified, ok, readHijackJson, readJson, streamed } from './router.ts';
+import { MAX_JSON_BODY, Router, notModified, ok, readHijackJson, readJson, streamed } from './router.ts';
 
 /** Keeps what the server logged, so a test can check a 500 was logged as an error. */
 class MemoryLogger implements ApiLogger {
@@ -181,6 +181,18 @@ test('readJson: a JSON body, the default for an empty one, 400 for malformed JSO
   const bad = await call(socketPath, 'POST', '/json', '{"a":', { 'Content-Type': 'application/json' });
   assert.equal(bad.status, 400);
   assert.match(JSON.parse(bad.body).message, /^invalid JSON: /);
+});
+
+test('readJson: a body over MAX_JSON_BODY is a 400 the client can read, by Content-Length or chunked', async (t) => {
+  const { socketPath } = await startServer(t);
+  const big = JSON.stringify({ a: 'x'.repeat(MAX_JSON_BODY) });
+  const sized = await call(socketPath, 'POST', '/json', big, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(big)) });
+  assertError(sized, 400, 'request body is larger than 4 MiB: JSON bodies are limited to that');
+  // Without a Content-Length the limit applies as the body arrives.
+  const chunked = await call(socketPath, 'POST', '/json', big, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  assertError(chunked, 400, 'request body is larger than 4 MiB: JSON bodies are limited to that');
+  // The connection's next request is served as usual.
+  assert.equal((await call(socketPath, 'POST', '/json', '{"small":1}')).status, 201);
 });
 
 test('an error after the headers went out ends the response instead of sending a second head', async (t) => {

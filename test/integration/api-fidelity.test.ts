@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { daemonFor, requireRoot } from './harness.ts';
+import { apiRequest } from './api-request.ts';
 
 test('swarm and plugin commands print what they print against a dockerd in no swarm', async (t) => {
   if (!requireRoot(t)) return;
@@ -22,4 +23,49 @@ test('swarm and plugin commands print what they print against a dockerd in no sw
   const inspect = d.docker(['plugin', 'inspect', 'nope']);
   assert.equal(inspect.code, 1);
   assert.match(inspect.stderr, /Error response from daemon: plugin "nope" not found/);
+});
+
+test('bodies are checked with Go types: a wrong type is a 400 naming the field, and nothing is stored', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const containersBefore = d.ok(['ps', '-aq']);
+  const refused: [string, string, object, string][] = [
+    ['POST', '/containers/create', { Image: 'busybox', Labels: { a: 1 } }, 'json: cannot unmarshal number into Labels.a of type string'],
+    ['POST', '/containers/create?name=mem', { Image: 'busybox', HostConfig: { Memory: 'abc' } }, 'json: cannot unmarshal string into HostConfig.Memory of type int64'],
+    ['POST', '/containers/create', { Image: 'busybox', HostConfig: { Binds: '/tmp:/x' } }, 'json: cannot unmarshal string into HostConfig.Binds of type []string'],
+    ['POST', '/networks/create', { Name: 5 }, 'json: cannot unmarshal number into Name of type string'],
+    ['POST', '/volumes/create', { Name: 'v1', Labels: { a: false } }, 'json: cannot unmarshal boolean into Labels.a of type string'],
+  ];
+  for (const [method, path, body, message] of refused) {
+    const r = await apiRequest(d.socket, method, path, body);
+    assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}: ${r.body}`);
+    assert.deepEqual(r.json(), { message });
+  }
+  assert.equal(d.ok(['ps', '-aq']), containersBefore);
+  assert.equal(d.docker(['ps', '-a']).code, 0);
+  assert.doesNotMatch(d.ok(['network', 'ls', '--format', '{{.Name}}']), /^5(\.0)?$/m);
+  assert.equal(d.berth(['volume', 'inspect', 'v1']).code, 1);
+
+  // Query parameters Go reads with strconv.Atoi are integers, or a 400.
+  const id = d.ok(['create', 'busybox', 'true']);
+  const stop = await apiRequest(d.socket, 'POST', `/containers/${id}/stop?t=abc`);
+  assert.equal(stop.status, 400, stop.body);
+  // A JSON body over the limit is refused without being held in memory, and the daemon goes on.
+  const huge = await apiRequest(d.socket, 'POST', '/containers/create', Buffer.alloc(50 * 1024 * 1024, 0x20));
+  assert.equal(huge.status, 400);
+  assert.match(huge.body, /request body is larger than 4 MiB/);
+  assert.equal(d.berth(['ps', '-a']).code, 0);
+});
+
+test('null where docker-py sends it for unset fields: healthcheck durations, maps and slices', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const r = await apiRequest(d.socket, 'POST', '/containers/create', JSON.parse(`{"Image":"busybox","Cmd":["sleep","30"],"Labels":null,"Env":null,
+    "Healthcheck":{"Test":["CMD","true"],"Interval":null,"Timeout":null,"Retries":null,"StartPeriod":null,"StartInterval":null},
+    "StopTimeout":null,"HostConfig":{"Binds":null,"Memory":null,"RestartPolicy":null,"PortBindings":null,"Init":null},"NetworkingConfig":null}`) as object);
+  assert.equal(r.status, 201, r.body);
+  const { Id } = r.json() as { Id: string };
+  d.ok(['start', Id]);
+  assert.equal(d.ok(['inspect', '-f', '{{json .Config.Healthcheck.Test}} {{.State.Running}}', Id]), '["CMD","true"] true');
+  d.ok(['rm', '-f', Id]);
 });

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as api from '../types/index.ts';
-import { type ApiRequest, type Reply, type Route, created, ok, param, queryBool, readJson, streamed } from '../router.ts';
+import { type ApiRequest, type Reply, type Route, created, ok, param, queryBool, streamed } from '../router.ts';
+import { bodyValidator, readBody } from '../body-schema.ts';
+import { commitConfigSchema } from '../schemas/container.ts';
 
 /** What the archive routes need: engine/containers ContainerFiles and commitContainer. */
 export interface ArchiveBackend {
@@ -18,6 +20,7 @@ const statHeader = (s: api.ContainerPathStat): string => Buffer.from(JSON.string
 
 /** cp (archive HEAD/GET/PUT), export, diff (changes) and commit. */
 export function archiveRoutes(b: ArchiveBackend): Route[] {
+  const commitConfig = bodyValidator<api.ContainerConfig>(commitConfigSchema());
   return [
     // Before GET: the router would otherwise answer HEAD with the GET route.
     { method: 'HEAD', path: '/containers/:id/archive', handler: async (req) => {
@@ -42,11 +45,11 @@ export function archiveRoutes(b: ArchiveBackend): Route[] {
       const q = req.query;
       const repo = q.get('repo') ?? '';
       const tag = q.get('tag') ?? '';
-      const config = await readJson<api.ContainerConfig | null>(req, null);
+      const config = await readBody(req, commitConfig);
       const id = await b.commit(q.get('container') ?? '', {
         ...(repo ? { ref: tag ? `${repo}:${tag}` : repo } : {}),
         comment: q.get('comment') ?? '', author: q.get('author') ?? '', pause: queryBool(q, 'pause', true),
-        changes: q.getAll('changes').filter((c) => c !== ''), config: config && typeof config === 'object' ? config : null,
+        changes: q.getAll('changes').filter((c) => c !== ''), config,
       });
       return created({ Id: id } satisfies api.CommitResponse);
     } },

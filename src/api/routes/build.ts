@@ -5,6 +5,8 @@ import { EngineError, messageOf } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
 import { parseReference } from '../../lib/reference.ts';
 import { ok, queryBool, streamed, type ApiRequest, type Reply, type Route } from '../router.ts';
+import { type BodyValidator, bodyValidator } from '../body-schema.ts';
+import { buildArgsSchema, buildLabelsSchema, buildOutputsSchema, stringListSchema } from '../schemas/build.ts';
 
 /** What POST /build and POST /build/prune need from the build engine. */
 export interface BuildBackend {
@@ -12,14 +14,22 @@ export interface BuildBackend {
   prune(opts: { all: boolean; filters: Filters }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
 }
 
-function jsonParam<T>(q: URLSearchParams, key: string, dflt: T): T {
+// The JSON-valued parameters, each checked with Go's types (api/schemas/build.ts); compiled on first use.
+const buildArgsParam = bodyValidator<Record<string, string | null>>(buildArgsSchema());
+const labelsParam = bodyValidator<Record<string, string>>(buildLabelsSchema());
+const stringListParam = bodyValidator<string[]>(stringListSchema());
+const outputsParam = bodyValidator<Array<{ Type?: string }>>(buildOutputsSchema());
+
+function jsonParam<T>(q: URLSearchParams, key: string, validator: BodyValidator<T>, dflt: T): T {
   const v = q.get(key);
   if (v === null || v === '') return dflt;
+  let parsed: unknown;
   try {
-    return JSON.parse(v) as T;
+    parsed = JSON.parse(v);
   } catch (err) {
     throw new EngineError('InvalidParameter', `invalid ${key} value: ${v}`, { cause: err });
   }
+  return validator.check(parsed, key) ?? dflt;
 }
 
 /** POST /build's query as BuildOptions (contract.ts). InvalidParameter for bad tags or JSON. */
@@ -31,8 +41,8 @@ export function parseBuildQuery(q: URLSearchParams): BuildOptions {
   }
   const platform = q.get('platform') ?? '';
   if (platform && !/^linux(\/(amd64|x86_64|arm64|aarch64))?/.test(platform)) throw new EngineError('InvalidParameter', `"${platform}": unknown operating system or architecture: invalid argument`);
-  const outputs = jsonParam<Array<{ Type?: string; type?: string }>>(q, 'outputs', []);
-  const outType = (outputs[0]?.Type ?? outputs[0]?.type ?? 'image').toLowerCase();
+  const outputs = jsonParam(q, 'outputs', outputsParam, []);
+  const outType = (outputs[0]?.Type ?? 'image').toLowerCase();
   if (!['image', 'local', 'tar', 'docker', 'moby'].includes(outType)) throw new EngineError('InvalidParameter', `unsupported output type ${outType}`);
   const output: BuildOutput = outType === 'local' || outType === 'tar' ? { type: outType } : { type: 'image' };
   const extraHosts = q.getAll('extrahosts').flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
@@ -40,12 +50,12 @@ export function parseBuildQuery(q: URLSearchParams): BuildOptions {
   return {
     tags,
     dockerfile: q.get('dockerfile') || 'Dockerfile',
-    buildArgs: jsonParam<Record<string, string | null>>(q, 'buildargs', {}),
-    labels: jsonParam<Record<string, string>>(q, 'labels', {}),
+    buildArgs: jsonParam(q, 'buildargs', buildArgsParam, {}),
+    labels: jsonParam(q, 'labels', labelsParam, {}),
     ...(target ? { target } : {}),
     noCache: queryBool(q, 'nocache'),
     pull: queryBool(q, 'pull'),
-    cacheFrom: jsonParam<string[]>(q, 'cachefrom', []),
+    cacheFrom: jsonParam(q, 'cachefrom', stringListParam, []),
     networkMode: q.get('networkmode') || 'default',
     extraHosts,
     rm: queryBool(q, 'rm', true),
@@ -54,7 +64,7 @@ export function parseBuildQuery(q: URLSearchParams): BuildOptions {
     ...(platform ? { platform } : {}),
     output,
     stepEvents: queryBool(q, 'berthprogress'),
-    secretIds: jsonParam<string[]>(q, 'berthsecrets', []),
+    secretIds: jsonParam(q, 'berthsecrets', stringListParam, []),
   };
 }
 

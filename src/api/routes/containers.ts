@@ -7,7 +7,9 @@ import { PendingAttach, type AttachConnector } from '../../engine/containers/att
 import { followLogs, readLogs, parseTimeNs, type LogEntry } from '../../engine/containers/logs.ts';
 import { selectContainers } from '../../engine/containers/list.ts';
 import type { ContainerRecord } from '../../engine/containers/record.ts';
-import { type ApiRequest, type Route, created, noContent, ok, param, queryBool, queryInt, readJson, streamed } from '../router.ts';
+import { type ApiRequest, type Route, created, noContent, ok, param, queryBool, queryInt, streamed } from '../router.ts';
+import { bodyValidator, readBody } from '../body-schema.ts';
+import { containerCreateSchema } from '../schemas/container.ts';
 import { cmpVersion, hijackConnection } from '../server.ts';
 import { sendConmonControl } from '../../runtime/conmon.ts';
 import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
@@ -35,6 +37,7 @@ const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
 export function containerRoutes(d: ContainerRouteDeps): Route[] {
   const svc = d.containers;
+  const createBody = bodyValidator<api.ContainerCreateBody>(containerCreateSchema());
   return [
     { method: 'GET', path: '/containers/json', handler: async (req) => {
       const filters = parseFilters(req.query.get('filters'));
@@ -60,8 +63,8 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       return ok(out);
     } },
     { method: 'POST', path: '/containers/create', handler: async (req) => {
-      const body = await readJson<api.ContainerCreateBody | null>(req, null);
-      if (!body || typeof body !== 'object') throw new EngineError('InvalidParameter', 'config cannot be empty in order to create a container');
+      const body = await readBody(req, createBody);
+      if (!body) throw new EngineError('InvalidParameter', 'config cannot be empty in order to create a container');
       const r = await svc.create(body, req.query.get('name') ?? undefined);
       return created({ Id: r.id, Warnings: r.warnings } satisfies api.ContainerCreateResponse);
     } },
@@ -151,11 +154,12 @@ async function logsRoute(svc: ContainerService, req: ApiRequest) {
   const stderr = queryBool(q, 'stderr');
   if (!stdout && !stderr) throw new EngineError('InvalidParameter', 'Bad parameters: you must choose at least one stream');
   if (c.hostConfig.LogConfig?.Type === 'none') throw new EngineError('InvalidParameter', `configured logging driver does not support reading`);
-  const tailRaw = q.get('tail');
-  const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
+  // dockerd (daemon/logs.go): strconv.Atoi, and anything it cannot read, or a negative count, means all lines.
+  const tailRaw = q.get('tail') ?? '';
+  const tail = /^[+-]?\d+$/.test(tailRaw) && Number(tailRaw) >= 0 ? Number(tailRaw) : undefined;
   const sinceNs = parseSince(q.get('since'));
   const untilNs = parseSince(q.get('until'));
-  const opts = { stdout, stderr, ...(tail !== undefined && !Number.isNaN(tail) ? { tail } : {}), ...(sinceNs && sinceNs > 0n ? { sinceNs } : {}), ...(untilNs && untilNs > 0n ? { untilNs } : {}) };
+  const opts = { stdout, stderr, ...(tail !== undefined ? { tail } : {}), ...(sinceNs && sinceNs > 0n ? { sinceNs } : {}), ...(untilNs && untilNs > 0n ? { untilNs } : {}) };
   const timestamps = queryBool(q, 'timestamps');
   const tty = !!c.config.Tty;
   const res = req.res;

@@ -2,14 +2,18 @@ import type * as api from '../types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import type { ContainerService } from '../../engine/containers/service.ts';
 import type { ExecService } from '../../engine/containers/exec.ts';
-import { type ApiRequest, type Route, created, ok, param, queryInt, readHijackJson, readJson, streamed } from '../router.ts';
+import { type ApiRequest, type Route, created, ok, param, queryInt, readHijackJson, streamed } from '../router.ts';
+import { type BodyValidator, bodyValidator, readBody } from '../body-schema.ts';
+import { execCreateSchema, execStartSchema } from '../schemas/exec.ts';
 import { hijackConnection } from '../server.ts';
 import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
 
 export function execRoutes(d: { containers: ContainerService; execs: ExecService }): Route[] {
+  const createBody = bodyValidator<api.ExecCreateBody>(execCreateSchema());
+  const startBody = bodyValidator<api.ExecStartBody>(execStartSchema());
   return [
     { method: 'POST', path: '/containers/:id/exec', handler: async (req) => {
-      const body = await readJson<api.ExecCreateBody | null>(req, null);
+      const body = await readBody(req, createBody);
       if (!body) throw new EngineError('InvalidParameter', 'No exec command specified');
       return created({ Id: d.execs.create(param(req, 'id'), body) });
     } },
@@ -18,13 +22,13 @@ export function execRoutes(d: { containers: ContainerService; execs: ExecService
       d.execs.resize(param(req, 'id'), queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
       return ok(null);
     } },
-    { method: 'POST', path: '/exec/:id/start', handler: (req) => startExec(d.execs, req) },
+    { method: 'POST', path: '/exec/:id/start', handler: (req) => startExec(d.execs, startBody, req) },
   ];
 }
 
-async function startExec(execs: ExecService, req: ApiRequest) {
+async function startExec(execs: ExecService, startBody: BodyValidator<api.ExecStartBody>, req: ApiRequest) {
   const id = param(req, 'id');
-  const body = await readHijackJson<api.ExecStartBody>(req, {});
+  const body = startBody.check(await readHijackJson<unknown>(req, null)) ?? {};
   const info = execs.inspect(id);
   const tty = body.Tty ?? info.ProcessConfig.tty;
   const streams = await execs.start(id, { detach: !!body.Detach, tty, consoleSize: body.ConsoleSize ?? null });

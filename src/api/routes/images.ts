@@ -2,9 +2,10 @@ import type { Readable, Writable } from 'node:stream';
 import type * as api from '../types/index.ts';
 import { EngineError, messageOf } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
-import { type ApiRequest, type Reply, type Route, ok, param, queryBool, readJson, streamed } from '../router.ts';
+import { type ApiRequest, type Reply, type Route, ok, param, queryBool, streamed } from '../router.ts';
+import { readBody } from '../body-schema.ts';
 import { versionedImageInspect } from './image-views.ts';
-import { credentialsOf, registryAuthOf, type Credentials } from './registry-auth.ts';
+import { authConfigBody, credentialsOf, registryAuthOf, type Credentials } from './registry-auth.ts';
 
 /** What the image routes need; engine/images' ImageService satisfies it. */
 export interface ImageBackend {
@@ -102,7 +103,7 @@ function pushImage(b: ImageBackend, req: ApiRequest): Promise<Reply> {
 
 /** POST /auth: checks credentials with the registry; the client stores them. */
 async function login(b: ImageBackend, req: ApiRequest): Promise<Reply> {
-  const body = await readJson<api.AuthConfig>(req, {});
+  const body = await readBody(req, authConfigBody) ?? {};
   const creds = credentialsOf(body);
   if (!creds) throw new EngineError('InvalidParameter', 'username and password are required');
   return ok(await b.login(body.serveraddress ?? '', creds, req.signal));

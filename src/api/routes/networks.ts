@@ -4,7 +4,9 @@ import { parseFilters } from '../../lib/filters.ts';
 import type { ContainerService } from '../../engine/containers/service.ts';
 import type { NetworkService } from '../../engine/networks/service.ts';
 import type { NetworkRecord } from '../../engine/networks/record.ts';
-import { type Route, created, ok, param, queryBool, readJson } from '../router.ts';
+import { type Route, created, ok, param, queryBool } from '../router.ts';
+import { bodyValidator, readBody } from '../body-schema.ts';
+import { networkConnectSchema, networkCreateSchema, networkDisconnectSchema } from '../schemas/network.ts';
 import { toNetworkResource } from './network-views.ts';
 
 export interface NetworkRouteDeps {
@@ -22,6 +24,9 @@ export function networkRoutes(d: NetworkRouteDeps): Route[] {
     });
     return toNetworkResource(n, members, withContainers);
   };
+  const createBody = bodyValidator<api.NetworkCreateRequest>(networkCreateSchema());
+  const connectBody = bodyValidator<api.NetworkConnectRequest>(networkConnectSchema());
+  const disconnectBody = bodyValidator<api.NetworkDisconnectRequest>(networkDisconnectSchema());
   return [
     { method: 'GET', path: '/networks', handler: (req) => {
       const filters = parseFilters(req.query.get('filters'));
@@ -35,8 +40,8 @@ export function networkRoutes(d: NetworkRouteDeps): Route[] {
       return ok(view(n, true));
     } },
     { method: 'POST', path: '/networks/create', handler: async (req) => {
-      const body = await readJson<api.NetworkCreateRequest | null>(req, null);
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('invalid network config: expected a JSON object');
+      const body = await readBody(req, createBody);
+      if (!body) throw invalid('invalid network config: expected a JSON object');
       const r = await d.networks.create(body);
       return created({ Id: r.id, Warning: r.warning } satisfies api.NetworkCreateResponse);
     } },
@@ -49,13 +54,13 @@ export function networkRoutes(d: NetworkRouteDeps): Route[] {
       return ok({ NetworksDeleted: names.length ? names : null } satisfies api.NetworkPruneResponse);
     } },
     { method: 'POST', path: '/networks/:id/connect', handler: async (req) => {
-      const body = await readJson<api.NetworkConnectRequest | null>(req, null);
+      const body = await readBody(req, connectBody);
       if (!body?.Container) throw invalid('no container specified');
       await d.containers.connectNetwork(body.Container, param(req, 'id'), body.EndpointConfig ?? {});
       return { kind: 'empty', status: 200 };
     } },
     { method: 'POST', path: '/networks/:id/disconnect', handler: async (req) => {
-      const body = await readJson<api.NetworkDisconnectRequest | null>(req, null);
+      const body = await readBody(req, disconnectBody);
       if (!body?.Container) throw invalid('no container specified');
       await d.containers.disconnectNetwork(body.Container, param(req, 'id'));
       return { kind: 'empty', status: 200 };

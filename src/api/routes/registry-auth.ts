@@ -1,6 +1,11 @@
 import type * as api from '../types/index.ts';
 import { invalid } from '../../lib/errors.ts';
 import type { ApiRequest } from '../router.ts';
+import { bodyValidator } from '../body-schema.ts';
+import { authConfigSchema } from '../schemas/auth.ts';
+
+/** An AuthConfig as POST /auth's body and the X-Registry-Auth header carry it; compiled on first use. */
+export const authConfigBody = bodyValidator<api.AuthConfig>(authConfigSchema());
 
 /** Credentials in the engine's terms, from an AuthConfig. */
 export interface Credentials {
@@ -44,6 +49,6 @@ export function registryAuthOf(req: Pick<ApiRequest, 'headers'>): Credentials | 
   } catch (err) {
     throw invalid('invalid X-Registry-Auth header: not base64-encoded JSON', err);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('invalid X-Registry-Auth header: not a JSON object');
-  return credentialsOf(parsed as api.AuthConfig);
+  const auth = authConfigBody.check(parsed, 'X-Registry-Auth header');
+  return auth ? credentialsOf(auth) : undefined;
 }

@@ -1,6 +1,8 @@
 import type * as api from '../types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
-import { type ApiRequest, type Route, ok, param, queryBool, readJson, streamed } from '../router.ts';
+import { type ApiRequest, type Route, ok, param, queryBool, streamed } from '../router.ts';
+import { bodyValidator, readBody } from '../body-schema.ts';
+import { containerUpdateSchema } from '../schemas/container.ts';
 
 /** What the stats and update routes need from the engine. */
 export interface ResourceBackend {
@@ -11,15 +13,17 @@ export interface ResourceBackend {
 }
 
 /** GET /containers/{id}/stats and POST /containers/{id}/update. */
-export const statsRoutes = (b: ResourceBackend): Route[] => [
+export function statsRoutes(b: ResourceBackend): Route[] {
+  const updateBody = bodyValidator<api.ContainerUpdateBody>(containerUpdateSchema());
+  return [
   { method: 'GET', path: '/containers/:id/stats', handler: (req) => statsRoute(b, req) },
   { method: 'POST', path: '/containers/:id/update', handler: async (req) => {
-    const body = await readJson<api.ContainerUpdateBody | null>(req, null);
-    if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw new EngineError('InvalidParameter', 'invalid update body');
+    const body = await readBody(req, updateBody);
     const warnings = await b.update(param(req, 'id'), body ?? {});
     return ok({ Warnings: warnings.length ? warnings : null } satisfies api.ContainerUpdateResponse);
   } },
-];
+  ];
+}
 
 /** Newline-delimited JSON frames; errors found before the first frame are ordinary error replies. */
 async function statsRoute(b: ResourceBackend, req: ApiRequest) {

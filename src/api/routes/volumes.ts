@@ -1,8 +1,9 @@
 import type * as api from '../types/index.ts';
-import { invalid } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
-import { type Route, created, noContent, ok, param, queryBool, readJson } from '../router.ts';
+import { type Route, created, noContent, ok, param, queryBool } from '../router.ts';
 import { cmpVersion } from '../server.ts';
+import { bodyValidator, readBody } from '../body-schema.ts';
+import { volumeCreateSchema } from '../schemas/volume.ts';
 
 /** A volume as the routes see it (engine/volumes VolumeRecord satisfies it). */
 export interface VolumeView {
@@ -31,13 +32,6 @@ export function toApiVolume(v: VolumeView, mountpoint: string): api.Volume {
   };
 }
 
-const stringMap = (v: unknown, what: string): Record<string, string> => {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`invalid ${what}: expected an object of strings`);
-  for (const x of Object.values(v)) if (typeof x !== 'string') throw invalid(`invalid ${what}: expected an object of strings`);
-  return { ...(v as Record<string, string>) };
-};
-
 /**
  * API 1.42 made a plain volume prune take only anonymous volumes; older clients still get every
  * unused one, as dockerd does by adding `all=true` to their filters.
@@ -52,6 +46,7 @@ export function pruneFiltersFor(version: string, filters: Filters): Filters {
 /** /volumes: list, inspect, create, remove and prune. */
 export function volumeRoutes(b: VolumeBackend): Route[] {
   const view = (v: VolumeView) => toApiVolume(v, b.mountpoint(v.name));
+  const createBody = bodyValidator<api.VolumeCreateRequest>(volumeCreateSchema());
   return [
     { method: 'GET', path: '/volumes', handler: (req) => {
       const vols = b.list(parseFilters(req.query.get('filters')));
@@ -59,13 +54,11 @@ export function volumeRoutes(b: VolumeBackend): Route[] {
     } },
     { method: 'GET', path: '/volumes/:name', handler: (req) => ok(view(b.inspect(param(req, 'name')))) },
     { method: 'POST', path: '/volumes/create', handler: async (req) => {
-      const body = await readJson<api.VolumeCreateRequest | null>(req, null);
-      if (body !== null && (typeof body !== 'object' || Array.isArray(body))) throw invalid('invalid volume config: expected a JSON object');
+      const body = await readBody(req, createBody);
       const name = body?.Name ?? '';
-      if (typeof name !== 'string') throw invalid('invalid volume config: Name must be a string');
       const v = await b.create({
-        ...(name ? { name } : {}), ...(body?.Driver ? { driver: String(body.Driver) } : {}),
-        labels: stringMap(body?.Labels, 'Labels'), options: stringMap(body?.DriverOpts, 'DriverOpts'),
+        ...(name ? { name } : {}), ...(body?.Driver ? { driver: body.Driver } : {}),
+        labels: { ...body?.Labels }, options: { ...body?.DriverOpts },
       });
       return created(view(v));
     } },
