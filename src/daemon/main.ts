@@ -132,6 +132,7 @@ async function main(argv: string[]): Promise<void> {
       refreshDns: (c) => attachments.refreshDns(c),
       connect: (c, running, net, epCfg) => attachments.connect(c, running, net, epCfg),
       disconnect: (c, running, net) => attachments.disconnect(c, running, net),
+      removeLink: (c, alias) => attachments.removeLink(c, alias),
       hostGateway: () => networks.repo.byName('bridge')?.gateway,
     },
     releaseCgroup: (id) => removeCgroup(cgroupPathsFor(cgroupPathOf(containers.repo.get(id)?.hostConfig ?? {}, id, `/${cfg.objectPrefix}`), cgroupLayout), { retries: 5 }),

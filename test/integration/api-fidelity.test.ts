@@ -69,3 +69,38 @@ test('null where docker-py sends it for unset fields: healthcheck durations, map
   assert.equal(d.ok(['inspect', '-f', '{{json .Config.Healthcheck.Test}} {{.State.Running}}', Id]), '["CMD","true"] true');
   d.ok(['rm', '-f', Id]);
 });
+
+test('--link: the legacy environment, rm --link, and a link on a user network to a container that comes later', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const dk = (args: string[]) => {
+    const r = d.docker(args);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  dk(['run', '-d', '--name', 'db', '-e', 'PASSWORD=s3', '--expose', '5432', 'busybox', 'sleep', '300']);
+  const dbIp = dk(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'db']);
+  dk(['create', '--name', 'web', '--link', 'db:my-db', 'busybox', 'env']);
+  dk(['start', '-a', 'web']);
+  const env = dk(['logs', 'web']).split('\n');
+  for (const want of [`MY_DB_PORT=tcp://${dbIp}:5432`, `MY_DB_PORT_5432_TCP=tcp://${dbIp}:5432`, `MY_DB_PORT_5432_TCP_ADDR=${dbIp}`,
+    'MY_DB_PORT_5432_TCP_PORT=5432', 'MY_DB_PORT_5432_TCP_PROTO=tcp', 'MY_DB_NAME=/web/my-db', 'MY_DB_ENV_PASSWORD=s3']) {
+    assert.ok(env.includes(want), `${want} in ${env.join(' ')}`);
+  }
+  assert.ok(!env.some((e) => e.startsWith('MY_DB_ENV_PATH=')));
+
+  // docker rm --link /web/my-db: the link is gone from the container's next start.
+  dk(['rm', '--link', '/web/my-db']);
+  assert.equal(dk(['inspect', '-f', '{{json .HostConfig.Links}}', 'web']), '[]');
+  dk(['start', '-a', 'web']);
+  assert.ok(!d.docker(['logs', 'web']).stdout.split('\n').slice(env.length).some((e) => e.startsWith('MY_DB_')));
+  assert.match(d.docker(['rm', '--link', '/web/nope']).stderr, /No such container: \/web\/nope/);
+
+  // On the default bridge the target must exist at create (dockerd's registerLinks)...
+  const missing = d.docker(['create', '--link', 'later:x', 'busybox', 'true']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /could not get container for later/);
+  // ... on a user-defined network a link is an alias: create and start succeed before the target exists.
+  dk(['network', 'create', 'linknet']);
+  dk(['run', '--rm', '--network', 'linknet', '--link', 'later:x', 'busybox', 'true']);
+});

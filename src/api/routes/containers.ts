@@ -6,6 +6,7 @@ import type { ContainerService, WaitCondition } from '../../engine/containers/se
 import { PendingAttach, type AttachConnector } from '../../engine/containers/attach.ts';
 import { followLogs, readLogs, parseTimeNs, type LogEntry } from '../../engine/containers/logs.ts';
 import { selectContainers } from '../../engine/containers/list.ts';
+import { removeLink } from '../../engine/containers/links.ts';
 import type { ContainerRecord } from '../../engine/containers/record.ts';
 import { type ApiRequest, type Route, created, noContent, ok, param, queryBool, queryInt, streamed } from '../router.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
@@ -111,7 +112,12 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
       await sendConmonControl(svc.paths(c.id).ctlFifo, 1, queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
       return ok(null);
     } },
-    { method: 'DELETE', path: '/containers/:id', handler: async (req) => {
+    // `*id`: a link name has slashes (`docker rm --link /web/db` sends /containers//web/db?link=1).
+    { method: 'DELETE', path: '/containers/*id', handler: async (req) => {
+      if (queryBool(req.query, 'link')) {
+        removeLink({ repo: svc.repo, network: svc.deps.network }, param(req, 'id'));
+        return noContent();
+      }
       await svc.remove(param(req, 'id'), { force: queryBool(req.query, 'force'), volumes: queryBool(req.query, 'v') });
       return noContent();
     } },

@@ -21,7 +21,7 @@ export interface RootfsProvider {
 }
 
 /** Writes the OCI config.json for a container about to start; returns the spec object. */
-export type SpecWriter = (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string; mounts?: MountInput[] }) => Promise<object>;
+export type SpecWriter = (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string; mounts?: MountInput[]; linkEnv?: string[] }) => Promise<object>;
 
 /** What a start learns from the network setup. */
 export interface SandboxInfo {
@@ -31,6 +31,8 @@ export interface SandboxInfo {
   ip?: string;
   embeddedDns: boolean;
   links: { ip: string; names: string[] }[];
+  /** Legacy links' environment variables, set before the container's own Env. */
+  linkEnv?: string[];
 }
 
 /** The container service's view of networking (engine/networks ContainerNetworks). */
@@ -46,6 +48,8 @@ export interface NetworkHooks {
   /** network connect/disconnect; the container service holds the container's lock. */
   connect(c: ContainerRecord, running: boolean, network: string, cfg: EndpointSettings): Promise<void>;
   disconnect(c: ContainerRecord, running: boolean, network: string): Promise<void>;
+  /** `rm --link`: the link with this alias leaves the container's endpoints (from its next start); false if none had it. */
+  removeLink(c: ContainerRecord, alias: string): boolean;
   /** What --add-host host-gateway resolves to. */
   hostGateway(): string | undefined;
 }

@@ -177,7 +177,7 @@ export class ContainerService {
       // Written per start: the address is leased now, and the host's resolvers may have changed.
       if (sandbox) await this.#writeEtcFiles(c, paths, sandbox);
       const mounts = this.deps.volumes ? await this.deps.volumes.setUp(c, rootfs) : [];
-      await this.deps.writeSpec(c, { rootfs, paths, mounts, ...(sandbox?.netnsPath ? { netnsPath: sandbox.netnsPath } : {}) });
+      await this.deps.writeSpec(c, { rootfs, paths, mounts, ...(sandbox?.netnsPath ? { netnsPath: sandbox.netnsPath } : {}), ...(sandbox?.linkEnv?.length ? { linkEnv: sandbox.linkEnv } : {}) });
       const log = c.hostConfig.LogConfig?.Type === 'none' ? null : paths.logPath;
       const { maxSize, maxFile } = this.logLimits(c);
       this.#runs.set(c.id, newRun());

@@ -32,11 +32,13 @@ export interface SpecWriterDeps {
  */
 export function makeSpecWriter(deps: SpecWriterDeps): SpecWriter {
   let host: Promise<{ caps: string[]; rlimits: Awaited<ReturnType<typeof readHostRlimits>> }> | undefined;
-  return async (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string; mounts?: MountInput[] }) => {
+  return async (c: ContainerRecord, ctx: { rootfs: string; paths: ContainerPaths; netnsPath?: string; mounts?: MountInput[]; linkEnv?: string[] }) => {
     host ??= Promise.all([readHostCapabilities(), readHostRlimits()]).then(([caps, rlimits]) => ({ caps, rlimits }));
     const { caps, rlimits } = await host;
     const input = await specInputFor(c, ctx.rootfs, ctx.paths, deps, caps, rlimits, ctx.netnsPath);
     if (ctx.mounts?.length) input.mounts = ctx.mounts;
+    // dockerd: PATH, HOSTNAME, TERM, then the links' variables, then Config.Env replacing any of them.
+    if (ctx.linkEnv?.length) input.env = [...ctx.linkEnv, ...input.env];
     const spec = buildSpec(input);
     // Saves crun its libseccomp compile on every create; runc would ignore the annotation.
     if (deps.bpfCache && deps.usesCrun?.(c.runtime)) await addSeccompBpf(spec, deps.bpfCache);

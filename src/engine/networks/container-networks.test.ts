@@ -128,12 +128,18 @@ test('host mode: published ports are discarded with Docker\'s warning', async (t
   assert.deepEqual(recorded(e), [['host', {}]]);
 });
 
-test('the container\'s MacAddress and --link go on the first endpoint; a link to an unknown container is refused', async (t) => {
+test('the container\'s MacAddress and --link go on the first endpoint; a legacy link to an unknown container is refused', async (t) => {
   const e = await env(t);
-  assert.throws(() => plan(e, { Links: ['nope:alias'] }), invalidWith('could not get container for nope'));
+  assert.throws(() => plan(e, { Links: ['nope:alias'] }), invalidWith('could not get container for nope: No such container: nope'));
   assert.deepEqual(recorded(e), []);
   plan(e, { NetworkMode: 'user1', Links: ['/db:database'] }, { EndpointsConfig: { user2: {} } }, { MacAddress: '02:42:0a:0a:00:09' });
   assert.deepEqual(recorded(e), [['user1', { MacAddress: '02:42:0a:0a:00:09', Links: ['/db:database'] }], ['user2', {}]]);
+});
+
+test('on a user-defined network a link is an alias: its target need not exist at create (dockerd registers only legacy links)', async (t) => {
+  const e = await env(t);
+  plan(e, { NetworkMode: 'user1', Links: ['later:alias'] });
+  assert.deepEqual(recorded(e), [['user1', { Links: ['later:alias'] }]]);
 });
 
 test('macFromIp: 02:42 and the four address bytes in hex', () => {

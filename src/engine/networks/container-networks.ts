@@ -8,6 +8,7 @@ import { cidrContains, groupRanges, parseCidr, parseIPv4, type Attachment, type 
 import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
 import { assignHostPorts, hostPortFree, portRequests } from './host-ports.ts';
+import { linkEnv } from './link-env.ts';
 import type { EndpointRecord, NetworkRecord } from './record.ts';
 import type { NetworkService } from './service.ts';
 
@@ -42,10 +43,19 @@ export interface Sandbox {
   embeddedDns: boolean;
   /** --link entries for /etc/hosts: "IP\talias id name". */
   links: { ip: string; names: string[] }[];
+  /** The legacy links' environment (link-env.ts), before the container's own Env. */
+  linkEnv: string[];
 }
 
 /** One attachment with its network, as views and setup read them. */
 export interface Attached { net: NetworkRecord; ep: EndpointRecord }
+
+/** A --link value, "name:alias" or "/name:/container/alias" (dockerd's stored form), as its target and alias. */
+export function linkParts(link: string): { name: string; alias: string } {
+  const [rawName = '', rawAlias] = link.split(':');
+  const name = rawName.replace(/^\//, '');
+  return { name, alias: (rawAlias ?? name).replace(/^.*\//, '') };
+}
 
 /** 'default' and '' mean the default bridge, as in Docker. */
 export function networkModeOf(hc: HostConfig): string {
@@ -118,9 +128,12 @@ export class ContainerNetworks {
     }
     if (cfg.Aliases?.length && n.builtin) throw invalid('network-scoped alias is supported only for containers in user defined networks');
     if (cfg.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(cfg.MacAddress)) throw invalid(`invalid MAC address: ${cfg.MacAddress}`);
+    // dockerd registers legacy links at create (registerLinks): the target must exist then. On a
+    // user-defined network a link is an alias resolved when the container starts, so it may not.
+    if (!n.builtin) return;
     for (const l of cfg.Links ?? []) {
       const [name = ''] = l.split(':');
-      try { this.deps.container(name.replace(/^\//, '')); } catch { throw invalid(`could not get container for ${name}`); }
+      try { this.deps.container(name.replace(/^\//, '')); } catch (err) { throw invalid(`could not get container for ${name}: ${messageOf(err)}`, err); }
     }
   }
 
@@ -138,8 +151,8 @@ export class ContainerNetworks {
     // Its network was removed while it was stopped (Docker fails the start the same way).
     if (all.length === 0 && !['host', 'none'].includes(mode) && !mode.startsWith('container:')) throw new EngineError('NotFound', `network ${mode} not found`);
     const bridged = all.filter((a) => a.net.driver === 'bridge');
-    if (bridged.length === 0) return { embeddedDns: false, links: [] };
-    const links = this.#links(c, bridged[0]!);
+    if (bridged.length === 0) return { embeddedDns: false, links: [], linkEnv: [] };
+    const { links, env: linkEnvVars } = this.#links(c, bridged[0]!);
     try {
       const leased = await this.#alloc.run('alloc', () => this.#lease(c, bridged));
       const userNet = leased.find((a) => !a.net.builtin);
@@ -150,7 +163,7 @@ export class ContainerNetworks {
         throw new EngineError('Conflict', `driver failed programming external connectivity on endpoint ${c.name} (${first.ep.endpointId}): ${messageOf(err)}`, { cause: err });
       });
       this.#registerDns(c, leased);
-      return { netnsPath, ready, ip: first.ep.ip!, embeddedDns: !!userNet, links };
+      return { netnsPath, ready, ip: first.ep.ip!, embeddedDns: !!userNet, links, linkEnv: linkEnvVars };
     } catch (err) {
       await this.tearDown(c).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'undo network setup'));
       throw err;
@@ -192,20 +205,52 @@ export class ContainerNetworks {
     return { ip, ip6: null, mac: cfg.MacAddress || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
   }
 
-  #links(c: NetContainer, first: Attached): { ip: string; names: string[] }[] {
-    const out: { ip: string; names: string[] }[] = [];
-    for (const l of first.ep.config.Links ?? []) {
-      const [rawName = '', rawAlias] = l.split(':');
-      const name = rawName.replace(/^\//, '');
-      const alias = (rawAlias ?? name).replace(/^.*\//, '');
-      const target = this.deps.container(name);
-      if (!target.running) throw new EngineError('Conflict', `Cannot link to a non running container: /${target.name} AS /${c.name}/${alias}`);
-      const ip = this.attached(target.id).find((a) => a.net.id === first.net.id)?.ep.ip ?? this.attached(target.id).find((a) => a.ep.ip)?.ep.ip;
-      if (!ip) throw new EngineError('Conflict', `Cannot link to /${target.name}, as it does not belong to the default network`);
-      const hostname = target.config.Hostname || target.id.slice(0, 12);
-      out.push({ ip, names: alias === target.name ? [alias, hostname] : [alias, hostname, target.name] });
+  /**
+   * The /etc/hosts entries and environment of the container's links. On the default bridge they
+   * are legacy links: the target must run (dockerd: setupLinkedContainers) and the environment is
+   * set. On a user-defined network a link is only an alias (libnetwork CreateOptionAlias): a target
+   * that does not exist or does not run yet is no error, as with dockerd.
+   */
+  /** `docker rm --link /<container>/<alias>`: the link leaves the container's endpoints; its next start has no such link. */
+  removeLink(c: NetContainer, alias: string): boolean {
+    let found = false;
+    for (const a of this.attached(c.id)) {
+      const links = a.ep.config.Links ?? [];
+      const kept = links.filter((l) => linkParts(l).alias !== alias);
+      if (kept.length === links.length) continue;
+      this.deps.networks.repo.setConfig(c.id, a.net.id, { ...a.ep.config, Links: kept });
+      found = true;
     }
-    return out;
+    return found;
+  }
+
+  #links(c: NetContainer, first: Attached): { links: { ip: string; names: string[] }[]; env: string[] } {
+    const legacy = first.net.builtin;
+    const links: { ip: string; names: string[] }[] = [];
+    const env: string[] = [];
+    for (const l of first.ep.config.Links ?? []) {
+      const { name, alias } = linkParts(l);
+      let target: ReturnType<ContainerNetworksDeps['container']>;
+      try {
+        target = this.deps.container(name);
+      } catch (err) {
+        if (legacy) throw err;
+        continue;
+      }
+      if (!target.running) {
+        if (!legacy) continue;
+        throw new EngineError('Conflict', `Cannot link to a non running container: /${target.name} AS /${c.name}/${alias}`);
+      }
+      const ip = this.attached(target.id).find((a) => a.net.id === first.net.id)?.ep.ip ?? this.attached(target.id).find((a) => a.ep.ip)?.ep.ip;
+      if (!ip) {
+        if (!legacy) continue;
+        throw new EngineError('Conflict', `Cannot link to /${target.name}, as it does not belong to the default network`);
+      }
+      const hostname = target.config.Hostname || target.id.slice(0, 12);
+      links.push({ ip, names: alias === target.name ? [alias, hostname] : [alias, hostname, target.name] });
+      if (legacy) env.push(...linkEnv({ name: `/${c.name}/${alias}`, childIp: ip, env: target.config.Env, exposedPorts: target.config.ExposedPorts }));
+    }
+    return { links, env };
   }
 
   #registerDns(c: NetContainer, running: Attached[]): void {
