@@ -25,11 +25,12 @@ import { DATA_BENCHMARKS, DATA_GROUP } from './cases/data.ts';
 import { REGISTRY_BENCHMARKS, REGISTRY_GROUP } from './cases/registry.ts';
 import { REGISTRY_SERVER_BENCHMARKS, REGISTRY_SERVER_GROUP } from './cases/registry-server.ts';
 import { buildBench } from './cases/build.ts';
+import { cliBench } from './cases/cli.ts';
 
 // The network benchmarks go last: they restart dockerd with iptables on.
-const BENCHMARKS: Benchmark[] = [idle, runRm, runDetached, execTrue, rss, psInspect, writer, breakdown, buildBench, ...DATA_BENCHMARKS, ...REGISTRY_BENCHMARKS, ...REGISTRY_SERVER_BENCHMARKS, ...NETWORK_BENCHMARKS];
+const BENCHMARKS: Benchmark[] = [idle, runRm, runDetached, execTrue, rss, psInspect, writer, breakdown, cliBench, buildBench, ...DATA_BENCHMARKS, ...REGISTRY_BENCHMARKS, ...REGISTRY_SERVER_BENCHMARKS, ...NETWORK_BENCHMARKS];
 /** Names that stand for several benchmarks. */
-const GROUPS: Record<string, string[]> = { build: ['build'], data: DATA_GROUP, registry: REGISTRY_GROUP, 'registry-server': REGISTRY_SERVER_GROUP, network: NETWORK_GROUP };
+const GROUPS: Record<string, string[]> = { build: ['build'], cli: ['cli'], data: DATA_GROUP, registry: REGISTRY_GROUP, 'registry-server': REGISTRY_SERVER_GROUP, network: NETWORK_GROUP };
 
 function usage(): string {
   return `usage: bench/run.sh [NAME...]\n\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(11)} ${b.describe}`).join('\n')}\n\ngroups:\n${Object.entries(GROUPS).map(([g, ns]) => `  ${g.padEnd(11)} ${ns.join(' ')} (results in bench/results/${g}.md)`).join('\n')}\n`;

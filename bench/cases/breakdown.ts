@@ -144,7 +144,8 @@ export const breakdown: Benchmark = {
       const a = { b: await medianPhases(n, () => runRmFlow(berthd)), d: await medianPhases(n, () => runRmFlow(dockerd)) };
       const e = { b: await medianPhases(n, () => explicitFlow(berthd)), d: await medianPhases(n, () => explicitFlow(dockerd)) };
       const cli = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => median(Array.from({ length: n }, () => timed(cmd, args, env).ms));
-      const noHost = { ...process.env, DOCKER_HOST: 'unix:///nonexistent', BERTH_HOST: 'unix:///nonexistent' };
+      // As the berth wrapper runs Node: without NODE_EXTRA_CA_CERTS, which costs every Node start ~90 ms here.
+      const noHost = { ...ctx.berth.cliEnv(), DOCKER_HOST: 'unix:///nonexistent', BERTH_HOST: 'unix:///nonexistent' };
       const startup = {
         nodeBare: cli(process.execPath, ['-e', '0'], noHost),
         berthVersion: cli(process.execPath, [ctx.berth.cliPath, '--version'], noHost),

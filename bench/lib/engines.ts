@@ -9,7 +9,7 @@
  * dockerd, podman). Only /usr/local/bin/docker (CLI 28) is used as the docker client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findProcs, sleep, timed, type CmdResult, type ProcInfo } from './proc.ts';
 import { interfacePrefixFor, objectPrefixFor } from '../../src/daemon/config.ts';
@@ -31,6 +31,8 @@ const PODMAN_SUBNET = '10.213.214.0/24';
 export function snapshotBuild(root: string): void {
   mkdirSync(join(root, 'dist'), { recursive: true });
   for (const f of ['berth.mjs', 'berthd.mjs']) copyFileSync(join(REPO, 'dist', f), join(root, 'dist', f));
+  // The CLI's commands are chunks next to its entry, loaded on demand.
+  cpSync(join(REPO, 'dist', 'berth-chunks'), join(root, 'dist', 'berth-chunks'), { recursive: true });
   mkdirSync(join(root, 'native/build'), { recursive: true });
   copyFileSync(join(REPO, 'native/build/berth-helper'), join(root, 'native/build/berth-helper'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
