@@ -28,6 +28,7 @@ const routes = new Router().add([
   { method: 'GET', path: '/unavailable', handler: () => { throw new EngineError('Unavailable', 'try later'); } },
   { method: 'GET', path: '/bug', handler: () => { throw new Error('a plain bug'); } },
   { method: 'GET', path: '/wrapped', handler: () => { throw new Error('outer', { cause: new EngineError('Conflict', 'inner conflict') }); } },
+  { method: 'GET', path: '/reworded', handler: () => { throw new EngineError('Conflict', 'new words', { legacy: { until: '1.44', message: 'Old Words' } }); } },
   { method: 'GET', path: '/same', handler: () => notModified() },
   { method: 'POST', path: '/same-thrown', handler: () => { throw new EngineError('NotModified', 'container already started'); } },
   { method: 'GET', path: '/text', handler: () => ({ kind: 'text', status: 200, body: 'plain', contentType: 'text/x-test' }) },
@@ -134,6 +135,14 @@ test('error kinds become statuses; the body carries the EngineError message', as
   assertError(await call(socketPath, 'GET', '/unavailable'), 503, 'try later');
   assertError(await call(socketPath, 'GET', '/bug'), 500, 'a plain bug');
   assert.equal(log.lines.filter((l) => l.level === 'error').length, 2, '5xx answers are logged as errors');
+});
+
+test('a message dockerd reworded reaches clients of older API versions in the old words', async (t) => {
+  const { socketPath } = await startServer(t);
+  assertError(await call(socketPath, 'GET', '/v1.41/reworded'), 409, 'Old Words');
+  assertError(await call(socketPath, 'GET', '/v1.43/reworded'), 409, 'Old Words');
+  assertError(await call(socketPath, 'GET', '/v1.44/reworded'), 409, 'new words');
+  assertError(await call(socketPath, 'GET', '/reworded'), 409, 'new words');
 });
 
 test('NotModified is a 304 with an empty body, replied or thrown', async (t) => {

@@ -2,7 +2,7 @@ import { createServer, ServerResponse, type IncomingMessage, type Server } from 
 import type { Duplex } from 'node:stream';
 import { unlinkSync, chmodSync, chownSync } from 'node:fs';
 import { API_VERSION, MIN_API_VERSION } from './types/index.ts';
-import { EngineError, messageOf } from '../lib/errors.ts';
+import { EngineError, messageForVersion } from '../lib/errors.ts';
 import { httpStatusOf } from './http-status.ts';
 import type { ApiRequest, Reply, Router } from './router.ts';
 
@@ -110,7 +110,7 @@ export class ApiServer {
       // finish sending and read our answer instead of failing with a broken pipe.
       if (!hijack) await drainBody(raw);
       const status = httpStatusOf(err);
-      const message = hidePaths(messageOf(err), this.opts.hiddenPaths ?? []);
+      const message = hidePaths(messageForVersion(err, version), this.opts.hiddenPaths ?? []);
       if (status >= 500) log.error({ err, method: raw.method, path: raw.url }, 'request failed');
       else log.debug({ status, message, path: raw.url }, 'request refused');
       if (hijack && !res.headersSent) {

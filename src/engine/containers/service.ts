@@ -447,7 +447,7 @@ export class ContainerService {
     } else if (timeout !== 0) {
       await runtime.kill(c.id, sig).catch(() => undefined);
     }
-    const inTime = timeout < 0 ? await exited.then(() => true) : await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
+    const inTime = timeout < 0 ? await exited.then(() => true) : await within(exited, timeout * 1000);
     if (!inTime) {
       await runtime.kill(c.id, 'SIGKILL', true).catch(() => undefined);
       await exited;
@@ -465,8 +465,29 @@ export class ContainerService {
     }
     if (!this.isRunning(c.id)) throw new EngineError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
     if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') this.repo.markStoppedByUser(c.id);
-    await this.runtimeFor(c.runtime).kill(c.id, sig);
+    const runtime = this.runtimeFor(c.runtime);
+    const exited = this.exited(c.id);
+    // A process that ended before its exit was recorded is no error (dockerd: no such process).
+    const gone = await runtime.kill(c.id, sig).then(() => false, async (err: unknown) => {
+      if (await this.#runtimeStopped(c)) return true;
+      throw err;
+    });
+    // A frozen process acts on no signal: dockerd thaws it after SIGKILL or the stop signal.
+    const stopSignal = normalizeSignal(c.config.StopSignal || 'SIGTERM');
+    if (!gone && c.state.status === 'paused' && (sig === 'SIGKILL' || sig === stopSignal)) await runtime.resume(c.id).catch(() => undefined);
     this.deps.events.publish('container', 'kill', c.id, { ...this.#attrs(c), signal: String(signalNumberOf(sig)) });
+    // dockerd answers a SIGKILL once the exit is recorded (10s, then a kill of every process, 2s more),
+    // so an inspect or rm right after sees the container stopped.
+    if (sig !== 'SIGKILL') return;
+    if (await within(exited, 10_000)) return;
+    await runtime.kill(c.id, 'SIGKILL', true).catch(() => undefined);
+    if (!await within(exited, 2_000)) throw new EngineError('Internal', 'tried to kill container, but did not receive an exit event');
+  }
+
+  /** True when the runtime no longer has the container's process (its exit may not be recorded yet). */
+  async #runtimeStopped(c: ContainerRecord): Promise<boolean> {
+    const st = await this.runtimeFor(c.runtime).state(c.id).catch(() => null);
+    return st === null || st.status === 'stopped';
   }
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -484,7 +505,12 @@ export class ContainerService {
       if (c.state.status === 'paused') throw new EngineError('Conflict', `Container ${c.id} is already paused`);
       if (c.state.status !== 'running') throw new EngineError('Conflict', `Container ${c.id} is not running`);
       this.deps.health?.end(c.id);
-      await this.runtimeFor(c.runtime).pause(c.id).catch((err: unknown) => { this.deps.health?.begin(c, { reset: false }); throw err; });
+      await this.runtimeFor(c.runtime).pause(c.id).catch(async (err: unknown) => {
+        // It ended and its exit is on the way: not running, as dockerd says, not the runtime's error.
+        if (await this.#runtimeStopped(c)) throw new EngineError('Conflict', `Container ${c.id} is not running`, { cause: err });
+        this.deps.health?.begin(c, { reset: false });
+        throw err;
+      });
       c.state.status = 'paused';
       this.repo.saveState(c.id, c.state);
       this.deps.events.publish('container', 'pause', c.id, this.#attrs(c));
@@ -496,7 +522,10 @@ export class ContainerService {
     await this.#lock.run(c0.id, async () => {
       const c = this.repo.get(c0.id)!;
       if (c.state.status !== 'paused') throw new EngineError('Conflict', `Container ${c.id} is not paused`);
-      await this.runtimeFor(c.runtime).resume(c.id);
+      await this.runtimeFor(c.runtime).resume(c.id).catch(async (err: unknown) => {
+        if (await this.#runtimeStopped(c)) throw new EngineError('Conflict', `Container ${c.id} is not paused`, { cause: err });
+        throw err;
+      });
       c.state.status = 'running';
       this.repo.saveState(c.id, c.state);
       this.deps.health?.begin(c, { reset: false });
@@ -510,19 +539,16 @@ export class ContainerService {
     const c = this.resolve(ref);
     if (c.state.status === 'removing') throw new EngineError('Conflict', `removal of container ${c.id} is already in progress`);
     if (c.state.status === 'restarting') {
-      if (!opts.force) throw new EngineError('Conflict', `cannot remove container "/${c.name}": container is restarting: stop the container before removing or force remove`);
+      if (!opts.force) throw removeConflict(c, 'restarting');
       await this.#cancelRestart(c.id);
     }
     if (this.isRunning(c.id)) {
-      if (!opts.force) {
-        const verb = c.state.status === 'paused' ? 'paused' : 'running';
-        throw new EngineError('Conflict', `cannot remove container "/${c.name}": container is ${verb}: stop the container before removing or force remove`);
-      }
+      if (!opts.force) throw removeConflict(c, c.state.status === 'paused' ? 'paused' : 'running');
       const exited = this.exited(c.id);
       this.repo.markStoppedByUser(c.id);
       await this.runtimeFor(c.runtime).kill(c.id, 'SIGKILL', true).catch(() => undefined);
       if (c.state.status === 'paused') await this.runtimeFor(c.runtime).resume(c.id).catch(() => undefined);
-      await Promise.race([exited, sleep(15000)]);
+      await within(exited, 15_000);
     }
     await this.#lock.run(c.id, async () => {
       const cur = this.repo.get(c.id);
@@ -648,7 +674,30 @@ export function conmonLogCap(maxSize: number, maxFile: number): number {
   return maxSize > 0 ? Math.max(maxSize * Math.max(1, maxFile) * 10, 100 * 1024 * 1024) : 0;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/**
+ * A refused rm in dockerd 25's words (API 1.44 on); clients of older APIs get dockerd 24's, which
+ * docker-py and scripts match on ("You cannot remove a running container ...").
+ */
+function removeConflict(c: ContainerRecord, state: 'running' | 'paused' | 'restarting'): EngineError {
+  const message = state === 'paused'
+    ? `cannot remove container "/${c.name}": container is paused and must be unpaused first`
+    : `cannot remove container "/${c.name}": container is ${state}: stop the container before removing or force remove`;
+  const legacy = state === 'paused'
+    ? `You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`
+    : `You cannot remove a ${state} container ${c.id}. Stop the container before attempting removal or force remove`;
+  return new EngineError('Conflict', message, { legacy: { until: '1.44', message: legacy } });
+}
+
+/** True when `p` settles within `ms`. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const SIGNALS: Record<string, number> = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
