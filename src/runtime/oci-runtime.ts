@@ -12,6 +12,18 @@ export interface RuntimeState {
 }
 
 /**
+ * Runs `argv` with the container's oom_score_adj. crun applies process.oomScoreAdj when it starts
+ * a container but not on exec, where the new process inherits crun's own value (berthd's, 0): an
+ * exec'd process, and each health probe, would be the one process of the container the OOM killer
+ * ranks differently. A process inherits its parent's value at fork, so the runtime is started
+ * through a shell that sets it first (runc sets it itself; the same value again is harmless).
+ */
+export function withOomScoreAdj(argv: string[], oomScoreAdj: number | undefined): string[] {
+  if (!oomScoreAdj) return argv;
+  return ['/bin/sh', '-c', 'echo "$0" > /proc/self/oom_score_adj && exec "$@"', String(Math.trunc(oomScoreAdj)), ...argv];
+}
+
+/**
  * One driver for crun and runc (they share the OCI runtime CLI). `root` is the runtime's state
  * directory, per daemon, so two daemons never see each other's containers. exec is injected so the
  * error mapping is unit-testable.
@@ -62,18 +74,20 @@ export class OciRuntimeCli {
   /**
    * Starts `exec` of a process spec (a JSON file) as our own child with piped stdio.
    * The caller owns the returned process. With `detach` the runtime returns once the process runs.
+   * `oomScoreAdj` is the container's (see withOomScoreAdj).
    */
-  spawnExec(id: string, processFile: string, opts: { detach?: boolean; pidFile?: string; stdin: boolean }): ChildProcess {
+  spawnExec(id: string, processFile: string, opts: { detach?: boolean; pidFile?: string; stdin: boolean; oomScoreAdj?: number }): ChildProcess {
     const args = [...this.globalArgs, 'exec', '--process', processFile];
     if (opts.detach) args.push('--detach');
     if (opts.pidFile) args.push('--pid-file', opts.pidFile);
     args.push(id);
-    return spawn(this.deps.path, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const [file, ...argv] = withOomScoreAdj([this.deps.path, ...args], opts.oomScoreAdj);
+    return spawn(file!, argv, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   }
 
   /** The argv for a tty exec, run under the native helper's pty-exec (it adds --console-socket). */
-  ttyExecArgv(id: string, processFile: string, pidFile?: string): string[] {
-    return [this.deps.path, ...this.globalArgs, 'exec', '--process', processFile, ...(pidFile ? ['--pid-file', pidFile] : []), id];
+  ttyExecArgv(id: string, processFile: string, pidFile?: string, oomScoreAdj?: number): string[] {
+    return withOomScoreAdj([this.deps.path, ...this.globalArgs, 'exec', '--process', processFile, ...(pidFile ? ['--pid-file', pidFile] : []), id], oomScoreAdj);
   }
 
   async #run(args: string[]): Promise<string> {

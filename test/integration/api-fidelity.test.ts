@@ -104,3 +104,23 @@ test('--link: the legacy environment, rm --link, and a link on a user network to
   dk(['network', 'create', 'linknet']);
   dk(['run', '--rm', '--network', 'linknet', '--link', 'later:x', 'busybox', 'true']);
 });
+
+for (const runtime of ['crun', 'runc'] as const) {
+  test(`${runtime}: --oom-score-adj holds for the container's process, exec'd processes (with and without a tty) and health probes`, async (t) => {
+    if (!requireRoot(t)) return;
+    const d = await daemonFor(t, { runtime });
+    const id = d.ok(['run', '-d', '--oom-score-adj', '500', '--health-cmd', 'cat /proc/self/oom_score_adj', '--health-interval', '1s', 'busybox', 'sleep', '300']);
+    assert.equal(d.ok(['exec', id, 'cat', '/proc/1/oom_score_adj']), '500');
+    assert.equal(d.ok(['exec', id, 'cat', '/proc/self/oom_score_adj']), '500');
+    // The tty path (pty-exec) wraps the runtime too. runc is left out here: it refuses a tty exec without
+    // stdin (a separate issue-11 item), and sets oom_score_adj on exec by itself.
+    if (runtime === 'crun') assert.equal(d.docker(['exec', '-t', id, 'cat', '/proc/self/oom_score_adj']).stdout.trim(), '500');
+    const deadline = Date.now() + 20000;
+    let probe = '';
+    while (Date.now() < deadline && !probe) {
+      probe = d.ok(['inspect', '-f', '{{range .State.Health.Log}}{{.Output}}{{end}}', id]).trim();
+      if (!probe) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(probe.split('\n')[0], '500');
+  });
+}

@@ -135,7 +135,8 @@ export class ExecService {
     const tty = opts.tty ?? !!s.body.Tty;
     const processFile = join(paths.bundleDir, `exec-${id}.json`);
     const pidFile = join(paths.bundleDir, `exec-${id}.pid`);
-    await writeFile(processFile, JSON.stringify(await this.#processSpec(s, tty, paths.configPath, opts.consoleSize)));
+    const spec = await this.#processSpec(s, tty, paths.configPath, opts.consoleSize);
+    await writeFile(processFile, JSON.stringify(spec));
     const runtime = containers.runtimeFor(c.runtime);
     s.running = true;
     const finish = (code: number) => {
@@ -149,7 +150,7 @@ export class ExecService {
     const readPid = () => void readFile(pidFile, 'utf8').then((p) => { s.pid = Number(p.trim()) || 0; }, () => undefined);
     if (tty) {
       const [rows, cols] = opts.consoleSize ?? s.body.ConsoleSize ?? [0, 0];
-      const pty = this.deps.helper.ptyExec(runtime.ttyExecArgv(c.id, processFile, pidFile), rows && cols ? { rows, cols } : {});
+      const pty = this.deps.helper.ptyExec(runtime.ttyExecArgv(c.id, processFile, pidFile, spec.oomScoreAdj), rows && cols ? { rows, cols } : {});
       s.resize = (r, cl) => pty.resize(r, cl);
       setTimeout(readPid, 50);
       const done = pty.exitCode.then((code) => { finish(code); return code; }, (err) => { finish(126); throw err; });
@@ -157,7 +158,7 @@ export class ExecService {
       pty.stderr.pipe(errOut);
       return { stdout: pty.stdout, stderr: errOut, stdin: s.body.AttachStdin && !opts.detach ? pty.stdin : null, done };
     }
-    const child = runtime.spawnExec(c.id, processFile, { stdin: !!s.body.AttachStdin && !opts.detach, pidFile });
+    const child = runtime.spawnExec(c.id, processFile, { stdin: !!s.body.AttachStdin && !opts.detach, pidFile, ...(spec.oomScoreAdj ? { oomScoreAdj: spec.oomScoreAdj } : {}) });
     child.once('spawn', () => setTimeout(readPid, 50));
     const done = new Promise<number>((resolve) => {
       child.on('error', () => { finish(126); resolve(126); });
