@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { REPO, daemonFor, requireRoot, type RunResult, type TestDaemon } from './harness.ts';
 
@@ -78,4 +80,87 @@ test('stdin arrives byte-exact, then EOF: run -i, exec -i, start -ai and attach'
       d.ok(['rm', '-f', name]);
     });
   }
+});
+
+interface Hijacked { status: number; contentType: string; body: Buffer }
+
+/**
+ * POST with `Upgrade: tcp`, as the Go client and docker-py send attach and exec start; collects
+ * what comes back until the daemon ends the stream. `whenUpgraded` runs once the 101 is in.
+ */
+function hijack(d: TestDaemon, path: string, o: { body?: object; whenUpgraded?: () => void; timeoutMs?: number } = {}): Promise<Hijacked> {
+  return new Promise((resolve, reject) => {
+    const payload = o.body ? JSON.stringify(o.body) : undefined;
+    const req = request({
+      socketPath: d.socket, method: 'POST', path, agent: false,
+      headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}) },
+    });
+    const timer = setTimeout(() => { req.destroy(); reject(new Error(`${path}: no end within ${o.timeoutMs ?? 20000} ms`)); }, o.timeoutMs ?? 20000);
+    const collect = (status: number, contentType: string, first: Buffer, stream: NodeJS.ReadableStream) => {
+      const chunks = [first];
+      stream.on('data', (b: Buffer) => chunks.push(b));
+      stream.on('end', () => { clearTimeout(timer); resolve({ status, contentType, body: Buffer.concat(chunks) }); });
+    };
+    req.on('upgrade', (res, socket, head) => {
+      collect(res.statusCode ?? 0, String(res.headers['content-type'] ?? ''), head, socket);
+      o.whenUpgraded?.();
+    });
+    req.on('response', (res) => collect(res.statusCode ?? 0, String(res.headers['content-type'] ?? ''), Buffer.alloc(0), res));
+    req.on('error', (err) => { clearTimeout(timer); reject(err); });
+    req.end(payload);
+  });
+}
+
+/** Splits Docker's multiplexed framing into stdout and stderr text. */
+function demux(b: Buffer): { stdout: string; stderr: string } {
+  const out = { stdout: '', stderr: '' };
+  for (let i = 0; i + 8 <= b.length;) {
+    const size = b.readUInt32BE(i + 4);
+    const data = b.subarray(i + 8, i + 8 + size).toString();
+    if (b[i] === 2) out.stderr += data; else out.stdout += data;
+    i += 8 + size;
+  }
+  return out;
+}
+
+test('attach before start, logs replay, stream=0, and an attach racing the exit', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  await t.test('logs=1&stream=0 answers at once: empty for a created container, the log for an exited one (docker-py)', async () => {
+    const id = d.ok(['create', 'busybox', 'sh', '-c', 'echo hello; echo oops >&2']);
+    const fresh = await hijack(d, `/v1.41/containers/${id}/attach?logs=1&stream=0&stdout=1&stderr=1`, { timeoutMs: 5000 });
+    assert.equal(fresh.status, 101);
+    assert.equal(fresh.body.length, 0);
+    d.ok(['start', id]);
+    await until(() => d.ok(['inspect', '-f', '{{.State.Status}}', id]) === 'exited', 'exit');
+    const old = await hijack(d, `/v1.47/containers/${id}/attach?logs=1&stream=0&stdout=1&stderr=1`, { timeoutMs: 5000 });
+    assert.equal(old.contentType, 'application/vnd.docker.multiplexed-stream');
+    assert.deepEqual(demux(old.body), { stdout: 'hello\n', stderr: 'oops\n' });
+    const onlyErr = await hijack(d, `/v1.47/containers/${id}/attach?logs=1&stderr=1`, { timeoutMs: 5000 });
+    assert.deepEqual(demux(onlyErr.body), { stdout: '', stderr: 'oops\n' }, 'stream defaults to false, as in dockerd');
+    d.ok(['rm', id]);
+  });
+  await t.test('an attach to a created container waits for the start and gets its output (compose run -T)', async () => {
+    const id = d.ok(['create', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    const r = await hijack(d, `/v1.47/containers/${id}/attach?stream=1&stdout=1&stderr=1`, { whenUpgraded: () => d.ok(['start', id]) });
+    assert.deepEqual(demux(r.body), { stdout: 'out\n', stderr: 'err\n' });
+    d.ok(['rm', '-f', id]);
+  });
+  await t.test('an attach finding the monitor gone ends with that run instead of failing', async () => {
+    // The window between the process's exit and berthd settling it, made wide: conmon's socket is gone.
+    const id = d.ok(['run', '-d', 'busybox', 'sleep', '300']);
+    const bundle = join(d.execRoot, 'containers', id);
+    rmSync(join(bundle, 'attach'));
+    const r = await hijack(d, `/v1.47/containers/${id}/attach?stream=1&stdout=1&stderr=1`, { whenUpgraded: () => d.ok(['kill', id]) });
+    assert.equal(r.status, 101, r.body.toString());
+    d.ok(['rm', '-f', id]);
+  });
+  await t.test('attach to a paused container is refused as dockerd does', async () => {
+    d.ok(['run', '-d', '--name', 'pz', 'busybox', 'sleep', '300']);
+    d.ok(['pause', 'pz']);
+    const r = await hijack(d, '/v1.47/containers/pz/attach?stream=1&stdout=1', { timeoutMs: 5000 });
+    assert.equal(r.status, 409);
+    assert.match(r.body.toString(), /container pz is paused, unpause the container before attach/);
+    d.ok(['rm', '-f', 'pz']);
+  });
 });

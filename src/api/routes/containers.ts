@@ -1,9 +1,8 @@
-import type { Duplex } from 'node:stream';
 import type * as api from '../types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { parseFilters } from '../../lib/filters.ts';
 import type { ContainerService, WaitCondition } from '../../engine/containers/service.ts';
-import { PendingAttach, type AttachConnector } from '../../engine/containers/attach.ts';
+import type { AttachConnector } from '../../engine/containers/attach.ts';
 import { followLogs, readLogs, parseTimeNs, type LogEntry } from '../../engine/containers/logs.ts';
 import { selectContainers } from '../../engine/containers/list.ts';
 import { removeLink } from '../../engine/containers/links.ts';
@@ -11,9 +10,9 @@ import type { ContainerRecord } from '../../engine/containers/record.ts';
 import { type ApiRequest, type Route, created, noContent, ok, param, queryBool, queryInt, streamed } from '../router.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { containerCreateSchema } from '../schemas/container.ts';
-import { cmpVersion, hijackConnection } from '../server.ts';
 import { sendConmonControl } from '../../runtime/conmon.ts';
-import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
+import { frame, STDERR, STDOUT } from '../streams.ts';
+import { attachRoute } from './attach.ts';
 import { toContainerInspect, toContainerSummary } from './container-views.ts';
 import { summaryPorts, type ContainerNetView } from './network-views.ts';
 import { topProcesses } from './top.ts';
@@ -33,8 +32,6 @@ export interface ContainerRouteDeps {
   /** The container's mount points (inspect and ps `Mounts`); absent without volumes. */
   mountsOf?(containerId: string): api.MountPoint[];
 }
-
-const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
 export function containerRoutes(d: ContainerRouteDeps): Route[] {
   const svc = d.containers;
@@ -187,47 +184,4 @@ async function logsRoute(svc: ContainerService, req: ApiRequest) {
   }
   res.end();
   return streamed;
-}
-
-async function attachRoute(d: ContainerRouteDeps, req: ApiRequest) {
-  const svc = d.containers;
-  const c = svc.resolve(param(req, 'id'));
-  const q = req.query;
-  const wantStdin = queryBool(q, 'stdin') && !!c.config.OpenStdin;
-  const wantStdout = queryBool(q, 'stdout');
-  const wantStderr = queryBool(q, 'stderr');
-  const running = svc.isRunning(c.id);
-  // Like dockerd, a stopped container may be attached to: the stream begins at its next start
-  // (`docker start -a`). Refusing stopped containers is the `attach` command's business.
-  if (c.state.status === 'removing' || c.state.status === 'dead') {
-    throw new EngineError('Conflict', `container ${c.id} is marked for removal and cannot be attached to`);
-  }
-  const keys = parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS);
-  const tty = !!c.config.Tty;
-  const multiplexed = !tty && cmpVersion(req.version, '1.42') >= 0;
-  const session = new PendingAttach(wantStdin);
-  if (running) await session.connect(d.attach, svc.paths(c.id).attachSocket);
-  else svc.onNextStart(c.id, (socketPath) => session.connect(d.attach, socketPath));
-  const socket = hijackConnection(req, multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
-  svc.deps.events.publish('container', 'attach', c.id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name });
-  pumpAttach(socket, session, { tty, wantStdout, wantStderr, keys });
-  return streamed;
-}
-
-/** Relays an attach session over a hijacked socket until the container's output ends or the client leaves. */
-export function pumpAttach(socket: Duplex, session: PendingAttach, o: { tty: boolean; wantStdout: boolean; wantStderr: boolean; keys: Buffer }): void {
-  const out = (stream: number) => (b: Buffer) => { if (!socket.destroyed) socket.write(o.tty ? b : frame(stream, b)); };
-  if (o.wantStdout) session.stdout.on('data', out(STDOUT)); else session.stdout.resume();
-  if (o.wantStderr) session.stderr.on('data', out(STDERR)); else session.stderr.resume();
-  if (session.stdin) {
-    // Only a terminal has detach keys (dockerd: copyEscapable with a TTY, a plain copy without):
-    // piped stdin is data, and ctrl-p ctrl-q may well be in it.
-    if (o.tty) socket.pipe(new DetachScanner(o.keys, () => { session.detach(); socket.end(); })).pipe(session.stdin);
-    else socket.pipe(session.stdin);
-  } else {
-    socket.resume();
-  }
-  socket.on('close', () => session.detach());
-  socket.on('error', () => session.detach());
-  void session.done.then(() => socket.end());
 }

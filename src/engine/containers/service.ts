@@ -39,6 +39,8 @@ export class ContainerService {
   readonly #runs = new Map<string, { exited: Promise<void>; done: () => void }>();
   /** Work to do between conmon's start and the process's start (attach before start). */
   readonly #beforeStart = new Map<string, ((attachSocket: string | null) => Promise<void>)[]>();
+  /** Containers whose monitor is up: an attach connects now rather than at the next start. */
+  readonly #attachable = new Set<string>();
   #exitWatcher: FSWatcher | undefined;
   readonly #exitDir: string;
   readonly #rotator = new LogRotator();
@@ -192,6 +194,7 @@ export class ContainerService {
       this.repo.saveState(c.id, c.state);
       const hooks = this.#beforeStart.get(c.id) ?? [];
       this.#beforeStart.delete(c.id);
+      this.#attachable.add(c.id);
       await Promise.all(hooks.map((h) => h(paths.attachSocket).catch((err) => this.deps.log.warn({ err, id: c.id }, 'attach before start'))));
       if (sandbox?.ready) await sandbox.ready.catch((err: unknown) => { throw (networkErr = err); });
       await runtime.start(c.id);
@@ -200,6 +203,7 @@ export class ContainerService {
     } catch (err) {
       this.#runs.get(c.id)?.done();
       this.#runs.delete(c.id);
+      this.#attachable.delete(c.id);
       // Attaches waiting for this start end now; they would otherwise hang.
       const hooks = this.#beforeStart.get(c.id) ?? [];
       this.#beforeStart.delete(c.id);
@@ -264,6 +268,7 @@ export class ContainerService {
     const st = runtime ? await runtime.state(c.id).catch(() => null) : null;
     if (st && (st.status === 'running' || st.status === 'paused')) {
       this.#runs.set(c.id, newRun());
+      this.#attachable.add(c.id);
       if (c.hostConfig.LogConfig?.Type !== 'none') {
         const paths = this.paths(c.id);
         this.#rotator.watch(c.id, { logPath: paths.logPath, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
@@ -320,6 +325,7 @@ export class ContainerService {
     this.deps.events.publish('container', 'die', c.id, { ...this.#attrs(c), exitCode: String(c.state.exitCode), execDuration });
     const run = this.#runs.get(c.id);
     this.#runs.delete(c.id);
+    this.#attachable.delete(c.id);
     this.#rotator.unwatch(c.id);
     run?.done();
     this.#notify(c.id, ['not-running', 'next-exit'], { StatusCode: c.state.exitCode, Error: null });
@@ -383,8 +389,17 @@ export class ContainerService {
     return this.#runs.get(id)?.exited ?? Promise.resolve();
   }
 
-  /** Runs `fn` with the attach socket when the container next starts, before its process runs. */
-  onNextStart(id: string, fn: (attachSocket: string | null) => Promise<void>): void {
+  /**
+   * Runs `fn` with conmon's attach socket: now if the container's monitor is up, else when the
+   * container next starts, before its process runs (dockerd's attach to a created or stopped
+   * container waits for the start). `fn` gets null if that start fails. A start already under way
+   * but whose monitor is not up yet still counts as the next start.
+   */
+  whenAttachable(id: string, fn: (attachSocket: string | null) => Promise<void>): void {
+    if (this.#attachable.has(id)) {
+      void fn(this.paths(id).attachSocket).catch((err) => this.deps.log.warn({ err, id }, 'attach'));
+      return;
+    }
     const list = this.#beforeStart.get(id) ?? [];
     list.push(fn);
     this.#beforeStart.set(id, list);
@@ -590,6 +605,9 @@ export class ContainerService {
     this.deps.events.publish('container', 'destroy', cur.id, this.#attrs(cur));
     this.#notify(cur.id, ['removed', 'not-running', 'next-exit'], { StatusCode: cur.state.exitCode, Error: null });
     this.#waiters.delete(cur.id);
+    // Attaches waiting for a start that can no longer come end now.
+    for (const h of this.#beforeStart.get(cur.id) ?? []) void h(null).catch(() => undefined);
+    this.#beforeStart.delete(cur.id);
     this.deps.afterRemove?.(cur.id);
   }
 
