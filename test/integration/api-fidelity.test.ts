@@ -124,3 +124,29 @@ for (const runtime of ['crun', 'runc'] as const) {
     assert.equal(probe.split('\n')[0], '500');
   });
 }
+
+test('the requested MAC address: Config.MacAddress (API 1.43, docker-py) and EndpointSettings.MacAddress, applied and shown; a bad one is a 400', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const macOf = async (version: string, body: object): Promise<{ inside: string; inspect: string }> => {
+    const r = await apiRequest(d.socket, 'POST', `/v${version}/containers/create`, { Image: 'busybox', Cmd: ['cat', '/sys/class/net/eth0/address'], ...body });
+    assert.equal(r.status, 201, r.body);
+    const { Id } = r.json() as { Id: string };
+    d.ok(['start', '-a', Id]);
+    const inside = d.ok(['logs', Id]);
+    const inspect = d.ok(['inspect', '-f', '{{.NetworkSettings.Networks.bridge.MacAddress}}', Id]);
+    d.ok(['rm', Id]);
+    return { inside, inspect };
+  };
+  assert.deepEqual(await macOf('1.43', { MacAddress: '02:42:ac:11:00:91' }), { inside: '02:42:ac:11:00:91', inspect: '02:42:ac:11:00:91' });
+  assert.deepEqual(await macOf('1.47', { MacAddress: '02-42-AC-11-00-92' }), { inside: '02:42:ac:11:00:92', inspect: '02-42-AC-11-00-92' });
+  assert.deepEqual(await macOf('1.47', { NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: '02:42:ac:11:00:93' } } } }), { inside: '02:42:ac:11:00:93', inspect: '02:42:ac:11:00:93' });
+  assert.equal(d.docker(['run', '--rm', '--mac-address', '02:42:ac:11:00:94', 'busybox', 'cat', '/sys/class/net/eth0/address']).stdout.trim(), '02:42:ac:11:00:94');
+  const before = d.ok(['ps', '-aq']);
+  for (const body of [{ MacAddress: 'zz' }, { NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: '01:00:5e:00:00:01' } } } }]) {
+    const r = await apiRequest(d.socket, 'POST', '/containers/create', { Image: 'busybox', ...body });
+    assert.equal(r.status, 400, r.body);
+    assert.match(r.body, /invalid MAC address/);
+  }
+  assert.equal(d.ok(['ps', '-aq']), before);
+});

@@ -57,6 +57,8 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
     Entrypoint: entrypoint,
     OnBuild: img.OnBuild ?? null,
     Labels: { ...(img.Labels ?? {}), ...(body.Labels ?? {}) },
+    // Deprecated (API 1.44) but still sent by docker-py and older CLIs; networking moves it to the main endpoint.
+    ...(body.MacAddress ? { MacAddress: body.MacAddress } : {}),
     ...(body.StopSignal || img.StopSignal ? { StopSignal: body.StopSignal || img.StopSignal } : {}),
     ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
   };

@@ -142,6 +142,17 @@ test('on a user-defined network a link is an alias: its target need not exist at
   assert.deepEqual(recorded(e), [['user1', { Links: ['later:alias'] }]]);
 });
 
+test('the container-wide MacAddress must agree with the main endpoint\'s; bad and multicast addresses are refused', async (t) => {
+  const e = await env(t);
+  assert.throws(() => plan(e, { NetworkMode: 'user1' }, { EndpointsConfig: { user1: { MacAddress: '02:42:0a:0a:00:08' } } }, { MacAddress: '02:42:0a:0a:00:09' }),
+    invalidWith('the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be left empty'));
+  assert.throws(() => plan(e, {}, undefined, { MacAddress: 'zz' }), invalidWith('invalid MAC address: zz'));
+  assert.throws(() => plan(e, {}, undefined, { MacAddress: '01:00:5e:00:00:01' }), invalidWith('invalid MAC address: 01:00:5e:00:00:01'));
+  assert.deepEqual(recorded(e), []);
+  plan(e, { NetworkMode: 'user1' }, { EndpointsConfig: { user1: { MacAddress: '02-42-0A-0A-00-09' } } }, { MacAddress: '02:42:0a:0a:00:09' });
+  assert.deepEqual(recorded(e), [['user1', { MacAddress: '02-42-0A-0A-00-09' }]]);
+});
+
 test('macFromIp: 02:42 and the four address bytes in hex', () => {
   assert.equal(macFromIp('172.17.0.2'), '02:42:ac:11:00:02');
   assert.equal(macFromIp('10.255.1.16'), '02:42:0a:ff:01:10');

@@ -9,6 +9,7 @@ import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
 import { assignHostPorts, hostPortFree, portRequests } from './host-ports.ts';
 import { linkEnv } from './link-env.ts';
+import { isAssignableMac, parseMac } from './mac-address.ts';
 import type { EndpointRecord, NetworkRecord } from './record.ts';
 import type { NetworkService } from './service.ts';
 
@@ -106,7 +107,15 @@ export class ContainerNetworks {
       if (primary.driver !== 'bridge' || n.driver !== 'bridge') throw invalid('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
       plans.push({ net: n, cfg: { ...cfg } });
     }
-    if (c.config.MacAddress && !plans[0]!.cfg.MacAddress) plans[0]!.cfg.MacAddress = c.config.MacAddress;
+    // The container-wide MacAddress (Config, deprecated since API 1.44; docker-py and older CLIs send
+    // it) belongs to the main network's endpoint, as dockerd's handleMACAddressBC moves it.
+    if (c.config.MacAddress) {
+      const main = plans[0]!.cfg;
+      if (!main.MacAddress) main.MacAddress = c.config.MacAddress;
+      else if (parseMac(main.MacAddress) !== parseMac(c.config.MacAddress)) {
+        throw invalid('the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be left empty');
+      }
+    }
     if (primary.driver === 'host' && publishes) warnings.push('Published ports are discarded when using host network mode');
     if ((hc.Links ?? []).length) plans[0]!.cfg.Links = [...new Set([...(plans[0]!.cfg.Links ?? []), ...hc.Links!])];
     for (const p of plans) this.#checkEndpoint(p.net, p.cfg);
@@ -127,7 +136,10 @@ export class ContainerNetworks {
       if (!cidrContains(parseCidr(n.subnet), v)) throw invalid(`no configured subnet or ip-range contain the IP address ${ip}`);
     }
     if (cfg.Aliases?.length && n.builtin) throw invalid('network-scoped alias is supported only for containers in user defined networks');
-    if (cfg.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(cfg.MacAddress)) throw invalid(`invalid MAC address: ${cfg.MacAddress}`);
+    if (cfg.MacAddress) {
+      const mac = parseMac(cfg.MacAddress);
+      if (!mac || !isAssignableMac(mac)) throw invalid(`invalid MAC address: ${cfg.MacAddress}`);
+    }
     // dockerd registers legacy links at create (registerLinks): the target must exist then. On a
     // user-defined network a link is an alias resolved when the container starts, so it may not.
     if (!n.builtin) return;
@@ -202,7 +214,7 @@ export class ContainerNetworks {
 
   /** What a leased endpoint holds while the container runs (saved with NetworkRepo.saveRuntime). */
   #runtime(ip: string, cfg: EndpointSettings, ifIndex: number, ports: PortRange[]): Pick<EndpointRecord, 'ip' | 'ip6' | 'mac' | 'ifName' | 'hostVeth' | 'ports'> {
-    return { ip, ip6: null, mac: cfg.MacAddress || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
+    return { ip, ip6: null, mac: (cfg.MacAddress && parseMac(cfg.MacAddress)) || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
   }
 
   /**
