@@ -7,7 +7,7 @@ import { openDb } from '../store/db.ts';
 import { FsBlobStore } from '../store/blob-store.ts';
 import { OverlaySnapshotter } from '../snapshot/index.ts';
 import { OciRuntimeCli } from '../runtime/oci-runtime.ts';
-import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../runtime/cgroups/host.ts';
+import { cgroupChildren, cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../runtime/cgroups/host.ts';
 import { EventBus } from '../engine/events.ts';
 import { ContainerService } from '../engine/containers/service.ts';
 import { ExecService } from '../engine/containers/exec.ts';
@@ -135,6 +135,7 @@ async function main(argv: string[]): Promise<void> {
       removeLink: (c, alias) => attachments.removeLink(c, alias),
       hostGateway: () => networks.repo.byName('bridge')?.gateway,
     },
+    cgroupIds: () => cgroupChildren(`/${cfg.objectPrefix}`, cgroupLayout),
     releaseCgroup: (id) => removeCgroup(cgroupPathsFor(cgroupPathOf(containers.repo.get(id)?.hostConfig ?? {}, id, `/${cfg.objectPrefix}`), cgroupLayout), { retries: 5 }),
     afterRemove: (id) => { execs.forgetContainer(id); scheduleImageGc(); },
     writableLayerSize: (id) => snapshots.upperSize(id),
@@ -187,6 +188,7 @@ async function main(argv: string[]): Promise<void> {
   await images.recover();
   await networks.init();
   await containers.recover();
+  await execs.recover();
   await builds.recover();
   await volumes.recover(containers.list().filter((c) => containers.isRunning(c.id)).map((c) => c.id));
   await attachments.recover(containers.list().filter((c) => containers.isRunning(c.id)));
@@ -264,7 +266,8 @@ async function main(argv: string[]): Promise<void> {
       changes: (ref) => files.changes(ref),
       commit: (ref, o) => commitContainer({
         resolve: (r) => containers.resolve(r), isRunning: (id) => containers.isRunning(id),
-        pause: (id) => containers.pause(id), unpause: (id) => containers.unpause(id),
+        // Recorded as berth's own pause: recovery unpauses it if the daemon dies mid-commit.
+        pause: (id) => containers.pause(id, { transient: true }), unpause: (id) => containers.unpause(id),
         upperPath: (id) => snapshots.upperPath(id), layerTar: (dir) => helper.tarOut(dir, '/', '', { whiteouts: true }),
         images, event: (action, c, attrs) => events.publish('container', action, c.id, { ...(c.config.Labels ?? {}), image: c.imageRef, name: c.name, ...attrs }),
       }, ref, o),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { constants, readFileSync } from 'node:fs';
+import { constants, readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { EngineError } from '../lib/errors.ts';
 
@@ -117,3 +117,36 @@ export async function sendConmonControl(ctlFifo: string, type: 1 | 2, rows = 0, 
   if (!fh) return;
   try { await fh.write(`${type} ${rows} ${cols}\n`); } finally { await fh.close(); }
 }
+
+/** A conmon process and the container it monitors. */
+export interface ConmonProcess { pid: number; id: string }
+
+/**
+ * The conmon processes of one daemon (those writing to its `exitDir`), read from /proc: start-up
+ * recovery kills those whose container is not running (a start cut short). Pure over `readProc`.
+ */
+export function findConmons(exitDir: string, readProc: ProcReader = defaultProcReader): ConmonProcess[] {
+  const out: ConmonProcess[] = [];
+  for (const pid of readProc.pids()) {
+    const args = readProc.cmdline(pid);
+    if (!args?.[0]?.endsWith('conmon')) continue;
+    const arg = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+    const id = arg('-c');
+    if (arg('--exit-dir') === exitDir && id) out.push({ pid, id });
+  }
+  return out;
+}
+
+/** What findConmons reads of /proc (tests give a fake). */
+export interface ProcReader {
+  pids(): number[];
+  /** The process's argv, or undefined when it is gone. */
+  cmdline(pid: number): string[] | undefined;
+}
+
+const defaultProcReader: ProcReader = {
+  pids: () => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number),
+  cmdline: (pid) => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1); } catch { return undefined; }
+  },
+};

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import type { ExecFn } from '../lib/exec.ts';
@@ -39,6 +39,11 @@ export class OciRuntimeCli {
   /** Whether the runtime keeps a record of `id` (its state directory exists); no process spawned. */
   hasState(id: string): boolean {
     return existsSync(join(this.deps.root, id));
+  }
+
+  /** IDs the runtime keeps a record of (its state directories); no process spawned. */
+  ids(): string[] {
+    try { return readdirSync(this.deps.root); } catch { return []; }
   }
 
   async start(id: string): Promise<void> { await this.#run(['start', id]); }

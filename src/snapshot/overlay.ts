@@ -42,6 +42,8 @@ export interface Snapshotter {
   /** Makes the next mounts of a prepared snapshot `volatile` (see prepare); the builder's RUN containers. */
   setVolatile(containerId: string): Promise<void>;
   isMounted(containerId: string): Promise<boolean>;
+  /** IDs of every container snapshot whose rootfs is mounted now (start-up recovery unmounts stray ones). */
+  mountedContainers(): Promise<string[]>;
   mergedPath(containerId: string): string;
   upperPath(containerId: string): string;
   /** Start-up sweep: temp and half-deleted layers, dangling links. */
@@ -243,6 +245,18 @@ export class OverlaySnapshotter implements Snapshotter {
   async isMounted(containerId: string): Promise<boolean> {
     const info = await readFile(this.#deps.mountInfoPath ?? '/proc/self/mountinfo', 'utf8');
     return mountPoints(info).has(this.mergedPath(containerId));
+  }
+
+  async mountedContainers(): Promise<string[]> {
+    const info = await readFile(this.#deps.mountInfoPath ?? '/proc/self/mountinfo', 'utf8');
+    const prefix = `${join(this.#deps.root, 'containers')}/`;
+    const out: string[] = [];
+    for (const p of mountPoints(info)) {
+      if (!p.startsWith(prefix) || !p.endsWith('/merged')) continue;
+      const id = p.slice(prefix.length, -'/merged'.length);
+      if (!id.includes('/')) out.push(id);
+    }
+    return out;
   }
 
   async recover(): Promise<void> {

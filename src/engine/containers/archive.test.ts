@@ -29,6 +29,7 @@ class FakeRootfs implements MountableRootfs {
   async unmount(): Promise<void> { this.log.push('unmount'); this.mounted = false; }
   async remove(): Promise<void> {}
   async isMounted(): Promise<boolean> { return this.mounted; }
+  async mountedContainers(): Promise<string[]> { return this.mounted ? ['c1'] : []; }
 }
 
 test('SharedRootfs: a stopped container is mounted for a user and unmounted after it', async () => {

@@ -18,6 +18,8 @@ export interface RootfsProvider {
   mount(containerId: string): Promise<string>;
   unmount(containerId: string): Promise<void>;
   remove(containerId: string): Promise<void>;
+  /** IDs whose rootfs is mounted now; start-up recovery unmounts those of containers not running. */
+  mountedContainers?(): Promise<string[]>;
 }
 
 /** Writes the OCI config.json for a container about to start; returns the spec object. */
@@ -99,6 +101,8 @@ export interface ContainerServiceDeps {
   volumes?: VolumeHooks;
   /** Removes whatever is left of a container's cgroup (a failed `crun create` can leave it). */
   releaseCgroup?: (id: string) => Promise<void>;
+  /** IDs that have a cgroup under the daemon's cgroup parent (start-up recovery removes stray ones). */
+  cgroupIds?: () => Promise<string[]>;
   /** Called after a container is gone: exec sessions forgotten, unreferenced image layers collected. */
   afterRemove?: (id: string) => void;
   /** Bytes in the container's writable layer (what a prune reports as reclaimed). */

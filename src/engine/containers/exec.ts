@@ -1,4 +1,4 @@
-import { readFile, writeFile, rm } from 'node:fs/promises';
+import { readFile, readlink, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { ExecCreateBody, ExecInspect } from '../../api/types/index.ts';
@@ -6,12 +6,14 @@ import { EngineError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { NativeHelper } from '../../lib/native-helper.ts';
 import { parseCapabilityMask, toOciCapabilities } from '../../runtime/spec/capabilities.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { OciProcess } from '../../runtime/spec/types.ts';
 import { resolveUser } from '../../runtime/spec/user.ts';
 import { mergeEnv } from './config-merge.ts';
 import type { ContainerService } from './service.ts';
 import { LimitedBuffer, type ProbeOutcome } from './health.ts';
+import { IntentLog } from '../../store/intents.ts';
+import { EXEC_INTENT, type ExecIntent } from './recovery.ts';
 
 interface ExecSession {
   id: string;
@@ -40,8 +42,27 @@ export interface ExecStreams {
  */
 export class ExecService {
   readonly #sessions = new Map<string, ExecSession>();
+  readonly #intents: IntentLog;
 
-  constructor(private readonly deps: { containers: ContainerService; helper: NativeHelper }) {}
+  constructor(private readonly deps: { containers: ContainerService; helper: NativeHelper }) {
+    this.#intents = new IntentLog(deps.containers.deps.db);
+  }
+
+  /**
+   * Start-up, after the containers' recovery: sessions of the previous daemon are gone with it.
+   * The process of an attached one is killed (its client and streams went with the daemon, and
+   * nobody can read its output or exit code); a detached one runs on, as under dockerd. Their
+   * process spec and pid files go.
+   */
+  async recover(): Promise<void> {
+    const containers = this.deps.containers;
+    for (const { id, data } of this.#intents.list<ExecIntent>(EXEC_INTENT)) {
+      if (!data.detach && containers.isRunning(data.containerId)) await killExecProcess(data, containers.repo.get(data.containerId)?.state.pid ?? 0);
+      await rm(data.processFile, { force: true });
+      await rm(data.pidFile, { force: true });
+      this.#intents.clear(EXEC_INTENT, id);
+    }
+  }
 
   create(containerRef: string, body: ExecCreateBody): string {
     const c = this.deps.containers.resolve(containerRef);
@@ -136,12 +157,15 @@ export class ExecService {
     const processFile = join(paths.bundleDir, `exec-${id}.json`);
     const pidFile = join(paths.bundleDir, `exec-${id}.pid`);
     const spec = await this.#processSpec(s, tty, paths.configPath, opts.consoleSize);
+    // Intent first: a daemon killed during the session leaves a process recovery must find.
+    this.#intents.record(EXEC_INTENT, id, { containerId: c.id, pidFile, processFile, detach: opts.detach } satisfies ExecIntent);
     await writeFile(processFile, JSON.stringify(spec));
     const runtime = containers.runtimeFor(c.runtime);
     s.running = true;
     const finish = (code: number) => {
       s.running = false;
       s.exitCode = code;
+      this.#intents.clear(EXEC_INTENT, id);
       void rm(processFile, { force: true });
       void rm(pidFile, { force: true });
       containers.deps.events.publish('container', 'exec_die', c.id, { execID: id, exitCode: String(code), image: c.imageRef, name: c.name });
@@ -206,4 +230,26 @@ function hostCapabilities(): string[] {
     hostCaps = parseCapabilityMask(m?.[1] ?? '0');
   }
   return hostCaps;
+}
+
+/**
+ * SIGKILL to an orphaned exec session's process: the pid from the runtime's pid file, checked to
+ * be in the container's PID namespace (a pid reused by another process is left alone). A runtime
+ * still starting the process (no pid file yet) is given a moment.
+ */
+async function killExecProcess(e: ExecIntent, containerPid: number): Promise<void> {
+  if (containerPid <= 0) return;
+  const ns = (pid: number) => readlink(`/proc/${pid}/ns/pid`).catch(() => '');
+  const want = await ns(containerPid);
+  for (let i = 0; i < 10; i++) {
+    const pid = Number((await readFile(e.pidFile, 'utf8').catch(() => '')).trim()) || 0;
+    if (pid > 0) {
+      if (want !== '' && await ns(pid) === want) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+      return;
+    }
+    if (!existsSync(e.processFile)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

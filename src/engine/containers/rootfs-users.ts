@@ -4,6 +4,7 @@ import type { RootfsProvider } from './deps.ts';
 /** The snapshotter operations the wrapper passes through. */
 export interface MountableRootfs extends RootfsProvider {
   isMounted(containerId: string): Promise<boolean>;
+  mountedContainers(): Promise<string[]>;
 }
 
 /**
@@ -46,6 +47,11 @@ export class SharedRootfs implements RootfsProvider {
       }
       await this.#inner.unmount(containerId);
     });
+  }
+
+  /** IDs of the containers whose rootfs is mounted (for start-up recovery, before any user). */
+  mountedContainers(): Promise<string[]> {
+    return this.#inner.mountedContainers();
   }
 
   remove(containerId: string): Promise<void> {

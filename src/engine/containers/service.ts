@@ -6,7 +6,8 @@ import { EngineError, messageOf } from '../../lib/errors.ts';
 import { isValidContainerName, newId } from '../../lib/ids.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import { generateName } from '../../lib/names.ts';
-import { launchConmon } from '../../runtime/conmon.ts';
+import { findConmons, launchConmon } from '../../runtime/conmon.ts';
+import { IntentLog } from '../../store/intents.ts';
 import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
 import { mergeConfig, normalizeHostConfig } from './config-merge.ts';
 import type { ContainerServiceDeps, SandboxInfo } from './deps.ts';
@@ -18,6 +19,7 @@ import { LogRotator } from './log-rotator.ts';
 import { RestartManager, policyWantsRestart } from './restart.ts';
 import { validateHealthConfig } from './health.ts';
 import { containerPrunePredicate } from './prune.ts';
+import { PAUSE_INTENT, REMOVE_INTENT, START_INTENT, needsRuntimeState, planRecovery, type RemoveIntent, type StartIntent } from './recovery.ts';
 import type { Filters } from '../../lib/filters.ts';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -28,7 +30,8 @@ interface Waiter { cond: WaitCondition; resolve: (r: ContainerWaitResponse) => v
  * The container lifecycle: create → start → (pause/unpause) → exit → start again … → remove.
  * Containers run under conmon, never as children of berthd, so a daemon restart leaves them running;
  * exits arrive as files conmon writes to the exit directory (inotify, no polling). Every multi-step
- * operation records its intent first ('creating', 'removing') so start-up recovery can finish it.
+ * operation records its intent first ('creating' and 'removing' rows, the journal's start, remove
+ * and pause intents: recovery.ts) so start-up recovery can finish or undo it.
  * Lifecycle operations on one container are serialized; different containers run in parallel.
  */
 export class ContainerService {
@@ -45,9 +48,11 @@ export class ContainerService {
   readonly #exitDir: string;
   readonly #rotator = new LogRotator();
   readonly #restarts: RestartManager;
+  readonly #intents: IntentLog;
 
   constructor(readonly deps: ContainerServiceDeps) {
     this.repo = new ContainerRepo(deps.db);
+    this.#intents = new IntentLog(deps.db);
     this.#exitDir = join(deps.config.execRoot, 'exits');
     this.#restarts = new RestartManager({
       restart: (id) => this.#policyRestart(id),
@@ -160,6 +165,8 @@ export class ContainerService {
   async #startLocked(c: ContainerRecord): Promise<void> {
     const paths = this.paths(c.id);
     const runtime = this.runtimeFor(c.runtime);
+    // Intent first: mounts, network, cgroups and conmon follow; recovery undoes a start cut short.
+    this.#intents.record(START_INTENT, c.id, { prev: { ...c.state } } satisfies StartIntent);
     await mkdir(paths.bundleDir, { recursive: true, mode: 0o700 });
     await mkdir(paths.persistDir, { recursive: true, mode: 0o700 });
     await rm(join(paths.persistDir, 'exit'), { force: true });
@@ -198,6 +205,7 @@ export class ContainerService {
       await Promise.all(hooks.map((h) => h(paths.attachSocket).catch((err) => this.deps.log.warn({ err, id: c.id }, 'attach before start'))));
       if (sandbox?.ready) await sandbox.ready.catch((err: unknown) => { throw (networkErr = err); });
       await runtime.start(c.id);
+      this.#intents.clear(START_INTENT, c.id);
       this.deps.health?.begin(c);
       if (log) this.#rotator.watch(c.id, { logPath: log, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
     } catch (err) {
@@ -208,22 +216,29 @@ export class ContainerService {
       const hooks = this.#beforeStart.get(c.id) ?? [];
       this.#beforeStart.delete(c.id);
       for (const h of hooks) void h(null).catch(() => undefined);
-      await runtime.delete(c.id, true).catch(() => undefined);
-      await this.deps.rootfs.unmount(c.id).catch(() => undefined);
-      await this.deps.network?.tearDown(c).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release network'));
-      await this.deps.volumes?.release(c).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release volumes'));
-      await this.deps.releaseCgroup?.(c.id).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'release cgroup'));
+      await this.#releaseRun(c);
       const msg = messageOf(err);
       // dockerd: 127 not found, 126 not executable, 255 any other start failure.
       const code = /not found|No such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 255;
       c.state = { ...c.state, status: c.state.startedAt === '0001-01-01T00:00:00Z' ? 'created' : 'exited', pid: 0, conmonPid: 0, exitCode: code, error: msg };
       this.repo.saveState(c.id, c.state);
+      this.#intents.clear(START_INTENT, c.id);
       // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
       if (c.hostConfig.AutoRemove) setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(() => undefined));
       if (err === networkErr && err instanceof EngineError) throw err;
       throw new EngineError(err instanceof EngineError && err.kind !== 'Internal' ? err.kind : 'Internal', `failed to create task for container: OCI runtime create failed: ${dockerizeExecError(msg)}`, { cause: err });
     }
     this.deps.events.publish('container', 'start', c.id, this.#attrs(c));
+  }
+
+  /** Everything one run holds on the host, released (a failed or undone start). Idempotent. */
+  async #releaseRun(c: ContainerRecord): Promise<void> {
+    const warn = (what: string) => (err: unknown) => this.deps.log.warn({ err, id: c.id }, what);
+    await this.deps.runtimes.get(c.runtime)?.delete(c.id, true).catch(warn('runtime delete'));
+    await this.deps.rootfs.unmount(c.id).catch(warn('unmount rootfs'));
+    await this.deps.network?.tearDown(c).catch(warn('release network'));
+    await this.deps.volumes?.release(c).catch(warn('release volumes'));
+    await this.deps.releaseCgroup?.(c.id).catch(warn('release cgroup'));
   }
 
   /** The network for a start; a mount failure in parallel must not leave it behind. */
@@ -242,49 +257,99 @@ export class ContainerService {
 
   // ---- exit handling -----------------------------------------------------------------------
 
-  /** Starts watching conmon's exit files and adopts or settles every container from the database. */
+  /**
+   * Start-up: watches conmon's exit files, then settles every container from the database as
+   * recovery.ts plans it (adopt, settle, finish a removal, undo a start cut short, unpause what a
+   * commit paused), removes --rm containers that are not running (as dockerd's restore does) and
+   * sweeps what no running container owns: rootfs mounts, runtime records, conmons, cgroups.
+   */
   async recover(): Promise<void> {
     mkdirSync(this.#exitDir, { recursive: true });
     this.#exitWatcher = watch(this.#exitDir, (_ev, file) => { if (file) void this.#onExitFile(String(file)); });
+    const guarded = async (id: string, what: string, fn: () => Promise<void>) => {
+      // Under the container's lock: an exit file seen meanwhile must not settle it twice.
+      try { await this.#lock.run(id, fn); } catch (err) { this.deps.log.error({ err, id }, what); }
+    };
+    for (const c of this.repo.all()) await guarded(c.id, 'recover container', () => this.#recoverOne(c));
+    for (const f of readdirSync(this.#exitDir)) await this.#onExitFile(f);
     for (const c of this.repo.all()) {
-      try {
-        // Under the container's lock: an exit file seen meanwhile must not settle it twice.
-        await this.#lock.run(c.id, () => this.#recoverOne(c));
-      } catch (err) {
-        this.deps.log.error({ err, id: c.id }, 'recover container');
-      }
+      if (!c.hostConfig.AutoRemove || this.isRunning(c.id) || (c.state.status !== 'created' && c.state.status !== 'exited')) continue;
+      this.deps.log.info({ id: c.id }, 'recovery: removing a --rm container that is not running');
+      await guarded(c.id, 'auto-remove', () => this.#removeLocked(c, true));
     }
-    for (const f of readdirSync(this.#exitDir)) void this.#onExitFile(f);
+    await this.#sweepHost().catch((err) => this.deps.log.error({ err }, 'recovery sweep'));
   }
 
   async #recoverOne(c: ContainerRecord): Promise<void> {
-    if (c.state.status === 'creating' || c.state.status === 'removing') {
-      this.deps.log.info({ id: c.id, status: c.state.status }, 'recovery: removing half-made container');
-      await this.#discard(c);
-      return;
-    }
-    if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') return;
+    const start = this.#intents.get<StartIntent>(START_INTENT, c.id);
+    const removing = this.#intents.get<RemoveIntent>(REMOVE_INTENT, c.id);
     const runtime = this.deps.runtimes.get(c.runtime);
-    const st = runtime ? await runtime.state(c.id).catch(() => null) : null;
-    if (st && (st.status === 'running' || st.status === 'paused')) {
-      this.#runs.set(c.id, newRun());
-      this.#attachable.add(c.id);
-      if (c.hostConfig.LogConfig?.Type !== 'none') {
-        const paths = this.paths(c.id);
-        this.#rotator.watch(c.id, { logPath: paths.logPath, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
+    const st = runtime && needsRuntimeState(c.state.status, !!start) ? await runtime.state(c.id).catch(() => null) : null;
+    const plan = planRecovery({ status: c.state.status, starting: !!start, ...(removing ? { removing } : {}), runtime: st?.status ?? null, exitFile: existsSync(join(this.#exitDir, c.id)) });
+    if (plan.do !== 'none') this.deps.log.info({ id: c.id, status: c.state.status, plan: plan.do }, 'recovery');
+    switch (plan.do) {
+      case 'discard':
+        await this.#discard(c, plan.volumes);
+        this.#intents.clear(REMOVE_INTENT, c.id);
+        break;
+      case 'undo-start': {
+        await this.#releaseRun(c);
+        await unlink(join(this.#exitDir, c.id)).catch(() => undefined);
+        c.state = { ...start!.prev, pid: 0, conmonPid: 0 };
+        this.repo.saveState(c.id, c.state);
+        if (c.state.status === 'restarting') this.#restarts.schedule(c.id, 0);
+        break;
       }
-      if (c.state.status !== st.status) { c.state.status = st.status; this.repo.saveState(c.id, c.state); }
-      if (st.status === 'running') this.deps.health?.begin(c);
-      this.deps.log.info({ id: c.id }, 'recovery: adopted running container');
-      return;
+      case 'adopt': {
+        this.#runs.set(c.id, newRun());
+        this.#attachable.add(c.id);
+        if (c.hostConfig.LogConfig?.Type !== 'none') {
+          const paths = this.paths(c.id);
+          this.#rotator.watch(c.id, { logPath: paths.logPath, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
+        }
+        let status = plan.status;
+        // Paused by berth for a commit that died with the daemon: nobody is left to unpause it.
+        if (status === 'paused' && this.#intents.get(PAUSE_INTENT, c.id)) {
+          await runtime!.resume(c.id).then(() => { status = 'running'; }, (err) => this.deps.log.warn({ err, id: c.id }, 'unpause after commit'));
+        }
+        if (c.state.status !== status) { c.state.status = status; this.repo.saveState(c.id, c.state); }
+        if (status === 'running') this.deps.health?.begin(c);
+        break;
+      }
+      case 'restart': this.#restarts.schedule(c.id, 0); break;
+      case 'exit-file': break; // settled by the exit-file scan
+      case 'settle': {
+        let code = 255;
+        try { code = Number((await readFile(join(this.paths(c.id).persistDir, 'exit'), 'utf8')).trim()); } catch { /* lost */ }
+        await this.#settleExit(c, code);
+        break;
+      }
+      case 'none': break;
     }
-    // Between runs when we went down: its back-off is over, it restarts once the daemon is ready.
-    if (c.state.status === 'restarting') { this.#restarts.schedule(c.id, 0); return; }
-    // It died while we were away and conmon's exit file may be gone with a reboot.
-    if (existsSync(join(this.#exitDir, c.id))) return; // handled by the exit-file scan
-    let code = 255;
-    try { code = Number((await readFile(join(this.paths(c.id).persistDir, 'exit'), 'utf8')).trim()); } catch { /* lost */ }
-    await this.#settleExit(c, code);
+    this.#intents.clear(START_INTENT, c.id);
+    if (c.state.status !== 'paused') this.#intents.clear(PAUSE_INTENT, c.id);
+  }
+
+  /**
+   * After the containers are settled: host objects under the daemon's names that no running
+   * container owns go (a start or removal cut short before its intent was written, or by a bug).
+   */
+  async #sweepHost(): Promise<void> {
+    const warn = (what: string, id: string) => (err: unknown) => this.deps.log.warn({ err, id }, what);
+    for (const id of await this.deps.rootfs.mountedContainers?.() ?? []) {
+      if (!this.isRunning(id)) await this.deps.rootfs.unmount(id).catch(warn('unmount stray rootfs', id));
+    }
+    for (const runtime of this.deps.runtimes.values()) {
+      for (const id of runtime.ids()) if (!this.isRunning(id)) await runtime.delete(id, true).catch(warn('delete stray runtime record', id));
+    }
+    for (const m of findConmons(this.#exitDir)) {
+      if (this.isRunning(m.id)) continue;
+      this.deps.log.info({ id: m.id, pid: m.pid }, 'recovery: killing the conmon of a container that is not running');
+      try { process.kill(m.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    for (const id of await this.deps.cgroupIds?.() ?? []) {
+      if (/^[0-9a-f]{64}$/.test(id) && !this.isRunning(id)) await this.deps.releaseCgroup?.(id).catch(warn('remove stray cgroup', id));
+    }
   }
 
   async #onExitFile(id: string): Promise<void> {
@@ -513,14 +578,20 @@ export class ContainerService {
     this.deps.events.publish('container', 'restart', c.id, this.#attrs(c));
   }
 
-  async pause(ref: string): Promise<void> {
+  /**
+   * Freezes the container. `transient`: berth pauses it for its own work (commit) and will unpause
+   * it; the intent is recorded, so that a crash in between does not leave it paused for good.
+   */
+  async pause(ref: string, opts: { transient?: boolean } = {}): Promise<void> {
     const c0 = this.resolve(ref);
     await this.#lock.run(c0.id, async () => {
       const c = this.repo.get(c0.id)!;
       if (c.state.status === 'paused') throw new EngineError('Conflict', `Container ${c.id} is already paused`);
       if (c.state.status !== 'running') throw new EngineError('Conflict', `Container ${c.id} is not running`);
       this.deps.health?.end(c.id);
+      if (opts.transient) this.#intents.record(PAUSE_INTENT, c.id);
       await this.runtimeFor(c.runtime).pause(c.id).catch(async (err: unknown) => {
+        this.#intents.clear(PAUSE_INTENT, c.id);
         // It ended and its exit is on the way: not running, as dockerd says, not the runtime's error.
         if (await this.#runtimeStopped(c)) throw new EngineError('Conflict', `Container ${c.id} is not running`, { cause: err });
         this.deps.health?.begin(c, { reset: false });
@@ -543,6 +614,7 @@ export class ContainerService {
       });
       c.state.status = 'running';
       this.repo.saveState(c.id, c.state);
+      this.#intents.clear(PAUSE_INTENT, c.id);
       this.deps.health?.begin(c, { reset: false });
       this.deps.events.publish('container', 'unpause', c.id, this.#attrs(c));
     });
@@ -597,10 +669,13 @@ export class ContainerService {
 
   /** Removal proper, the container's lock held: intent recorded, every trace gone, waiters told. */
   async #removeLocked(cur: ContainerRecord, volumes = false): Promise<void> {
+    // Intent first: recovery finishes the removal, with the volumes if they were asked for.
+    this.#intents.record(REMOVE_INTENT, cur.id, { volumes } satisfies RemoveIntent);
     cur.state.status = 'removing';
     this.repo.saveState(cur.id, cur.state);
     this.deps.health?.end(cur.id);
     await this.#discard(cur, volumes);
+    this.#intents.clear(REMOVE_INTENT, cur.id);
     this.#restarts.reset(cur.id);
     this.deps.events.publish('container', 'destroy', cur.id, this.#attrs(cur));
     this.#notify(cur.id, ['removed', 'not-running', 'next-exit'], { StatusCode: cur.state.exitCode, Error: null });

@@ -76,6 +76,19 @@ export function cgroupPathsFor(cgroupsPath: string, layout: CgroupLayout): strin
 }
 
 /**
+ * Names of the cgroups directly under `parent` (a cgroupfs path such as `/berth-x`) in any
+ * hierarchy: the containers that have a cgroup, for start-up recovery. Absent parent → [].
+ */
+export async function cgroupChildren(parent: string, layout: CgroupLayout): Promise<string[]> {
+  const names = new Set<string>();
+  for (const dir of cgroupPathsFor(parent, layout)) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) if (e.isDirectory()) names.add(e.name);
+  }
+  return [...names];
+}
+
+/**
  * Removes cgroup directories (children first, since a cgroup with sub-cgroups cannot go). A
  * missing directory is fine (idempotent). EBUSY — processes still inside, typically exiting — is
  * retried for about a second, then reported as Conflict `remove cgroup X: still in use`.
