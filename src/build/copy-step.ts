@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod as chmodPath, lstat, open, readdir } from 'node:fs/promises';
 import { posix, dirname, basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { decompress } from '../image/index.ts';
 import { EngineError } from '../lib/errors.ts';
 import type { BuildRootFs } from './backend.ts';
 import { matchSource, treeChecksum, type KnownDigests } from './copy-sources.ts';
@@ -91,7 +90,7 @@ export async function copySources(i: CopyInput): Promise<CopyPlan> {
         await root.mkdirp(o.dest, o.owner);
         for (const it of items) {
           if (it.archive) {
-            await root.extract(o.dest, await unpacked(await it.fs.resolve(it.path), it.archive));
+            await root.extract(o.dest, await unpacked(await it.fs.resolve(it.path), i.tmpDir));
             continue;
           }
           if (it.isDir) {
@@ -138,11 +137,7 @@ export async function archiveKind(host: string): Promise<Item['archive'] | undef
   return undefined;
 }
 
-async function unpacked(host: string, kind: NonNullable<Item['archive']>): Promise<Readable> {
-  const file = createReadStream(host);
-  if (kind === 'none') return file;
-  if (kind === 'gzip') return file.pipe(createGunzip());
-  const child = spawn(kind === 'bzip2' ? 'bzip2' : 'xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  file.pipe(child.stdin);
-  return child.stdout;
+/** A local archive ADD unpacks, decompressed and bounded like every upload (image/inflate-guard.ts). */
+function unpacked(host: string, spaceRoot: string): Promise<Readable> {
+  return decompress(createReadStream(host), { allowBzip2Xz: true, spaceRoot, what: 'ADD' });
 }

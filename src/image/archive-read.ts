@@ -9,6 +9,7 @@ import type { ImageConfigBlob } from '../api/types/index.ts';
 import { digestHex, isDigest } from '../lib/digest.ts';
 import { EngineError, invalid, isErrno } from '../lib/errors.ts';
 import { asInputError, decompress } from './compression.ts';
+import type { InflateLimits } from './inflate-guard.ts';
 import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, MediaType, hostArchitecture, imageIdOf, parseImageConfig } from './config.ts';
 import { ensureSafeParents, entryComponents, forgetVerified } from './safe-path.ts';
 
@@ -42,6 +43,8 @@ export interface ReadArchiveOptions {
   tmpRoot: string;
   /** Cap on the archive's total file bytes (default 64 GiB). */
   maxBytes?: number;
+  /** Overrides of the decompression bounds (inflate-guard.ts; tests). */
+  inflateLimits?: Partial<InflateLimits>;
   signal?: AbortSignal;
 }
 
@@ -83,7 +86,7 @@ export async function readImageArchive(input: Readable, opts: ReadArchiveOptions
 
 /** Extracts regular files and dirs into dir; returns links (name → target, root-relative). */
 async function spool(input: Readable, dir: string, opts: ReadArchiveOptions): Promise<Map<string, string>> {
-  const plain = await decompress(input);
+  const plain = await decompress(input, { spaceRoot: opts.tmpRoot, what: 'invalid archive', ...(opts.inflateLimits ? { limits: opts.inflateLimits } : {}) });
   const extract = tar.extract();
   const links = new Map<string, string>();
   const verified = new Set<string>();

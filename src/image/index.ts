@@ -9,6 +9,8 @@ export type { ArchiveImage, ReadArchiveOptions, SpooledArchive } from './archive
 export { writeImageArchive } from './archive-write.ts';
 export type { OpenLayer, SaveImage } from './archive-write.ts';
 export { chainIds, imageIdOf, parseImageConfig, hostArchitecture, MediaType } from './config.ts';
-export { decompress, detectCompression } from './compression.ts';
-export type { Compression } from './compression.ts';
+export { abandonInput, decompress, detectCompression } from './compression.ts';
+export type { Compression, DecompressOptions } from './compression.ts';
+export { checkFreeSpace, DEFAULT_INFLATE_LIMITS } from './inflate-guard.ts';
+export type { InflateLimits } from './inflate-guard.ts';
 export { gzipLayer } from './gzip.ts';

@@ -7,6 +7,7 @@ import { invalid, isErrno } from '../lib/errors.ts';
 import type { WhiteoutEntry } from '../lib/native-helper.ts';
 import { HashingCounter } from '../store/blob-store.ts';
 import { asInputError, decompress } from './compression.ts';
+import type { InflateLimits } from './inflate-guard.ts';
 import { ensureSafeParentsSync, entryComponents, forgetVerified } from './safe-path.ts';
 
 /** Creates overlay whiteouts (0/0 char devices) and opaque dirs below root: NativeHelper.makeWhiteouts. */
@@ -23,6 +24,8 @@ export interface ApplyLayerOptions {
    * elsewhere (a blob read by its digest, a verified spool file, a stream the blob store checks).
    */
   hash?: boolean;
+  /** Overrides of the decompression bounds (inflate-guard.ts; tests). */
+  inflateLimits?: Partial<InflateLimits>;
   signal?: AbortSignal;
 }
 
@@ -65,7 +68,7 @@ interface ApplyState {
  * written: the caller unpacks into a temp dir and removes it (see OverlaySnapshotter).
  */
 export async function applyLayer(input: Readable, root: string, opts: ApplyLayerOptions): Promise<AppliedLayer> {
-  const plain = await decompress(input);
+  const plain = await decompress(input, { spaceRoot: root, what: 'invalid layer', ...(opts.inflateLimits ? { limits: opts.inflateLimits } : {}) });
   const counter = opts.hash === false ? undefined : new HashingCounter();
   const extract = tar.extract();
   const st: ApplyState = { root, opts, verified: new Set(), whiteouts: [], dirTimes: [], bytes: 0, entries: 0, skipped: 0 };

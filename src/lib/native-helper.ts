@@ -248,10 +248,14 @@ export class NativeHelper {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       input.pipe(child.stdin!);
-      input.once('error', () => child.kill('SIGTERM'));
+      // A failing input (a refused decompression bomb, a dropped upload) is the reason, not the
+      // helper's death by our SIGTERM.
+      let inputError: unknown;
+      input.once('error', (err) => { inputError ??= err; child.kill('SIGTERM'); });
       const [code, stderr] = await Promise.all([exitCodeOf(child), readAll(child.stderr!)]);
       input.unpipe(child.stdin!);
       if (opts.signal?.aborted) throw new EngineError('Canceled', `extract into ${dir}: canceled`);
+      if (inputError !== undefined) throw inputError;
       if (code !== 0) throw new EngineError(kindOfExit(code), helperMessage(stderr, code));
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);

@@ -2,11 +2,14 @@
 // and errors of a broken load inside the JSON stream.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { startRegistry } from './fixtures/registry-server.mjs';
 import { BUSYBOX_TAR, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
 
 /** One request over the daemon's socket: status and body text. */
@@ -124,4 +127,86 @@ test('a broken load answers 200 with the error in the JSON stream; docker load a
   // The daemon still loads a good archive afterwards.
   d.ok(['rmi', 'busybox']);
   d.ok(['load', '-i', BUSYBOX_TAR]);
+});
+
+const MiB = 1024 ** 2;
+/**
+ * A gzip bomb: a tar whose one file is `mib` MiB of zeros, as concatenated gzip members (one per
+ * MiB, ~1 KB each), so a 1 GiB expansion is a ~1 MB upload made in milliseconds.
+ */
+function tarBomb(mib: number): Buffer {
+  const h = Buffer.alloc(512);
+  h.write('zeros', 0);
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(`${(mib * MiB).toString(8).padStart(11, '0')}\0`, 124);
+  h.write('00000000000\0', 136);
+  h.write('0', 156);
+  h.write('ustar\u000000', 257);
+  h.fill(' ', 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const zeros = gzipSync(Buffer.alloc(MiB), { level: 9 });
+  return Buffer.concat([gzipSync(h), ...Array.from({ length: mib }, () => zeros), gzipSync(Buffer.alloc(1024))]);
+}
+
+/** Pushes a one-layer image whose layer is `layer` to the test registry (the distribution API by hand). */
+async function pushRaw(reg: { domain: string }, name: string, layer: Buffer): Promise<void> {
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  // The diffID is never reached: the layer is refused while it is unpacked.
+  const config = Buffer.from(JSON.stringify({ architecture: process.arch === 'arm64' ? 'arm64' : 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(Buffer.from('never'))] } }));
+  for (const blob of [config, layer]) {
+    const start = await fetch(`http://${reg.domain}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+    assert.equal(start.status, 202);
+    const loc = new URL(start.headers.get('location')!, `http://${reg.domain}`);
+    loc.searchParams.set('digest', sha(blob));
+    const put = await fetch(loc, { method: 'PUT', body: blob, headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.equal(put.status, 201, await put.text());
+  }
+  const manifest = {
+    schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha(config) },
+    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: sha(layer) }],
+  };
+  const res = await fetch(`http://${reg.domain}/v2/${name}/manifests/1`, { method: 'PUT', body: JSON.stringify(manifest), headers: { 'Content-Type': manifest.mediaType } });
+  assert.equal(res.status, 201, await res.text());
+}
+
+test('gzip bombs are refused cleanly by load, import, build, cp and pull: a clear error, nothing left on the data root', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const bomb = tarBomb(1024);
+  assert.ok(bomb.length < 2 * MiB);
+  const cid = d.ok(['create', '--name', 'target', 'busybox', 'true']);
+  const before = dataRootFiles(d);
+
+  const load = await call(d, 'POST', '/v1.47/images/load', bomb);
+  assert.equal(load.status, 200);
+  assert.match(load.body, /"error":"invalid archive: refused as a decompression bomb: [^"]* \(over 200:1\)"/);
+  const imported = await call(d, 'POST', '/v1.47/images/create?fromSrc=-&repo=bomb', bomb);
+  assert.equal(imported.status, 400, imported.body);
+  assert.match(imported.body, /decompression bomb/);
+  const built = await call(d, 'POST', '/v1.47/build?t=bomb', bomb);
+  assert.match(built.body, /build context: refused as a decompression bomb/);
+  const cp = await call(d, 'PUT', `/v1.47/containers/${cid}/archive?path=/tmp`, bomb);
+  assert.equal(cp.status, 400, cp.body);
+  assert.match(cp.body, /decompression bomb/);
+  const file = join(d.dir, 'bomb.tar.gz');
+  writeFileSync(file, bomb);
+  const cli = d.docker(['load', '-i', file]);
+  assert.equal(cli.code, 1);
+  assert.match(cli.stderr, /decompression bomb/);
+
+  const reg = await startRegistry();
+  t.after(() => reg.close());
+  await pushRaw(reg, 'bomb', bomb);
+  const pull = d.docker(['pull', `${reg.domain}/bomb:1`]);
+  assert.equal(pull.code, 1, pull.stdout);
+  assert.match(pull.stderr, /decompression bomb/);
+
+  assert.deepEqual(dataRootFiles(d).filter((f) => !f.startsWith(`overlay/containers/${cid}`)), before.filter((f) => !f.startsWith(`overlay/containers/${cid}`)),
+    'no spool, temp blob, layer, snapshot or compressed blob is left');
+  assert.deepEqual(d.ok(['images', '-a', '--format', '{{.Repository}}']).split('\n'), ['busybox']);
 });

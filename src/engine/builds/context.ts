@@ -1,48 +1,14 @@
-import { spawn } from 'node:child_process';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { extract as tarExtract } from 'tar-stream';
 import { PassThrough, type Readable } from 'node:stream';
-import { decompress, detectCompression } from '../../image/index.ts';
-import { EngineError } from '../../lib/errors.ts';
+import { decompress } from '../../image/index.ts';
 import { SECRETS_DIR } from './contract.ts';
 
 /** Extraction into a root through the native helper (chrooted: no entry lands outside `root`). */
 export interface ContextExtractor {
   tarIn(root: string, dir: string, input: Readable, opts?: { signal?: AbortSignal }): Promise<void>;
-}
-
-/** The first bytes of a stream, put back, so the compression can be told. */
-async function peek(input: Readable, n: number): Promise<Buffer> {
-  for (;;) {
-    const chunk = input.read() as Buffer | null;
-    if (chunk) {
-      input.unshift(chunk);
-      if (chunk.length >= n) return chunk;
-    }
-    const more = await new Promise<boolean>((res) => {
-      const done = () => { input.off('readable', go); res(false); };
-      const go = () => { input.off('end', done); res(true); };
-      input.once('readable', go);
-      input.once('end', done);
-    });
-    if (!more) return (input.read() as Buffer | null) ?? Buffer.alloc(0);
-  }
-}
-
-/** The plain tar of a context that may be gzip, bzip2 or xz compressed (dockerd accepts all three). */
-async function plainTar(body: Readable): Promise<Readable> {
-  const kind = detectCompression(await peek(body, 6));
-  if (kind === 'bzip2' || kind === 'xz') {
-    const child = spawn(kind === 'bzip2' ? 'bzip2' : 'xz', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    body.pipe(child.stdin);
-    const out = new PassThrough();
-    child.stdout.pipe(out);
-    child.once('exit', (code) => { if (code !== 0) out.destroy(new EngineError('InvalidParameter', `context: ${kind} decompression failed`)); });
-    return out;
-  }
-  return decompress(body);
 }
 
 /**
@@ -51,7 +17,8 @@ async function plainTar(body: Readable): Promise<Readable> {
  */
 export async function extractContext(x: ContextExtractor, body: Readable, dir: string, secretsDir: string, signal: AbortSignal): Promise<{ secrets: Map<string, string>; digests: Map<string, { sha256: string; size: number }> }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const plain = await plainTar(body);
+  // gzip, bzip2 or xz (dockerd accepts all three), bounded like every upload.
+  const plain = await decompress(body, { allowBzip2Xz: true, spaceRoot: dir, what: 'build context' });
   // The same bytes go to the helper (extraction) and to a parser that hashes each file, so COPY's
   // checksums need not read the context again.
   const toHelper = new PassThrough({ highWaterMark: 1 << 20 });

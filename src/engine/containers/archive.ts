@@ -156,7 +156,7 @@ export class ContainerFiles {
     const abs = containerPath(checkPath(path));
     if (c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
     // Decompressed here, never by a program from the container (CVE-2019-14271's lesson).
-    const plain = await decompress(input);
+    const plain = await decompress(input, { spaceRoot: this.#d.upperPath(c.id), what: 'extract' });
     await this.#d.withRootfs(c.id, async (rootfs) => {
       const root = this.#live(c, rootfs);
       const owner = opts.copyUIDGID && c.config.User ? await this.#lookupUser(root, c.config.User) : undefined;

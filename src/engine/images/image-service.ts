@@ -3,7 +3,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Transform, type Readable, type Writable } from 'node:stream';
 import type * as api from '../../api/types/index.ts';
-import { EngineError, invalid, isErrno, notFound } from '../../lib/errors.ts';
+import { EngineError, invalid, isErrno, kindOf, notFound } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import { familiarName, familiarString, parseRefKey, parseReference, refKey, registryDomainOf, repositoryName, type ImageReference } from '../../lib/reference.ts';
@@ -500,8 +500,21 @@ export class ImageService {
     };
     try {
       await this.#store(configBytes, diffIds, open, signal, (i) => { if (!have[i]) out.push(layerStatus(shortId(layers[i]!.digest), 'Pull complete')); });
-    } finally {
+    } catch (err) {
       // A failed pull still waits for its transfers, so none writes after the lock is released.
+      await Promise.allSettled(downloads.values());
+      // Downloads are kept for the next try, unless the content itself was refused (a
+      // decompression bomb, a broken tar): those would only fail again.
+      if (kindOf(err) === 'InvalidParameter') {
+        const mine = new Set(layers.map((l) => l.digest));
+        for (const b of this.#dist.orphanLayerBlobs()) {
+          if (!mine.has(b.digest)) continue;
+          this.#dist.deleteLayerBlob(b.digest);
+          await this.#d.blobs.delete(b.digest);
+        }
+      }
+      throw err;
+    } finally {
       await Promise.allSettled(downloads.values());
     }
   }

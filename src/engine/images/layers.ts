@@ -15,6 +15,8 @@ export interface LayerDeps {
   makeWhiteouts: MakeWhiteouts;
   records: ImageRecords;
   maxLayerBytes?: number;
+  /** The data root: its free space is checked while layers are decompressed. */
+  dataRoot?: string;
 }
 
 export interface IngestRequest {
@@ -58,6 +60,7 @@ export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ d
     }
   }
   const signal = req.signal ? { signal: req.signal } : {};
+  const plain = async () => decompress(await req.open(), { what: 'invalid layer', ...(d.dataRoot !== undefined ? { spaceRoot: d.dataRoot } : {}) });
   // No hashing while unpacking: every input below is verified against the diffID elsewhere (a
   // blob read by its digest, a spool file checked while spooled, a stream the blob store checks).
   const applyOpts = { makeWhiteouts: d.makeWhiteouts, hash: false, ...(d.maxLayerBytes !== undefined ? { maxBytes: d.maxLayerBytes } : {}), ...signal };
@@ -65,7 +68,7 @@ export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ d
   let needBlob = diffId === undefined || !(await d.blobs.has(diffId));
   if (diffId === undefined) {
     // An import: the diffID (and so the chain ID, the snapshot's name) is known once stored.
-    diffId = (await d.blobs.put(await decompress(await req.open()), undefined, signal)).digest;
+    diffId = (await d.blobs.put(await plain(), undefined, signal)).digest;
     needBlob = false;
   }
   const known = diffId;
@@ -92,7 +95,7 @@ export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ d
       size = applied.size;
       return;
     }
-    const [toBlob, toLayer, fail] = tee(await decompress(await req.open()));
+    const [toBlob, toLayer, fail] = tee(await plain());
     const [, applied] = await Promise.all([
       d.blobs.put(toBlob, known, signal).catch((err: unknown) => { fail(err); throw err; }),
       applyLayer(toLayer, dir, applyOpts).catch((err: unknown) => { fail(err); throw err; }),
@@ -101,7 +104,7 @@ export async function ingestLayer(d: LayerDeps, req: IngestRequest): Promise<{ d
     size = applied.size;
   });
   // The snapshot was there already (a blob lost since): store the blob alone.
-  if (needBlob) await d.blobs.put(await decompress(await req.open()), known, signal);
+  if (needBlob) await d.blobs.put(await plain(), known, signal);
   if (size < 0) size = await d.snapshotter.layerSize(chainId);
   d.records.upsertLayer({ ...row, blobSize: await d.blobs.size(known), size, state: 'complete' });
   return { diffId: known, chainId, size };
