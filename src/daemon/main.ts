@@ -43,7 +43,7 @@ import { VolumeService } from '../engine/volumes/service.ts';
 import { toApiVolume, volumeRoutes } from '../api/routes/volumes.ts';
 import { systemDfRoutes } from '../api/routes/system-df.ts';
 import { toContainerSummary } from '../api/routes/container-views.ts';
-import { collectOrphans, findOrphans } from '../engine/system/gc.ts';
+import { collectOrphans, collectOrphansAtStart, findOrphans } from '../engine/system/gc.ts';
 import { containerLogUsage, imageLayerUsage } from '../engine/system/disk-usage.ts';
 import { loadDaemonConfig, parseDaemonFlags, USAGE } from './config.ts';
 import { buildInfo, BERTH_VERSION } from './info.ts';
@@ -192,6 +192,9 @@ async function main(argv: string[]): Promise<void> {
   await builds.recover();
   await volumes.recover(containers.list().filter((c) => containers.isRunning(c.id)).map((c) => c.id));
   await attachments.recover(containers.list().filter((c) => containers.isRunning(c.id)));
+  const gcDeps = { db, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, removeSnapshot: (id: string) => snapshots.remove(id) };
+  // Last: every service has settled its own half-made objects; what is left unrecorded is dead.
+  await collectOrphansAtStart(gcDeps, log).catch((err) => log.warn({ err }, 'recovery: collect orphans'));
   // Restart policies once the network is whole again (dockerd waits for its start-up too).
   await containers.applyRestartPolicies();
 
@@ -207,7 +210,6 @@ async function main(argv: string[]): Promise<void> {
     const image = await images.inspect(c.imageId).then((i) => i.Size, () => 0);
     return { SizeRw: rw, SizeRootFs: rw + image };
   };
-  const gcDeps = { db, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, removeSnapshot: (id: string) => snapshots.remove(id) };
   const router = new Router()
     .add(systemRoutes({
       events,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSYBOX_TAR, REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
 
@@ -72,4 +72,36 @@ test('a network whose create a crash cut short (host objects, no row) is swept a
   assert.equal(again.code, 0, again.stderr);
   assert.equal(d.ok(['run', '--rm', '--network', 'again', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0 | grep -o "10\\.213\\.7\\.[0-9]*/24"']), '10.213.7.2/24');
   d.ok(['network', 'rm', 'again']);
+});
+
+test('what crashes leave on disk without a record is collected at start; recorded objects stay', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const live = d.ok(['run', '-d', 'busybox', 'sleep', '600']);
+  const stopped = d.ok(['create', 'busybox', 'true']);
+  await d.stop('SIGKILL');
+  const hex = (c: string) => c.repeat(64);
+  const planted = [
+    ['blobs/sha256/.tmp-0123456789abcdef', 'file'], [`blobs/sha256/${hex('a')}`, 'file'],
+    ['overlay/layers/.tmp-00112233', 'dir'], [`overlay/layers/${hex('b')}`, 'dir'],
+    ['tmp/import-1234', 'dir'], ['tmp/build-5678', 'dir'], ['tmp/commit-9abc', 'file'],
+    [`containers/${hex('c')}`, 'dir'], [`overlay/containers/${hex('c')}`, 'dir'],
+  ].map(([p, kind]) => {
+    const path = join(d.dataRoot, p!);
+    mkdirSync(kind === 'dir' ? path : join(path, '..'), { recursive: true });
+    if (kind === 'dir') writeFileSync(join(path, 'x'), 'leftover');
+    else writeFileSync(path, 'leftover');
+    return path;
+  });
+  mkdirSync(join(d.execRoot, 'containers', hex('c')), { recursive: true });
+  planted.push(join(d.execRoot, 'containers', hex('c')));
+  await d.start();
+  for (const p of planted) assert.ok(!existsSync(p), `${p.slice(d.dir.length)} collected`);
+  // `system gc` finds nothing more, and everything recorded works.
+  const gc = spawnSync('curl', ['-s', '--unix-socket', d.socket, '-X', 'POST', 'http://berth/v1.47/system/gc?dry-run=1'], { encoding: 'utf8' });
+  assert.deepEqual((JSON.parse(gc.stdout) as { Found: unknown[] }).Found, []);
+  assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', live]), 'running');
+  d.ok(['start', stopped]);
+  assert.equal(d.ok(['run', '--rm', 'busybox', 'echo', 'whole']), 'whole');
+  d.ok(['rm', '-f', live, stopped]);
 });

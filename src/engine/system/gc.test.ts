@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync, existsSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../store/db.ts';
-import { collectOrphans, findOrphans, type GcDeps } from './gc.ts';
+import { collectOrphans, collectOrphansAtStart, findOrphans, type GcDeps } from './gc.ts';
 
 const hex = (c: string) => c.repeat(64);
 
@@ -71,4 +71,26 @@ test('an orphan claimed between finding and collecting is kept', async (t) => {
   const r = await collectOrphans(f.deps, found);
   assert.deepEqual(r.removed, []);
   assert.ok(existsSync(join(f.dataRoot, 'containers', hex('b'))));
+});
+
+test('the compressed layer blobs kept for push are not orphans', async (t) => {
+  const f = fixture(t);
+  f.db.prepare('INSERT INTO layer_blobs (digest, diff_id, media_type, size) VALUES (?, ?, ?, 5)').run(`sha256:${hex('1')}`, `sha256:${hex('2')}`, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
+  f.file(join(f.dataRoot, 'blobs', 'sha256', hex('1')), 5);
+  f.file(join(f.dataRoot, 'blobs', 'sha256', hex('3')), 5);
+  assert.deepEqual((await findOrphans(f.deps)).map((o) => o.path), [join(f.dataRoot, 'blobs', 'sha256', hex('3'))]);
+});
+
+test('at start-up every orphan goes at once, young or old; recorded objects stay', async (t) => {
+  const f = fixture(t);
+  f.db.prepare(`INSERT INTO layers (chain_id, diff_id, size, blob) VALUES (?, ?, 10, ?)`).run(`sha256:${hex('c')}`, `sha256:${hex('c')}`, `sha256:${hex('d')}`);
+  f.file(join(f.dataRoot, 'blobs', 'sha256', hex('d')), 19, 0);
+  f.file(join(f.dataRoot, 'blobs', 'sha256', hex('f')), 23, 0);
+  f.file(join(f.dataRoot, 'tmp', 'import-1', 'x'), 3, 0);
+  f.file(join(f.dataRoot, 'overlay', 'layers', hex('e'), 'f'), 17, 0);
+  const logged: object[] = [];
+  await collectOrphansAtStart(f.deps, { info: (o) => logged.push(o), warn: (o) => logged.push(o) });
+  assert.ok(existsSync(join(f.dataRoot, 'blobs', 'sha256', hex('d'))));
+  for (const p of [join('blobs', 'sha256', hex('f')), join('tmp', 'import-1'), join('overlay', 'layers', hex('e'))]) assert.ok(!existsSync(join(f.dataRoot, p)), p);
+  assert.equal(logged.length, 1);
 });

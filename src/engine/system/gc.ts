@@ -51,6 +51,8 @@ export async function findOrphans(d: GcDeps): Promise<Orphan[]> {
   const layers = ids('SELECT chain_id AS v FROM layers');
   const blobs = new Set([
     ...ids('SELECT blob AS v FROM layers'), ...ids('SELECT id AS v FROM images'), ...ids('SELECT manifest AS v FROM images'),
+    // The compressed forms of layers kept for push (and for a pull that resumes): live, not orphans.
+    ...(tableExists(d.db, 'layer_blobs') ? ids('SELECT digest AS v FROM layer_blobs') : []),
   ].map((b) => b.replace(/^sha256:/, '')));
   const volumes = tableExists(d.db, 'volumes') ? ids('SELECT name AS v FROM volumes') : undefined;
 
@@ -103,4 +105,20 @@ export async function collectOrphans(d: GcDeps, orphans: readonly Orphan[]): Pro
 
 function tableExists(db: Db, name: string): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/**
+ * Daemon start-up, after every service's recovery and before the API serves: whatever a crash
+ * left that the database does not account for (blob and layer temp files, unpacked layers and
+ * blobs of loads, pulls, builds and commits cut short, spools in tmp/, directories of containers
+ * and volumes without rows) is collected at once. Nothing is under way yet, so there is no grace
+ * period: every file on disk is either recorded or dead.
+ */
+export async function collectOrphansAtStart(d: GcDeps, log: { info(o: object, m?: string): void; warn(o: object, m?: string): void }): Promise<void> {
+  const deps = { ...d, graceMs: -Infinity };
+  const found = await findOrphans(deps);
+  if (found.length === 0) return;
+  const r = await collectOrphans(deps, found);
+  log.info({ removed: r.removed.map((o) => `${o.kind} ${o.path}`), bytes: r.removed.reduce((n, o) => n + o.bytes, 0) }, 'recovery: collected what crashes left behind');
+  for (const f of r.failed) log.warn({ path: f.orphan.path, err: f.error }, 'recovery: could not collect');
 }
