@@ -54,6 +54,10 @@ test('image inspect: a commit shows Container and ContainerConfig below API 1.45
   assert.deepEqual(old['ContainerConfig']['Cmd'], ['sh', '-c', 'echo hi > /made']);
   assert.ok(old['ContainerConfig']['Env'].includes('MARK=1'));
   assert.equal(old['ContainerConfig']['OnBuild'], null);
+  // docker-py's test_commit (API 1.41): the config as the operator gave it, and the image it came from.
+  assert.equal(old['ContainerConfig']['Image'], 'busybox');
+  assert.equal(old['Parent'], (await inspectAt(d, '1.44', 'busybox'))['Id']);
+  assert.equal((await inspectAt(d, '1.47', 'committed:1'))['Parent'], old['Parent']);
   const oldest = await inspectAt(d, '1.41', 'committed:1');
   assert.equal(oldest['VirtualSize'], oldest['Size']);
   for (const version of ['1.45', '1.47']) {

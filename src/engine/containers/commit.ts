@@ -61,7 +61,7 @@ export async function commitContainer(d: CommitDeps, ref: string, opts: CommitOp
       parentId: c.imageId, layer: d.layerTar(d.upperPath(c.id)), layerRead: unpause,
       ...(opts.ref ? { ref: opts.ref } : {}),
       config: (parent, diffId) => commitImageConfig({
-        parent, container: c.config, containerId: c.id, override: opts.config ?? null, changes: opts.changes ?? [],
+        parent, parentId: c.imageId, container: c.config, containerId: c.id, override: opts.config ?? null, changes: opts.changes ?? [],
         ...(opts.author ? { author: opts.author } : {}), ...(opts.comment ? { comment: opts.comment } : {}), diffId,
       }),
     });

@@ -17,8 +17,10 @@ test('commitImageConfig: parent layers plus the new one, history entry with the 
   const blob = commitImageConfig({
     parent: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: ['sha256:a'] }, history: [{ created_by: 'base' }] },
     container: { Cmd: ['sh', '-c', 'echo hi'], Env: ['PATH=/bin'] }, containerId: 'abc',
-    changes: ['ENV X=1', 'CMD ["true"]'], author: 'me', comment: 'msg', diffId: 'sha256:b', created: new Date(0),
+    changes: ['ENV X=1', 'CMD ["true"]'], author: 'me', comment: 'msg', diffId: 'sha256:b', created: new Date(0), parentId: 'sha256:p',
   });
+  assert.equal(blob['parent'], 'sha256:p', "dockerd's legacy parent field");
+  assert.equal(blob['container'], 'abc');
   assert.deepEqual(blob.rootfs.diff_ids, ['sha256:a', 'sha256:b']);
   assert.deepEqual(blob.config?.Cmd, ['true']);
   assert.deepEqual(blob.config?.Env, ['PATH=/bin', 'X=1']);

@@ -7,6 +7,8 @@ export interface CommitConfigInput {
   /** The container's Config. */
   container: api.ContainerConfig;
   containerId: string;
+  /** ID of the container's image: the legacy "parent" field dockerd keeps for commits (inspect's Parent). */
+  parentId?: string;
   /** The request body's Config (null or empty: the container's). */
   override?: api.ContainerConfig | null;
   /** `--change` Dockerfile instructions. */
@@ -65,6 +67,7 @@ export function commitImageConfig(i: CommitConfigInput): api.ImageConfigBlob {
     architecture: i.parent.architecture, os: i.parent.os, ...(i.parent.variant ? { variant: i.parent.variant } : {}),
     ...(i.author ? { author: i.author } : {}),
     config, container: i.containerId, container_config: i.container, created,
+    ...(i.parentId ? { parent: i.parentId } : {}),
     ...(i.comment ? { comment: i.comment } : {}),
     rootfs: { type: 'layers', diff_ids: [...i.parent.rootfs.diff_ids, i.diffId] },
     history: [...parentHistory, {

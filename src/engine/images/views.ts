@@ -49,7 +49,8 @@ export function toApiInspect(v: ImageView, diffPath: (chainId: string) => string
     Id: v.row.id,
     RepoTags: v.tags.map(familiarString),
     RepoDigests: v.digests.map(familiarString),
-    Parent: '',
+    // Set for commits (the container's image), as dockerd's legacy V1Image "parent" field.
+    Parent: typeof c['parent'] === 'string' ? c['parent'] : '',
     Comment: typeof c['comment'] === 'string' ? c['comment'] : '',
     Created: c.created ?? '',
     DockerVersion: typeof c['docker_version'] === 'string' ? c['docker_version'] : '',
