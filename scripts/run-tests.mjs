@@ -27,7 +27,7 @@ function testObjects() {
   const out = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
   const links = out('ip', ['-o', 'link', 'show']).split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
     .filter((n) => n && (/^b[0-9a-f]{5}/.test(n) || /^bt[0-9a-f]{6}/.test(n)));
-  const tables = [...out('nft', ['list', 'tables']).matchAll(/table \w+ (berth-[0-9a-f]{8}|berthtest-[0-9a-f]+)\b/g)].map((m) => m[1]);
+  const tables = [...out('nft', ['list', 'tables']).matchAll(/table (\w+) (berth-[0-9a-f]{8}|berthtest-[0-9a-f]+)\b/g)].map((m) => `${m[1]} ${m[2]}`);
   const mounts = out('cat', ['/proc/self/mountinfo']).split('\n').map((l) => l.split(' ')[4])
     .filter((m) => m && m.startsWith(join(tmpdir(), 'berth-')));
   return [...links.map((l) => `link ${l}`), ...tables.map((t) => `nft table ${t}`), ...mounts.map((m) => `mount ${m}`)];

@@ -106,6 +106,12 @@ test('loadDaemonConfig: log-driver must be one berth writes', () => {
   assert.equal(loadDaemonConfig(parseDaemonFlags([]), NONE).logDriver, 'json-file');
 });
 
+test('loadDaemonConfig: default-address-pools may hold IPv6 bases (sizes past /30 pass the schema)', () => {
+  const json = '{"default-address-pools": [{"base": "10.10.0.0/16", "size": 24}, {"base": "fd00:aa::/48", "size": 64}]}';
+  assert.deepEqual(loadDaemonConfig(parseDaemonFlags(['--config-file', '/d.json']), files({ '/d.json': json })).defaultAddressPools,
+    [{ base: '10.10.0.0/16', size: 24 }, { base: 'fd00:aa::/48', size: 64 }]);
+});
+
 test('loadDaemonConfig: an explicit --config-file must be readable; the default may be absent', () => {
   assert.throws(() => loadDaemonConfig(parseDaemonFlags(['--config-file', '/nope.json']), NONE), invalid(/^unable to read config file \/nope\.json: ENOENT/));
   assert.doesNotThrow(() => loadDaemonConfig(parseDaemonFlags([]), NONE));

@@ -46,7 +46,7 @@ const SCHEMA = {
     'registry-mirrors': { type: 'array', items: { type: 'string' } }, 'insecure-registries': { type: 'array', items: { type: 'string' } },
     'max-concurrent-downloads': { type: 'integer', minimum: 1 }, 'max-concurrent-uploads': { type: 'integer', minimum: 1 },
     'live-restore': { type: 'boolean' }, bip: { type: 'string' },
-    'default-address-pools': { type: 'array', items: { type: 'object', properties: { base: { type: 'string' }, size: { type: 'integer', minimum: 1, maximum: 30 } }, required: ['base', 'size'], additionalProperties: false } },
+    'default-address-pools': { type: 'array', items: { type: 'object', properties: { base: { type: 'string' }, size: { type: 'integer', minimum: 1, maximum: 128 } }, required: ['base', 'size'], additionalProperties: false } },
     dns: { type: 'array', items: { type: 'string' } }, 'dns-search': { type: 'array' }, 'dns-opts': { type: 'array' },
     iptables: { type: 'boolean' }, 'userland-proxy': { type: 'boolean' }, pidfile: { type: 'string' },
     'storage-driver': { enum: ['overlay2'] }, experimental: { type: 'boolean' }, init: { type: 'boolean' },

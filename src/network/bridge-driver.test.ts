@@ -14,6 +14,20 @@ const TABLE = JSON.stringify({
         [{ prefix: { addr: '172.19.0.0', len: 16 } }, { jump: { target: 'n-bbbbbbbbbbbb-masq' } }]] } },
     { map: { family: 'ip', name: 'hairpin', table: 'bt', type: 'ifname', map: 'verdict', elem: [['bt-aaaaaaaa', { jump: { target: 'n-aaaaaaaaaaaa-hair' } }]] } },
     { map: { family: 'ip', name: 'fwd_out', table: 'bt', type: 'ifname', map: 'verdict', elem: [['bt-aaaaaaaa', { jump: { target: 'n-aaaaaaaaaaaa-out' } }]] } },
+    ...['forward', 'n-aaaaaaaaaaaa-out', 'n-aaaaaaaaaaaa-masq', 'n-aaaaaaaaaaaa-hair', 'c-0123456789ab'].map((name) => ({ chain: { family: 'ip', table: 'bt', name } })),
+  ],
+});
+
+/** The ip6 table: network aaaa is dual-stack; the container published nothing on IPv6. */
+const TABLE6 = JSON.stringify({
+  nftables: [
+    { metainfo: { version: '1.0.6' } },
+    { table: { family: 'ip6', name: 'bt', handle: 2 } },
+    { map: { family: 'ip6', name: 'ports', table: 'bt', type: ['ipv6_addr', 'inet_proto', 'inet_service'], map: 'verdict', flags: ['interval'] } },
+    { map: { family: 'ip6', name: 'masq', table: 'bt', type: 'ipv6_addr', map: 'verdict', flags: ['interval'],
+      elem: [[{ prefix: { addr: 'fd00:1::', len: 64 } }, { jump: { target: 'n-aaaaaaaaaaaa-masq' } }]] } },
+    { map: { family: 'ip6', name: 'fwd_out', table: 'bt', type: 'ifname', map: 'verdict', elem: [['bt-aaaaaaaa', { jump: { target: 'n-aaaaaaaaaaaa-out' } }]] } },
+    ...['forward', 'n-aaaaaaaaaaaa-out', 'n-aaaaaaaaaaaa-masq'].map((name) => ({ chain: { family: 'ip6', table: 'bt', name } })),
   ],
 });
 
@@ -22,9 +36,14 @@ function driver() {
   const d = new BridgeDriver({
     table: 'bt', ifPrefix: 'bt', netnsDir: '/nonexistent', log: { warn() {} },
     exec: async (file, args, o) => {
-      if (file === 'nft' && args[0] === '-j') return { exitCode: 0, stdout: TABLE, stderr: '' };
-      if (file === 'nft' && args.join(' ') === 'list chains ip') {
-        return { exitCode: 0, stdout: 'table ip other {\n\tchain n-cccccccccccc-out {\n\t}\n}\ntable ip bt {\n\tchain forward {\n\t}\n\tchain n-aaaaaaaaaaaa-out {\n\t}\n\tchain c-0123456789ab {\n\t}\n}\n', stderr: '' };
+      if (file === 'nft' && args.join(' ') === '-j list table ip bt') return { exitCode: 0, stdout: TABLE, stderr: '' };
+      if (file === 'nft' && args.join(' ') === '-j list table ip6 bt') return { exitCode: 0, stdout: TABLE6, stderr: '' };
+      if (file === 'nft' && args.join(' ') === 'list chains') {
+        return {
+          exitCode: 0, stderr: '',
+          stdout: 'table ip other {\n\tchain n-cccccccccccc-out {\n\t}\n}\ntable ip bt {\n\tchain forward {\n\t}\n\tchain n-aaaaaaaaaaaa-out {\n\t}\n\tchain c-0123456789ab {\n\t}\n}\n' +
+            'table ip6 bt {\n\tchain forward {\n\t}\n\tchain n-aaaaaaaaaaaa-out {\n\t}\n\tchain c-fedcba987654 {\n\t}\n}\ntable inet bt {\n\tchain n-dddddddddddd-out {\n\t}\n}\n',
+        };
       }
       if (file === 'nft') batches.push(String(o?.input ?? ''));
       return { exitCode: 0, stdout: '', stderr: '' };
@@ -33,10 +52,10 @@ function driver() {
   return { d, batches };
 }
 
-test('chains lists our table only; containerChains its c- ids', async () => {
+test('chains lists our ip and ip6 tables only, each name once; containerChains their c- ids', async () => {
   const { d } = driver();
-  assert.deepEqual(await d.chains(), ['forward', 'n-aaaaaaaaaaaa-out', 'c-0123456789ab']);
-  assert.deepEqual(await d.containerChains(), ['0123456789ab']);
+  assert.deepEqual(await d.chains(), ['forward', 'n-aaaaaaaaaaaa-out', 'c-0123456789ab', 'c-fedcba987654']);
+  assert.deepEqual(await d.containerChains(), ['0123456789ab', 'fedcba987654']);
 });
 
 test('dropChains deletes every map element jumping to the chains, then the chains, in one batch', async () => {
@@ -48,7 +67,12 @@ test('dropChains deletes every map element jumping to the chains, then the chain
     'delete element ip bt fwd_out { "bt-aaaaaaaa" }',
     'flush chain ip bt n-aaaaaaaaaaaa-out', 'delete chain ip bt n-aaaaaaaaaaaa-out',
     'flush chain ip bt n-aaaaaaaaaaaa-masq', 'delete chain ip bt n-aaaaaaaaaaaa-masq',
-    'flush chain ip bt n-aaaaaaaaaaaa-hair', 'delete chain ip bt n-aaaaaaaaaaaa-hair', '',
+    'flush chain ip bt n-aaaaaaaaaaaa-hair', 'delete chain ip bt n-aaaaaaaaaaaa-hair',
+    // The IPv6 side of the dual-stack network: its elements and the chains that table has.
+    'delete element ip6 bt masq { fd00:1::/64 }',
+    'delete element ip6 bt fwd_out { "bt-aaaaaaaa" }',
+    'flush chain ip6 bt n-aaaaaaaaaaaa-out', 'delete chain ip6 bt n-aaaaaaaaaaaa-out',
+    'flush chain ip6 bt n-aaaaaaaaaaaa-masq', 'delete chain ip6 bt n-aaaaaaaaaaaa-masq', '',
   ].join('\n')]);
   await d.dropContainerChain('0123456789ab');
   assert.equal(batches[1], 'delete element ip bt ports { 0.0.0.0/0 . tcp . 8000-8002 }\nflush chain ip bt c-0123456789ab\ndelete chain ip bt c-0123456789ab\n');

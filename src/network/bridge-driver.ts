@@ -11,10 +11,15 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import type { ExecFn } from '../lib/exec.ts';
-import { addInterface, attachCommands, createBridge, endpointCommands, parseLinkNames, removeLink, type EndpointOptions } from './link.ts';
+import { addInterface, attachCommands, checkIfName, createBridge, endpointCommands, parseLinkNames, removeLink, type EndpointOptions } from './link.ts';
 import { createNetns, ipError, removeNetns } from './netns.ts';
-import { addContainerBatch, addNetworkBatch, dnsRedirectBatch, removeContainerBatch, removeNetworkBatch, setupTableBatch, type NftNetwork } from './nft.ts';
+import {
+  addContainerBatch, addNetworkBatch, dnsRedirectBatch, familyOfHostIp, removeContainerBatch, removeNetworkBatch, setupTableBatch,
+  type NftFamily, type NftNetwork,
+} from './nft.ts';
 import type { PortRange } from './ports.ts';
+
+const FAMILIES: readonly NftFamily[] = ['ip', 'ip6'];
 
 export interface BridgeDriverDeps {
   exec: ExecFn;
@@ -27,9 +32,20 @@ export interface BridgeDriverDeps {
   log: { warn(o: object, m?: string): void };
 }
 
-export interface BridgeSpec extends NftNetwork {
+/** A bridge network's nft identity: its IPv4 side, plus its IPv6 pool on a dual-stack network. */
+export interface BridgeNetwork extends NftNetwork {
+  ipv6?: { subnet: string; gateway: string };
+}
+
+export interface BridgeSpec extends BridgeNetwork {
   gateway: string;
   prefixLen: number;
+}
+
+/** A container's published ports and the addresses (one per family) they are forwarded to. */
+export interface PublishTarget {
+  ip: string;
+  ip6?: string | null;
 }
 
 /** One interface of a container: which bridge, and how the inside is configured. */
@@ -45,9 +61,9 @@ export class BridgeDriver {
     return join(this.deps.netnsDir, containerId);
   }
 
-  /** Creates (or refreshes after a restart) the daemon's nft table; turns on forwarding. */
+  /** Creates (or refreshes after a restart) the daemon's nft tables, ip and ip6; turns on forwarding. */
   async init(): Promise<void> {
-    await this.#nft('set up nft table', setupTableBatch(this.deps.table));
+    await this.#nft('set up nft tables', setupTableBatch(this.deps.table) + setupTableBatch(this.deps.table, 'ip6'));
     await writeSysctl('/proc/sys/net/ipv4/ip_forward', '1').catch((err) => this.deps.log.warn({ err }, 'enable ip_forward'));
   }
 
@@ -62,17 +78,32 @@ export class BridgeDriver {
     try {
       // 127.0.0.1-published ports DNAT to this bridge: without route_localnet the kernel drops them.
       await writeSysctl(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, '1');
-      await this.#nft(`set up network ${n.id}`, addNetworkBatch(this.deps.table, n));
+      if (n.ipv6) await this.#bridgeIPv6(n.bridge, n.ipv6);
+      await this.#nft(`set up network ${n.id}`, addNetworkBatch(this.deps.table, n) + (n.ipv6 ? addNetworkBatch(this.deps.table, v6Side(n), 'ip6') : ''));
     } catch (err) {
       if (!existing.includes(n.bridge)) await removeLink(this.deps, n.bridge).catch(() => undefined);
       throw err;
     }
   }
 
-  /** Removes the network's chains and map elements, and its bridge unless `keepBridge` (one berth did not make). */
-  async removeNetwork(n: NftNetwork, opts: { keepBridge?: boolean } = {}): Promise<void> {
-    await this.#nft(`remove network ${n.id}`, removeNetworkBatch(this.deps.table, n));
+  /** Removes the network's chains and map elements (both families'), and its bridge unless `keepBridge` (one berth did not make). */
+  async removeNetwork(n: BridgeNetwork, opts: { keepBridge?: boolean } = {}): Promise<void> {
+    await this.#nft(`remove network ${n.id}`, removeNetworkBatch(this.deps.table, n) + (n.ipv6 ? removeNetworkBatch(this.deps.table, v6Side(n), 'ip6') : ''));
     if (!opts.keepBridge) await removeLink(this.deps, n.bridge);
+  }
+
+  /**
+   * The gateway's IPv6 address on the bridge (idempotent: a restart re-applies it), IPv6 enabled
+   * on the bridge whatever the host's default, and IPv6 forwarding on, as dockerd does for an
+   * IPv6 network.
+   */
+  async #bridgeIPv6(bridge: string, v6: { subnet: string; gateway: string }): Promise<void> {
+    await writeSysctl(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, '0');
+    const r = await this.deps.exec('ip', ['-6', 'addr', 'replace', `${v6.gateway}/${v6.subnet.split('/')[1]}`, 'dev', bridge, 'nodad']);
+    if (r.exitCode !== 0) throw ipError(`add ${v6.gateway} to ${bridge}`, r.stderr);
+    for (const p of ['/proc/sys/net/ipv6/conf/all/forwarding', '/proc/sys/net/ipv6/conf/default/forwarding']) {
+      await writeSysctl(p, '1').catch((err) => this.deps.log.warn({ err }, 'enable IPv6 forwarding'));
+    }
   }
 
   /**
@@ -84,11 +115,12 @@ export class BridgeDriver {
   async createSandbox(containerId: string, attachments: readonly Attachment[], dnsGateway?: string): Promise<{ path: string; ready: Promise<void> }> {
     const path = this.netnsPath(containerId);
     await createNetns(this.deps, path, attachments.flatMap((a) => endpointCommands(a.endpoint)));
-    // The host side (veths onto their bridges, DNS redirection) is only needed once the container's
-    // process runs: the caller awaits `ready` before starting it, so it overlaps the runtime's create.
+    // The host side (veths onto their bridges) and the inside's settings (IPv6 off on IPv4-only
+    // interfaces, DNS redirection) are only needed once the container's process runs: the caller
+    // awaits `ready` before starting it, so they overlap the runtime's create.
     const ready = (async () => {
       await this.#enslave(attachments);
-      if (dnsGateway) await this.#redirectDns(path, dnsGateway);
+      await this.#configureInside(path, attachments, dnsGateway);
     })();
     ready.catch(() => undefined); // the caller observes it; never an unhandled rejection
     return { path, ready };
@@ -99,7 +131,7 @@ export class BridgeDriver {
     const path = this.netnsPath(containerId);
     await addInterface(this.deps, path, a.bridge, a.endpoint); // undoes itself on failure
     try {
-      if (dnsGateway) await this.#redirectDns(path, dnsGateway);
+      await this.#configureInside(path, [a], dnsGateway);
     } catch (err) {
       await removeLink(this.deps, a.endpoint.hostVeth).catch(() => undefined);
       throw err;
@@ -119,18 +151,31 @@ export class BridgeDriver {
     await removeNetns(this.deps, this.netnsPath(containerId));
   }
 
-  /** DNAT rules for one container's published ports; Conflict when one is already published. */
-  async publish(chainId: string, ip: string, ports: readonly PortRange[]): Promise<void> {
+  /**
+   * DNAT rules for one container's published ports, each in its host address's family (IPv6
+   * ones to `to.ip6`), in one transaction; Conflict when one is already published.
+   */
+  async publish(chainId: string, to: PublishTarget, ports: readonly PortRange[]): Promise<void> {
     if (ports.length === 0) return;
-    const r = await this.deps.exec('nft', ['-f', '-'], { input: addContainerBatch(this.deps.table, { id: chainId, ip, ports }) });
+    const r = await this.deps.exec('nft', ['-f', '-'], { input: this.#containerBatches(addContainerBatch, chainId, to, ports) });
     if (r.exitCode === 0) return;
     if (/File exists|interval overlaps|conflicting/i.test(r.stderr)) throw new EngineError('Conflict', 'port is already allocated');
     throw new EngineError('Internal', `publish ports: ${r.stderr.trim()}`);
   }
 
-  async unpublish(chainId: string, ip: string, ports: readonly PortRange[]): Promise<void> {
+  async unpublish(chainId: string, to: PublishTarget, ports: readonly PortRange[]): Promise<void> {
     if (ports.length === 0) return;
-    await this.#nft(`unpublish ports of ${chainId}`, removeContainerBatch(this.deps.table, { id: chainId, ip, ports }));
+    await this.#nft(`unpublish ports of ${chainId}`, this.#containerBatches(removeContainerBatch, chainId, to, ports));
+  }
+
+  #containerBatches(make: typeof addContainerBatch, chainId: string, to: PublishTarget, ports: readonly PortRange[]): string {
+    return FAMILIES.map((family) => {
+      const mine = ports.filter((p) => familyOfHostIp(p.hostIp) === family);
+      if (mine.length === 0) return '';
+      const ip = family === 'ip' ? to.ip : to.ip6;
+      if (!ip) throw new EngineError('InvalidParameter', `publishing on ${mine[0]!.hostIp} needs an IPv6 address on the container's network`);
+      return make(this.deps.table, { id: chainId, ip, ports: mine }, family);
+    }).join('');
   }
 
   /** Names of every host interface starting with our prefix (or all of them). */
@@ -144,53 +189,58 @@ export class BridgeDriver {
     return readdir(this.deps.netnsDir).catch(() => []);
   }
 
-  /** Container chains (`c-<id>`) present in our table. */
+  /** Container chains (`c-<id>`) present in our tables, ip or ip6 (each id once). */
   async containerChains(): Promise<string[]> {
     return (await this.chains()).filter((c) => c.startsWith('c-')).map((c) => c.slice(2));
   }
 
-  /** Every chain in our table, by name (base chains, the admin's, networks' and containers'). */
+  /** Every chain in our tables, ip and ip6, by name, each once (base chains, the admin's, networks' and containers'). */
   async chains(): Promise<string[]> {
-    const r = await this.deps.exec('nft', ['list', 'chains', 'ip']);
-    const out: string[] = [];
+    const r = await this.deps.exec('nft', ['list', 'chains']);
+    const out = new Set<string>();
     let inOurs = false;
     for (const line of r.stdout.split('\n')) {
-      const t = /^table ip (\S+)/.exec(line);
-      if (t) { inOurs = t[1] === this.deps.table; continue; }
+      const t = /^table (\S+) (\S+)/.exec(line);
+      if (t) { inOurs = FAMILIES.includes(t[1] as NftFamily) && t[2] === this.deps.table; continue; }
       const c = /^\s*chain (\S+) \{/.exec(line);
-      if (inOurs && c) out.push(c[1]!);
+      if (inOurs && c) out.add(c[1]!);
     }
-    return out;
+    return [...out];
   }
 
-  /** Drops a container chain whose map elements are unknown (leftover after a crash). */
+  /** Drops a container chain, in both families' tables, whose map elements are unknown (leftover after a crash). */
   async dropContainerChain(chainId: string): Promise<void> {
     await this.dropChains([`c-${chainId}`]);
   }
 
   /**
    * Drops chains left by a crash (a container's, or a network's `n-<id>-*`) whose map elements are
-   * unknown: every element of any map that jumps to one of them goes first, in the same batch.
+   * unknown, in whichever of our tables (ip, ip6) holds them: every element of any map that jumps
+   * to one of them goes first, in the same batch.
    */
   async dropChains(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     const doomed = new Set(names);
-    const r = await this.deps.exec('nft', ['-j', 'list', 'table', 'ip', this.deps.table]);
-    const t = `ip ${this.deps.table}`;
     const lines: string[] = [];
-    try {
-      const doc = JSON.parse(r.stdout) as { nftables: { map?: { name: string; type: string | string[]; elem?: unknown[] } }[] };
-      for (const item of doc.nftables) {
-        const map = item.map;
-        for (const e of map?.elem ?? []) {
-          const [key, verdict] = e as [unknown, { jump?: { target: string }; goto?: { target: string } }];
-          const target = verdict?.jump?.target ?? verdict?.goto?.target;
-          if (target && doomed.has(target)) lines.push(`delete element ${t} ${map!.name} { ${nftKeyText(key, map!.type === 'ifname')} }`);
+    for (const family of FAMILIES) {
+      const r = await this.deps.exec('nft', ['-j', 'list', 'table', family, this.deps.table]);
+      const t = `${family} ${this.deps.table}`;
+      const present = new Set<string>();
+      try {
+        const doc = JSON.parse(r.stdout) as { nftables: { chain?: { name: string }; map?: { name: string; type: string | string[]; elem?: unknown[] } }[] };
+        for (const item of doc.nftables) {
+          if (item.chain) present.add(item.chain.name);
+          const map = item.map;
+          for (const e of map?.elem ?? []) {
+            const [key, verdict] = e as [unknown, { jump?: { target: string }; goto?: { target: string } }];
+            const target = verdict?.jump?.target ?? verdict?.goto?.target;
+            if (target && doomed.has(target)) lines.push(`delete element ${t} ${map!.name} { ${nftKeyText(key, map!.type === 'ifname')} }`);
+          }
         }
-      }
-    } catch { /* no table: nothing points at the chains */ }
-    for (const c of names) lines.push(`flush chain ${t} ${c}`, `delete chain ${t} ${c}`);
-    await this.#nft(`drop chains ${names.join(' ')}`, [...lines, ''].join('\n'));
+      } catch { /* no table: nothing of this family to drop */ }
+      for (const c of names) if (present.has(c)) lines.push(`flush chain ${t} ${c}`, `delete chain ${t} ${c}`);
+    }
+    if (lines.length) await this.#nft(`drop chains ${names.join(' ')}`, [...lines, ''].join('\n'));
   }
 
   async #enslave(attachments: readonly Attachment[]): Promise<void> {
@@ -199,17 +249,36 @@ export class BridgeDriver {
     if (r.exitCode !== 0) throw ipError('attach veths', r.stderr);
   }
 
-  async #redirectDns(path: string, gateway: string): Promise<void> {
+  /**
+   * One process inside the container's namespace: IPv6 off on each interface of an IPv4-only
+   * network (dockerd does the same: such an interface would otherwise join IPv6 multicast groups
+   * and take router advertisements), and on user networks 127.0.0.11:53 redirected to `dnsGateway`.
+   */
+  async #configureInside(path: string, attachments: readonly Attachment[], dnsGateway?: string): Promise<void> {
+    const script: string[] = [];
+    for (const a of attachments) {
+      if (a.endpoint.address6) continue;
+      const ifName = a.endpoint.ifName ?? 'eth0';
+      checkIfName(ifName);
+      // A kernel without IPv6 has no such file: nothing to turn off then.
+      script.push(`{ echo 1 > /proc/sys/net/ipv6/conf/${ifName}/disable_ipv6; } 2>/dev/null || true`);
+    }
     // route_localnet: the redirected query leaves eth0 with a 127.0.0.1 source until masqueraded.
-    const r = await this.deps.exec('nsenter', [`--net=${path}`, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec nft -f -'],
-      { input: dnsRedirectBatch(gateway) });
-    if (r.exitCode !== 0) throw new EngineError('Internal', `redirect 127.0.0.11 in the container: ${r.stderr.trim()}`);
+    if (dnsGateway) script.push('echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec nft -f -');
+    if (script.length === 0) return;
+    const r = await this.deps.exec('nsenter', [`--net=${path}`, 'sh', '-c', script.join('\n')], dnsGateway ? { input: dnsRedirectBatch(dnsGateway) } : {});
+    if (r.exitCode !== 0) throw new EngineError('Internal', `configure the container's network: ${r.stderr.trim()}`);
   }
 
   async #nft(what: string, batch: string): Promise<void> {
     const r = await this.deps.exec('nft', ['-f', '-'], { input: batch });
     if (r.exitCode !== 0) throw new EngineError('Internal', `${what}: ${r.stderr.trim()}`);
   }
+}
+
+/** The ip6 table's view of a dual-stack network: its IPv6 subnet and gateway. */
+function v6Side(n: BridgeNetwork): NftNetwork {
+  return { id: n.id, bridge: n.bridge, internal: n.internal, subnet: n.ipv6!.subnet, gateway: n.ipv6!.gateway };
 }
 
 async function writeSysctl(path: string, value: string): Promise<void> {

@@ -10,3 +10,4 @@ export * from './netns.ts';
 export * from './link.ts';
 export * from './dns/index.ts';
 export * from './bridge-driver.ts';
+export * from './ipam6.ts';

@@ -112,6 +112,8 @@ test('pickDefaultSubnet walks Docker default pools avoiding networks and host ro
   assert.equal(pickDefaultSubnet({ hostRoutes: routes, inUse: ['192.168.0.0/20'] }), '192.168.16.0/20');
   assert.equal(pickDefaultSubnet({ inUse: ['172.17.0.0/16', '172.18.0.0/16'] }), '172.19.0.0/16');
   assert.equal(pickDefaultSubnet({ pools: [{ base: '10.10.0.0/16', size: 24 }], inUse: ['10.10.0.0/24'] }), '10.10.1.0/24');
+  // IPv6 entries of default-address-pools are for the IPv6 side only.
+  assert.equal(pickDefaultSubnet({ pools: [{ base: 'fd00:aa::/48', size: 64 }, { base: '10.10.0.0/16', size: 24 }] }), '10.10.0.0/24');
   throwsKind(
     () => pickDefaultSubnet({ pools: [{ base: '10.10.0.0/23', size: 24 }], inUse: ['10.10.0.0/23'] }),
     'Unavailable',

@@ -242,7 +242,8 @@ export function pickDefaultSubnet(opts: {
   hostRoutes?: readonly Cidr[];
 }): string {
   const taken = [...(opts.inUse ?? []).map((s) => parseCidr(s)), ...(opts.hostRoutes ?? [])];
-  for (const p of opts.pools ?? DOCKER_DEFAULT_POOLS) {
+  // IPv6 entries are ipam6.ts pickDefaultSubnet6's.
+  for (const p of (opts.pools ?? DOCKER_DEFAULT_POOLS).filter((x) => !x.base.includes(':'))) {
     const base = parseCidr(p.base);
     if (!(p.size >= base.prefix && p.size <= 30)) throw invalid(`invalid default address pool ${p.base} size ${p.size}`);
     const step = 2 ** (32 - p.size);

@@ -21,6 +21,11 @@ test('endpointCommands: veth made inside, host end pushed out, address, route', 
     ],
   );
   assert.equal(endpointCommands({ hostVeth: 'x', ifName: 'eth1', address: '10.0.0.2/24' }).length, 3);
+  // Dual stack: the IPv6 address without DAD, and an IPv6 default route after the IPv4 one.
+  assert.deepEqual(
+    endpointCommands({ hostVeth: 'x', address: '10.0.0.2/24', gateway: '10.0.0.1', address6: 'fd00:1::2/64', gateway6: 'fd00:1::1', hostNetns: '/proc/1/ns/net' }).slice(1),
+    ['addr add 10.0.0.2/24 dev eth0', 'addr add fd00:1::2/64 dev eth0 nodad', 'link set eth0 up', 'route add default via 10.0.0.1 dev eth0', 'route add default via fd00:1::1 dev eth0'],
+  );
   assert.throws(() => endpointCommands({ hostVeth: 'much-too-long-name', address: '1.2.3.4/8' }), (e) => kindOf(e) === 'InvalidParameter');
   assert.throws(() => endpointCommands({ hostVeth: 'ok', address: '1.2.3.4/8', mac: 'zz' }), (e) => kindOf(e) === 'InvalidParameter');
 });

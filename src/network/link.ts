@@ -70,6 +70,9 @@ export interface EndpointOptions {
   address: string;
   /** Default route via this gateway; omitted for internal networks or extra interfaces. */
   gateway?: string;
+  /** On an IPv6-enabled network: the IPv6 address with prefix ("fd00:1::2/64"), and the IPv6 default route's gateway. */
+  address6?: string;
+  gateway6?: string;
   mac?: string;
   mtu?: number;
   /** The daemon's own network namespace, where the host end goes. */
@@ -88,8 +91,11 @@ export function endpointCommands(opts: EndpointOptions): string[] {
   return [
     `link add ${ifName}${mac}${mtu} type veth peer name ${opts.hostVeth}${mtu} netns ${hostNs}`,
     `addr add ${opts.address} dev ${ifName}`,
+    // nodad, as dockerd: IPAM made the address unique, and a tentative one cannot be used for a second or so.
+    ...(opts.address6 ? [`addr add ${opts.address6} dev ${ifName} nodad`] : []),
     `link set ${ifName} up`,
     ...(opts.gateway ? [`route add default via ${opts.gateway} dev ${ifName}`] : []),
+    ...(opts.gateway6 ? [`route add default via ${opts.gateway6} dev ${ifName}`] : []),
   ];
 }
 

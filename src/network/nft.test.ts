@@ -66,6 +66,36 @@ test('bad names and IPv6 host addresses are rejected', () => {
   );
 });
 
+const net6: NftNetwork = { id: 'n1', bridge: 'bt0', subnet: 'fd00:77::/64', gateway: 'fd00:77::1', internal: false };
+const ctr6: NftContainer = {
+  id: 'c1',
+  ip: 'fd00:77::2',
+  ports: [
+    { hostIp: '::', hostPort: 8080, containerPort: 80, count: 1, proto: 'tcp' },
+    { hostIp: 'fd00::2', hostPort: 9000, containerPort: 9000, count: 3, proto: 'tcp' },
+    { hostIp: '::', hostPort: 8000, containerPort: 7000, count: 2, proto: 'udp' },
+  ],
+};
+
+test('ip6: the same layout in table ip6, IPv6 maps, bracketed DNAT targets, no loopback hairpin', () => {
+  const setup = setupTableBatch('berth-abc', 'ip6');
+  assert.match(setup, /^add map ip6 berth-abc ports \{ type ipv6_addr \. inet_proto \. inet_service : verdict; flags interval; \}$/m);
+  assert.match(setup, /^add rule ip6 berth-abc prerouting fib daddr type local ip6 daddr \. meta l4proto \. th dport vmap @ports$/m);
+  assert.doesNotMatch(setup, / ip berth-abc/);
+  const n = addNetworkBatch('berth-abc', net6, 'ip6');
+  assert.match(n, /^add element ip6 berth-abc masq \{ fd00:77::\/64 : jump n-n1-masq \}$/m);
+  assert.match(n, /n-n1-hair ct status dnat ip6 saddr fd00:77::\/64 ip6 saddr != fd00:77::1 masquerade$/m);
+  assert.doesNotMatch(n, /127\.0\.0\.0|ip saddr/);
+  const c = addContainerBatch('berth-abc', ctr6, 'ip6');
+  assert.match(c, /^add rule ip6 berth-abc c-c1 meta l4proto tcp th dport 8080 dnat ip6 to \[fd00:77::2\]:80$/m);
+  assert.match(c, /ip6 daddr fd00::2 meta l4proto tcp th dport 9000-9002 dnat ip6 to \[fd00:77::2\]:9000-9002$/m);
+  assert.match(c, /^add element ip6 berth-abc ports \{ ::\/0 \. tcp \. 8080 : jump c-c1 \}$/m);
+  assert.match(removeNetworkBatch('berth-abc', net6, 'ip6'), /^delete element ip6 berth-abc masq \{ fd00:77::\/64 \}$/m);
+  // Each family's table takes only its own host addresses.
+  assert.throws(() => addContainerBatch('t', ctr6), (e) => kindOf(e) === 'InvalidParameter');
+  assert.throws(() => addContainerBatch('t', ctr, 'ip6'), (e) => kindOf(e) === 'InvalidParameter');
+});
+
 test('requiredSysctls asks for route_localnet only with 127.0.0.1 ports', () => {
   assert.deepEqual(requiredSysctls(net, { localhostPorts: false }).map((s) => s.path), ['/proc/sys/net/ipv4/ip_forward']);
   assert.ok(requiredSysctls(net, { localhostPorts: true }).some((s) => s.path === '/proc/sys/net/ipv4/conf/bt0/route_localnet'));
@@ -120,4 +150,23 @@ test('batches apply to a real throwaway table, conflict atomically and remove cl
   }
   const empty = (await execFile('nft', ['list', 'table', 'ip', table])).stdout;
   assert.doesNotMatch(empty, /c-c1|n-n1|n-n2|jump/);
+});
+
+test('ip6 batches apply to a real throwaway table and remove cleanly', { skip: !isRoot && 'needs root' }, async (t) => {
+  const table = `berthtest-${randomBytes(4).toString('hex')}`;
+  const nft = async (batch: string) => execFile('nft', ['-f', '-'], { input: batch });
+  t.after(async () => { await nft(deleteTableBatch(table, 'ip6')); });
+  let r = await nft(setupTableBatch(table, 'ip6'));
+  assert.equal(r.exitCode, 0, r.stderr);
+  r = await nft(addNetworkBatch(table, net6, 'ip6') + addNetworkBatch(table, { ...internalNet, subnet: 'fd00:78::/64' }, 'ip6') + addContainerBatch(table, ctr6, 'ip6'));
+  assert.equal(r.exitCode, 0, r.stderr);
+  const listed = (await execFile('nft', ['list', 'table', 'ip6', table])).stdout;
+  assert.match(listed, /fd00::2 \. tcp \. 9000-9002 : jump c-c1/);
+  // The shifted range keeps its address, its ports come from the map.
+  assert.match(listed, /udp dport 8000-8001 dnat to \[fd00:77::2\]:udp dport map \{ 8000 : 7000, 8001 : 7001 \}/);
+  for (let i = 0; i < 2; i++) {
+    r = await nft(removeContainerBatch(table, ctr6, 'ip6') + removeNetworkBatch(table, net6, 'ip6') + removeNetworkBatch(table, { ...internalNet, subnet: 'fd00:78::/64' }, 'ip6'));
+    assert.equal(r.exitCode, 0, r.stderr);
+  }
+  assert.doesNotMatch((await execFile('nft', ['list', 'table', 'ip6', table])).stdout, /c-c1|n-n1|n-n2|jump/);
 });

@@ -1,6 +1,8 @@
 /**
  * Pure generation of nftables batches (text for `nft -f -`, each applied atomically by the
- * kernel) for one daemon's own table, `table ip <prefix>`. Nothing here runs nft.
+ * kernel) for one daemon's own tables: `table ip <prefix>` for IPv4 and, with the same layout,
+ * `table ip6 <prefix>` for the IPv6 side of dual-stack networks (every batch takes the family;
+ * an IPv4-only network has nothing in the ip6 table). Nothing here runs nft.
  *
  * Layout — static base chains dispatch through verdict maps, so every network and container owns
  * its own chains and map elements and can be added or dropped without touching anyone else's
@@ -25,16 +27,27 @@
  * with ENOENT.
  * Errors: InvalidParameter for inputs nft could not express (IPv6 host addresses).
  */
+import { isIPv6 } from 'node:net';
 import { invalid } from '../lib/errors.ts';
 import type { PortRange } from './ports.ts';
 
-/** The administrator-owned filter chain for published traffic. */
+/** The administrator-owned filter chain for published traffic (one per family table). */
 export const USER_CHAIN = 'berth-user';
+
+/** `ip` holds the IPv4 rules, `ip6` the IPv6 rules of dual-stack networks. */
+export type NftFamily = 'ip' | 'ip6';
+
+/** Per family: the address match keyword, the address type, and the wildcard host address. */
+const FAMILY = {
+  ip: { match: 'ip', addr: 'ipv4_addr', any: '0.0.0.0/0' },
+  ip6: { match: 'ip6', addr: 'ipv6_addr', any: '::/0' },
+} as const;
 
 export interface NftNetwork {
   /** Short unique id used in chain names (e.g. the network id's first 12 chars). */
   id: string;
   bridge: string;
+  /** The subnet of the batch's family (the IPv6 pool for the ip6 table). */
   subnet: string;
   /** --internal: no masquerade, nothing forwarded in or out of the bridge. */
   internal: boolean;
@@ -45,7 +58,7 @@ export interface NftNetwork {
 export interface NftContainer {
   /** Short unique id used in the chain name. */
   id: string;
-  /** The container's address on the network its ports are published from. */
+  /** The container's address (of the batch's family) on the network its ports are published from. */
   ip: string;
   /** Assigned published ports (grouped with ports.ts groupRanges: one rule per run). */
   ports: readonly PortRange[];
@@ -72,13 +85,14 @@ function checkName(what: string, s: string): void {
  * daemon restart keeps every network's and container's chains and map elements, and the
  * admin's rules). Base chains are flushed and refilled so an upgraded layout replaces the old.
  */
-export function setupTableBatch(table: string): string {
+export function setupTableBatch(table: string, family: NftFamily = 'ip'): string {
   checkName('table', table);
-  const t = `ip ${table}`;
+  const t = `${family} ${table}`;
+  const { match, addr } = FAMILY[family];
   return [
     `add table ${t}`,
-    `add map ${t} ports { type ipv4_addr . inet_proto . inet_service : verdict; flags interval; }`,
-    `add map ${t} masq { type ipv4_addr : verdict; flags interval; }`,
+    `add map ${t} ports { type ${addr} . inet_proto . inet_service : verdict; flags interval; }`,
+    `add map ${t} masq { type ${addr} : verdict; flags interval; }`,
     `add map ${t} hairpin { type ifname : verdict; }`,
     `add map ${t} fwd_out { type ifname : verdict; }`,
     `add map ${t} fwd_in { type ifname : verdict; }`,
@@ -88,9 +102,9 @@ export function setupTableBatch(table: string): string {
     `add chain ${t} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
     `add chain ${t} forward { type filter hook forward priority filter; policy accept; }`,
     ...['prerouting', 'output', 'postrouting', 'forward'].map((c) => `flush chain ${t} ${c}`),
-    `add rule ${t} prerouting fib daddr type local ip daddr . meta l4proto . th dport vmap @ports`,
-    `add rule ${t} output fib daddr type local ip daddr . meta l4proto . th dport vmap @ports`,
-    `add rule ${t} postrouting ip saddr vmap @masq`,
+    `add rule ${t} prerouting fib daddr type local ${match} daddr . meta l4proto . th dport vmap @ports`,
+    `add rule ${t} output fib daddr type local ${match} daddr . meta l4proto . th dport vmap @ports`,
+    `add rule ${t} postrouting ${match} saddr vmap @masq`,
     `add rule ${t} postrouting oifname vmap @hairpin`,
     `add rule ${t} forward oifname vmap @fwd_out`,
     `add rule ${t} forward iifname vmap @fwd_in`,
@@ -99,17 +113,21 @@ export function setupTableBatch(table: string): string {
 }
 
 /** Removes the whole table (daemon uninstall, test cleanup). Fails if it does not exist. */
-export function deleteTableBatch(table: string): string {
+export function deleteTableBatch(table: string, family: NftFamily = 'ip'): string {
   checkName('table', table);
-  return `delete table ip ${table}\n`;
+  return `delete table ${family} ${table}\n`;
 }
 
-/** Chains and map elements of one bridge network; apply after setupTableBatch. */
-export function addNetworkBatch(table: string, net: NftNetwork): string {
+/**
+ * Chains and map elements of one bridge network in one family's table; apply after
+ * setupTableBatch. For ip6, `net.subnet` and `net.gateway` are the network's IPv6 ones.
+ */
+export function addNetworkBatch(table: string, net: NftNetwork, family: NftFamily = 'ip'): string {
   checkName('table', table);
   checkName('network id', net.id);
   checkName('bridge', net.bridge);
-  const t = `ip ${table}`;
+  const t = `${family} ${table}`;
+  const { match } = FAMILY[family];
   const br = q(net.bridge);
   const out = [...netChains(t, net).flatMap((c) => [`add chain ${t} ${c}`, `flush chain ${t} ${c}`])];
   const outChain = netChain(net, 'out');
@@ -129,9 +147,10 @@ export function addNetworkBatch(table: string, net: NftNetwork): string {
       `add rule ${t} ${outChain} drop`,
       `add rule ${t} ${netChain(net, 'masq')} oifname != ${br} masquerade`,
       // 127.0.0.1:port → container needs route_localnet on the bridge and a real source address.
-      `add rule ${t} ${netChain(net, 'hair')} ip saddr 127.0.0.0/8 masquerade`,
+      // IPv6 has no route_localnet: the kernel never lets ::1 traffic leave the host, DNATed or not.
+      ...(family === 'ip' ? [`add rule ${t} ${netChain(net, 'hair')} ip saddr 127.0.0.0/8 masquerade`] : []),
       // A container reaching a published port of its own bridge: replies must return through us.
-      `add rule ${t} ${netChain(net, 'hair')} ct status dnat ip saddr ${net.subnet}${net.gateway ? ` ip saddr != ${net.gateway}` : ''} masquerade`,
+      `add rule ${t} ${netChain(net, 'hair')} ct status dnat ${match} saddr ${net.subnet}${net.gateway ? ` ${match} saddr != ${net.gateway}` : ''} masquerade`,
       `add element ${t} masq { ${net.subnet} : jump ${netChain(net, 'masq')} }`,
       `add element ${t} hairpin { ${br} : jump ${netChain(net, 'hair')} }`,
     );
@@ -151,11 +170,11 @@ function netChains(t: string, net: NftNetwork): string[] {
  * Removes one network's elements and chains. Idempotent: each element and chain is first added
  * (a no-op when present) so the batch succeeds whether or not a previous removal got halfway.
  */
-export function removeNetworkBatch(table: string, net: NftNetwork): string {
+export function removeNetworkBatch(table: string, net: NftNetwork, family: NftFamily = 'ip'): string {
   checkName('table', table);
   checkName('network id', net.id);
   checkName('bridge', net.bridge);
-  const t = `ip ${table}`;
+  const t = `${family} ${table}`;
   const br = q(net.bridge);
   const chains = netChains(t, net);
   const elems: [string, string][] = [[`fwd_out`, `${br} : jump ${netChain(net, 'out')}`]];
@@ -170,25 +189,33 @@ export function removeNetworkBatch(table: string, net: NftNetwork): string {
   ].join('\n');
 }
 
-function portKey(p: PortRange): string {
-  const ip = p.hostIp === '' || p.hostIp === '0.0.0.0' ? '0.0.0.0/0' : p.hostIp;
-  if (ip.includes(':')) throw invalid(`nft: IPv6 host address ${p.hostIp} is not supported`);
+/** The family a published host address belongs in: '' (all IPv4), '0.0.0.0' and IPv4 → ip; '::' and IPv6 → ip6. */
+export const familyOfHostIp = (hostIp: string): NftFamily => (isIPv6(hostIp) ? 'ip6' : 'ip');
+
+/** Whether a host address is its family's wildcard (no daddr match). */
+const isWildcard = (hostIp: string): boolean => hostIp === '' || hostIp === '0.0.0.0' || hostIp === '::';
+
+function portKey(p: PortRange, family: NftFamily): string {
+  if (familyOfHostIp(p.hostIp) !== family) throw invalid(`nft: host address ${p.hostIp || '0.0.0.0'} is not an ${family === 'ip' ? 'IPv4' : 'IPv6'} address`);
+  const ip = isWildcard(p.hostIp) ? FAMILY[family].any : p.hostIp;
   const ports = p.count > 1 ? `${p.hostPort}-${p.hostPort + p.count - 1}` : `${p.hostPort}`;
   return `${ip} . ${p.proto} . ${ports}`;
 }
 
-function dnatRule(c: NftContainer, p: PortRange): string {
+function dnatRule(c: NftContainer, p: PortRange, family: NftFamily): string {
   const match = [
-    p.hostIp !== '' && p.hostIp !== '0.0.0.0' ? `ip daddr ${p.hostIp}` : '',
+    isWildcard(p.hostIp) ? '' : `${FAMILY[family].match} daddr ${p.hostIp}`,
     `meta l4proto ${p.proto}`,
     p.count > 1 ? `th dport ${p.hostPort}-${p.hostPort + p.count - 1}` : `th dport ${p.hostPort}`,
   ].filter(Boolean).join(' ');
-  if (p.count === 1) return `${match} dnat ip to ${c.ip}:${p.containerPort}`;
+  // An IPv6 address takes brackets before a port.
+  const to = family === 'ip6' ? `[${c.ip}]` : c.ip;
+  if (p.count === 1) return `${match} dnat ${family} to ${to}:${p.containerPort}`;
   // Same numbers on both sides: conntrack keeps the original port when it lies in the range.
-  if (p.hostPort === p.containerPort) return `${match} dnat ip to ${c.ip}:${p.containerPort}-${p.containerPort + p.count - 1}`;
+  if (p.hostPort === p.containerPort) return `${match} dnat ${family} to ${to}:${p.containerPort}-${p.containerPort + p.count - 1}`;
   // Shifted range (8000-8002 → 9000-9002): still one rule, through an anonymous port map.
   const pairs = Array.from({ length: p.count }, (_, i) => `${p.hostPort + i} : ${p.containerPort + i}`).join(', ');
-  return `${match} dnat ip to ${c.ip} : th dport map { ${pairs} }`;
+  return `${match} dnat ${family} to ${c.ip} : th dport map { ${pairs} }`;
 }
 
 /**
@@ -196,16 +223,16 @@ function dnatRule(c: NftContainer, p: PortRange): string {
  * elements that jump to it. Atomic: a host address/port already published (an overlapping
  * element) fails the whole batch and nothing is added.
  */
-export function addContainerBatch(table: string, c: NftContainer): string {
+export function addContainerBatch(table: string, c: NftContainer, family: NftFamily = 'ip'): string {
   checkName('table', table);
   checkName('container id', c.id);
-  const t = `ip ${table}`;
+  const t = `${family} ${table}`;
   const ch = containerChain(c);
   return [
     `add chain ${t} ${ch}`,
     `flush chain ${t} ${ch}`,
-    ...c.ports.map((p) => `add rule ${t} ${ch} ${dnatRule(c, p)}`),
-    ...c.ports.map((p) => `add element ${t} ports { ${portKey(p)} : jump ${ch} }`),
+    ...c.ports.map((p) => `add rule ${t} ${ch} ${dnatRule(c, p, family)}`),
+    ...c.ports.map((p) => `add element ${t} ports { ${portKey(p, family)} : jump ${ch} }`),
     '',
   ].join('\n');
 }
@@ -214,16 +241,16 @@ export function addContainerBatch(table: string, c: NftContainer): string {
  * Drops exactly one container's elements and chain; idempotent like removeNetworkBatch. `ports`
  * must be the ranges that were added (persisted with the endpoint).
  */
-export function removeContainerBatch(table: string, c: NftContainer): string {
+export function removeContainerBatch(table: string, c: NftContainer, family: NftFamily = 'ip'): string {
   checkName('table', table);
   checkName('container id', c.id);
-  const t = `ip ${table}`;
+  const t = `${family} ${table}`;
   const ch = containerChain(c);
   return [
     `add chain ${t} ${ch}`,
     `flush chain ${t} ${ch}`,
-    ...c.ports.map((p) => `add element ${t} ports { ${portKey(p)} : jump ${ch} }`),
-    ...c.ports.map((p) => `delete element ${t} ports { ${portKey(p)} }`),
+    ...c.ports.map((p) => `add element ${t} ports { ${portKey(p, family)} : jump ${ch} }`),
+    ...c.ports.map((p) => `delete element ${t} ports { ${portKey(p, family)} }`),
     `delete chain ${t} ${ch}`,
     '',
   ].join('\n');

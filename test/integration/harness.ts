@@ -150,13 +150,16 @@ export async function findNetworkLeaks(d: { prefix: string; ifPrefix: string; ex
   // The default bridge's chains are expected: exactly one network's worth (out, masq, hair).
   const netChains = leaks.filter((l) => l.startsWith('nft chain n-'));
   const bridgeIds = new Set(netChains.map((l) => l.split('-')[1]));
-  if (bridgeIds.size <= 1) return leaks.filter((l) => !l.startsWith('nft chain n-'));
-  return leaks;
+  const v4 = bridgeIds.size <= 1 ? leaks.filter((l) => !l.startsWith('nft chain n-')) : leaks;
+  // The IPv6 side of dual-stack networks: the default bridge is IPv4-only, so any chain is a leak.
+  const table6 = spawnSync('nft', ['list', 'table', 'ip6', d.prefix], { encoding: 'utf8' }).stdout ?? '';
+  return [...v4, ...[...table6.matchAll(/chain (c-\S+|n-\S+) \{/g)].map((m) => `nft ip6 chain ${m[1]}`)];
 }
 
-/** What an administrator removing berth would delete: the daemon's table and default bridge. */
+/** What an administrator removing berth would delete: the daemon's tables and default bridge. */
 export function uninstallNetwork(d: { prefix: string; ifPrefix: string }): void {
   spawnSync('nft', ['delete', 'table', 'ip', d.prefix]);
+  spawnSync('nft', ['delete', 'table', 'ip6', d.prefix]);
   spawnSync('ip', ['link', 'del', `${d.ifPrefix}0`]);
 }
 

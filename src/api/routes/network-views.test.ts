@@ -118,6 +118,19 @@ test('toNetworkResource: maps and arrays as dockerd 27 sends them', () => {
   }
 });
 
+test('dual-stack: IPv6 address, gateway and prefix in container inspect and network inspect while running', () => {
+  const DUAL = net('dual', { enableIPv6: true, subnet6: 'fd00:1::/64', gateway6: 'fd00:1::1' });
+  const a = live(DUAL, '172.18.0.5', { ip6: 'fd00:1::2' });
+  const n = containerNetworkSettings(ctr(), { attached: [a], sandboxKey: '/run/x', running: true }).Networks['dual']!;
+  assert.deepEqual([n.GlobalIPv6Address, n.IPv6Gateway, n.GlobalIPv6PrefixLen], ['fd00:1::2', 'fd00:1::1', 64]);
+  const stopped = containerNetworkSettings(ctr(), { attached: [a], sandboxKey: '', running: false }).Networks['dual']!;
+  assert.deepEqual([stopped.GlobalIPv6Address, stopped.IPv6Gateway, stopped.GlobalIPv6PrefixLen], ['', '', 0]);
+  const r = toNetworkResource(DUAL, [{ id: CID, name: 'web', a }], true);
+  assert.equal(r.EnableIPv6, true);
+  assert.equal(r.Containers[CID]!.IPv6Address, 'fd00:1::2/64');
+  assert.equal(toNetworkResource(USER, [], false).EnableIPv6, false);
+});
+
 test('endpoint DriverOpts are shown as requested, running or not', () => {
   const opts = { 'com.example.opt': 'x' };
   const a = live(USER, '172.18.0.5', { config: { DriverOpts: opts } });

@@ -4,7 +4,7 @@ import type { Attached } from '../../engine/networks/container-networks.ts';
 import { dnsNames } from '../../engine/networks/container-networks.ts';
 import { assignedPortMap } from '../../engine/networks/host-ports.ts';
 import type { NetworkRecord } from '../../engine/networks/record.ts';
-import { parseCidr, toApiPorts } from '../../network/index.ts';
+import { parseCidr, parseCidr6, toApiPorts } from '../../network/index.ts';
 
 /** What the container views know of a container's networking. */
 export interface ContainerNetView {
@@ -35,6 +35,7 @@ function endpointSettings(c: ContainerRecord, a: Attached, running: boolean): ap
     NetworkID: a.net.id,
     EndpointID: live || a.net.driver !== 'bridge' ? a.ep.endpointId : '',
     ...(live ? { Gateway: a.net.gateway, IPAddress: a.ep.ip!, IPPrefixLen: parseCidr(a.net.subnet).prefix } : {}),
+    ...(live && a.ep.ip6 ? { IPv6Gateway: a.net.gateway6, GlobalIPv6Address: a.ep.ip6, GlobalIPv6PrefixLen: parseCidr6(a.net.subnet6).prefix } : {}),
     DNSNames: userNet ? dnsNames(c, cfg) : null,
   };
 }
@@ -52,8 +53,8 @@ export function containerNetworkSettings(c: ContainerRecord, v: ContainerNetView
   return {
     Bridge: '', SandboxID: running && v?.sandboxKey ? c.id : '', SandboxKey: running ? v?.sandboxKey ?? '' : '', Ports: ports,
     HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: top.EndpointID ?? '', Gateway: top.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
-    IPAddress: top.IPAddress ?? '', IPPrefixLen: top.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: top.MacAddress ?? '',
+    EndpointID: top.EndpointID ?? '', Gateway: top.Gateway ?? '', GlobalIPv6Address: top.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: top.GlobalIPv6PrefixLen ?? 0,
+    IPAddress: top.IPAddress ?? '', IPPrefixLen: top.IPPrefixLen ?? 0, IPv6Gateway: top.IPv6Gateway ?? '', MacAddress: top.MacAddress ?? '',
     Networks: networks,
   };
 }
@@ -73,12 +74,13 @@ export function toNetworkResource(n: NetworkRecord, members: { id: string; name:
       if (n.driver === 'bridge' && !m.a.ep.ip) continue;
       containers[m.id] = {
         Name: m.name, EndpointID: m.a.ep.endpointId, MacAddress: m.a.ep.mac ?? '',
-        IPv4Address: m.a.ep.ip ? `${m.a.ep.ip}/${parseCidr(n.subnet).prefix}` : '', IPv6Address: '',
+        IPv4Address: m.a.ep.ip ? `${m.a.ep.ip}/${parseCidr(n.subnet).prefix}` : '',
+        IPv6Address: m.a.ep.ip6 ? `${m.a.ep.ip6}/${parseCidr6(n.subnet6).prefix}` : '',
       };
     }
   }
   return {
-    Name: n.name, Id: n.id, Created: n.createdAt, Scope: 'local', Driver: n.driver, EnableIPv4: true, EnableIPv6: false,
+    Name: n.name, Id: n.id, Created: n.createdAt, Scope: 'local', Driver: n.driver, EnableIPv4: true, EnableIPv6: n.enableIPv6,
     // dockerd: host and none have no pools (Config null); Options is the map the client sent, or null.
     IPAM: { Driver: n.ipam.Driver || 'default', Options: n.ipam.Options ?? null, Config: n.ipam.Config?.length ? n.ipam.Config : null },
     Internal: n.internal, Attachable: n.attachable, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,

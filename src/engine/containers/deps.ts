@@ -31,6 +31,8 @@ export interface SandboxInfo {
   /** The host side of the network; awaited before the container's process is started. */
   ready?: Promise<void>;
   ip?: string;
+  /** The IPv6 address on the first network, when it is dual-stack. */
+  ip6?: string;
   embeddedDns: boolean;
   links: { ip: string; names: string[] }[];
   /** Legacy links' environment variables, set before the container's own Env. */

@@ -37,6 +37,10 @@ test('hostsFile: an address adds the hostname, with its domain when set', () => 
   assert.equal(hostsFile(input({ ip: '172.17.0.2', domainname: 'example.com' })), `${BASE_HOSTS}172.17.0.2\tabc123def456.example.com abc123def456\n`);
 });
 
+test('hostsFile: on a dual-stack network the IPv6 address follows the IPv4 one', () => {
+  assert.equal(hostsFile(input({ ip: '172.18.0.2', ip6: 'fd00:1::2' })), `${BASE_HOSTS}172.18.0.2\tabc123def456\nfd00:1::2\tabc123def456\n`);
+});
+
 test('hostsFile: --add-host entries follow, in name:ip and name=ip forms, IPv6 included', () => {
   const out = hostsFile(input({ extraHosts: ['db:10.0.0.5', 'cache=10.0.0.6', 'v6:fe80::1', 'garbage'] }));
   assert.equal(out, `${BASE_HOSTS}10.0.0.5\tdb\n10.0.0.6\tcache\nfe80::1\tv6\n`);

@@ -6,8 +6,9 @@ export interface EtcInput {
   hostname: string;
   domainname: string;
   networkMode: string;
-  /** The container's address on its network, if it has one. */
+  /** The container's address on its network, if it has one, and its IPv6 address on a dual-stack network. */
   ip?: string;
+  ip6?: string;
   /** --link entries: "IP\talias hostname name", as Docker writes them. */
   links?: readonly { ip: string; names: readonly string[] }[];
   /** Attached to a user-defined network: the embedded DNS answers at 127.0.0.11. */
@@ -44,7 +45,9 @@ export function hostsFile(i: EtcInput): string {
   const fq = i.domainname ? `${i.hostname}.${i.domainname} ${i.hostname}` : i.hostname;
   // Docker's order: the defaults, --add-host and --link entries, then the container's own name.
   const links = (i.links ?? []).map((l) => `${l.ip}\t${l.names.join(' ')}\n`).join('');
-  return lines.join('\n') + '\n' + extraLines(i.extraHosts, i.hostGateway) + links + (i.ip ? `${i.ip}\t${fq}\n` : '');
+  // dockerd 27 lists each of the endpoint's addresses (libnetwork getEtcHostsAddrs): IPv4, then IPv6.
+  const own = [i.ip, i.ip6].filter(Boolean).map((a) => `${a}\t${fq}\n`).join('');
+  return lines.join('\n') + '\n' + extraLines(i.extraHosts, i.hostGateway) + links + own;
 }
 
 function extraLines(extra: readonly string[], hostGateway: string | undefined): string {

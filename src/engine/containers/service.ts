@@ -118,7 +118,7 @@ export class ContainerService {
     const hostGateway = this.deps.network?.hostGateway();
     const input: EtcInput = {
       hostname: c.config.Hostname ?? c.id.slice(0, 12), domainname: c.config.Domainname ?? '',
-      networkMode: hc.NetworkMode ?? 'none', ...(sandbox?.ip ? { ip: sandbox.ip } : {}), links: sandbox?.links ?? [],
+      networkMode: hc.NetworkMode ?? 'none', ...(sandbox?.ip ? { ip: sandbox.ip } : {}), ...(sandbox?.ip6 ? { ip6: sandbox.ip6 } : {}), links: sandbox?.links ?? [],
       embeddedDns: sandbox?.embeddedDns ?? false, ...(hostGateway ? { hostGateway } : {}), extraHosts: hc.ExtraHosts ?? [], dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [],
       dnsOptions: hc.DnsOptions ?? [], hostResolvConf: readHostFile('/etc/resolv.conf'), hostHosts: readHostFile('/etc/hosts'),
     };

@@ -153,6 +153,53 @@ test('the container-wide MacAddress must agree with the main endpoint\'s; bad an
   assert.deepEqual(recorded(e), [['user1', { MacAddress: '02-42-0A-0A-00-09' }]]);
 });
 
+test('--ip6 needs an IPv6-enabled network and must lie in its IPv6 subnet; IPv6 host addresses need one too, ::1 never', async (t) => {
+  const e = await env(t);
+  await e.f.service.create({ Name: 'dual', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:1::/64' }] } });
+  const cases: [HostConfig, NetworkingConfig | undefined, string | RegExp][] = [
+    [{ NetworkMode: 'user1' }, { EndpointsConfig: { user1: { IPAMConfig: { IPv6Address: 'fd00:1::5' } } } },
+      'user specified IP address is supported only when connecting to networks with user configured subnets'],
+    [{ NetworkMode: 'dual' }, { EndpointsConfig: { dual: { IPAMConfig: { IPv6Address: 'fd00:2::5' } } } }, 'no configured subnet or ip-range contain the IP address fd00:2::5'],
+    [{ NetworkMode: 'dual' }, { EndpointsConfig: { dual: { IPAMConfig: { IPv6Address: '10.0.0.1' } } } }, 'invalid IPv6 address: 10.0.0.1'],
+    [{}, { EndpointsConfig: { bridge: { IPAMConfig: { IPv6Address: 'fd00:1::5' } } } }, 'user specified IP address is supported on user defined networks only'],
+    [{ NetworkMode: 'user1', PortBindings: { '80/tcp': [{ HostIp: '::', HostPort: '8080' }] } }, undefined, 'cannot publish on ::: network user1 is not IPv6-enabled'],
+    [{ NetworkMode: 'dual', PortBindings: { '80/tcp': [{ HostIp: '::1', HostPort: '8080' }] } }, undefined, /^cannot publish on ::1: IPv6 loopback traffic cannot be forwarded/],
+  ];
+  for (const [hc, nc, message] of cases) assert.throws(() => plan(e, hc, nc), invalidWith(message), String(message));
+  assert.deepEqual(recorded(e), []);
+  plan(e, { NetworkMode: 'dual', PortBindings: { '80/tcp': [{ HostIp: '::', HostPort: '8080' }] } }, { EndpointsConfig: { dual: { IPAMConfig: { IPv6Address: 'fd00:1::5' } } } });
+  assert.deepEqual(recorded(e), [['dual', { IPAMConfig: { IPv6Address: 'fd00:1::5' } }]]);
+});
+
+test('start on a dual-stack network: IPv4 and IPv6 leases, both on the interface, AAAA names, ports on both families', async (t) => {
+  const e = await env(t);
+  await e.f.service.create({ Name: 'dual', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:1::/64' }, { Subnet: '10.30.0.0/24' }] } });
+  const hc: HostConfig = { NetworkMode: 'dual', PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '18080' }], '81/tcp': [{ HostIp: '0.0.0.0', HostPort: '18090' }] } };
+  const c = ctr(hc);
+  plan(e, hc, { EndpointsConfig: { user1: {} } });
+  const sb = await e.cn.setUp(c);
+  assert.deepEqual([sb.ip, sb.ip6], ['10.30.0.2', 'fd00:1::2']);
+  const [eth0, eth1] = e.f.driver.sandboxesMade[0]!.attachments.map((a) => a.endpoint);
+  assert.deepEqual([eth0!.address, eth0!.gateway, eth0!.address6, eth0!.gateway6], ['10.30.0.2/24', '10.30.0.1', 'fd00:1::2/64', 'fd00:1::1']);
+  assert.deepEqual([eth1!.address6, eth1!.gateway6], [undefined, undefined], 'user1 is IPv4-only');
+  const pub = e.f.driver.published[0]!;
+  assert.deepEqual(pub.to, { ip: '10.30.0.2', ip6: 'fd00:1::2' });
+  // An unset HostIp publishes on both families with one port; an explicit 0.0.0.0 stays IPv4.
+  assert.deepEqual(pub.ports.map((p) => `${p.hostIp}|${p.hostPort}`).sort(), ['::|18080', '|18080', '|18090']);
+  assert.deepEqual(e.f.dns.records.lookup(e.f.service.resolve('dual').id, 'web'), { ipv4: ['10.30.0.2'], ipv6: ['fd00:1::2'] });
+  const dualEp = e.cn.attached(CT).find((a) => a.net.name === 'dual')!.ep;
+  assert.equal(dualEp.ip6, 'fd00:1::2');
+
+  await e.cn.tearDown(c);
+  assert.deepEqual(e.f.driver.published[1]!.op, 'unpublish');
+  assert.deepEqual(e.f.service.repo.leasesOn6(e.f.service.resolve('dual').id), [], 'the IPv6 lease is released');
+  // A connect to a running container leases from the same pool, --ip6 honoured.
+  await e.cn.setUp(c);
+  await e.f.service.create({ Name: 'dual2', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:2::/64' }] } });
+  await e.cn.connect(c, true, 'dual2', { IPAMConfig: { IPv6Address: 'fd00:2::99' } });
+  assert.equal(e.cn.attached(CT).find((a) => a.net.name === 'dual2')!.ep.ip6, 'fd00:2::99');
+});
+
 test('macFromIp: 02:42 and the four address bytes in hex', () => {
   assert.equal(macFromIp('172.17.0.2'), '02:42:ac:11:00:02');
   assert.equal(macFromIp('10.255.1.16'), '02:42:0a:ff:01:10');

@@ -4,10 +4,11 @@ import type { EndpointSettings, HostConfig, NetworkingConfig, ContainerConfig } 
 import { EngineError, invalid, messageOf } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
-import { cidrContains, groupRanges, parseCidr, parseIPv4, type Attachment, type BridgeDriver, type PortRange } from '../../network/index.ts';
+import { cidr6Contains, cidrContains, groupRanges, parseCidr, parseCidr6, parseIPv4, parseIPv6, type Attachment, type BridgeDriver, type PortRange } from '../../network/index.ts';
 import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
 import { assignHostPorts, hostPortFree, portRequests } from './host-ports.ts';
+import { checkIPv6Bindings } from './ipv6.ts';
 import { linkEnv } from './link-env.ts';
 import { isAssignableMac, parseMac } from './mac-address.ts';
 import type { EndpointRecord, NetworkRecord } from './record.ts';
@@ -38,8 +39,9 @@ export interface Sandbox {
   netnsPath?: string;
   /** Settles when the host side is in place; the container's process must not run before. */
   ready?: Promise<void>;
-  /** Address on the first network, for /etc/hosts. */
+  /** Addresses on the first network, for /etc/hosts. */
   ip?: string;
+  ip6?: string;
   /** A user-defined network is attached: resolv.conf points at 127.0.0.11. */
   embeddedDns: boolean;
   /** --link entries for /etc/hosts: "IP\talias id name". */
@@ -117,6 +119,7 @@ export class ContainerNetworks {
       }
     }
     if (primary.driver === 'host' && publishes) warnings.push('Published ports are discarded when using host network mode');
+    if (primary.driver === 'bridge') checkIPv6Bindings(hc, primary);
     if ((hc.Links ?? []).length) plans[0]!.cfg.Links = [...new Set([...(plans[0]!.cfg.Links ?? []), ...hc.Links!])];
     for (const p of plans) this.#checkEndpoint(p.net, p.cfg);
     for (const p of plans) this.deps.networks.repo.addEndpoint({ containerId: c.id, networkId: p.net.id, endpointId: newId(), config: p.cfg });
@@ -134,6 +137,15 @@ export class ContainerNetworks {
       const v = parseIPv4(ip);
       if (v === undefined) throw invalid(`invalid IPv4 address: ${ip}`);
       if (!cidrContains(parseCidr(n.subnet), v)) throw invalid(`no configured subnet or ip-range contain the IP address ${ip}`);
+    }
+    const ip6 = cfg.IPAMConfig?.IPv6Address;
+    if (ip6) {
+      if (n.builtin) throw invalid('user specified IP address is supported on user defined networks only');
+      const v = parseIPv6(ip6);
+      if (v === undefined) throw invalid(`invalid IPv6 address: ${ip6}`);
+      // dockerd 27's wording (api/types/network EndpointIPAMConfig.IsInRange).
+      if (!n.enableIPv6) throw invalid('user specified IP address is supported only when connecting to networks with user configured subnets');
+      if (!cidr6Contains(parseCidr6(n.subnet6), v)) throw invalid(`no configured subnet or ip-range contain the IP address ${ip6}`);
     }
     if (cfg.Aliases?.length && n.builtin) throw invalid('network-scoped alias is supported only for containers in user defined networks');
     if (cfg.MacAddress) {
@@ -171,11 +183,11 @@ export class ContainerNetworks {
       const attachments: Attachment[] = leased.map((a) => ({ bridge: a.net.bridge, endpoint: endpointOptions(a) }));
       const { path: netnsPath, ready } = await this.deps.driver.createSandbox(c.id, attachments, userNet?.net.gateway);
       const first = leased[0]!;
-      await this.deps.driver.publish(chainIdOf(c.id), first.ep.ip!, groupRanges(first.ep.ports)).catch((err: unknown) => {
+      await this.deps.driver.publish(chainIdOf(c.id), { ip: first.ep.ip!, ip6: first.ep.ip6 }, groupRanges(first.ep.ports)).catch((err: unknown) => {
         throw new EngineError('Conflict', `driver failed programming external connectivity on endpoint ${c.name} (${first.ep.endpointId}): ${messageOf(err)}`, { cause: err });
       });
       this.#registerDns(c, leased);
-      return { netnsPath, ready, ip: first.ep.ip!, embeddedDns: !!userNet, links, linkEnv: linkEnvVars };
+      return { netnsPath, ready, ip: first.ep.ip!, ...(first.ep.ip6 ? { ip6: first.ep.ip6 } : {}), embeddedDns: !!userNet, links, linkEnv: linkEnvVars };
     } catch (err) {
       await this.tearDown(c).catch((e) => this.deps.log.warn({ err: e, id: c.id }, 'undo network setup'));
       throw err;
@@ -189,9 +201,10 @@ export class ContainerNetworks {
     try {
       for (const [i, a] of bridged.entries()) {
         const ip = this.deps.networks.poolOf(a.net).allocate(a.ep.config.IPAMConfig?.IPv4Address);
+        const ip6 = this.deps.networks.poolOf6(a.net)?.allocate(a.ep.config.IPAMConfig?.IPv6Address) ?? null;
         let ports: PortRange[] = [];
         if (i === 0) {
-          const reqs = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, !!c.hostConfig.PublishAllPorts);
+          const reqs = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, !!c.hostConfig.PublishAllPorts, a.net.enableIPv6);
           if (reqs.length) {
             ports = await assignHostPorts(reqs, {
               taken: () => repo.publishedPorts().map((p) => p.port),
@@ -201,7 +214,7 @@ export class ContainerNetworks {
             });
           }
         }
-        const rt = this.#runtime(ip, a.ep.config, i, ports);
+        const rt = this.#runtime(ip, ip6, a.ep.config, i, ports);
         repo.saveRuntime(c.id, a.net.id, rt);
         out.push({ net: a.net, ep: { ...a.ep, ...rt } });
       }
@@ -213,8 +226,8 @@ export class ContainerNetworks {
   }
 
   /** What a leased endpoint holds while the container runs (saved with NetworkRepo.saveRuntime). */
-  #runtime(ip: string, cfg: EndpointSettings, ifIndex: number, ports: PortRange[]): Pick<EndpointRecord, 'ip' | 'ip6' | 'mac' | 'ifName' | 'hostVeth' | 'ports'> {
-    return { ip, ip6: null, mac: (cfg.MacAddress && parseMac(cfg.MacAddress)) || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
+  #runtime(ip: string, ip6: string | null, cfg: EndpointSettings, ifIndex: number, ports: PortRange[]): Pick<EndpointRecord, 'ip' | 'ip6' | 'mac' | 'ifName' | 'hostVeth' | 'ports'> {
+    return { ip, ip6, mac: (cfg.MacAddress && parseMac(cfg.MacAddress)) || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
   }
 
   /**
@@ -270,7 +283,7 @@ export class ContainerNetworks {
     const userNets = running.filter((a) => !a.net.builtin).map((a) => a.net.id);
     for (const a of running) {
       if (a.net.builtin || !a.ep.ip) continue;
-      this.deps.dns.register(a.net.id, a.ep.ip, dnsNames(c, a.ep.config), ips, userNets, c.hostConfig.Dns ?? []);
+      this.deps.dns.register(a.net.id, { ip: a.ep.ip, ip6: a.ep.ip6 }, dnsNames(c, a.ep.config), ips, userNets, c.hostConfig.Dns ?? []);
     }
   }
 
@@ -282,7 +295,7 @@ export class ContainerNetworks {
     for (const a of live) if (a.ep.ip) this.deps.dns.unregister(a.net.id, a.ep.ip, ips, []);
     const first = live.find((a) => a.ep.ports.length > 0);
     const errors: unknown[] = [];
-    if (first) await this.deps.driver.unpublish(chainIdOf(c.id), first.ep.ip ?? '0.0.0.0', groupRanges(first.ep.ports)).catch((e) => errors.push(e));
+    if (first) await this.deps.driver.unpublish(chainIdOf(c.id), { ip: first.ep.ip ?? '0.0.0.0', ip6: first.ep.ip6 ?? '::' }, groupRanges(first.ep.ports)).catch((e) => errors.push(e));
     if (live.length || existsSync(this.deps.driver.netnsPath(c.id))) {
       await this.deps.driver.removeSandbox(c.id).catch((e) => errors.push(e));
     }
@@ -317,7 +330,8 @@ export class ContainerNetworks {
         const ifIndex = current.length;
         const [leased] = await this.#alloc.run('alloc', async () => {
           const ip = this.deps.networks.poolOf(n).allocate(cfg.IPAMConfig?.IPv4Address);
-          const rt = this.#runtime(ip, cfg, ifIndex, []);
+          const ip6 = this.deps.networks.poolOf6(n)?.allocate(cfg.IPAMConfig?.IPv6Address) ?? null;
+          const rt = this.#runtime(ip, ip6, cfg, ifIndex, []);
           repo.saveRuntime(c.id, n.id, rt);
           return [{ net: n, ep: { ...a.ep, ...rt } }];
         });
@@ -339,7 +353,7 @@ export class ContainerNetworks {
     if (running && a.ep.ip) {
       const rest = this.attached(c.id).filter((x) => x.ep.ip && x.net.id !== n.id);
       this.deps.dns.unregister(n.id, a.ep.ip, rest.map((x) => x.ep.ip!), rest.filter((x) => !x.net.builtin).map((x) => x.net.id));
-      if (a.ep.ports.length) await this.deps.driver.unpublish(chainIdOf(c.id), a.ep.ip, groupRanges(a.ep.ports));
+      if (a.ep.ports.length) await this.deps.driver.unpublish(chainIdOf(c.id), { ip: a.ep.ip, ip6: a.ep.ip6 ?? '::' }, groupRanges(a.ep.ports));
       if (a.ep.hostVeth) await this.deps.driver.removeInterface(a.ep.hostVeth);
     }
     this.deps.networks.repo.removeEndpoint(c.id, n.id);
@@ -395,9 +409,11 @@ export function vethName(ifPrefix: string): string {
 }
 
 function endpointOptions(a: Attached, withGateway = a.ep.ifName === 'eth0'): Attachment['endpoint'] {
+  const gateways = withGateway && !a.net.internal;
   return {
     hostVeth: a.ep.hostVeth!, ifName: a.ep.ifName!, address: `${a.ep.ip}/${parseCidr(a.net.subnet).prefix}`,
-    ...(withGateway && !a.net.internal ? { gateway: a.net.gateway } : {}), mac: a.ep.mac!,
+    ...(gateways ? { gateway: a.net.gateway } : {}), mac: a.ep.mac!,
+    ...(a.ep.ip6 ? { address6: `${a.ep.ip6}/${parseCidr6(a.net.subnet6).prefix}`, ...(gateways ? { gateway6: a.net.gateway6 } : {}) } : {}),
   };
 }
 

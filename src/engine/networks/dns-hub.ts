@@ -74,9 +74,13 @@ export class DnsHub {
     await s?.close();
   }
 
-  /** Makes a container's names resolvable on a network and lets its address ask. */
-  register(networkId: string, ip: string, names: string[], containerIps: readonly string[], containerNetworks: readonly string[], dns: readonly string[] = []): void {
-    this.records.register(networkId, { names, ipv4: ip });
+  /**
+   * Makes a container's names resolvable on a network (A, and AAAA on a dual-stack network) and
+   * lets its address ask. Clients ask over IPv4 (127.0.0.11 is redirected to the IPv4 gateway).
+   */
+  register(networkId: string, addr: { ip: string; ip6?: string | null }, names: string[], containerIps: readonly string[], containerNetworks: readonly string[], dns: readonly string[] = []): void {
+    const ip = addr.ip;
+    this.records.register(networkId, { names, ipv4: ip, ...(addr.ip6 ? { ipv6: addr.ip6 } : {}) });
     const upstreams = readHostResolvers(dns.map((a) => `nameserver ${a}`).join('\n'));
     for (const a of containerIps) this.#clients.set(a, { nets: new Set(containerNetworks), dns: upstreams });
   }

@@ -1,4 +1,4 @@
-import type { BridgeDriver, NftNetwork } from '../../network/index.ts';
+import type { BridgeDriver, BridgeNetwork } from '../../network/index.ts';
 import type { IntentLog } from '../../store/intents.ts';
 import type { NetworkRepo } from './record.ts';
 
@@ -8,7 +8,7 @@ export const REMOVE_INTENT = 'network-remove';
 
 /** What a network create or remove records before it touches the host. */
 export interface NetworkIntent {
-  net: NftNetwork;
+  net: BridgeNetwork;
   /** The bridge existed before the create (a user-chosen name): an undo leaves it. */
   keepBridge: boolean;
 }

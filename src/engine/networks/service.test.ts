@@ -117,7 +117,13 @@ test('create: invalid input is rejected before anything is made', async (t) => {
     [{ Name: 'default' }, 'Forbidden', 'operation is not permitted on predefined default network '],
     [{ Name: 'x', Driver: 'overlay' }, 'NotFound', 'could not find plugin overlay in v1 plugin registry: plugin not found'],
     [{ Name: 'x', Driver: 'host' }, 'Forbidden', 'only one instance of "host" network is allowed'],
-    [{ Name: 'x', EnableIPv6: true }, 'NotImplemented', /IPv6/],
+    // dockerd 27 has no built-in IPv6 pool: --ipv6 needs an IPv6 --subnet or an IPv6 default-address-pool.
+    [{ Name: 'x', EnableIPv6: true }, 'InvalidParameter', 'all predefined address pools have been fully subnetted'],
+    [{ Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:1::5/64' }] } }, 'InvalidParameter', 'invalid subnet fd00:1::5/64: it should be fd00:1::/64'],
+    [{ Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:1::/64', Gateway: 'fd00:2::1' }] } }, 'InvalidParameter', 'no matching subnet for gateway fd00:2::1'],
+    [{ Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:1::/64' }, { Subnet: 'fd00:2::/64' }] } }, 'NotImplemented', /one IPv6 subnet/],
+    [{ Name: 'x', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:1::/64', AuxiliaryAddresses: { a: 'fd00:2::1' } }] } }, 'InvalidParameter', /^invalid auxiliary address a=fd00:2::1/],
+    [{ Name: 'x', Options: { 'com.docker.network.enable_ipv6': 'maybe' } }, 'InvalidParameter', 'driver-opt "com.docker.network.enable_ipv6" is not a valid bool'],
     [{ Name: 'x', IPAM: { Config: [{ Subnet: '10.1.0.0/24' }, { Subnet: '10.2.0.0/24' }] } }, 'NotImplemented', /one IPv4 subnet/],
     [{ Name: 'x', IPAM: { Config: [{ Gateway: '10.1.0.1' }] } }, 'InvalidParameter', 'gateway and ip-range need a subnet (--subnet)'],
     [{ Name: 'x', IPAM: { Config: [{ Subnet: '10.1.0.0/24', Gateway: '10.2.0.1' }] } }, 'InvalidParameter', 'no matching subnet for gateway 10.2.0.1'],
@@ -149,6 +155,42 @@ test('create: IPAM.Options is kept as the client sent it, null when it sent none
   await f.service.create({ Name: 'opts-sent', IPAM: { Options: { foo: 'bar' } } });
   assert.deepEqual(['none-sent', 'null-sent', 'empty-sent', 'opts-sent'].map((n) => f.service.resolve(n).ipam.Options), [null, null, {}, { foo: 'bar' }]);
   assert.deepEqual(f.service.resolve('host').ipam, { Driver: 'default', Options: null, Config: null });
+});
+
+test('create --ipv6: a dual-stack network gets the IPv6 pool asked for, an IPv4 one from the defaults, both in IPAM.Config', async (t) => {
+  const f = await started(t);
+  await f.service.create({ Name: 'dual', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'FD00:1:0::/64' }] } });
+  const n = f.service.resolve('dual');
+  assert.deepEqual([n.enableIPv6, n.subnet6, n.gateway6, n.ipRange6, n.subnet], [true, 'fd00:1::/64', 'fd00:1::1', '', '172.18.0.0/16']);
+  assert.deepEqual(n.ipam.Config, [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }, { Subnet: 'fd00:1::/64', Gateway: 'fd00:1::1' }]);
+  assert.deepEqual(f.driver.calls.at(-1), { op: 'ensure', bridge: n.bridge, subnet: '172.18.0.0/16', subnet6: 'fd00:1::/64' });
+  assert.deepEqual(f.service.poolOf6(n)?.allocate(), 'fd00:1::2');
+  assert.equal(f.service.poolOf6(f.service.resolve('bridge')), undefined);
+
+  // Both subnets, a gateway and a range; the driver option form of --ipv6.
+  await f.service.create({ Name: 'both', Options: { 'com.docker.network.enable_ipv6': 'true' }, IPAM: { Config: [
+    { Subnet: 'fd00:2::/64', Gateway: 'fd00:2::fe', IPRange: 'fd00:2::100/120' }, { Subnet: '10.20.0.0/24' }] } });
+  const b = f.service.resolve('both');
+  assert.deepEqual([b.subnet, b.subnet6, b.gateway6, b.ipRange6], ['10.20.0.0/24', 'fd00:2::/64', 'fd00:2::fe', 'fd00:2::100/120']);
+
+  // Overlaps: another network's IPv6 subnet, or a host route (here the host's own fd00::/64).
+  const overlap = kindAndMessage('Conflict', 'Pool overlaps with other one on this address space');
+  await assert.rejects(f.service.create({ Name: 'o1', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:1::/48' }] } }), overlap);
+  f.driver.host.routes6 = JSON.stringify([{ dst: 'fd00::/64', dev: 'eth0' }, { dst: 'fe80::/64', dev: 'eth0' }, { dst: 'fd00:2::/64', dev: b.bridge }]);
+  await assert.rejects(f.service.create({ Name: 'o2', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00::/64' }] } }), overlap);
+  await f.service.create({ Name: 'o3', EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd00:3::/64' }] } });
+
+  // An IPv6 subnet without EnableIPv6: kept and shown, as dockerd 27 does, but no IPv6.
+  await f.service.create({ Name: 'v4only', IPAM: { Config: [{ Subnet: 'fd00:9::/64' }] } });
+  const v = f.service.resolve('v4only');
+  assert.deepEqual([v.enableIPv6, v.subnet6, v.ipam.Config?.[1]], [false, '', { Subnet: 'fd00:9::/64' }]);
+});
+
+test('create --ipv6 without a subnet: the IPv6 entries of default-address-pools', async (t) => {
+  const f = await started(t, { defaultAddressPools: [{ base: '172.30.0.0/16', size: 24 }, { base: 'fd00:aa::/48', size: 64 }] }, { routes: '[]', routes6: JSON.stringify([{ dst: 'fd00:aa::/64', dev: 'eth5' }]) });
+  await f.service.create({ Name: 'auto6', EnableIPv6: true });
+  const n = f.service.resolve('auto6');
+  assert.deepEqual([n.subnet, n.subnet6, n.gateway6], ['172.30.1.0/24', 'fd00:aa:0:1::/64', 'fd00:aa:0:1::1']);
 });
 
 test('create: a duplicate name is Conflict', async (t) => {

@@ -3,9 +3,13 @@ import { EngineError, invalid } from '../../lib/errors.ts';
 import { checkFilterKeys, matchLabels, matchPruneLabels, pruneUntil, type Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import type { NetworkCreateRequest } from '../../api/types/index.ts';
-import { AddressPool, cidrContains, createPool, parseCidr, parseIPv4, parseHostRoutes, pickDefaultSubnet, type BridgeDriver, type DefaultPool, type NftNetwork } from '../../network/index.ts';
+import {
+  AddressPool, AddressPool6, cidrContains, createPool, isIPv6Cidr, parseCidr, parseIPv4, parseHostRoutes, pickDefaultSubnet,
+  type BridgeDriver, type BridgeNetwork, type BridgeSpec, type DefaultPool,
+} from '../../network/index.ts';
 import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
+import { ipamEntry6, ipv6Requested, planIPv6Pool, splitIpamConfigs } from './ipv6.ts';
 import { NetworkRepo, type NetworkRecord } from './record.ts';
 import { IntentLog } from '../../store/intents.ts';
 import { CREATE_INTENT, REMOVE_INTENT, recoverNetworkIntents, sweepNetworkChains, type NetworkIntent } from './recovery.ts';
@@ -77,7 +81,7 @@ export class NetworkService {
     const links = await this.deps.driver.links(true);
     for (const n of this.repo.all().filter((x) => x.driver === 'bridge')) {
       try {
-        await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix }, links);
+        await this.deps.driver.ensureNetwork(bridgeSpec(n), links);
       } catch (err) {
         // One broken network must not keep the daemon (and every other container) down.
         if (n.builtin) throw err;
@@ -143,10 +147,11 @@ export class NetworkService {
       if (driver === 'host' || driver === 'null') throw new EngineError('Forbidden', `only one instance of "${driver}" network is allowed`);
       throw new EngineError('NotFound', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     }
-    if (req.EnableIPv6) throw new EngineError('NotImplemented', 'IPv6 networks are not supported by this berth release');
-    const configs = req.IPAM?.Config ?? [];
-    if (configs.length > 1) throw new EngineError('NotImplemented', 'berth supports one IPv4 subnet per network');
     const options = { ...(req.Options ?? {}) };
+    const enableIPv6 = ipv6Requested(req, options);
+    const { v4: configs, v6: configs6 } = splitIpamConfigs(req.IPAM?.Config ?? []);
+    if (configs.length > 1) throw new EngineError('NotImplemented', 'berth supports one IPv4 subnet per network');
+    if (configs6.length > 1) throw new EngineError('NotImplemented', 'berth supports one IPv6 subnet per network');
     return this.#lock.run('networks', async () => {
       if (this.repo.byName(name)) throw new EngineError('Conflict', `network with name ${name} already exists`);
       const id = newId();
@@ -164,16 +169,29 @@ export class NetworkService {
         const v = parseIPv4(ip);
         if (v === undefined || !cidrContains(parseCidr(pool.subnet), v)) throw invalid(`invalid auxiliary address ${host}=${ip}: not in subnet ${pool.subnet}`);
       }
+      const cfg6 = configs6[0];
+      const pool6 = enableIPv6 ? await planIPv6Pool(cfg6, {
+        inUse: this.repo.all().filter((x) => x.subnet6).map((x) => x.subnet6),
+        hostRoutes: async () => ({
+          text: (await this.deps.driver.deps.exec('ip', ['-6', '-j', 'route'])).stdout,
+          ourBridges: this.repo.all().filter((x) => x.bridge).map((x) => x.bridge),
+        }),
+        ...(this.deps.config.defaultAddressPools ? { defaultPools: this.deps.config.defaultAddressPools } : {}),
+      }) : undefined;
       const n: NetworkRecord = {
         id, name, driver: 'bridge', createdAt: new Date().toISOString(), bridge: bridgeName, subnet: pool.subnet, gateway: pool.gateway,
-        ipRange: pool.ipRange ?? '', ...NO_IPV6, internal: !!req.Internal, attachable: !!req.Attachable, builtin: false, labels: req.Labels ?? {},
+        ipRange: pool.ipRange ?? '',
+        ...(pool6 ? { enableIPv6: true, subnet6: pool6.subnet, gateway6: pool6.gateway, ipRange6: pool6.ipRange ?? '' } : NO_IPV6),
+        internal: !!req.Internal, attachable: !!req.Attachable, builtin: false, labels: req.Labels ?? {},
         options, ipam: {
           // IPAM.Options as the client sent it: null when it sent none (dockerd keeps the map it got).
           Driver: req.IPAM?.Driver || 'default', Options: req.IPAM?.Options ?? null,
           Config: [{
             Subnet: pool.subnet, Gateway: pool.gateway, ...(pool.ipRange ? { IPRange: pool.ipRange } : {}),
             ...(cfg?.AuxiliaryAddresses && Object.keys(cfg.AuxiliaryAddresses).length ? { AuxiliaryAddresses: cfg.AuxiliaryAddresses } : {}),
-          }],
+          },
+          // Without EnableIPv6 dockerd 27 keeps (and shows) an IPv6 --subnet but gives no IPv6 address.
+          ...(pool6 ? [ipamEntry6(pool6, cfg6)] : cfg6 ? [cfg6] : [])],
         },
       };
       // Intent, host objects, then the row: a failure (or a crash, through recovery) leaves nothing behind.
@@ -181,7 +199,7 @@ export class NetworkService {
       const intent: NetworkIntent = { net: nftNet(n), keepBridge: links.includes(bridgeName) };
       this.#intents.record(CREATE_INTENT, id, intent);
       try {
-        await this.deps.driver.ensureNetwork({ ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix }, links);
+        await this.deps.driver.ensureNetwork(bridgeSpec(n), links);
         this.repo.insert(n);
       } catch (err) {
         await this.deps.driver.removeNetwork(intent.net, { keepBridge: intent.keepBridge }).catch(() => undefined);
@@ -287,13 +305,28 @@ export class NetworkService {
     return new AddressPool({ subnet: n.subnet, gateway: n.gateway, ...(n.ipRange ? { ipRange: n.ipRange } : {}) }, this.repo.leasesOn(n.id), aux);
   }
 
+  /** The IPv6 address pool of a dual-stack network with its current leases; undefined on an IPv4-only one. */
+  poolOf6(n: NetworkRecord): AddressPool6 | undefined {
+    if (!n.enableIPv6) return undefined;
+    const aux = Object.values(n.ipam.Config?.find((c) => c.Subnet && isIPv6Cidr(c.Subnet))?.AuxiliaryAddresses ?? {});
+    return new AddressPool6({ subnet: n.subnet6, gateway: n.gateway6, ...(n.ipRange6 ? { ipRange: n.ipRange6 } : {}) }, this.repo.leasesOn6(n.id), aux);
+  }
+
   async close(): Promise<void> {
     await this.deps.dns.close();
   }
 }
 
-export function nftNet(n: NetworkRecord): NftNetwork {
-  return { id: n.id.slice(0, 12), bridge: n.bridge, subnet: n.subnet, internal: n.internal, gateway: n.gateway };
+/** What the bridge driver knows a network by: chains from the id, never from the user's name. */
+export function nftNet(n: NetworkRecord): BridgeNetwork {
+  return {
+    id: n.id.slice(0, 12), bridge: n.bridge, subnet: n.subnet, internal: n.internal, gateway: n.gateway,
+    ...(n.enableIPv6 ? { ipv6: { subnet: n.subnet6, gateway: n.gateway6 } } : {}),
+  };
+}
+
+function bridgeSpec(n: NetworkRecord): BridgeSpec {
+  return { ...nftNet(n), gateway: n.gateway, prefixLen: parseCidr(n.subnet).prefix };
 }
 
 function bipPool(bip: string): [string, string] {

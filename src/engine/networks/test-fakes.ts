@@ -4,7 +4,7 @@
  * in-memory database. Test support only; nothing in the daemon imports this.
  */
 import type { TestContext } from 'node:test';
-import { BridgeDriver, type BridgeSpec, type NftNetwork } from '../../network/index.ts';
+import { BridgeDriver, type Attachment, type BridgeNetwork, type BridgeSpec, type PortRange, type PublishTarget } from '../../network/index.ts';
 import { openDb, type Db } from '../../store/db.ts';
 import { EventBus, type EngineEvent } from '../events.ts';
 import { DnsHub } from './dns-hub.ts';
@@ -12,18 +12,21 @@ import { NetworkService, type NetworkServiceConfig } from './service.ts';
 
 const quiet = { info() {}, warn() {}, debug() {} };
 
-/** What `ip -j route` prints on the fake host; tests set it before init/create. */
-export interface FakeHost { routes: string }
+/** What `ip -j route` (and `ip -6 -j route`) print on the fake host; tests set them before init/create. */
+export interface FakeHost { routes: string; routes6?: string }
 
 /** A BridgeDriver whose host edges are no-ops; `calls` lists ensure/remove in order. */
 export class FakeBridgeDriver extends BridgeDriver {
-  readonly calls: { op: 'init' | 'ensure' | 'remove'; bridge: string; subnet: string }[] = [];
+  readonly calls: { op: 'init' | 'ensure' | 'remove'; bridge: string; subnet: string; subnet6?: string }[] = [];
   /** When set, the next ensureNetwork fails with it (once). */
   failEnsure: Error | undefined;
 
   constructor(readonly host: FakeHost = { routes: '[]' }) {
     super({
-      exec: async (file, args) => ({ exitCode: 0, stdout: file === 'ip' && args.join(' ') === '-j route' ? host.routes : '', stderr: '' }),
+      exec: async (file, args) => ({
+        exitCode: 0, stderr: '',
+        stdout: file !== 'ip' ? '' : args.join(' ') === '-j route' ? host.routes : args.join(' ') === '-6 -j route' ? host.routes6 ?? '[]' : '',
+      }),
       table: 'berth_test', ifPrefix: 'bt', netnsDir: '/nonexistent/berth-test-netns', log: quiet,
     });
   }
@@ -34,10 +37,31 @@ export class FakeBridgeDriver extends BridgeDriver {
     const err = this.failEnsure;
     this.failEnsure = undefined;
     if (err) throw err;
-    this.calls.push({ op: 'ensure', bridge: n.bridge, subnet: n.subnet });
+    this.calls.push({ op: 'ensure', bridge: n.bridge, subnet: n.subnet, ...(n.ipv6 ? { subnet6: n.ipv6.subnet } : {}) });
   }
 
-  override async removeNetwork(n: NftNetwork): Promise<void> { this.calls.push({ op: 'remove', bridge: n.bridge, subnet: n.subnet }); }
+  /** What container setups asked for: sandboxes' interfaces and published ports. */
+  readonly sandboxesMade: { id: string; attachments: readonly Attachment[]; dnsGateway?: string }[] = [];
+  readonly published: { op: 'publish' | 'unpublish'; chainId: string; to: PublishTarget; ports: readonly PortRange[] }[] = [];
+
+  override async createSandbox(id: string, attachments: readonly Attachment[], dnsGateway?: string): Promise<{ path: string; ready: Promise<void> }> {
+    this.sandboxesMade.push({ id, attachments, ...(dnsGateway ? { dnsGateway } : {}) });
+    return { path: this.netnsPath(id), ready: Promise.resolve() };
+  }
+
+  override async removeSandbox(): Promise<void> {}
+
+  override async publish(chainId: string, to: PublishTarget, ports: readonly PortRange[]): Promise<void> {
+    this.published.push({ op: 'publish', chainId, to, ports });
+  }
+
+  override async unpublish(chainId: string, to: PublishTarget, ports: readonly PortRange[]): Promise<void> {
+    this.published.push({ op: 'unpublish', chainId, to, ports });
+  }
+
+  override async removeNetwork(n: BridgeNetwork): Promise<void> {
+    this.calls.push({ op: 'remove', bridge: n.bridge, subnet: n.subnet, ...(n.ipv6 ? { subnet6: n.ipv6.subnet } : {}) });
+  }
 }
 
 /** A DnsHub that starts no servers; `calls` lists serve/stop/close with their network ids. */
