@@ -167,6 +167,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const files = new ContainerFiles({
     resolve: (ref) => containers.resolve(ref), withRootfs: (id, fn) => rootfs.use(id, fn),
+    mountsOf: (c) => volumes.repo.mountsOf(c.id).filter((m) => m.type !== 'tmpfs').map((m) => ({ destination: m.destination, source: m.source, rw: m.rw, ...(m.subpath ? { subpath: m.subpath } : {}) })),
     liveRoot: (c, merged) => {
       const pid = containers.repo.get(c.id)?.state.pid ?? 0;
       if (!containers.isRunning(c.id) || pid <= 0) return undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerPath, goFileMode } from './archive.ts';
+import { containerPath, goFileMode, mountFor } from './archive.ts';
 import { SharedRootfs, type MountableRootfs } from './rootfs-users.ts';
 
 test('goFileMode: st_mode type and special bits become Go os.FileMode bits', () => {
@@ -54,4 +54,16 @@ test('SharedRootfs: an exit during a use defers the unmount to the last release;
   await r.mount('c');
   await r.use('c', async () => undefined);
   assert.equal(inner.mounted, true, 'a running container keeps its rootfs');
+});
+
+test('mountFor: the deepest mount holding a path, and the rest below it', () => {
+  const mounts = [{ destination: '/data', source: '/v/data', rw: true }, { destination: '/data/deep/', source: '/v/deep', rw: false }, { destination: '/vol1', source: '/v/1', rw: true }];
+  assert.deepEqual(mountFor(mounts, '/vol1'), { mount: mounts[2], rest: '/' });
+  assert.deepEqual(mountFor(mounts, '/vol1/'), { mount: mounts[2], rest: '/' });
+  assert.deepEqual(mountFor(mounts, '/vol1/.'), { mount: mounts[2], rest: '/.' });
+  assert.deepEqual(mountFor(mounts, '/vol1/a/b.txt'), { mount: mounts[2], rest: '/a/b.txt' });
+  assert.equal(mountFor(mounts, '/vol10'), undefined);
+  assert.equal(mountFor(mounts, '/etc/passwd'), undefined);
+  assert.deepEqual(mountFor(mounts, '/data/deep/x'), { mount: mounts[1], rest: '/x' });
+  assert.deepEqual(mountFor(mounts, '/data/deeper'), { mount: mounts[0], rest: '/deeper' });
 });

@@ -27,6 +27,8 @@ export interface ContainerFilesDeps {
    * files berth bind-mounts are part of that view, as `docker cp` sees them. Undefined otherwise.
    */
   liveRoot?(c: ContainerRecord, rootfs: string): string | undefined;
+  /** The container's volume and bind mounts (tmpfs mounts hold nothing while it is stopped). */
+  mountsOf?(c: ContainerRecord): ContainerMount[];
   /** The container's writable layer (overlay upper dir). */
   upperPath(id: string): string;
   /** Unpacked directories of the container's image layers, top first. */
@@ -34,6 +36,39 @@ export interface ContainerFilesDeps {
   files: RootFsAccess;
   /** Publishes a container event (archive-path, extract-to-dir, export). */
   event(action: string, c: ContainerRecord): void;
+}
+
+/** A volume or bind mount of a container, as cp needs to know it. */
+export interface ContainerMount {
+  destination: string;
+  /** The host directory: the volume's data directory, or the bind's source. */
+  source: string;
+  rw: boolean;
+  /** `volume-subpath`: the part of the volume mounted, relative to source. */
+  subpath?: string;
+}
+
+/**
+ * Where a container path is looked up: a root for the helper and the path under it; `isMountRoot`
+ * when the path is a mount point looked up in its source (its stat name is then the mount point's).
+ */
+interface Located { root: string; path: string; mount: ContainerMount | undefined; isMountRoot: boolean }
+
+/**
+ * The mount whose destination holds `abs` (the deepest one), and the rest of the path below it.
+ * "/vol1", "/vol1/" and "/vol1/." are in the mount at /vol1; "/vol10" is not.
+ */
+export function mountFor(mounts: readonly ContainerMount[], abs: string): { mount: ContainerMount; rest: string } | undefined {
+  const destOf = (m: ContainerMount) => posix.join('/', m.destination).replace(/(.)\/+$/, '$1');
+  let best: { mount: ContainerMount; dest: string } | undefined;
+  for (const m of mounts) {
+    const dest = destOf(m);
+    const inside = dest === '/' || abs === dest || abs.startsWith(`${dest}/`);
+    if (inside && (!best || dest.length > best.dest.length)) best = { mount: m, dest };
+  }
+  if (!best) return undefined;
+  const rest = best.dest === '/' ? abs : abs.slice(best.dest.length);
+  return { mount: best.mount, rest: rest === '' ? '/' : rest };
 }
 
 /** A stream that keeps the rootfs mounted until it ends. */
@@ -81,6 +116,9 @@ function baseOf(abs: string): string {
   return trimmed === '' ? '/' : posix.basename(trimmed);
 }
 
+/** A mount point looked up in its source is named as in the container ("vol1", not "/" or the subpath's). */
+const nameAs = (s: RootPathStat, at: Located, abs: string): RootPathStat => (at.isMountRoot ? { ...s, name: baseOf(abs) } : s);
+
 const toApiStat = (s: RootPathStat): api.ContainerPathStat => ({
   name: s.name, size: s.size, mode: goFileMode(s.mode),
   mtime: new Date(Math.floor(s.mtime * 1000)).toISOString(), linkTarget: s.linkTarget,
@@ -104,11 +142,30 @@ export class ContainerFiles {
     return this.#d.liveRoot?.(c, rootfs) ?? rootfs;
   }
 
+  /**
+   * Where `abs` is looked up. A running container is seen through its own mount namespace, its
+   * mounts included. A stopped one has none in place: a path under a mount point is looked up in
+   * the mount's source, which the helper then takes as "/", so neither ".." nor a symlink in the
+   * volume leads out of it (dockerd mounts the volumes into the rootfs for the copy instead).
+   */
+  #locate(c: ContainerRecord, rootfs: string, abs: string): Located {
+    const found = mountFor(this.#d.mountsOf?.(c) ?? [], abs);
+    const live = this.#d.liveRoot?.(c, rootfs);
+    if (live) return { root: live, path: abs, mount: found?.mount, isMountRoot: false };
+    if (!found) return { root: rootfs, path: abs, mount: undefined, isMountRoot: false };
+    const { mount, rest } = found;
+    const sub = (mount.subpath ?? '').replace(/^\/+|\/+$/g, '');
+    return { root: mount.source, path: sub ? `/${sub}${rest}` : rest, mount, isMountRoot: rest === '/' };
+  }
+
   /** HEAD /containers/{id}/archive. NotFound: "Could not find the file <path> in container <ref>". */
   async stat(ref: string, path: string): Promise<api.ContainerPathStat> {
     const c = this.#d.resolve(ref);
     const abs = containerPath(checkPath(path));
-    return this.#d.withRootfs(c.id, async (root) => toApiStat(await this.#stat(this.#live(c, root), abs, path, ref)));
+    return this.#d.withRootfs(c.id, async (rootfs) => {
+      const at = this.#locate(c, rootfs, abs);
+      return toApiStat(nameAs(await this.#stat(at.root, at.path, path, ref), at, abs));
+    });
   }
 
   async #stat(root: string, abs: string, path: string, ref: string): Promise<RootPathStat> {
@@ -132,10 +189,10 @@ export class ContainerFiles {
     const ready = new Promise<ArchiveResult>((res, rej) => { result = res; failed = rej; });
     // The rootfs is held by a use() that lasts as long as the stream.
     void this.#d.withRootfs(c.id, async (rootfs) => {
-      const root = this.#live(c, rootfs);
-      const s = await this.#stat(root, abs, path, ref);
+      const at = this.#locate(c, rootfs, abs);
+      const s = nameAs(await this.#stat(at.root, at.path, path, ref), at, abs);
       const base = baseOf(abs);
-      const stream = this.#d.files.tarOut(root, abs, base === '/' ? '.' : base);
+      const stream = this.#d.files.tarOut(at.root, at.path, base === '/' ? '.' : base);
       const finished = new Promise<void>((r) => stream.once('close', r));
       result({ stat: toApiStat(s), stream });
       await finished;
@@ -154,14 +211,18 @@ export class ContainerFiles {
   async extract(ref: string, path: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     const c = this.#d.resolve(ref);
     const abs = containerPath(checkPath(path));
-    if (c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
+    // dockerd (extractToDir): a read-only rootfs refuses only what does not go into a mount.
+    const target = mountFor(this.#d.mountsOf?.(c) ?? [], abs)?.mount;
+    if (target && !target.rw) throw invalid('mounted volume is marked read-only');
+    if (!target && c.hostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
     // Decompressed here, never by a program from the container (CVE-2019-14271's lesson).
     const plain = await decompress(input, { spaceRoot: this.#d.upperPath(c.id), what: 'extract' });
     await this.#d.withRootfs(c.id, async (rootfs) => {
-      const root = this.#live(c, rootfs);
-      const owner = opts.copyUIDGID && c.config.User ? await this.#lookupUser(root, c.config.User) : undefined;
+      const at = this.#locate(c, rootfs, abs);
+      // The user is the container's, from its own /etc files, wherever the files go.
+      const owner = opts.copyUIDGID && c.config.User ? await this.#lookupUser(this.#live(c, rootfs), c.config.User) : undefined;
       try {
-        await this.#d.files.tarIn(root, abs, plain, {
+        await this.#d.files.tarIn(at.root, at.path, plain, {
           ...(opts.noOverwriteDirNonDir ? { noOverwriteDirNonDir: true } : {}), ...(owner ? { owner } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
