@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
-import { EngineError, invalid } from '../lib/errors.ts';
+import { EngineError, invalid, isErrno } from '../lib/errors.ts';
 import { humanSize } from '../lib/units.ts';
 
 /**
@@ -56,7 +56,10 @@ export const defaultReserve = (size: number): number => Math.min(1024 * MiB, Mat
 export async function checkFreeSpace(opts: GuardOptions): Promise<void> {
   const dir = opts.spaceRoot;
   if (dir === undefined) return;
-  const { free, size } = await (opts.space ?? statfsSpace)(dir);
+  // A directory not made yet has no filesystem to ask about: the next check will have one.
+  const space = await (opts.space ?? statfsSpace)(dir).catch((err: unknown) => { if (isErrno(err, 'ENOENT')) return undefined; throw err; });
+  if (space === undefined) return;
+  const { free, size } = space;
   const reserve = opts.limits?.reserveBytes ?? defaultReserve(size);
   if (free < reserve) {
     throw new EngineError('Unavailable', `${opts.what ?? 'write'}: no space left on device: ${humanSize(free)} free on the data root's filesystem, ${humanSize(reserve)} kept in reserve`);
