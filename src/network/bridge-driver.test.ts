@@ -77,3 +77,15 @@ test('dropChains deletes every map element jumping to the chains, then the chain
   await d.dropContainerChain('0123456789ab');
   assert.equal(batches[1], 'delete element ip bt ports { 0.0.0.0/0 . tcp . 8000-8002 }\nflush chain ip bt c-0123456789ab\ndelete chain ip bt c-0123456789ab\n');
 });
+
+test('removeNetwork of a dual-stack network removes its ip6 chains and elements in the same batch', async () => {
+  const { d, batches } = driver();
+  await d.removeNetwork({ id: 'aaaaaaaaaaaa', bridge: 'bt-aaaaaaaa', subnet: '172.18.0.0/16', gateway: '172.18.0.1', internal: false,
+    ipv6: { subnet: 'fd00:1::/64', gateway: 'fd00:1::1' } }, { keepBridge: true });
+  assert.equal(batches.length, 1);
+  assert.match(batches[0]!, /^delete element ip bt masq \{ 172\.18\.0\.0\/16 \}$/m);
+  assert.match(batches[0]!, /^delete element ip6 bt masq \{ fd00:1::\/64 \}$/m);
+  assert.match(batches[0]!, /^delete chain ip6 bt n-aaaaaaaaaaaa-out$/m);
+  await d.removeNetwork({ id: 'bbbbbbbbbbbb', bridge: 'bt-bbbbbbbb', subnet: '172.19.0.0/16', internal: false }, { keepBridge: true });
+  assert.doesNotMatch(batches[1]!, /ip6/, 'an IPv4-only network has nothing in the ip6 table');
+});

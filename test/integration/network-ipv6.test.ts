@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { daemonFor, REPO, requireRoot, type TestDaemon } from './harness.ts';
 
@@ -148,4 +149,24 @@ test('dual-stack bridge networks through the docker CLI', async (t) => {
     assert.equal(bridgeOf(), '');
     assert.doesNotMatch(spawnSync('nft', ['list', 'table', 'ip6', d.prefix], { encoding: 'utf8' }).stdout, /n-|c-/);
   });
+});
+
+test('a dual-stack network whose create a crash cut short is swept from the ip6 table too, and its IPv6 subnet can be used again', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const prefix = `fd${randomBytes(1).toString('hex')}:${randomInt(0x1000, 0xffff).toString(16)}::`;
+  const id = d.ok(['network', 'create', '--ipv6', '--subnet', `${prefix}/64`, 'half6']);
+  await d.stop('SIGKILL');
+  // What a kill between the nft batches and the row leaves: bridge, chains and elements in both tables, no row.
+  const db = new Database(join(d.dataRoot, 'berth.db'));
+  db.prepare('DELETE FROM networks WHERE id = ?').run(id);
+  db.close();
+  const table6 = () => spawnSync('nft', ['list', 'table', 'ip6', d.prefix], { encoding: 'utf8' }).stdout;
+  assert.match(table6(), new RegExp(`n-${id.slice(0, 12)}-masq`));
+  await d.start();
+  assert.doesNotMatch(table6(), new RegExp(`n-${id.slice(0, 12)}|${prefix}`), 'ip6 chains and map elements swept');
+  const again = d.docker(['network', 'create', '--ipv6', '--subnet', `${prefix}/64`, 'again6']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(d.ok(['run', '--rm', '--network', 'again6', 'busybox', 'sh', '-c', `ip -6 -o addr show eth0 | grep -o '${prefix}[0-9a-f]*/64'`]), `${prefix}2/64`);
+  d.ok(['network', 'rm', 'again6']);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NftNetwork } from '../../network/index.ts';
+import type { BridgeNetwork, NftNetwork } from '../../network/index.ts';
 import { openDb } from '../../store/db.ts';
 import { IntentLog } from '../../store/intents.ts';
 import { NetworkRepo, type NetworkRecord } from './record.ts';
@@ -23,7 +23,9 @@ function fakeDriver(chainNames: string[] = []) {
   const calls: string[] = [];
   return {
     calls,
-    async removeNetwork(n: NftNetwork, o: { keepBridge?: boolean } = {}) { calls.push(`remove ${n.id} ${n.bridge}${o.keepBridge ? ' keep-bridge' : ''}`); },
+    async removeNetwork(n: BridgeNetwork, o: { keepBridge?: boolean } = {}) {
+      calls.push(`remove ${n.id} ${n.bridge}${n.ipv6 ? ` ${n.ipv6.subnet}` : ''}${o.keepBridge ? ' keep-bridge' : ''}`);
+    },
     async chains() { return chainNames; },
     async dropChains(names: readonly string[]) { calls.push(`drop ${names.join(',')}`); },
   };
@@ -45,6 +47,15 @@ test('recovery undoes a network create that has no row, keeping a bridge it did 
   await recoverNetworkIntents({ intents, repo, driver, log: quiet });
   assert.deepEqual(driver.calls, [`remove ${ID_A.slice(0, 12)} ${a.bridge}`, `remove ${ID_B.slice(0, 12)} ${b.bridge} keep-bridge`]);
   assert.deepEqual(intents.list(CREATE_INTENT), []);
+});
+
+test('undoing an interrupted create of a dual-stack network takes its IPv6 side too', async (t) => {
+  const { repo, intents } = setup(t);
+  const a = net(ID_A, '172.18.0.0/16');
+  intents.record(CREATE_INTENT, ID_A, { net: { ...nft(a), ipv6: { subnet: 'fd00:1::/64', gateway: 'fd00:1::1' } }, keepBridge: false });
+  const driver = fakeDriver();
+  await recoverNetworkIntents({ intents, repo, driver, log: quiet });
+  assert.deepEqual(driver.calls, [`remove ${ID_A.slice(0, 12)} ${a.bridge} fd00:1::/64`]);
 });
 
 test('recovery keeps a network whose create got as far as its row', async (t) => {
