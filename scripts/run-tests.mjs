@@ -18,19 +18,27 @@ const integration = which === 'integration' || which === 'all' ? narrow(walk('te
 if (unit.length + integration.length === 0) { console.error('no test files matched'); process.exit(1); }
 
 /**
- * Host objects tests make. Test daemons (test/integration/harness.ts): interfaces "b" + 5 hex, nft
- * tables "berth-" + 8 hex, everything under /tmp/berth-it-*. Unit tests that need root: bridges and
- * veths "bt" + 6 hex, nft tables "berthtest-" + hex, mounts under /tmp/berth-*. Compared before and
- * after the run: whatever is new is a leak, even if a test's own check missed it.
+ * What the tests made on the host and is still there. Tests name their host objects in the ledger
+ * (recordTestObjects in src/lib/test-support.ts; every test daemon of test/integration/harness.ts
+ * does): interfaces by prefix, nft tables, directories that mounts live under. Only this run's
+ * objects count, so other runs on the same host are not leaks. Checked after the whole run: it
+ * catches what a test's own check missed.
  */
-function testObjects() {
+function leftovers(ledgerFile) {
+  let entries = [];
+  try { entries = readFileSync(ledgerFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)); } catch { /* no test wrote one */ }
   const out = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
-  const links = out('ip', ['-o', 'link', 'show']).split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-    .filter((n) => n && (/^b[0-9a-f]{5}/.test(n) || /^bt[0-9a-f]{6}/.test(n)));
-  const tables = [...out('nft', ['list', 'tables']).matchAll(/table (\w+) (berth-[0-9a-f]{8}|berthtest-[0-9a-f]+)\b/g)].map((m) => `${m[1]} ${m[2]}`);
-  const mounts = out('cat', ['/proc/self/mountinfo']).split('\n').map((l) => l.split(' ')[4])
-    .filter((m) => m && m.startsWith(join(tmpdir(), 'berth-')));
-  return [...links.map((l) => `link ${l}`), ...tables.map((t) => `nft table ${t}`), ...mounts.map((m) => `mount ${m}`)];
+  const links = out('ip', ['-o', 'link', 'show']).split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter(Boolean);
+  // Both families: a dual-stack daemon has an ip and an ip6 table of the same name.
+  const tables = [...out('nft', ['list', 'tables']).matchAll(/^table (\w+) (\S+)$/gm)].map((m) => ({ family: m[1], name: m[2] }));
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean);
+  const found = new Set();
+  for (const e of entries) {
+    for (const p of e.linkPrefixes ?? []) for (const l of links) if (l.startsWith(p)) found.add(`link ${l}`);
+    for (const t of e.tables ?? []) for (const x of tables) if (x.name === t) found.add(`nft table ${x.family} ${x.name}`);
+    for (const d of e.dirs ?? []) for (const m of mounts) if (m === d || m.startsWith(`${d}/`)) found.add(`mount ${m}`);
+  }
+  return [...found];
 }
 
 /**
@@ -38,28 +46,26 @@ function testObjects() {
  * returns its exit status and the totals of its TAP summary.
  */
 function runFiles(files, concurrency) {
-  const dir = mkdtempSync(join(tmpdir(), 'run-tests-'));
-  const tap = join(dir, 'report.tap');
-  try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
-      '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], { stdio: 'inherit' });
-    let summary = '';
-    try { summary = readFileSync(tap, 'utf8'); } catch { /* the runner died before writing it: status says so */ }
-    const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0);
-    return { status: r.status ?? 1, pass: count('pass'), fail: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const tap = join(work, `report-${runs.length}.tap`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+  { stdio: 'inherit', env: { ...process.env, BERTH_TEST_LEDGER: ledger } });
+  let summary = '';
+  try { summary = readFileSync(tap, 'utf8'); } catch { /* the runner died before writing it: status says so */ }
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(summary)?.[1] ?? 0);
+  return { status: r.status ?? 1, pass: count('pass'), fail: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
 }
 
-const before = new Set(testObjects());
+const work = mkdtempSync(join(tmpdir(), 'run-tests-'));
+const ledger = join(work, 'ledger.jsonl');
 const runs = [];
 // Unit files are independent processes: run as many at once as there are cores.
 if (unit.length) runs.push(runFiles(unit, availableParallelism()));
 // Integration files share the host (bridges, cgroups, the load the timers see): one at a time.
 if (integration.length) runs.push(runFiles(integration, 1));
-const leaked = testObjects().filter((o) => !before.has(o));
+const leaked = leftovers(ledger);
+rmSync(work, { recursive: true, force: true });
 
 const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
 console.log(`\ntests: ${sum('pass')} passed, ${sum('fail')} failed, ${sum('skipped')} skipped`);

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 
@@ -22,4 +23,17 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise((r) => s.close(r));
   return port;
+}
+
+/** Host objects a test makes, by name: interfaces starting with a prefix, nft tables, directories (mounts under them). */
+export interface TestObjects { linkPrefixes?: string[]; tables?: string[]; dirs?: string[] }
+
+/**
+ * Names what a test is about to make on the host, so that scripts/run-tests.mjs can check after
+ * the whole run that none of it remains (its own check, beside the test's). A no-op outside that
+ * script (BERTH_TEST_LEDGER unset).
+ */
+export function recordTestObjects(objects: TestObjects): void {
+  const ledger = process.env['BERTH_TEST_LEDGER'];
+  if (ledger) appendFileSync(ledger, `${JSON.stringify(objects)}\n`);
 }

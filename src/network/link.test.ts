@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, type ExecFn } from '../lib/exec.ts';
 import { kindOf } from '../lib/errors.ts';
+import { recordTestObjects } from '../lib/test-support.ts';
 import { createBridge, createEndpoint, endpointCommands, parseLinkNames, removeEndpoint, removeLink } from './link.ts';
 import { createNetns, ipError, netnsMounts, removeNetns } from './netns.ts';
 import { formatIPv4, parseCidr, parseHostRoutes, pickDefaultSubnet } from './ipam.ts';
@@ -67,6 +68,7 @@ test('bridge + netns + veth for real: ping the namespace, then tear down without
   const bridge = `bt${tag}`;
   const hostVeth = `bt${tag}v0`;
   const dir = await mkdtemp(join(tmpdir(), `berth-link-${tag}-`));
+  recordTestObjects({ linkPrefixes: [bridge], dirs: [dir] });
   const nsPath = join(dir, 'ns');
   const deps = { exec: execFile };
   t.after(async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFile } from '../lib/exec.ts';
 import { kindOf } from '../lib/errors.ts';
+import { recordTestObjects } from '../lib/test-support.ts';
 import {
   USER_CHAIN,
   addContainerBatch,
@@ -106,6 +107,7 @@ const isRoot = process.getuid?.() === 0;
 
 test('batches apply to a real throwaway table, conflict atomically and remove cleanly', { skip: !isRoot && 'needs root' }, async (t) => {
   const table = `berthtest-${randomBytes(4).toString('hex')}`;
+  recordTestObjects({ tables: [table] });
   const nft = async (batch: string, check = false) => execFile('nft', [...(check ? ['-c'] : []), '-f', '-'], { input: batch });
   t.after(async () => {
     await nft(deleteTableBatch(table));

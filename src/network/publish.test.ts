@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from '../lib/exec.ts';
+import { recordTestObjects } from '../lib/test-support.ts';
 import { createBridge, createEndpoint, removeEndpoint, removeLink } from './link.ts';
 import { formatIPv4, parseCidr, parseHostRoutes, pickDefaultSubnet } from './ipam.ts';
 import { addContainerBatch, addNetworkBatch, deleteTableBatch, requiredSysctls, setupTableBatch } from './nft.ts';
@@ -26,6 +27,7 @@ test('published ports reach a server in a namespace via 127.0.0.1 and a host add
   const hostVeth = `bt${tag}v0`;
   const table = `berthtest-${tag}`;
   const dir = await mkdtemp(join(tmpdir(), `berth-pub-${tag}-`));
+  recordTestObjects({ linkPrefixes: [bridge], tables: [table], dirs: [dir] });
   const nsPath = join(dir, 'ns');
   const deps = { exec: execFile };
   let server: ReturnType<typeof spawn> | undefined;

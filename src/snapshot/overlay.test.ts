@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import { execFile, type ExecFn } from '../lib/exec.ts';
 import { sha256Digest } from '../lib/digest.ts';
+import { recordTestObjects } from '../lib/test-support.ts';
 import { OverlaySnapshotter, mountPoints, newLinkName, overlayOptions } from './overlay.ts';
 
 const C1 = sha256Digest('layer1');
@@ -14,6 +15,7 @@ const CID = 'a'.repeat(64);
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }, exec: ExecFn = execFile) {
   const root = await mkdtemp(join(tmpdir(), 'berth-overlay-'));
+  recordTestObjects({ dirs: [root] });
   const snap = new OverlaySnapshotter({ root, exec });
   t.after(async () => {
     await snap.remove(CID).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { interfacePrefixFor, objectPrefixFor } from '../../src/daemon/config.ts';
 
@@ -9,6 +9,8 @@ export const REPO = resolve(import.meta.dirname, '../..');
 const BERTHD = join(REPO, 'dist/berthd.mjs');
 const BERTH = join(REPO, 'dist/berth.mjs');
 export const BUSYBOX_TAR = join(REPO, 'build/busybox.tar');
+
+import { recordTestObjects } from '../../src/lib/test-support.ts';
 
 export { requireRoot } from '../../src/lib/test-support.ts';
 
@@ -36,6 +38,7 @@ export class TestDaemon {
     this.prefix = objectPrefixFor(this.execRoot);
     this.ifPrefix = interfacePrefixFor(this.execRoot);
     writeFileSync(join(this.dir, 'daemon.json'), JSON.stringify(opts.daemonJson ?? {}));
+    recordTestObjects({ linkPrefixes: [this.ifPrefix], tables: [this.prefix], dirs: [this.dir] });
   }
 
   async start(): Promise<void> {
@@ -86,8 +89,12 @@ export class TestDaemon {
 
   async loadBusybox(): Promise<void> {
     if (!existsSync(BUSYBOX_TAR)) {
-      const r = spawnSync(process.execPath, [join(REPO, 'scripts/make-busybox-image.mjs'), BUSYBOX_TAR], { encoding: 'utf8' });
+      // Written aside and renamed: a concurrent run never loads a half-written archive.
+      mkdirSync(dirname(BUSYBOX_TAR), { recursive: true });
+      const tmp = `${BUSYBOX_TAR}.${process.pid}.tmp`;
+      const r = spawnSync(process.execPath, [join(REPO, 'scripts/make-busybox-image.mjs'), tmp], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`make busybox image: ${r.stderr}`);
+      renameSync(tmp, BUSYBOX_TAR);
     }
     this.ok(['load', '-i', BUSYBOX_TAR]);
   }

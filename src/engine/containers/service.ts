@@ -419,18 +419,27 @@ export class ContainerService {
   }
 
   /**
-   * Ends a restart policy's wait as a user's stop does: the container is left exited. False if it
-   * was not waiting (a restart already under way has finished by then and must be stopped instead).
+   * The first half of a user's stop, kill or rm -f, under the lock so that no exit is being settled
+   * and no policy restart is starting meanwhile. A container waiting out its back-off is left
+   * exited (`cancelled`: nothing more to do). A running one is marked stopped by the user (when
+   * `markStopped`) before any signal is sent, so its exit cannot schedule a restart, however soon
+   * it comes (`running`: the caller signals it, outside the lock, as the exit needs the lock).
+   * Deciding on a snapshot taken outside the lock raced a restart that came in between: the stop
+   * found nothing running and the restart loop went on.
    */
-  async #cancelRestart(id: string): Promise<boolean> {
-    this.#restarts.cancel(id);
+  async #beginUserStop(id: string, opts: { markStopped: boolean }): Promise<{ outcome: 'cancelled' | 'running' | 'not-running'; record: ContainerRecord }> {
     return this.#lock.run(id, async () => {
       const cur = this.repo.get(id);
-      if (cur?.state.status !== 'restarting') return false;
-      this.#restarts.cancel(id);
-      cur.state = { ...cur.state, status: 'exited', stoppedByUser: true };
-      this.repo.saveState(id, cur.state);
-      return true;
+      if (!cur) throw new EngineError('NotFound', `No such container: ${id}`);
+      if (cur.state.status === 'restarting') {
+        this.#restarts.cancel(id);
+        cur.state = { ...cur.state, status: 'exited', stoppedByUser: true };
+        this.repo.saveState(id, cur.state);
+        return { outcome: 'cancelled', record: cur };
+      }
+      if (!this.isRunning(id)) return { outcome: 'not-running', record: cur };
+      if (opts.markStopped) this.repo.markStoppedByUser(id);
+      return { outcome: 'running', record: cur };
     });
   }
 
@@ -505,19 +514,19 @@ export class ContainerService {
   // ---- stop / kill / restart / pause -------------------------------------------------------
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
-    const c = this.resolve(ref);
-    if (c.state.status === 'restarting' && await this.#cancelRestart(c.id)) {
+    const { outcome, record: c } = await this.#beginUserStop(this.resolve(ref).id, { markStopped: true });
+    if (outcome === 'cancelled') {
       this.deps.events.publish('container', 'stop', c.id, this.#attrs(c));
       return;
     }
-    if (!this.isRunning(c.id)) throw new EngineError('NotModified', 'container already stopped');
+    if (outcome === 'not-running') throw new EngineError('NotModified', 'container already stopped');
     await this.#stopRunning(c, opts);
   }
 
   async #stopRunning(c: ContainerRecord, opts: { timeout?: number; signal?: string }): Promise<void> {
     const runtime = this.runtimeFor(c.runtime);
+    // The caller marked it stopped by the user under the lock (#beginUserStop).
     const exited = this.exited(c.id);
-    this.repo.markStoppedByUser(c.id);
     const sig = normalizeSignal(opts.signal || c.config.StopSignal || 'SIGTERM');
     const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
     if (c.state.status === 'paused') {
@@ -536,15 +545,15 @@ export class ContainerService {
   }
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
-    const c = this.resolve(ref);
     const sig = normalizeSignal(signal);
+    const markStopped = sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT';
+    const { outcome, record: c } = await this.#beginUserStop(this.resolve(ref).id, { markStopped });
     // dockerd: a kill between runs sends nothing; it only ends the restart policy's wait.
-    if (c.state.status === 'restarting' && await this.#cancelRestart(c.id)) {
+    if (outcome === 'cancelled') {
       this.deps.events.publish('container', 'kill', c.id, { ...this.#attrs(c), signal: String(signalNumberOf(sig)) });
       return;
     }
-    if (!this.isRunning(c.id)) throw new EngineError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
-    if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') this.repo.markStoppedByUser(c.id);
+    if (outcome === 'not-running') throw new EngineError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
     const runtime = this.runtimeFor(c.runtime);
     const exited = this.exited(c.id);
     // A process that ended before its exit was recorded is no error (dockerd: no such process).
@@ -571,9 +580,8 @@ export class ContainerService {
   }
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
-    const c = this.resolve(ref);
-    if (c.state.status === 'restarting') await this.#cancelRestart(c.id);
-    if (this.isRunning(c.id)) await this.#stopRunning(c, opts);
+    const { outcome, record: c } = await this.#beginUserStop(this.resolve(ref).id, { markStopped: true });
+    if (outcome === 'running') await this.#stopRunning(c, opts);
     await this.start(c.id);
     this.deps.events.publish('container', 'restart', c.id, this.#attrs(c));
   }
@@ -623,24 +631,31 @@ export class ContainerService {
   // ---- remove / rename ---------------------------------------------------------------------
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
-    const c = this.resolve(ref);
-    if (c.state.status === 'removing') throw new EngineError('Conflict', `removal of container ${c.id} is already in progress`);
-    if (c.state.status === 'restarting') {
-      if (!opts.force) throw removeConflict(c, 'restarting');
-      await this.#cancelRestart(c.id);
-    }
-    if (this.isRunning(c.id)) {
-      if (!opts.force) throw removeConflict(c, c.state.status === 'paused' ? 'paused' : 'running');
+    const c0 = this.resolve(ref);
+    if (c0.state.status === 'removing') throw new EngineError('Conflict', `removal of container ${c0.id} is already in progress`);
+    if (!opts.force) this.#refuseRemovalIfActive(c0);
+    // -f: the restart policy's wait ends, or the process is marked stopped before it is killed,
+    // so that no restart can come between this and the removal.
+    const { outcome, record: c } = opts.force ? await this.#beginUserStop(c0.id, { markStopped: true }) : { outcome: 'not-running' as const, record: c0 };
+    if (outcome === 'running') {
       const exited = this.exited(c.id);
-      this.repo.markStoppedByUser(c.id);
       await this.runtimeFor(c.runtime).kill(c.id, 'SIGKILL', true).catch(() => undefined);
       if (c.state.status === 'paused') await this.runtimeFor(c.runtime).resume(c.id).catch(() => undefined);
       await within(exited, 15_000);
     }
     await this.#lock.run(c.id, async () => {
       const cur = this.repo.get(c.id);
-      if (cur) await this.#removeLocked(cur, !!opts.volumes);
+      if (!cur) return;
+      // Checked again under the lock: a start may have come since the first look.
+      if (!opts.force) this.#refuseRemovalIfActive(cur);
+      await this.#removeLocked(cur, !!opts.volumes);
     });
+  }
+
+  /** Without -f, a running, paused or restarting container stays (dockerd's wording). */
+  #refuseRemovalIfActive(c: ContainerRecord): void {
+    if (c.state.status !== 'restarting' && !this.isRunning(c.id)) return;
+    throw removeConflict(c, c.state.status === 'restarting' ? 'restarting' : c.state.status === 'paused' ? 'paused' : 'running');
   }
 
   /**
