@@ -23,15 +23,17 @@ export async function resolveDevices(mappings: readonly DeviceMapping[]): Promis
   const out: DeviceRequest[] = [];
   for (const m of mappings) {
     const permissions = m.CgroupPermissions || 'rwm';
-    const containerPath = m.PathInContainer || m.PathOnHost;
-    const st = await stat(m.PathOnHost).catch(() => undefined);
+    // Go's zero value: a mapping sent without PathOnHost names "" and fails as a missing device.
+    const hostPath = m.PathOnHost ?? '';
+    const containerPath = m.PathInContainer || hostPath;
+    const st = await stat(hostPath).catch(() => undefined);
     if (st?.isDirectory()) {
-      for (const device of await listHostDevices(m.PathOnHost)) {
-        out.push({ device, containerPath: join(containerPath, relative(m.PathOnHost, device.path)), permissions });
+      for (const device of await listHostDevices(hostPath)) {
+        out.push({ device, containerPath: join(containerPath, relative(hostPath, device.path)), permissions });
       }
       continue;
     }
-    out.push({ device: await statDevice(m.PathOnHost), containerPath, permissions });
+    out.push({ device: await statDevice(hostPath), containerPath, permissions });
   }
   return out;
 }

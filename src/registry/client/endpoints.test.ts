@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EngineError } from '../../lib/errors.ts';
 import { endpointsFor, isInsecureRegistry, searchBases, splitHostPort } from './endpoints.ts';
 
 const opts = (insecureRegistries: string[] = [], mirrors: string[] = []) => ({ insecureRegistries, mirrors });
@@ -57,4 +58,9 @@ test('insecure registries: HTTPS without verification, then plain HTTP', () => {
 test('search goes to index.docker.io for Docker Hub', () => {
   assert.deepEqual(searchBases('docker.io', opts()).map((e) => e.base), ['https://index.docker.io']);
   assert.deepEqual(searchBases('127.0.0.1:5000', opts()).map((e) => e.base), ['https://127.0.0.1:5000', 'http://127.0.0.1:5000']);
+});
+
+test('a domain no URL can hold is InvalidParameter, not a crash', () => {
+  assert.throws(() => endpointsFor('[::1', opts(), false),
+    (err: unknown) => err instanceof EngineError && err.kind === 'InvalidParameter' && err.message === 'invalid registry address: [::1');
 });

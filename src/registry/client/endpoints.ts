@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { RegistryOptions } from './contract.ts';
+import { EngineError } from '../../lib/errors.ts';
 
 /**
  * Where a registry is reached. Docker's rules (registry/config.go, service_v2.go): docker.io is
@@ -81,6 +82,8 @@ function mirrorEndpoint(mirror: string, options: RegistryOptions): Endpoint | un
  * mirrors come first (pushes and logins go to the origin only).
  */
 export function endpointsFor(domain: string, options: RegistryOptions, withMirrors: boolean): Endpoint[] {
+  // A domain no URL can hold ("[::1" from `docker login http://[::1`) is the client's mistake, not a 500.
+  if (!URL.canParse(`https://${domain}/`)) throw new EngineError('InvalidParameter', `invalid registry address: ${domain}`);
   if (isDockerHub(domain)) {
     const mirrors = withMirrors ? options.mirrors.map((m) => mirrorEndpoint(m, options)).filter((e): e is Endpoint => !!e) : [];
     return [...mirrors, { base: DOCKER_IO_V2, skipVerify: false, mirror: false, certsKey: 'registry-1.docker.io' }];
