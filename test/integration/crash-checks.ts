@@ -99,12 +99,13 @@ export async function checkHost(d: TestDaemon, s: CrashState, problems: string[]
     monitored.add(id);
   }
   for (const id of run) if (!monitored.has(id)) problems.push(`running ${id.slice(0, 12)} has no conmon`);
-  // Every process the runtime can name in the daemon's cgroups is a container's own (no stray exec runtime).
-  const strays = () => out('pgrep', ['-af', 'runtime/']).split('\n').filter((l) => l.includes(d.execRoot) && / exec /.test(l));
+  // No other process of this daemon's (an exec's runtime or pty helper, a runtime create) outlived it.
+  const strays = () => out('pgrep', ['-af', d.execRoot]).split('\n')
+    .filter((l) => l.trim() !== '' && !/^\d+ \S*conmon /.test(l) && Number(l.split(' ')[0]) !== d.proc?.pid && !l.includes('pgrep'));
   // An exec's runtime process ends just after the process it waits for: give it a moment.
   const until = Date.now() + 3000;
   while (strays().length && Date.now() < until) await sleep(100);
-  for (const l of strays()) problems.push(`exec runtime left: ${l.slice(0, 80)}`);
+  for (const l of strays()) problems.push(`process left: ${l.slice(0, 100)}`);
   await checkNetwork(d, s, short, problems);
 }
 

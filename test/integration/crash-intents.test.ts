@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -139,13 +139,19 @@ test('kill -9 at a chosen step: recovery undoes a start, unpauses a commit, unmo
     const id = d.ok(['run', '-d', '--name', 'execd', 'busybox', 'sleep', '600']);
     const attached = await apiOk<{ Id: string }>(d.socket, 'POST', `/containers/${id}/exec`, { Cmd: ['sleep', '3123'], AttachStdout: true });
     const pending = apiCall(d.socket, 'POST', `/exec/${attached.Id}/start`, { Detach: false }).catch(() => undefined);
+    const tty = await apiOk<{ Id: string }>(d.socket, 'POST', `/containers/${id}/exec`, { Cmd: ['sleep', '3125'], Tty: true, AttachStdin: true, AttachStdout: true });
+    const pendingTty = apiCall(d.socket, 'POST', `/exec/${tty.Id}/start`, { Detach: false, Tty: true }).catch(() => undefined);
     d.ok(['exec', '-d', id, 'sleep', '4321']);
     const top = () => d.ok(['top', id]);
-    await until('both exec processes', () => top().includes('sleep 3123') && top().includes('sleep 4321'));
+    await until('the exec processes', () => ['sleep 3123', 'sleep 3125', 'sleep 4321'].every((p) => top().includes(p)));
     await d.stop('SIGKILL');
-    await pending;
+    await Promise.all([pending, pendingTty]);
     await d.start();
     assert.ok(!top().includes('sleep 3123'), 'the attached exec was ended');
+    assert.ok(!top().includes('sleep 3125'), 'the attached tty exec was ended');
+    // Nothing of the sessions runs on the host either (the runtime's exec, the pty helper).
+    await until('the sessions\' host processes to end', () => !spawnSync('pgrep', ['-af', d.execRoot], { encoding: 'utf8' }).stdout
+      .split('\n').some((l) => l.includes(attached.Id) || l.includes(tty.Id)));
     assert.ok(top().includes('sleep 4321'), 'the detached exec runs on');
     assert.deepEqual(readdirSync(join(d.execRoot, 'containers', id)).filter((f) => f.includes(attached.Id)), [], 'the session\'s files are gone');
     d.ok(['rm', '-f', id]);

@@ -67,6 +67,10 @@ const OPS: Record<string, Op> = {
     const { Id } = await apiOk<{ Id: string }>(d.socket, 'POST', `/containers/${f.keeper}/exec`, { Cmd: ATTACHED_EXEC, AttachStdout: true, AttachStderr: true });
     await apiCall(d.socket, 'POST', `/exec/${Id}/start`, { Detach: false, Tty: false });
   },
+  execTty: async (d, f) => {
+    const { Id } = await apiOk<{ Id: string }>(d.socket, 'POST', `/containers/${f.keeper}/exec`, { Cmd: ATTACHED_EXEC, Tty: true, AttachStdout: true, AttachStdin: true });
+    await apiCall(d.socket, 'POST', `/exec/${Id}/start`, { Detach: false, Tty: true });
+  },
   execDetached: async (d, f) => {
     const { Id } = await apiOk<{ Id: string }>(d.socket, 'POST', `/containers/${f.keeper}/exec`, { Cmd: ['sleep', '1'] });
     await apiCall(d.socket, 'POST', `/exec/${Id}/start`, { Detach: true, Tty: false });

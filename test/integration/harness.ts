@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import type { TestContext } from 'node:test';
 import { interfacePrefixFor, objectPrefixFor } from '../../src/daemon/config.ts';
 
@@ -51,7 +52,8 @@ export class TestDaemon {
     const deadline = Date.now() + 15000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`berthd exited ${proc.exitCode}: ${this.log}`);
-      if (existsSync(this.socket) && this.berth(['version']).code === 0) return;
+      // A ping, not a CLI run: the killed daemon's stale socket file answers nothing for a while.
+      if (existsSync(this.socket) && await ping(this.socket)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`berthd did not come up: ${this.log}`);
@@ -177,4 +179,17 @@ export async function daemonFor(t: TestContext, opts: ConstructorParameters<type
   await d.start();
   await d.loadBusybox();
   return d;
+}
+
+/** True once a daemon answers GET /_ping on the socket. */
+function ping(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: socket, path: '/_ping', headers: { Host: 'berth' }, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
