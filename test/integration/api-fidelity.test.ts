@@ -141,6 +141,8 @@ test('the requested MAC address: Config.MacAddress (API 1.43, docker-py) and End
   assert.deepEqual(await macOf('1.43', { MacAddress: '02:42:ac:11:00:91' }), { inside: '02:42:ac:11:00:91', inspect: '02:42:ac:11:00:91' });
   assert.deepEqual(await macOf('1.47', { MacAddress: '02-42-AC-11-00-92' }), { inside: '02:42:ac:11:00:92', inspect: '02-42-AC-11-00-92' });
   assert.deepEqual(await macOf('1.47', { NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: '02:42:ac:11:00:93' } } } }), { inside: '02:42:ac:11:00:93', inspect: '02:42:ac:11:00:93' });
+  // Below API 1.44 an endpoint's own MacAddress did not exist: ignored, as dockerd ignores it.
+  assert.notEqual((await macOf('1.43', { NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: '02:42:ac:11:00:95' } } } })).inside, '02:42:ac:11:00:95');
   assert.equal(d.docker(['run', '--rm', '--mac-address', '02:42:ac:11:00:94', 'busybox', 'cat', '/sys/class/net/eth0/address']).stdout.trim(), '02:42:ac:11:00:94');
   const before = d.ok(['ps', '-aq']);
   for (const body of [{ MacAddress: 'zz' }, { NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: '01:00:5e:00:00:01' } } } }]) {

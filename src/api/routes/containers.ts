@@ -10,6 +10,7 @@ import type { ContainerRecord } from '../../engine/containers/record.ts';
 import { type ApiRequest, type Route, created, noContent, ok, param, queryBool, queryInt, streamed } from '../router.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { containerCreateSchema } from '../schemas/container.ts';
+import { cmpVersion } from '../server.ts';
 import { sendConmonControl } from '../../runtime/conmon.ts';
 import { frame, STDERR, STDOUT } from '../streams.ts';
 import { attachRoute } from './attach.ts';
@@ -63,6 +64,8 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
     { method: 'POST', path: '/containers/create', handler: async (req) => {
       const body = await readBody(req, createBody);
       if (!body) throw new EngineError('InvalidParameter', 'config cannot be empty in order to create a container');
+      // Below API 1.44 an endpoint had no MacAddress of its own: dockerd discards one (handleMACAddressBC).
+      if (cmpVersion(req.version, '1.44') < 0 && !body.MacAddress) for (const ep of Object.values(body.NetworkingConfig?.EndpointsConfig ?? {})) delete ep.MacAddress;
       const r = await svc.create(body, req.query.get('name') ?? undefined);
       return created({ Id: r.id, Warnings: r.warnings } satisfies api.ContainerCreateResponse);
     } },
