@@ -161,8 +161,16 @@ test('loadDaemonConfig: every host, path, pool and registry is checked before th
   bad(['--insecure-registry', 'http://reg:5000'], "insecure registry http://reg:5000 should not contain '://'");
   bad(['--insecure-registry', '10.0.0.0/99'], 'insecure registry 10.0.0.0/99 is not a valid CIDR or host[:port]');
   bad(['--runtime', 'bad name=/bin/x'], 'invalid runtime name "bad name": only [A-Za-z0-9_.-] are allowed');
+  bad(['--ipv6'], 'IPv6 is enabled for the default bridge, but no subnet is configured. Specify an IPv6 subnet using --fixed-cidr-v6');
+  bad([], /^IPv6 is enabled for the default bridge/, { ipv6: true });
+  bad(['--ipv6', '--fixed-cidr-v6', 'fd00:1::5/64'], 'invalid fixed-cidr-v6 fd00:1::5/64: invalid subnet fd00:1::5/64: it should be fd00:1::/64');
+  bad(['--fixed-cidr-v6', '10.0.0.0/8'], /^invalid fixed-cidr-v6 10\.0\.0\.0\/8: /);
   // The good forms pass.
   const ok = loadDaemonConfig(parseDaemonFlags(['-H', 'unix:///run/a.sock', '--bip', '10.9.0.1/24', '--default-address-pool', 'base=10.10.0.0/16,size=24',
     '--registry-mirror', 'https://mirror.example/', '--insecure-registry', 'reg.local:5000', '--insecure-registry', '10.0.0.0/8', '--insecure-registry', '[::1]:5000']), NONE);
   assert.equal(ok.bip, '10.9.0.1/24');
+  const v6 = loadDaemonConfig(parseDaemonFlags(['--ipv6', '--fixed-cidr-v6', 'fd00:db8::/64']), NONE);
+  assert.deepEqual([v6.ipv6, v6.fixedCidrV6], [true, 'fd00:db8::/64']);
+  const v6json = loadDaemonConfig(parseDaemonFlags(['--config-file', '/d.json']), files({ '/d.json': '{"ipv6": true, "fixed-cidr-v6": "fd00:db8::/64"}' }));
+  assert.deepEqual([v6json.ipv6, v6json.fixedCidrV6], [true, 'fd00:db8::/64']);
 });

@@ -21,6 +21,9 @@ export interface DaemonConfig {
   ifPrefix: string;
   /** --bip: the default bridge's gateway with prefix. */
   bip?: string;
+  /** --ipv6 with --fixed-cidr-v6: the default bridge is dual-stack, with this IPv6 subnet. */
+  ipv6?: boolean;
+  fixedCidrV6?: string;
   defaultAddressPools?: { base: string; size: number }[];
   /** The resolv.conf whose nameservers the embedded DNS forwards to (followed on change). */
   hostResolvConf: string;
@@ -45,7 +48,7 @@ const SCHEMA = {
     'log-driver': { type: 'string' }, 'log-opts': { type: 'object', additionalProperties: { type: 'string' } },
     'registry-mirrors': { type: 'array', items: { type: 'string' } }, 'insecure-registries': { type: 'array', items: { type: 'string' } },
     'max-concurrent-downloads': { type: 'integer', minimum: 1 }, 'max-concurrent-uploads': { type: 'integer', minimum: 1 },
-    'live-restore': { type: 'boolean' }, bip: { type: 'string' },
+    'live-restore': { type: 'boolean' }, bip: { type: 'string' }, ipv6: { type: 'boolean' }, 'fixed-cidr-v6': { type: 'string' },
     'default-address-pools': { type: 'array', items: { type: 'object', properties: { base: { type: 'string' }, size: { type: 'integer', minimum: 1, maximum: 128 } }, required: ['base', 'size'], additionalProperties: false } },
     dns: { type: 'array', items: { type: 'string' } }, 'dns-search': { type: 'array' }, 'dns-opts': { type: 'array' },
     iptables: { type: 'boolean' }, 'userland-proxy': { type: 'boolean' }, pidfile: { type: 'string' },
@@ -56,7 +59,7 @@ const SCHEMA = {
 interface Flags {
   hosts: string[]; dataRoot?: string; execRoot?: string; configFile?: string; logLevel?: string; debug?: boolean;
   defaultRuntime?: string; runtimes: Record<string, string>; pidFile?: string; help?: boolean; version?: boolean;
-  bip?: string; addressPools: { base: string; size: number }[]; hostResolvConf?: string;
+  bip?: string; ipv6?: boolean; fixedCidrV6?: string; addressPools: { base: string; size: number }[]; hostResolvConf?: string;
   insecureRegistries: string[]; registryMirrors: string[]; maxConcurrentDownloads?: number; maxConcurrentUploads?: number;
 }
 
@@ -69,6 +72,8 @@ Options:
       --data-root string        Root directory of persistent state (default "/var/lib/berth")
   -D, --debug                   Enable debug mode
       --bip string              Default bridge's gateway address with prefix (e.g. 172.17.0.1/16)
+      --fixed-cidr-v6 string    IPv6 subnet of the default bridge (with --ipv6)
+      --ipv6                    Enable IPv6 on the default bridge
       --default-address-pool base=CIDR,size=N
                                 Pool user networks and the default bridge take subnets from (repeatable)
       --default-runtime string  Default OCI runtime for containers (default "crun")
@@ -124,6 +129,8 @@ export function parseDaemonFlags(argv: readonly string[]): Flags {
       }
       case '-p': case '--pidfile': f.pidFile = take(); break;
       case '--bip': f.bip = take(); break;
+      case '--ipv6': f.ipv6 = true; break;
+      case '--fixed-cidr-v6': f.fixedCidrV6 = take(); break;
       case '--host-resolv-conf': f.hostResolvConf = take(); break;
       case '--insecure-registry': f.insecureRegistries.push(take()); break;
       case '--registry-mirror': f.registryMirrors.push(take()); break;
@@ -194,6 +201,8 @@ export function loadDaemonConfig(flags: Flags, readFile: (p: string) => string =
     objectPrefix: objectPrefixFor(execRoot),
     ifPrefix: interfacePrefixFor(execRoot),
     ...(flags.bip ?? str('bip') ? { bip: flags.bip ?? str('bip')! } : {}),
+    ...(flags.ipv6 || file['ipv6'] === true ? { ipv6: true } : {}),
+    ...(flags.fixedCidrV6 ?? str('fixed-cidr-v6') ? { fixedCidrV6: flags.fixedCidrV6 ?? str('fixed-cidr-v6')! } : {}),
     ...(flags.addressPools.length || file['default-address-pools']
       ? { defaultAddressPools: flags.addressPools.length ? flags.addressPools : file['default-address-pools'] as { base: string; size: number }[] } : {}),
     hostResolvConf: flags.hostResolvConf ?? '/etc/resolv.conf',

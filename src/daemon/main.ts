@@ -109,6 +109,8 @@ async function main(argv: string[]): Promise<void> {
     config: {
       defaultBridge: `${cfg.ifPrefix}0`, ifPrefix: cfg.ifPrefix,
       ...(cfg.bip ? { bip: cfg.bip } : {}), ...(cfg.defaultAddressPools ? { defaultAddressPools: cfg.defaultAddressPools } : {}),
+      // dockerd: --fixed-cidr-v6 without --ipv6 gives the default bridge no IPv6.
+      ...(cfg.ipv6 && cfg.fixedCidrV6 ? { fixedCidrV6: cfg.fixedCidrV6 } : {}),
     },
   });
   const attachments = new ContainerNetworks({

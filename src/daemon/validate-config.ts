@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { EngineError, invalid } from '../lib/errors.ts';
 import { parseCidr, parseIPv4 } from '../network/index.ts';
-import { parseCidr6 } from '../network/ipam6.ts';
+import { createPool6, parseCidr6 } from '../network/ipam6.ts';
 
 /** What validateDaemonConfig looks at: the merged configuration, before anything touches the host. */
 export interface CheckedConfig {
@@ -12,6 +12,8 @@ export interface CheckedConfig {
   hostResolvConf: string;
   runtimes: Readonly<Record<string, string>>;
   bip?: string;
+  ipv6?: boolean;
+  fixedCidrV6?: string;
   defaultAddressPools?: readonly { base: string; size: number }[];
   registryMirrors: readonly string[];
   insecureRegistries: readonly string[];
@@ -41,6 +43,11 @@ export function validateDaemonConfig(c: CheckedConfig): void {
     const hostBits = 2 ** (32 - cidr.prefix) - 1;
     const host = addr - cidr.network;
     if (host === 0 || host === hostBits) throw invalid(`invalid bip ${c.bip}: the address must be a host address of its subnet`);
+  }
+  // dockerd 27's words (daemon_unix.go initBridgeDriver).
+  if (c.ipv6 && !c.fixedCidrV6) throw invalid('IPv6 is enabled for the default bridge, but no subnet is configured. Specify an IPv6 subnet using --fixed-cidr-v6');
+  if (c.fixedCidrV6 !== undefined) {
+    try { createPool6({ subnet: c.fixedCidrV6 }); } catch (err) { throw invalid(`invalid fixed-cidr-v6 ${c.fixedCidrV6}: ${(err as Error).message}`); }
   }
   for (const p of c.defaultAddressPools ?? []) checkPool(p);
   for (const m of c.registryMirrors) checkMirror(m);

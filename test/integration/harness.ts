@@ -160,9 +160,11 @@ export async function findNetworkLeaks(d: { prefix: string; ifPrefix: string; ex
   const netChains = leaks.filter((l) => l.startsWith('nft chain n-'));
   const bridgeIds = new Set(netChains.map((l) => l.split('-')[1]));
   const v4 = bridgeIds.size <= 1 ? leaks.filter((l) => !l.startsWith('nft chain n-')) : leaks;
-  // The IPv6 side of dual-stack networks: the default bridge is IPv4-only, so any chain is a leak.
+  // The IPv6 side of dual-stack networks: only the default bridge's (with --ipv6) may remain.
   const table6 = spawnSync('nft', ['list', 'table', 'ip6', d.prefix], { encoding: 'utf8' }).stdout ?? '';
-  return [...v4, ...[...table6.matchAll(/chain (c-\S+|n-\S+) \{/g)].map((m) => `nft ip6 chain ${m[1]}`)];
+  const leaks6 = [...table6.matchAll(/chain (c-\S+|n-\S+) \{/g)].map((m) => m[1]!)
+    .filter((c) => !(bridgeIds.size <= 1 && c.startsWith('n-') && bridgeIds.has(c.split('-')[1])));
+  return [...v4, ...leaks6.map((c) => `nft ip6 chain ${c}`)];
 }
 
 /** What an administrator removing berth would delete: the daemon's tables and default bridge. */

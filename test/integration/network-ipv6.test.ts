@@ -170,3 +170,22 @@ test('a dual-stack network whose create a crash cut short is swept from the ip6 
   assert.equal(d.ok(['run', '--rm', '--network', 'again6', 'busybox', 'sh', '-c', `ip -6 -o addr show eth0 | grep -o '${prefix}[0-9a-f]*/64'`]), `${prefix}2/64`);
   d.ok(['network', 'rm', 'again6']);
 });
+
+test('daemon --ipv6 --fixed-cidr-v6: the default bridge is dual-stack, addresses from the MAC as dockerd 27', async (t) => {
+  if (!requireRoot(t)) return;
+  const prefix = `fd${randomBytes(1).toString('hex')}:${randomInt(0x1000, 0xffff).toString(16)}::`;
+  const d = await daemonFor(t, { extraArgs: ['--ipv6', '--fixed-cidr-v6', `${prefix}/64`] });
+  const bridge = JSON.parse(d.ok(['network', 'inspect', 'bridge']))[0] as { EnableIPv6: boolean; IPAM: { Config: { Subnet: string }[] } };
+  assert.equal(bridge.EnableIPv6, true);
+  assert.deepEqual(bridge.IPAM.Config.map((c) => c.Subnet).slice(1), [`${prefix}/64`]);
+  const port = randomInt(31000, 32000);
+  d.ok(['run', '-d', '--name', 'web', '-p', `${port}:80`, 'busybox', 'sh', '-c', 'mkdir -p /www && echo bridge6 > /www/index.html && exec httpd -f -p 80 -h /www']);
+  const [ip, mac, ip6, gw6] = d.ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.MacAddress}} {{.NetworkSettings.GlobalIPv6Address}} {{.NetworkSettings.IPv6Gateway}}', 'web']).split(' ');
+  assert.match(ip!, /^\d+\.\d+\.\d+\.\d+$/);
+  const m = mac!.split(':');
+  assert.equal(ip6, `${prefix}${m.slice(0, 2).join('').replace(/^0+/, '')}:${m.slice(2, 4).join('').replace(/^0+/, '') || '0'}:${m.slice(4, 6).join('').replace(/^0+/, '') || '0'}`);
+  assert.equal(gw6, `${prefix}1`);
+  assert.match(d.ok(['exec', 'web', 'ping6', '-c1', '-W2', gw6!]), /1 packets received/);
+  assert.equal(await until(() => fetchText(`http://[${gw6}]:${port}/`), 'bridge6'), 'bridge6');
+  d.ok(['rm', '-f', 'web']);
+});

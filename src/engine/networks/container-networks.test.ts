@@ -200,6 +200,19 @@ test('start on a dual-stack network: IPv4 and IPv6 leases, both on the interface
   assert.equal(e.cn.attached(CT).find((a) => a.net.name === 'dual2')!.ep.ip6, 'fd00:2::99');
 });
 
+test('default bridge with --fixed-cidr-v6 of /80 or wider: the IPv6 address is the prefix and the MAC, as dockerd 27', async (t) => {
+  const f = netFixture(t, { fixedCidrV6: 'fd00:db8::/64' });
+  await f.service.init();
+  insertContainerRow(f.db, CT, 'web');
+  const cn = new ContainerNetworks({
+    networks: f.service, driver: f.driver, dns: f.dns, events: f.bus, ifPrefix: 'bt', container: () => { throw new Error('none'); }, log: { info() {}, warn() {} },
+  });
+  cn.plan(ctr({}), undefined);
+  const sb = await cn.setUp(ctr({}));
+  assert.deepEqual([sb.ip, sb.ip6], ['172.17.0.2', 'fd00:db8::242:ac11:2']);
+  assert.equal(f.driver.sandboxesMade[0]!.attachments[0]!.endpoint.gateway6, 'fd00:db8::1');
+});
+
 test('macFromIp: 02:42 and the four address bytes in hex', () => {
   assert.equal(macFromIp('172.17.0.2'), '02:42:ac:11:00:02');
   assert.equal(macFromIp('10.255.1.16'), '02:42:0a:ff:01:10');

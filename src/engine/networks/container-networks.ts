@@ -8,7 +8,7 @@ import { cidr6Contains, cidrContains, groupRanges, parseCidr, parseCidr6, parseI
 import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
 import { assignHostPorts, hostPortFree, portRequests } from './host-ports.ts';
-import { checkIPv6Bindings } from './ipv6.ts';
+import { checkIPv6Bindings, macDerivedIPv6 } from './ipv6.ts';
 import { linkEnv } from './link-env.ts';
 import { isAssignableMac, parseMac } from './mac-address.ts';
 import type { EndpointRecord, NetworkRecord } from './record.ts';
@@ -201,7 +201,7 @@ export class ContainerNetworks {
     try {
       for (const [i, a] of bridged.entries()) {
         const ip = this.deps.networks.poolOf(a.net).allocate(a.ep.config.IPAMConfig?.IPv4Address);
-        const ip6 = this.deps.networks.poolOf6(a.net)?.allocate(a.ep.config.IPAMConfig?.IPv6Address) ?? null;
+        const ip6 = this.#lease6(a.net, a.ep.config, ip);
         let ports: PortRange[] = [];
         if (i === 0) {
           const reqs = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, !!c.hostConfig.PublishAllPorts, a.net.enableIPv6);
@@ -227,7 +227,12 @@ export class ContainerNetworks {
 
   /** What a leased endpoint holds while the container runs (saved with NetworkRepo.saveRuntime). */
   #runtime(ip: string, ip6: string | null, cfg: EndpointSettings, ifIndex: number, ports: PortRange[]): Pick<EndpointRecord, 'ip' | 'ip6' | 'mac' | 'ifName' | 'hostVeth' | 'ports'> {
-    return { ip, ip6, mac: (cfg.MacAddress && parseMac(cfg.MacAddress)) || macFromIp(ip), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
+    return { ip, ip6, mac: macOf(ip, cfg), ifName: `eth${ifIndex}`, hostVeth: vethName(this.deps.ifPrefix), ports };
+  }
+
+  /** The IPv6 lease on a dual-stack network: --ip6, the MAC-derived address dockerd gives on the default bridge, or the next free one. */
+  #lease6(n: NetworkRecord, cfg: EndpointSettings, ip: string): string | null {
+    return this.deps.networks.poolOf6(n)?.allocate(cfg.IPAMConfig?.IPv6Address || macDerivedIPv6(n, macOf(ip, cfg))) ?? null;
   }
 
   /**
@@ -330,7 +335,7 @@ export class ContainerNetworks {
         const ifIndex = current.length;
         const [leased] = await this.#alloc.run('alloc', async () => {
           const ip = this.deps.networks.poolOf(n).allocate(cfg.IPAMConfig?.IPv4Address);
-          const ip6 = this.deps.networks.poolOf6(n)?.allocate(cfg.IPAMConfig?.IPv6Address) ?? null;
+          const ip6 = this.#lease6(n, cfg, ip);
           const rt = this.#runtime(ip, ip6, cfg, ifIndex, []);
           repo.saveRuntime(c.id, n.id, rt);
           return [{ net: n, ep: { ...a.ep, ...rt } }];
@@ -393,6 +398,9 @@ export class ContainerNetworks {
 
 /** The nft chain id of a container's published ports. */
 const chainIdOf = (containerId: string) => containerId.slice(0, 12);
+
+/** The endpoint's MAC: the one asked for, else Docker's from its IPv4 address. */
+const macOf = (ip: string, cfg: EndpointSettings): string => (cfg.MacAddress && parseMac(cfg.MacAddress)) || macFromIp(ip);
 
 /** Docker's MAC for an address: 02:42 followed by the four address bytes. */
 export function macFromIp(ip: string): string {

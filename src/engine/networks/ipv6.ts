@@ -7,7 +7,7 @@ import { EngineError, invalid } from '../../lib/errors.ts';
 import type { HostConfig, IpamPoolConfig, NetworkCreateRequest } from '../../api/types/index.ts';
 import type { NetworkRecord } from './record.ts';
 import {
-  cidr6Contains, cidrs6Overlap, createPool6, isIPv6Cidr, parseCidr6, parseHostRoutes6, parseIPv6, pickDefaultSubnet6, type DefaultPool, type Pool6,
+  cidr6Contains, cidrs6Overlap, createPool6, formatIPv6, isIPv6Cidr, parseCidr6, parseHostRoutes6, parseIPv6, pickDefaultSubnet6, type DefaultPool, type Pool6,
 } from '../../network/index.ts';
 
 /** The driver option dockerd reads when the request has no EnableIPv6. */
@@ -84,4 +84,16 @@ export function checkIPv6Bindings(hc: HostConfig, primary: NetworkRecord): void 
       if (!primary.enableIPv6) throw invalid(`cannot publish on ${host}: network ${primary.name} is not IPv6-enabled`);
     }
   }
+}
+
+/**
+ * dockerd 27's address on the default bridge when --fixed-cidr-v6 leaves at least 48 host bits:
+ * the subnet's prefix with the interface's MAC in the last six bytes (libnetwork's bridge driver
+ * makes it when the network defers IPv6 allocation). Undefined elsewhere: the pool's next address.
+ */
+export function macDerivedIPv6(n: NetworkRecord, mac: string): string | undefined {
+  if (!n.builtin || !n.enableIPv6) return undefined;
+  const subnet = parseCidr6(n.subnet6);
+  if (subnet.prefix > 80) return undefined;
+  return formatIPv6(subnet.network | BigInt(`0x${mac.replace(/:/g, '')}`));
 }

@@ -193,6 +193,32 @@ test('create --ipv6 without a subnet: the IPv6 entries of default-address-pools'
   assert.deepEqual([n.subnet, n.subnet6, n.gateway6], ['172.30.1.0/24', 'fd00:aa:0:1::/64', 'fd00:aa:0:1::1']);
 });
 
+test('init --ipv6 --fixed-cidr-v6: the default bridge is dual-stack; dropped or changed only while unused', async (t) => {
+  const f = await started(t, { fixedCidrV6: 'fd00:db8::/64' });
+  const b = f.service.resolve('bridge');
+  assert.deepEqual([b.enableIPv6, b.subnet6, b.gateway6], [true, 'fd00:db8::/64', 'fd00:db8::1']);
+  assert.deepEqual(b.ipam.Config, [{ Subnet: '172.17.0.0/16', Gateway: '172.17.0.1' }, { Subnet: 'fd00:db8::/64', Gateway: 'fd00:db8::1' }]);
+  assert.deepEqual(f.driver.calls.at(-1), { op: 'ensure', bridge: 'berth0', subnet: '172.17.0.0/16', subnet6: 'fd00:db8::/64' });
+
+  // A restart without the flags makes it IPv4-only again (its old IPv6 side removed first).
+  const plain = netFixture(t, {}, { routes: '[]' }, f.db);
+  await plain.service.init();
+  const p = plain.service.resolve('bridge');
+  assert.deepEqual([p.enableIPv6, p.subnet6, p.ipam.Config], [false, '', [{ Subnet: '172.17.0.0/16', Gateway: '172.17.0.1' }]]);
+  assert.deepEqual(plain.driver.calls.filter((c) => c.op === 'remove'), [{ op: 'remove', bridge: 'berth0', subnet: '172.17.0.0/16', subnet6: 'fd00:db8::/64' }]);
+
+  // While a container holds an address there, the settings stay as they are, with a warning.
+  const again = netFixture(t, { fixedCidrV6: 'fd00:db8::/64' }, { routes: '[]' }, f.db);
+  await again.service.init();
+  insertContainerRow(f.db, CT, 'one');
+  again.service.repo.addEndpoint({ containerId: CT, networkId: b.id, endpointId: 'ep', config: {} });
+  again.service.repo.saveRuntime(CT, b.id, { ip: '172.17.0.2', ip6: 'fd00:db8::242:ac11:2', mac: null, ifName: 'eth0', hostVeth: 'btv1', ports: [] });
+  const held = netFixture(t, { fixedCidrV6: 'fd00:db9::/64' }, { routes: '[]' }, f.db);
+  await held.service.init();
+  assert.equal(held.service.resolve('bridge').subnet6, 'fd00:db8::/64');
+  assert.equal(held.warnings.length, 1);
+});
+
 test('create: a duplicate name is Conflict', async (t) => {
   const f = await started(t);
   await f.service.create({ Name: 'app' });

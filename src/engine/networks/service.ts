@@ -4,7 +4,7 @@ import { checkFilterKeys, matchLabels, matchPruneLabels, pruneUntil, type Filter
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import type { NetworkCreateRequest } from '../../api/types/index.ts';
 import {
-  AddressPool, AddressPool6, cidrContains, createPool, isIPv6Cidr, parseCidr, parseIPv4, parseHostRoutes, pickDefaultSubnet,
+  AddressPool, AddressPool6, cidrContains, createPool, createPool6, isIPv6Cidr, parseCidr, parseIPv4, parseHostRoutes, pickDefaultSubnet,
   type BridgeDriver, type BridgeNetwork, type BridgeSpec, type DefaultPool,
 } from '../../network/index.ts';
 import type { EventBus } from '../events.ts';
@@ -22,6 +22,8 @@ export interface NetworkServiceConfig {
   /** --bip: the default bridge's gateway address with prefix ("172.17.0.1/16"), if set. */
   bip?: string;
   defaultAddressPools?: readonly DefaultPool[];
+  /** --ipv6 --fixed-cidr-v6: the default bridge's IPv6 subnet. */
+  fixedCidrV6?: string;
 }
 
 export interface NetworkServiceDeps {
@@ -72,12 +74,14 @@ export class NetworkService {
       } else {
         await this.deps.driver.removeNetwork(nftNet(bridge)).catch(() => undefined);
         const [subnet, gateway] = bipPool(this.deps.config.bip);
-        const ipam = { ...bridge.ipam, Config: [{ Subnet: subnet, Gateway: gateway }] };
+        const v6 = (bridge.ipam.Config ?? []).filter((c) => c.Subnet && isIPv6Cidr(c.Subnet));
+        const ipam = { ...bridge.ipam, Config: [{ Subnet: subnet, Gateway: gateway }, ...v6] };
         this.deps.db.prepare('UPDATE networks SET subnet = ?, gateway = ?, ipam = ? WHERE id = ?').run(subnet, gateway, JSON.stringify(ipam), bridge.id);
         bridge = this.repo.get(bridge.id);
       }
     }
     if (!bridge) bridge = await this.#createDefaultBridge();
+    await this.#defaultBridgeIPv6(bridge);
     const links = await this.deps.driver.links(true);
     for (const n of this.repo.all().filter((x) => x.driver === 'bridge')) {
       try {
@@ -91,6 +95,25 @@ export class NetworkService {
       if (!n.builtin) await this.deps.dns.serve(n.id, n.gateway);
     }
     await sweepNetworkChains({ repo: this.repo, driver: this.deps.driver, log: this.deps.log });
+  }
+
+  /**
+   * --ipv6 --fixed-cidr-v6: the default bridge becomes dual-stack (or IPv4-only again without
+   * them). Like a --bip change, applied only while no container holds an address on it.
+   */
+  async #defaultBridgeIPv6(bridge: NetworkRecord): Promise<void> {
+    const want = this.deps.config.fixedCidrV6 ? createPool6({ subnet: this.deps.config.fixedCidrV6 }) : undefined;
+    if ((want?.subnet ?? '') === bridge.subnet6) return;
+    if (this.repo.endpointsOn(bridge.id).some((e) => e.ip !== null)) {
+      this.deps.log.warn({ fixedCidrV6: want?.subnet ?? null }, 'IPv6 settings of the default bridge changed but containers hold addresses on it: keeping the old ones');
+      return;
+    }
+    // The bridge and its ip6 side go; ensureNetwork makes them again as now configured.
+    if (bridge.enableIPv6) await this.deps.driver.removeNetwork(nftNet(bridge)).catch(() => undefined);
+    const v4 = (bridge.ipam.Config ?? []).filter((c) => !c.Subnet || !isIPv6Cidr(c.Subnet));
+    const ipam = { ...bridge.ipam, Config: [...v4, ...(want ? [{ Subnet: want.subnet, Gateway: want.gateway }] : [])] };
+    this.deps.db.prepare('UPDATE networks SET enable_ipv6 = ?, subnet6 = ?, gateway6 = ?, ip_range6 = NULL, ipam = ? WHERE id = ?')
+      .run(want ? 1 : 0, want?.subnet ?? null, want?.gateway ?? null, JSON.stringify(ipam), bridge.id);
   }
 
   #insertBuiltin(name: string, driver: 'host' | 'null'): void {
