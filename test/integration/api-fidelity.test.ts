@@ -95,6 +95,11 @@ test('--link: the legacy environment, rm --link, and a link on a user network to
   dk(['start', '-a', 'web']);
   assert.ok(!d.docker(['logs', 'web']).stdout.split('\n').slice(env.length).some((e) => e.startsWith('MY_DB_')));
   assert.match(d.docker(['rm', '--link', '/web/nope']).stderr, /No such container: \/web\/nope/);
+  // A running container's /etc/hosts loses the entry at once.
+  dk(['run', '-d', '--name', 'app', '--link', 'db:store', 'busybox', 'sleep', '300']);
+  assert.match(dk(['exec', 'app', 'cat', '/etc/hosts']), /\tstore /);
+  dk(['rm', '--link', '/app/store']);
+  assert.doesNotMatch(dk(['exec', 'app', 'cat', '/etc/hosts']), /\tstore /);
 
   // On the default bridge the target must exist at create (dockerd's registerLinks)...
   const missing = d.docker(['create', '--link', 'later:x', 'busybox', 'true']);

@@ -115,7 +115,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
     // `*id`: a link name has slashes (`docker rm --link /web/db` sends /containers//web/db?link=1).
     { method: 'DELETE', path: '/containers/*id', handler: async (req) => {
       if (queryBool(req.query, 'link')) {
-        removeLink({ repo: svc.repo, network: svc.deps.network }, param(req, 'id'));
+        await removeLink({ repo: svc.repo, network: svc.deps.network, liveHostsPath: (id) => (svc.isRunning(id) ? svc.paths(id).hostsPath : undefined) }, param(req, 'id'));
         return noContent();
       }
       await svc.remove(param(req, 'id'), { force: queryBool(req.query, 'force'), volumes: queryBool(req.query, 'v') });
