@@ -7,6 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { findOrphans } from '../../src/engine/system/gc.ts';
 import { apiCall } from './api-client.ts';
 import type { TestDaemon } from './harness.ts';
 
@@ -70,6 +72,15 @@ export async function checkStore(d: TestDaemon, s: CrashState, problems: string[
   for (const e of ls(join(d.dataRoot, 'tmp'))) problems.push(`leftover tmp/${e}`);
   for (const e of ls(join(d.dataRoot, 'overlay', 'layers'))) if (e.startsWith('.')) problems.push(`leftover overlay/layers/${e}`);
   for (const e of ls(join(d.dataRoot, 'blobs', 'sha256'))) if (!/^[0-9a-f]{64}$/.test(e)) problems.push(`leftover blobs/sha256/${e}`);
+  // Whatever system gc would find (blobs, layers, directories without rows), however young: the
+  // daemon is idle now, so nothing on disk may lack a record.
+  const db = new Database(join(d.dataRoot, 'berth.db'), { readonly: true, fileMustExist: true });
+  try {
+    const orphans = await findOrphans({ db, dataRoot: d.dataRoot, execRoot: d.execRoot, removeSnapshot: async () => undefined, graceMs: -Infinity });
+    for (const o of orphans) problems.push(`orphan ${o.kind} ${o.path.slice(d.dir.length)}`);
+  } finally {
+    db.close();
+  }
 }
 
 /** Host objects: each belongs to a running container or an existing network. */

@@ -14,7 +14,7 @@ import type { ContainerServiceDeps, SandboxInfo } from './deps.ts';
 import { hostnameFile, hostsFile, readHostFile, resolvConfFile, type EtcInput } from './etc-files.ts';
 import { containerPaths, type ContainerPaths } from './paths.ts';
 import { ContainerRepo, ZERO_TIME, initialState, type ContainerRecord } from './record.ts';
-import { validateHostConfig } from './validate.ts';
+import { validateContainerConfig, validateHostConfig } from './validate.ts';
 import { LogRotator } from './log-rotator.ts';
 import { RestartManager, policyWantsRestart } from './restart.ts';
 import { validateHealthConfig } from './health.ts';
@@ -79,6 +79,7 @@ export class ContainerService {
       throw new EngineError('InvalidParameter', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
     const hostConfig = normalizeHostConfig(body.HostConfig, this.deps.config.defaultRuntime, this.deps.config.defaultLogConfig);
+    validateContainerConfig(body);
     const warnings = validateHostConfig(hostConfig);
     validateHealthConfig(body.Healthcheck);
     this.runtimeFor(hostConfig.Runtime!);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostConfig } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
-import { validateHostConfig } from './validate.ts';
+import { validateContainerConfig, validateHostConfig } from './validate.ts';
 
 const check = (hc: HostConfig) => validateHostConfig(hc);
 const fails = (kind: string, msg: string | RegExp) => (err: unknown) =>
@@ -48,4 +48,11 @@ test('negative shm size', () => {
 
 test('volumes and bind mounts pass here: the volume service checks them at create', () => {
   assert.deepEqual(check({ Binds: ['/a:/b'], Mounts: [{ Type: 'bind', Source: '/a', Target: '/b' }], VolumesFrom: ['other'] }), []);
+});
+
+test('validateContainerConfig: a hostname over HOST_NAME_MAX (64 bytes) is refused with dockerd\'s words', () => {
+  assert.doesNotThrow(() => validateContainerConfig({ Hostname: 'h'.repeat(64) }));
+  assert.doesNotThrow(() => validateContainerConfig({}));
+  assert.throws(() => validateContainerConfig({ Hostname: 'h'.repeat(65) }),
+    (err: unknown) => err instanceof EngineError && err.kind === 'InvalidParameter' && err.message === `hostname "${'h'.repeat(65)}" is too long (maximum 64 bytes)`);
 });

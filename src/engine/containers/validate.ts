@@ -34,3 +34,15 @@ export function validateHostConfig(hc: HostConfig): string[] {
   if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw new EngineError('InvalidParameter', 'SHM size can not be less than 0');
   return warnings;
 }
+
+/** HOST_NAME_MAX on Linux: the kernel refuses a longer name in sethostname(2). */
+const MAX_HOSTNAME_BYTES = 64;
+
+/** Checks of the container Config that dockerd makes before creating anything (its wording). */
+export function validateContainerConfig(config: { Hostname?: string }): void {
+  const h = config.Hostname ?? '';
+  if (Buffer.byteLength(h) > MAX_HOSTNAME_BYTES) {
+    // Go's %q: the name quoted, its quotes and backslashes escaped.
+    throw new EngineError('InvalidParameter', `hostname "${h.replace(/["\\]/g, '\\$&')}" is too long (maximum 64 bytes)`);
+  }
+}
