@@ -6,23 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { apiRequest } from './api-request.ts';
 import { daemonFor, requireRoot, type TestDaemon } from './harness.ts';
 
-/** GET on the daemon's API socket, parsed. */
-function apiGet<T>(d: TestDaemon, path: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: d.socket, path, method: 'GET' }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => {
-        if (res.statusCode !== 200) reject(new Error(`GET ${path}: ${res.statusCode} ${body}`));
-        else resolve(JSON.parse(body) as T);
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** GET on the daemon's API socket, parsed (a fresh connection each time: apiRequest uses no agent). */
+async function apiGet<T>(d: TestDaemon, path: string): Promise<T> {
+  const r = await apiRequest(d.socket, 'GET', path);
+  if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.body}`);
+  return r.json() as T;
 }
 
 interface NetInspect {
@@ -66,7 +57,7 @@ test('network names with spaces, inspect shapes and endpoint DriverOpts through 
     d.ok(['network', 'create', 'cli-net']);
     const byCli = await apiGet<NetInspect>(d, '/networks/cli-net');
     assert.deepEqual(byCli.IPAM.Options, {});
-    const created = await postJson(d, '/networks/create', { Name: 'api-net' });
+    const created = await apiRequest(d.socket, 'POST', '/networks/create', { Name: 'api-net' });
     assert.equal(created.status, 201, created.body);
     for (const view of [await apiGet<NetInspect>(d, '/networks/api-net'), (await apiGet<NetInspect[]>(d, '/networks')).find((n) => n.Name === 'api-net')!]) {
       assert.equal(view.IPAM.Options, null);
@@ -93,16 +84,3 @@ test('network names with spaces, inspect shapes and endpoint DriverOpts through 
     d.ok(['network', 'rm', 'optnet', 'optnet2']);
   });
 });
-
-function postJson(d: TestDaemon, path: string, body: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = request({ socketPath: d.socket, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
-      let out = '';
-      res.on('data', (c: Buffer) => { out += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: out }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
