@@ -37,3 +37,18 @@ export function recordTestObjects(objects: TestObjects): void {
   const ledger = process.env['BERTH_TEST_LEDGER'];
   if (ledger) appendFileSync(ledger, `${JSON.stringify(objects)}\n`);
 }
+
+/**
+ * Polls `fn` (every `intervalMs`, 100 by default) until it returns something truthy, and returns
+ * that; fails the test naming `what` once `timeoutMs` (30 s by default) has passed. For waiting on
+ * what another process does: never a fixed sleep. Assertions inside `fn` fail at once.
+ */
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}

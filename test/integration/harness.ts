@@ -13,7 +13,7 @@ export const BUSYBOX_TAR = join(REPO, 'build/busybox.tar');
 
 import { recordTestObjects } from '../../src/lib/test-support.ts';
 
-export { requireRoot } from '../../src/lib/test-support.ts';
+export { requireRoot, waitFor } from '../../src/lib/test-support.ts';
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 
