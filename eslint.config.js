@@ -90,6 +90,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS on purpose (scripts/cli-launcher.cjs: the CLI's entry skips Node's ESM loader).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

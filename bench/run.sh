@@ -38,7 +38,7 @@ if [ ! -x /usr/local/bin/docker ]; then
   exit 1
 fi
 
-if [ ! -f dist/berthd.mjs ] || [ ! -f dist/berth.mjs ] || [ ! -x native/build/berth-helper ]; then npm run -s build; fi
+if [ ! -f dist/berthd.mjs ] || [ ! -f dist/berth.cjs ] || [ ! -x native/build/berth-helper ]; then npm run -s build; fi
 mkdir -p build
 [ -f build/busybox.tar ] || node scripts/make-busybox-image.mjs build/busybox.tar
 

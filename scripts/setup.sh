@@ -26,10 +26,11 @@ npm run -s build
 # Wrappers on PATH: the bundles stay in the checkout, next to their node_modules.
 # The CLI only speaks to a unix socket: loading extra CA certificates (NODE_EXTRA_CA_CERTS) would
 # cost it ~90 ms a command for nothing. berthd keeps them (registries use TLS).
+# dist/berth.cjs runs the CLI bundle from the V8 code cache the build made (docs/benchmarks.md).
 cat > /usr/local/bin/berth <<WRAP
 #!/bin/sh
 unset NODE_EXTRA_CA_CERTS
-exec node "$ROOT/dist/berth.mjs" "\$@"
+exec node "$ROOT/dist/berth.cjs" "\$@"
 WRAP
 cat > /usr/local/bin/berthd <<WRAP
 #!/bin/sh

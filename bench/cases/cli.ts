@@ -6,7 +6,7 @@
  * interleaved runs; CPU is the user+system time of the client process (the daemon's excluded),
  * which a busy machine disturbs less than wall time.
  */
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanAll, ok, roundRobin, type BenchContext, type Benchmark } from '../lib/context.ts';
 import { DOCKER_CLI, dockerCli, type Target, type TargetId } from '../lib/engines.ts';
@@ -98,17 +98,23 @@ export const cliBench: Benchmark = {
   },
 };
 
-/** Bare Node, the CLI entry, the installed wrapper and the Go CLI, interleaved. */
+/** Bare Node, the CLI with and without its code cache, the installed wrapper and the Go CLI, interleaved. */
 function startupFloor(ctx: BenchContext, n: number): Array<[string, Sample[]]> {
   const env = ctx.berth.cliEnv();
   const berth = ctx.berth.argv(['--version']);
+  // The same launcher and bundle without the V8 code cache next to them.
+  const noCache = join(ctx.root, 'no-code-cache');
+  mkdirSync(noCache, { recursive: true });
+  for (const f of ['berth.cjs', 'berth-cli.cjs']) copyFileSync(join(ctx.root, 'dist', f), join(noCache, f));
   // The wrapper scripts/setup.sh installs as /usr/local/bin/berth, pointing at this run's copy.
   const wrapper = join(ctx.root, 'berth-wrapper');
   writeFileSync(wrapper, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${berth.cmd} ${berth.args.slice(0, -1).map((a) => `"${a}"`).join(' ')} "$@"\n`);
   chmodSync(wrapper, 0o755);
   const procs: Array<[string, () => CmdResult]> = [
     ['`node -e 0` (bare Node, the floor)', () => timed(process.execPath, ['-e', '0'], env)],
-    ['`node dist/berth.mjs --version` (Node + the CLI entry)', () => timed(berth.cmd, berth.args, env)],
+    ['`node dist/berth.cjs --version` (Node + the CLI from its code cache)', () => timed(berth.cmd, berth.args, env)],
+    ['the same without the code cache', () => timed(process.execPath, [join(noCache, 'berth.cjs'), '--version'], env)],
+    ['`node dist/berth.mjs --version` (the ES module entry tests use)', () => timed(process.execPath, [join(ctx.root, 'dist/berth.mjs'), '--version'], env)],
     ['`berth --version` through the sh wrapper setup.sh installs', () => timed(wrapper, ['--version'], env)],
     ['`node -e 0` with NODE_EXTRA_CA_CERTS set (what the wrapper avoids)', () => timed(process.execPath, ['-e', '0'], { ...env, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' })],
     ['`docker --version` (Go CLI start-up)', () => timed(DOCKER_CLI, ['--version'], env)],

@@ -9,7 +9,7 @@
  * dockerd, podman). Only /usr/local/bin/docker (CLI 28) is used as the docker client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findProcs, sleep, timed, type CmdResult, type ProcInfo } from './proc.ts';
 import { interfacePrefixFor, objectPrefixFor } from '../../src/daemon/config.ts';
@@ -30,9 +30,9 @@ const PODMAN_SUBNET = '10.213.214.0/24';
  */
 export function snapshotBuild(root: string): void {
   mkdirSync(join(root, 'dist'), { recursive: true });
-  for (const f of ['berth.mjs', 'berthd.mjs']) copyFileSync(join(REPO, 'dist', f), join(root, 'dist', f));
-  // The CLI's commands are chunks next to its entry, loaded on demand.
-  cpSync(join(REPO, 'dist', 'berth-chunks'), join(root, 'dist', 'berth-chunks'), { recursive: true });
+  // The CLI: its launcher (.cjs, what /usr/local/bin/berth runs; .mjs for `node dist/berth.mjs`), the
+  // bundle and the bundle's V8 code cache.
+  for (const f of ['berth.cjs', 'berth.mjs', 'berth-cli.cjs', 'berth-cli.cjs.cache', 'berthd.mjs']) copyFileSync(join(REPO, 'dist', f), join(root, 'dist', f));
   mkdirSync(join(root, 'native/build'), { recursive: true });
   copyFileSync(join(REPO, 'native/build/berth-helper'), join(root, 'native/build/berth-helper'));
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
@@ -121,11 +121,11 @@ export class BerthEngine implements Engine {
   proc: ChildProcess | undefined;
   readonly logFile: string;
 
-  /** The CLI bundle of this run (see snapshotBuild). */
+  /** The CLI launcher of this run, as /usr/local/bin/berth runs it (see snapshotBuild). */
   readonly cliPath: string;
 
   constructor(readonly root: string) {
-    this.cliPath = join(root, 'dist/berth.mjs');
+    this.cliPath = join(root, 'dist/berth.cjs');
     this.dir = join(root, 'b');
     this.socket = join(this.dir, 'berth.sock');
     this.marker = join(this.dir, 'exec');

@@ -7,13 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TAG=${1:-berth/registry:latest}
-[ -f dist/berth.mjs ] || npm run -s build
+[ -f dist/berth.cjs ] || npm run -s build
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 root=$ctx/rootfs
 node=$(readlink -f "$(command -v node)")
 install -D -m 0755 "$node" "$root/usr/local/bin/node"
-install -D -m 0644 dist/berth.mjs "$root/usr/local/lib/berth/berth.mjs"
+# The CLI: its launcher, the bundle and the bundle's code cache (see scripts/build.mjs).
+for f in berth.cjs berth-cli.cjs berth-cli.cjs.cache; do install -D -m 0644 "dist/$f" "$root/usr/local/lib/berth/$f"; done
 # The dynamic loader and every library node links, at the paths the loader looks them up by.
 for lib in $(ldd "$node" | awk '/=>/ { print $3 } /^\t\/[^ ]*ld-linux/ { print $1 }'); do
   install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
@@ -26,7 +27,7 @@ COPY rootfs/ /
 VOLUME /var/lib/registry
 EXPOSE 5000
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/local/bin/node", "/usr/local/lib/berth/berth.mjs", "registry", "serve", "--addr", "0.0.0.0:5000", "--root", "/var/lib/registry"]
+ENTRYPOINT ["/usr/local/bin/node", "/usr/local/lib/berth/berth.cjs", "registry", "serve", "--addr", "0.0.0.0:5000", "--root", "/var/lib/registry"]
 DOCKERFILE
 # BERTH: how to run the CLI (default `berth` on PATH), e.g. "node dist/berth.mjs".
 ${BERTH:-berth} build -q -t "$TAG" "$ctx"

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const MAIN = join(import.meta.dirname, 'main.ts');
+const MAIN = join(import.meta.dirname, 'bin.ts');
 
 /** Runs the CLI from source; no daemon is involved unless a test gives one. */
 function berth(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {

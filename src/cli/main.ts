@@ -1,7 +1,8 @@
 /**
- * The `berth` entry point: global options, the command's lazy load, flag parsing, and every error
- * as docker CLI 28 prints it — one message and an exit status, never a stack trace (`-D` adds it).
- * Kept small: everything else loads on demand (DESIGN: the CLI starts as fast as Node allows).
+ * The `berth` CLI: global options, the command's lazy load, flag parsing, and every error as
+ * docker CLI 28 prints it — one message and an exit status, never a stack trace (`-D` adds it).
+ * The build bundles this module (dist/berth-cli.cjs); dist/berth.cjs runs it from V8's code cache
+ * and calls `start` (see scripts/cli-launcher.cjs). Commands initialise only when used.
  */
 import { checkArgCount, flagError, helpText, parseArgs, PROGRAM, UsageError } from './args/parse.ts';
 import { FlagError } from './args/spec.ts';
@@ -52,7 +53,8 @@ function unknownCommand(words: readonly string[]): number {
   return 1;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs one berth command line (the arguments after the program name); resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
   let g;
   try {
     g = parseGlobalOptions(argv);
@@ -101,7 +103,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const ctx: CliContext = {
     get client() { return connect(); },
-    stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, prog: PROGRAM,
+    stdout: process.stdout, stderr: process.stderr, prog: PROGRAM,
+    // Setting up stdin costs a few ms; most commands never read it.
+    get stdin() { return process.stdin; },
   };
   const failStatus = entry.failStatus ?? 1;
   try {
@@ -129,11 +133,14 @@ function fatal(err: unknown): void {
   process.exit(1);
 }
 
-process.on('uncaughtException', fatal);
-process.on('unhandledRejection', fatal);
-process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else fatal(err); });
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-  // Streams (stdin listeners, sockets) must not keep a finished command alive.
-  setImmediate(() => process.exit(code));
-}, fatal);
+/** Runs the command line and exits with its status; anything that escapes is one line, exit 1. */
+export function start(argv: string[]): void {
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else fatal(err); });
+  main(argv).then((code) => {
+    process.exitCode = code;
+    // Streams (stdin listeners, sockets) must not keep a finished command alive.
+    setImmediate(() => process.exit(code));
+  }, fatal);
+}

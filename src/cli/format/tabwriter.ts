@@ -10,11 +10,15 @@ export interface TabwriterOptions { minwidth: number; padding: number }
 /** docker's tabwriter.NewWriter(out, 10, 1, 3, ' ', 0). */
 export const DOCKER_TABWRITER: Readonly<TabwriterOptions> = { minwidth: 10, padding: 3 };
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /**
  * Display width as docker's tabwriter measures it (go-runewidth): East Asian wide and emoji
  * code points count 2, combining marks and zero-width characters 0, everything else 1.
  */
 export function displayWidth(s: string): number {
+  // Nearly every cell is printable ASCII: one column a character, without the per-character checks.
+  if (PRINTABLE_ASCII.test(s)) return s.length;
   let w = 0;
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;

@@ -46,7 +46,8 @@ export function relay(ctx: CliContext, socket: Duplex, o: { tty: boolean; stdin:
     ctx.stdin.on('end', () => socket.end());
   }
   const done = new Promise<void>((resolve) => {
-    const finish = () => { restore(); ctx.stdin.pause(); resolve(); };
+    // stdin is set up only when it is relayed: creating it costs every `run`/`exec` a few ms.
+    const finish = () => { restore(); if (o.stdin) ctx.stdin.pause(); resolve(); };
     socket.on('end', finish);
     socket.on('close', finish);
     socket.on('error', finish);

@@ -21,7 +21,7 @@ export const logsSpec: CommandSpec = {
 export function timeArg(v: string | undefined, flag: 'since' | 'until' = 'since', now = Date.now()): string | undefined {
   if (v === undefined) return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return v;
-  if (/^\d[\dhmsuµn.]*[hmsn]$/.test(v)) {
+  if (/^\d[\dhmsu\u00b5\u03bcn.]*[hmsn]$/.test(v)) {
     const ns = BigInt(now) * 1_000_000n - BigInt(parseDurationNs(v));
     return `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
   }

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, renameSync } from 'node:fs';
 import { checkFilter } from '../../args/checks.ts';
 import { pipeline } from 'node:stream/promises';
 import type * as api from '../../../api/types/index.ts';
@@ -90,7 +90,6 @@ export async function save(ctx: CliContext, f: Flags, args: string[]): Promise<v
   if (out) {
     const tmp = `${out}.tmp-${process.pid}`;
     await pipeline(res, createWriteStream(tmp));
-    const { renameSync } = await import('node:fs');
     renameSync(tmp, out);
   } else await pipeline(res, ctx.stdout);
 }
