@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EngineError, invalid } from '../lib/errors.ts';
+import type { HiddenPath } from './public-message.ts';
 
 /**
  * The Engine API's routing vocabulary. A Route matches a method and a path pattern (":name" takes
@@ -21,6 +22,8 @@ export interface ApiRequest {
   hijack?: { socket: Duplex; head: Buffer };
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /** Host directories messages must not show (api/public-message.ts). */
+  hiddenPaths?: readonly HiddenPath[];
 }
 
 export type Reply =

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { EngineError } from '../lib/errors.ts';
-import { type ApiLogger, ApiServer, cmpVersion, hidePaths, hijackConnection } from './server.ts';
+import { type ApiLogger, ApiServer, cmpVersion, hijackConnection } from './server.ts';
+import { hidePaths } from './public-message.ts';
 import { MAX_JSON_BODY, Router, notModified, ok, readHijackJson, readJson, streamed } from './router.ts';
 
 /** Keeps what the server logged, so a test can check a 500 was logged as an error. */

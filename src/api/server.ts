@@ -4,6 +4,7 @@ import { unlinkSync, chmodSync, chownSync } from 'node:fs';
 import { API_VERSION, MIN_API_VERSION } from './types/index.ts';
 import { EngineError, messageForVersion } from '../lib/errors.ts';
 import { httpStatusOf } from './http-status.ts';
+import { hidePaths, type HiddenPath } from './public-message.ts';
 import type { ApiRequest, Reply, Router } from './router.ts';
 
 /** What the server needs to log; pino satisfies it. */
@@ -23,7 +24,7 @@ export interface ApiServerOptions {
    * Host directories (the data and exec roots) that error messages must not show: a failure deep in
    * the engine (an fs error, a tool's stderr) names them as `as` instead ("<data-root>/volumes/…").
    */
-  hiddenPaths?: readonly { path: string; as: string }[];
+  hiddenPaths?: readonly HiddenPath[];
 }
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
@@ -98,7 +99,7 @@ export class ApiServer {
       }
       const req: ApiRequest = {
         method: raw.method ?? 'GET', path, params: found.params, query: url.searchParams, headers: raw.headers,
-        version, raw, res, signal: ac.signal, ...(hijack ? { hijack } : {}),
+        version, raw, res, signal: ac.signal, ...(hijack ? { hijack } : {}), ...(this.opts.hiddenPaths ? { hiddenPaths: this.opts.hiddenPaths } : {}),
       };
       log.debug({ method: req.method, path: raw.url }, 'request');
       const reply = await found.route.handler(req);
@@ -194,17 +195,3 @@ async function drainBody(raw: import('node:http').IncomingMessage): Promise<void
   raw.resume();
   await new Promise<void>((resolve) => { raw.once('end', resolve); raw.once('close', resolve); });
 }
-
-/** `message` with each hidden directory (and only whole path components of it) replaced by its name. */
-export function hidePaths(message: string, hidden: readonly { path: string; as: string }[]): string {
-  let out = message;
-  // Longest first: an exec root inside the data root must not be named as the data root.
-  for (const h of [...hidden].sort((a, b) => b.path.length - a.path.length)) {
-    const root = h.path.replace(/\/+$/, '');
-    if (root === '') continue;
-    out = out.replace(new RegExp(`${escapeRegExp(root)}(?![^/\\s'"\`:,;)\\]}])`, 'g'), h.as);
-  }
-  return out;
-}
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

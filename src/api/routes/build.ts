@@ -1,12 +1,13 @@
 import type { Readable } from 'node:stream';
 import type * as api from '../types/index.ts';
 import type { BuildOptions, BuildOutput } from '../../engine/builds/contract.ts';
-import { EngineError, messageOf } from '../../lib/errors.ts';
+import { EngineError } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
 import { parseReference } from '../../lib/reference.ts';
 import { ok, queryBool, streamed, type ApiRequest, type Reply, type Route } from '../router.ts';
 import { type BodyValidator, bodyValidator } from '../body-schema.ts';
 import { buildArgsSchema, buildLabelsSchema, buildOutputsSchema, stringListSchema } from '../schemas/build.ts';
+import { publicMessageOf } from '../public-message.ts';
 
 /** What POST /build and POST /build/prune need from the build engine. */
 export interface BuildBackend {
@@ -81,7 +82,7 @@ async function build(b: BuildBackend, req: ApiRequest): Promise<Reply> {
   } catch (err) {
     if (!res.headersSent && !(err as { code?: unknown }).code) throw err;
     head();
-    const message = messageOf(err);
+    const message = publicMessageOf(req, err);
     const code = (err as { code?: unknown }).code;
     const detail = typeof code === 'number' ? { code, message } : { message };
     res.write(`${JSON.stringify({ errorDetail: detail, error: message })}\n`);

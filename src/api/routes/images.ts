@@ -1,11 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
 import type * as api from '../types/index.ts';
-import { EngineError, messageOf } from '../../lib/errors.ts';
+import { EngineError } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
 import { type ApiRequest, type Reply, type Route, ok, param, queryBool, streamed } from '../router.ts';
 import { readBody } from '../body-schema.ts';
 import { versionedImageInspect } from './image-views.ts';
 import { authConfigBody, credentialsOf, registryAuthOf, type Credentials } from './registry-auth.ts';
+import { publicMessageOf } from '../public-message.ts';
 
 /** What the image routes need; engine/images' ImageService satisfies it. */
 export interface ImageBackend {
@@ -42,7 +43,7 @@ export async function writeJsonStream(req: ApiRequest, messages: AsyncIterable<a
     }
   } catch (err) {
     if (!res.headersSent) throw err;
-    const message = messageOf(err);
+    const message = publicMessageOf(req, err);
     res.write(`${JSON.stringify({ errorDetail: { message }, error: message })}\n`);
   }
   if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
