@@ -3,7 +3,9 @@
  *
  *   attach [--no-stdin] <socket>   relay stdio to/from conmon's SOCK_SEQPACKET attach socket
  *   pty-exec [--size RxC] [--] <runtime> <args...>
- *                                  run `<runtime> ... exec --console-socket P ...`, relay the pty
+ *                                  run `<runtime> ... exec --console-socket P ...`, relay the pty;
+ *                                  with `exec --detach` (runc needs it for a console socket) wait
+ *                                  as subreaper for the process named by its --pid-file
  *   whiteouts <root>               stdin lines "w <rel>" / "o <rel>": overlay whiteouts, opaque dirs
  *   lock <file>                    flock the file until stdin reaches EOF
  *   resolve [--no-follow] <root> <path>
@@ -30,6 +32,7 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -231,6 +234,32 @@ static void set_winsize(int master, unsigned rows, unsigned cols)
 
 static int status_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
+/* The value after `flag` in the runtime's argv, or NULL. */
+static const char *arg_value(char **argv, int n, const char *flag)
+{
+	for (int j = 0; j + 1 < n; j++)
+		if (strcmp(argv[j], flag) == 0)
+			return argv[j + 1];
+	return NULL;
+}
+
+/* The pid a runtime wrote to its --pid-file, or -1. */
+static pid_t read_pid_file(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *end;
+	long v = strtol(buf, &end, 10);
+	return (end != buf && v > 0 && v <= INT_MAX) ? (pid_t)v : -1;
+}
+
 /* Reads what the master still holds (without blocking) and writes it to stdout. */
 static void drain_master(int master, int out_ok)
 {
@@ -269,6 +298,14 @@ static int cmd_pty_exec(int argc, char **argv)
 		}
 	if (n_cmd < 2 || exec_at < 0)
 		die(EXIT_ERR, "usage: pty-exec [--size ROWSxCOLS] [--] <runtime> [args] exec [args]");
+	/* A detached runtime returns once the process runs; the process, orphaned, comes to us. */
+	int detached = 0;
+	for (int j = i + exec_at + 1; j < argc; j++)
+		if (strcmp(argv[j], "--detach") == 0 || strcmp(argv[j], "-d") == 0)
+			detached = 1;
+	const char *pid_file = arg_value(argv + i, n_cmd, "--pid-file");
+	if (detached && (pid_file == NULL || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0))
+		die(EXIT_ERR, "pty-exec: --detach needs --pid-file and a subreaper: %s", pid_file ? strerror(errno) : "no --pid-file");
 
 	const char *tmp = getenv("TMPDIR");
 	if (tmp == NULL || strlen(tmp) > 40)
@@ -408,8 +445,21 @@ static int cmd_pty_exec(int argc, char **argv)
 					line_len = 0; /* garbage without newline: drop it */
 			}
 		}
-		if ((p[0].revents & POLLIN) && waitpid(pid, &status, 0) == pid)
+		if ((p[0].revents & POLLIN) && waitpid(pid, &status, 0) == pid) {
 			exited = 1;
+			if (detached && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+				/* The runtime has gone, the process runs: wait for the process instead. */
+				detached = 0;
+				pid_t target = read_pid_file(pid_file);
+				int tfd = target > 0 ? (int)syscall(SYS_pidfd_open, target, 0) : -1;
+				if (tfd < 0) {
+					status = 255 << 8; /* no process to wait for: report a runtime failure */
+				} else {
+					close(pidfd);
+					pidfd = tfd, pid = target, exited = 0;
+				}
+			}
+		}
 	}
 	if (master_open)
 		drain_master(master, out_ok);

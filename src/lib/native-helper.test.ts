@@ -244,6 +244,15 @@ describe('attach and pty-exec against conmon and crun', () => {
     k.kill();
     assert.notEqual(await k.exitCode, 0);
 
+    // Detached (runc cannot hand over a console socket otherwise): the helper waits, as subreaper,
+    // for the process named in the pid file, and still gets its exit code.
+    const pidFile = join(dir, 'pty-exec-detached.pid');
+    const d = helper.ptyExec(crun('exec', '--tty', '--detach', '--pid-file', pidFile, id, 'sh', '-c', 'sleep 0.3; tty; exit 5'));
+    const dOut = readAll(d.stdout);
+    assert.equal(await d.exitCode, 5);
+    assert.match(await dOut, /\/dev\/pts\/\d+/);
+    assert.ok(existsSync(pidFile));
+
     const missing = helper.ptyExec(crun('exec', '--tty', 'no-such-container', 'sh'));
     missing.stdout.resume();
     const stderr = readAll(missing.stderr);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants, readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { EngineError } from '../lib/errors.ts';
+import { RuntimeCreateError, runtimeMessage } from './runtime-errors.ts';
 
 /** Everything conmon needs to create one container (or run one exec session). */
 export interface ConmonLaunch {
@@ -35,7 +35,7 @@ export interface ConmonResult {
  * Starts conmon for a container: conmon double-forks away from berthd (so the container outlives
  * the daemon), runs `<runtime> create`, and reports the container's PID on the sync pipe (fd 3).
  * The container then waits in the runtime's exec fifo until `<runtime> start`.
- * Throws EngineError('Internal') with the runtime's stderr when create fails.
+ * Throws RuntimeCreateError (Internal) with the runtime's message when create fails.
  */
 export async function launchConmon(conmonPath: string, l: ConmonLaunch): Promise<ConmonResult> {
   const args = [
@@ -88,23 +88,11 @@ export async function launchConmon(conmonPath: string, l: ConmonLaunch): Promise
   child.unref();
   if (!message || message.data <= 0) {
     const detail = message?.message?.trim() || Buffer.concat(errChunks).toString().trim() || 'conmon exited without reporting a pid';
-    throw new EngineError('Internal', `create container: ${cleanRuntimeError(detail)}`);
+    throw new RuntimeCreateError(runtimeMessage(detail));
   }
   let conmonPid = 0;
   try { conmonPid = Number(readFileSync(l.conmonPidFile, 'utf8').trim()); } catch { /* reported below as 0 */ }
   return { pid: message.data, conmonPid };
-}
-
-/** crun/runc errors come as log lines or JSON; keep the message part only. */
-export function cleanRuntimeError(text: string): string {
-  const lines = text.split('\n').map((line) => {
-    try {
-      const j = JSON.parse(line) as { msg?: string };
-      if (j.msg) return j.msg;
-    } catch { /* not JSON */ }
-    return line.replace(/^.*level=error msg="(.*)"$/, '$1');
-  });
-  return lines.filter((l) => l.trim() !== '').join('; ');
 }
 
 /**

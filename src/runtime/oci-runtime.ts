@@ -3,7 +3,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import type { ExecFn } from '../lib/exec.ts';
-import { cleanRuntimeError } from './conmon.ts';
+import { runtimeMessage } from './runtime-errors.ts';
+
+/** Files and settings of one `<runtime> exec`. */
+export interface ExecArgs {
+  /** Written by the runtime once the process runs. */
+  pidFile?: string;
+  /** The runtime's own errors, as JSON lines. */
+  logFile?: string;
+  oomScoreAdj?: number;
+}
 
 export interface RuntimeState {
   id: string;
@@ -79,26 +88,33 @@ export class OciRuntimeCli {
   /**
    * Starts `exec` of a process spec (a JSON file) as our own child with piped stdio.
    * The caller owns the returned process. With `detach` the runtime returns once the process runs.
-   * `oomScoreAdj` is the container's (see withOomScoreAdj).
+   * `logFile` takes the runtime's own errors as JSON lines (see execFailureReason); `oomScoreAdj`
+   * is the container's (see withOomScoreAdj).
    */
-  spawnExec(id: string, processFile: string, opts: { detach?: boolean; pidFile?: string; stdin: boolean; oomScoreAdj?: number }): ChildProcess {
-    const args = [...this.globalArgs, 'exec', '--process', processFile];
-    if (opts.detach) args.push('--detach');
-    if (opts.pidFile) args.push('--pid-file', opts.pidFile);
-    args.push(id);
-    const [file, ...argv] = withOomScoreAdj([this.deps.path, ...args], opts.oomScoreAdj);
+  spawnExec(id: string, processFile: string, opts: ExecArgs & { detach?: boolean; stdin: boolean }): ChildProcess {
+    const [file, ...argv] = this.#execArgv(id, processFile, opts, opts.detach ? ['--detach'] : []);
     return spawn(file!, argv, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   }
 
-  /** The argv for a tty exec, run under the native helper's pty-exec (it adds --console-socket). */
-  ttyExecArgv(id: string, processFile: string, pidFile?: string, oomScoreAdj?: number): string[] {
-    return withOomScoreAdj([this.deps.path, ...this.globalArgs, 'exec', '--process', processFile, ...(pidFile ? ['--pid-file', pidFile] : []), id], oomScoreAdj);
+  /**
+   * The argv for a tty exec, run under the native helper's pty-exec (it adds --console-socket).
+   * Detached: runc refuses a console socket otherwise; the helper then waits, as subreaper, for
+   * the process named in the pid file, so `pidFile` is required.
+   */
+  ttyExecArgv(id: string, processFile: string, opts: ExecArgs & { pidFile: string }): string[] {
+    return this.#execArgv(id, processFile, opts, ['--detach']);
+  }
+
+  #execArgv(id: string, processFile: string, o: ExecArgs, extra: string[]): string[] {
+    const log = o.logFile ? ['--log', o.logFile, '--log-format', 'json'] : [];
+    const pid = o.pidFile ? ['--pid-file', o.pidFile] : [];
+    return withOomScoreAdj([this.deps.path, ...this.globalArgs, ...log, 'exec', '--process', processFile, ...extra, ...pid, id], o.oomScoreAdj);
   }
 
   async #run(args: string[]): Promise<string> {
     const r = await this.deps.exec(this.deps.path, [...this.globalArgs, ...args]);
     if (r.exitCode === 0) return r.stdout;
-    const msg = cleanRuntimeError(r.stderr.trim());
+    const msg = runtimeMessage(r.stderr);
     // Both runtimes say "does not exist" (runc) or "No such file" / "not found" (crun) for unknown ids.
     const kind = /does not exist|not found|No such file/i.test(msg) ? 'NotFound' : 'Internal';
     throw new EngineError(kind, `${this.deps.name} ${args[0]}: ${msg}`);

@@ -236,7 +236,7 @@ test('published ports: traffic, port/ps/inspect, errors, lifecycle', async (t) =
     const viaDocker = d.docker(['run', '-d', '--name', 'clash2', '-p', `${p1}:80`, 'busybox', 'sleep', '100']);
     for (const [cli, r] of [['berth', viaBerth], ['docker', viaDocker]] as const) {
       assert.equal(r.code, 125, `${cli}: ${r.stderr}`);
-      assert.match(r.stderr, new RegExp(`^${cli === 'docker' ? 'docker: ' : ''}Error response from daemon: driver failed programming external connectivity on endpoint clash\\d \\([0-9a-f]{64}\\): Bind for 0\\.0\\.0\\.0:${p1} failed: port is already allocated$`, 'm'), cli);
+      assert.match(r.stderr, new RegExp(`^${cli}: Error response from daemon: driver failed programming external connectivity on endpoint clash\\d \\([0-9a-f]{64}\\): Bind for 0\\.0\\.0\\.0:${p1} failed: port is already allocated$`, 'm'), cli);
     }
     assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'clash1']), 'created');
     assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'clash2']), 'created');
@@ -258,7 +258,7 @@ test('published ports: traffic, port/ps/inspect, errors, lifecycle', async (t) =
       for (const cli of ['berth', 'docker'] as const) {
         const r = d[cli](['run', '-d', '--name', `held-${cli}`, '-p', `${hp}:80`, 'busybox', 'sleep', '100']);
         assert.equal(r.code, 125, `${cli}: ${r.stderr}`);
-        assert.match(r.stderr, new RegExp(`^${cli === 'docker' ? 'docker: ' : ''}Error response from daemon: driver failed programming external connectivity on endpoint held-${cli} \\([0-9a-f]{64}\\): failed to bind port 0\\.0\\.0\\.0:${hp}/tcp: .*address already in use$`, 'm'), cli);
+        assert.match(r.stderr, new RegExp(`^${cli}: Error response from daemon: driver failed programming external connectivity on endpoint held-${cli} \\([0-9a-f]{64}\\): failed to bind port 0\\.0\\.0\\.0:${hp}/tcp: .*address already in use$`, 'm'), cli);
         assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', `held-${cli}`]), 'created');
       }
       assert.deepEqual(portChains(d), chains);

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { apiRequest } from './api-request.ts';
 import { REPO, daemonFor, requireRoot, type RunResult, type TestDaemon } from './harness.ts';
 
 type Cli = 'berth' | 'docker';
@@ -163,4 +164,92 @@ test('attach before start, logs replay, stream=0, and an attach racing the exit'
     assert.match(r.body.toString(), /container pz is paused, unpause the container before attach/);
     d.ok(['rm', '-f', 'pz']);
   });
+});
+
+/** Creates an exec through the API and returns its id. */
+async function execCreate(d: TestDaemon, container: string, body: object): Promise<string> {
+  const r = await apiRequest(d.socket, 'POST', `/v1.47/containers/${container}/exec`, body);
+  assert.equal(r.status, 201, r.body);
+  return (r.json() as { Id: string }).Id;
+}
+
+test('exec with a terminal: TERM, the create request decides the terminal, detached start', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  d.ok(['run', '-d', '--name', 'tx', 'busybox', 'sleep', '300']);
+  d.ok(['run', '-d', '--runtime', 'runc', '--name', 'txr', 'busybox', 'sleep', '300']);
+  await t.test('TERM=xterm with a tty unless the user gives TERM, none without (both CLIs, crun and runc)', () => {
+    for (const cli of CLIS) for (const c of ['tx', 'txr']) {
+      const run = (args: string[]) => cli === 'berth' ? d.berth(args) : d.docker(args);
+      const tty = run(['exec', '-t', c, 'sh', '-c', 'echo "[$TERM]"; tty; exit 4']);
+      assert.equal(tty.code, 4, `${cli} ${c}: ${tty.stderr}${tty.stdout}`);
+      assert.match(tty.stdout, /^\[xterm\]\r\n\/dev\/pts\/\d+\r\n$/, `${cli} ${c}`);
+      assert.equal(run(['exec', '-t', '-e', 'TERM=vt100', c, 'sh', '-c', 'echo "[$TERM]"']).stdout, '[vt100]\r\n', `${cli} ${c}`);
+      assert.equal(run(['exec', c, 'sh', '-c', 'echo "[$TERM]"']).stdout, '[]\n', `${cli} ${c}`);
+    }
+  });
+  await t.test('Tty at create without stdin still gets a terminal, whatever the start says (docker-py)', async () => {
+    for (const startTty of [false, true]) {
+      const id = await execCreate(d, 'tx', { Cmd: ['sh', '-c', 'echo one; tty'], Tty: true, AttachStdout: true, AttachStderr: true });
+      const r = await hijack(d, `/v1.47/exec/${id}/start`, { body: { Detach: false, Tty: startTty } });
+      assert.equal(r.status, 101);
+      // The start's Tty only picks the stream's form: frames without it, raw bytes with it.
+      const text = startTty ? r.body.toString() : demux(r.body).stdout;
+      assert.equal(r.contentType, startTty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+      assert.match(text, /^one\r\n\/dev\/pts\/\d+\r\n$/, `start Tty ${startTty}`);
+    }
+  });
+  await t.test('a detached start answers 200 with no body and the process runs', async () => {
+    const id = await execCreate(d, 'tx', { Cmd: ['sh', '-c', 'echo ran > /detached'], Tty: true });
+    const r = await apiRequest(d.socket, 'POST', `/v1.47/exec/${id}/start`, { Detach: true, Tty: true });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, '');
+    await until(() => d.berth(['exec', 'tx', 'cat', '/detached']).stdout === 'ran\n', 'the detached exec to run');
+  });
+  d.ok(['rm', '-f', 'tx', 'txr']);
+});
+
+test('a command that cannot run: Docker\'s words and exit codes, never the runtime\'s lines (crun and runc)', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  // eslint-disable-next-line no-control-regex -- crun's colour codes are what must not show
+  const rawRuntimeLine = /\x1b\[|level=error|"msg"|^\d{4}-\d\d-\d\dT/m;
+  for (const runtime of ['crun', 'runc']) {
+    const c = `nb-${runtime}`;
+    d.ok(['run', '-d', '--runtime', runtime, '--name', c, 'busybox', 'sleep', '300']);
+    for (const cli of CLIS) {
+      const run = (args: string[]) => cli === 'berth' ? d.berth(args) : d.docker(args);
+      await t.test(`${cli} exec on ${runtime}: missing binary and a file without x, with and without a tty`, () => {
+        for (const tty of [[], ['-t']]) {
+          const missing = run(['exec', ...tty, c, 'bash']);
+          assert.equal(missing.code, 126, `${missing.stdout}${missing.stderr}`);
+          assert.equal(missing.stdout, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "bash": executable file not found in $PATH: unknown\r\n');
+          assert.doesNotMatch(missing.stdout + missing.stderr, rawRuntimeLine);
+          const noX = run(['exec', ...tty, c, '/etc/passwd']);
+          assert.equal(noX.code, 126);
+          assert.equal(noX.stdout, 'OCI runtime exec failed: exec failed: unable to start container process: exec: "/etc/passwd": permission denied: unknown\r\n');
+        }
+        // The process's own stderr is still its own.
+        const own = run(['exec', c, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+        assert.deepEqual([own.code, own.stdout, own.stderr], [3, 'out\n', 'err\n']);
+      });
+      await t.test(`${cli} run on ${runtime}: 127 not found, 126 not executable`, () => {
+        const missing = run(['run', '--rm', '--runtime', runtime, 'busybox', 'bash']);
+        assert.equal(missing.code, 127, missing.stderr);
+        assert.equal(missing.stderr, `${cli}: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "bash": executable file not found in $PATH: unknown\n\nRun '${cli} run --help' for more information\n`);
+        const noX = run(['run', '--rm', '--runtime', runtime, 'busybox', '/etc/passwd']);
+        assert.equal(noX.code, 126, noX.stderr);
+        assert.match(noX.stderr, /unable to start container process: exec: "\/etc\/passwd": permission denied: unknown/);
+        assert.doesNotMatch(missing.stderr + noX.stderr, rawRuntimeLine);
+      });
+    }
+    await t.test(`${runtime}: a container that failed to start records dockerd's exit code and words`, () => {
+      const id = d.ok(['create', '--runtime', runtime, 'busybox', 'bash']);
+      assert.notEqual(d.berth(['start', id]).code, 0);
+      assert.equal(d.ok(['inspect', '-f', '{{.State.ExitCode}}', id]), '127');
+      assert.match(d.ok(['inspect', '-f', '{{.State.Error}}', id]), /^failed to create task for container: .*exec: "bash": executable file not found in \$PATH: unknown$/);
+      d.ok(['rm', id]);
+    });
+    d.ok(['rm', '-f', c]);
+  }
 });

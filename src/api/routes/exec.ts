@@ -1,11 +1,11 @@
 import type * as api from '../types/index.ts';
-import { EngineError } from '../../lib/errors.ts';
+import { EngineError, kindOf, messageOf } from '../../lib/errors.ts';
 import type { ContainerService } from '../../engine/containers/service.ts';
-import type { ExecService } from '../../engine/containers/exec.ts';
-import { type ApiRequest, type Route, created, ok, param, queryInt, readHijackJson, streamed } from '../router.ts';
+import type { ExecService, ExecStreams } from '../../engine/containers/exec.ts';
+import { type ApiRequest, type Reply, type Route, created, ok, param, queryInt, readHijackJson, streamed } from '../router.ts';
 import { type BodyValidator, bodyValidator, readBody } from '../body-schema.ts';
 import { execCreateSchema, execStartSchema } from '../schemas/exec.ts';
-import { hijackConnection } from '../server.ts';
+import { cmpVersion, hijackConnection } from '../server.ts';
 import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
 
 export function execRoutes(d: { containers: ContainerService; execs: ExecService }): Route[] {
@@ -26,34 +26,60 @@ export function execRoutes(d: { containers: ContainerService; execs: ExecService
   ];
 }
 
-async function startExec(execs: ExecService, startBody: BodyValidator<api.ExecStartBody>, req: ApiRequest) {
+/**
+ * POST /exec/{id}/start, as dockerd answers it. The request's Tty picks the stream's form (raw, or
+ * stdout/stderr frames), not the terminal: that was chosen at create (docker-py starts a tty exec
+ * with Tty false and reads frames). A detached start answers 200 with no body once the process
+ * runs. A process that cannot be started is reported inside the stream, as dockerd writes it, and
+ * the exec's exit code (126) tells the client.
+ */
+async function startExec(execs: ExecService, startBody: BodyValidator<api.ExecStartBody>, req: ApiRequest): Promise<Reply> {
   const id = param(req, 'id');
   const body = startBody.check(await readHijackJson<unknown>(req, null)) ?? {};
   const info = execs.inspect(id);
-  const tty = body.Tty ?? info.ProcessConfig.tty;
-  const streams = await execs.start(id, { detach: !!body.Detach, tty, consoleSize: body.ConsoleSize ?? null });
+  const rawStream = !!body.Tty;
+  // ConsoleSize is honoured from API 1.42 and with a tty only (dockerd).
+  const consoleSize = rawStream && cmpVersion(req.version, '1.42') >= 0 ? body.ConsoleSize ?? null : null;
   if (body.Detach) {
+    const streams = await execs.start(id, { detach: true, consoleSize });
     streams.stdout.resume();
     streams.stderr?.resume();
-    return ok(null);
+    return { kind: 'empty', status: 200 };
   }
-  const multiplexed = !tty;
+  let streams: ExecStreams | undefined;
+  let failure: string | undefined;
+  try {
+    streams = await execs.start(id, { detach: false, consoleSize });
+  } catch (err) {
+    // Refusals before anything ran are HTTP errors; a start that failed is told in the stream.
+    if (['NotFound', 'Conflict'].includes(kindOf(err))) throw err;
+    failure = messageOf(err);
+  }
+  const multiplexed = !rawStream && cmpVersion(req.version, '1.42') >= 0;
   const socket = hijackConnection(req, multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
-  const out = (stream: number) => (b: Buffer) => { if (!socket.destroyed) socket.write(multiplexed ? frame(stream, b) : b); };
-  streams.stdout.on('data', info.OpenStdout ? out(STDOUT) : () => undefined);
-  streams.stderr?.on('data', info.OpenStderr || tty ? out(STDERR) : () => undefined);
+  const out = (stream: number) => (b: Buffer) => { if (!socket.destroyed) socket.write(rawStream ? b : frame(stream, b)); };
+  socket.on('error', () => undefined);
+  if (!streams) {
+    out(STDOUT)(Buffer.from(`${failure}\r\n`));
+    socket.end();
+    return streamed;
+  }
+  const terminal = info.ProcessConfig.tty;
+  // A terminal has one output; it goes to whichever stream was asked for.
+  streams.stdout.on('data', info.OpenStdout || (terminal && info.OpenStderr) ? out(STDOUT) : () => undefined);
+  streams.stderr?.on('data', info.OpenStderr ? out(STDERR) : () => undefined);
   if (streams.stdin) {
     const stdin = streams.stdin;
     // Detach keys apply to a terminal only (as in attach): piped stdin passes byte for byte.
-    if (info.ProcessConfig.tty) socket.pipe(new DetachScanner(parseDetachKeys(info.DetachKeys || 'ctrl-p,ctrl-q'), () => socket.end())).pipe(stdin);
+    if (terminal) socket.pipe(new DetachScanner(parseDetachKeys(info.DetachKeys || 'ctrl-p,ctrl-q'), () => socket.end())).pipe(stdin);
     else socket.pipe(stdin);
     stdin.on('error', () => undefined);
   } else socket.resume();
-  socket.on('error', () => undefined);
+  const s = streams;
   const ended = Promise.all([
-    new Promise((r) => streams.stdout.once('end', r)),
-    streams.stderr ? new Promise((r) => streams.stderr!.once('end', r)) : Promise.resolve(),
+    new Promise((r) => s.stdout.once('end', r)),
+    s.stderr ? new Promise((r) => s.stderr!.once('end', r)) : Promise.resolve(),
   ]);
-  void streams.done.then(async () => { await Promise.race([ended, new Promise((r) => setTimeout(r, 200))]); socket.end(); }, () => socket.end());
+  void s.done.then(async () => { await Promise.race([ended, new Promise((r) => setTimeout(r, 200))]); socket.end(); }, () => socket.end());
   return streamed;
 }

@@ -5,13 +5,15 @@ import type { ExecCreateBody, ExecInspect } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { NativeHelper } from '../../lib/native-helper.ts';
-import { parseCapabilityMask, toOciCapabilities } from '../../runtime/spec/capabilities.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFailureReason, execStarted } from '../../runtime/exec-start.ts';
+import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
+import { execFailedMessage, isInvalidStartConfig } from '../../runtime/runtime-errors.ts';
 import type { OciProcess } from '../../runtime/spec/types.ts';
-import { resolveUser } from '../../runtime/spec/user.ts';
-import { mergeEnv } from './config-merge.ts';
+import { execProcess } from './exec-process.ts';
+import type { ContainerRecord } from './record.ts';
 import type { ContainerService } from './service.ts';
 import { LimitedBuffer, type ProbeOutcome } from './health.ts';
+import { existsSync } from 'node:fs';
 import { IntentLog } from '../../store/intents.ts';
 import { EXEC_INTENT, type ExecIntent } from './recovery.ts';
 
@@ -42,6 +44,7 @@ export interface ExecStreams {
  */
 export class ExecService {
   readonly #sessions = new Map<string, ExecSession>();
+
   readonly #intents: IntentLog;
 
   constructor(private readonly deps: { containers: ContainerService; helper: NativeHelper }) {
@@ -85,7 +88,7 @@ export class ExecService {
       Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(opts.user ? { User: opts.user } : {}), ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
     });
     try {
-      const streams = await this.start(id, { detach: false, tty: false });
+      const streams = await this.start(id, { detach: false });
       const out = new LimitedBuffer();
       const ended = Promise.all([streams.stdout, streams.stderr].map((r) => new Promise<void>((resolve) => {
         if (!r) { resolve(); return; }
@@ -144,71 +147,100 @@ export class ExecService {
     s.resize?.(rows, cols);
   }
 
-  /** Starts the session's process. Throws Conflict if it was started before. */
-  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null }): Promise<ExecStreams> {
+  /**
+   * Starts the session's process and resolves once it runs, with its streams. The terminal is the
+   * one asked for at create (`Tty`), whatever the start request says. Throws Conflict if the exec
+   * was started before or the container is not running. A process the runtime cannot start (a
+   * missing binary, no x bit) throws with dockerd's words, never the runtime's, and the exec's exit
+   * code becomes 126, as dockerd records a failed exec start.
+   */
+  async start(id: string, opts: { detach: boolean; consoleSize?: [number, number] | null }): Promise<ExecStreams> {
     const s = this.#get(id);
     if (s.started) throw new EngineError('Conflict', `exec ${id} has already been started`);
     const containers = this.deps.containers;
     const c = containers.resolve(s.containerId);
     if (!containers.isRunning(c.id)) throw new EngineError('Conflict', `Container ${c.id} is not running`);
     s.started = true;
+    try {
+      return await this.#launch(s, c, opts);
+    } catch (err) {
+      // dockerd records 126 for an exec that failed to start, whatever the reason.
+      s.running = false;
+      s.exitCode ??= 126;
+      throw err;
+    }
+  }
+
+  async #launch(s: ExecSession, c: ContainerRecord, opts: { detach: boolean; consoleSize?: [number, number] | null }): Promise<ExecStreams> {
+    const containers = this.deps.containers;
+    const id = s.id;
     const paths = containers.paths(c.id);
-    const tty = opts.tty ?? !!s.body.Tty;
-    const processFile = join(paths.bundleDir, `exec-${id}.json`);
-    const pidFile = join(paths.bundleDir, `exec-${id}.pid`);
-    const spec = await this.#processSpec(s, tty, paths.configPath, opts.consoleSize);
+    const files = {
+      processFile: join(paths.bundleDir, `exec-${id}.json`),
+      pidFile: join(paths.bundleDir, `exec-${id}.pid`),
+      logFile: join(paths.bundleDir, `exec-${id}.log`),
+    };
+    const cleanUp = () => {
+      void Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
+      this.#intents.clear(EXEC_INTENT, id);
+    };
+    const containerSpec = JSON.parse(await readFile(paths.configPath, 'utf8')) as { process: OciProcess; root: { path: string } };
+    const consoleSize = opts.consoleSize ?? s.body.ConsoleSize ?? null;
+    const spec = await execProcess(containerSpec, s.body, { configEnv: c.config.Env ?? [], consoleSize });
     // Intent first: a daemon killed during the session leaves a process recovery must find.
-    this.#intents.record(EXEC_INTENT, id, { containerId: c.id, pidFile, processFile, detach: opts.detach } satisfies ExecIntent);
-    await writeFile(processFile, JSON.stringify(spec));
+    this.#intents.record(EXEC_INTENT, id, { containerId: c.id, pidFile: files.pidFile, processFile: files.processFile, detach: opts.detach } satisfies ExecIntent);
+    await writeFile(files.processFile, JSON.stringify(spec));
     const runtime = containers.runtimeFor(c.runtime);
     s.running = true;
+    containers.deps.events.publish('container', `exec_start: ${s.body.Cmd.join(' ')}`, c.id, { execID: id, image: c.imageRef, name: c.name });
+    const launch = { ...files, spec, stdinWanted: !!s.body.AttachStdin && !opts.detach };
+    const launched = s.body.Tty ? this.#launchTty(s, runtime, c.id, { ...launch, consoleSize }) : this.#launchPiped(runtime, c.id, launch);
+    // The outputs are not read before the process runs: a runtime's failure is not the process's output.
+    if (!await execStarted(files.pidFile, launched.exited)) {
+      await launched.exited.catch(() => undefined);
+      const reason = await execFailureReason(files.logFile, launched.runtimeStderr());
+      launched.stdout.resume();
+      launched.stderr?.resume();
+      s.running = false;
+      s.exitCode = 126;
+      cleanUp();
+      const message = execFailedMessage(reason, s.body.Cmd[0] ?? '');
+      throw new EngineError(isInvalidStartConfig(message) ? 'InvalidParameter' : 'Internal', message);
+    }
+    s.pid = Number((await readFile(files.pidFile, 'utf8').catch(() => '')).trim()) || 0;
     const finish = (code: number) => {
       s.running = false;
       s.exitCode = code;
-      this.#intents.clear(EXEC_INTENT, id);
-      void rm(processFile, { force: true });
-      void rm(pidFile, { force: true });
+      cleanUp();
       containers.deps.events.publish('container', 'exec_die', c.id, { execID: id, exitCode: String(code), image: c.imageRef, name: c.name });
+      return code;
     };
-    containers.deps.events.publish('container', `exec_start: ${s.body.Cmd.join(' ')}`, c.id, { execID: id, image: c.imageRef, name: c.name });
-    const readPid = () => void readFile(pidFile, 'utf8').then((p) => { s.pid = Number(p.trim()) || 0; }, () => undefined);
-    if (tty) {
-      const [rows, cols] = opts.consoleSize ?? s.body.ConsoleSize ?? [0, 0];
-      const pty = this.deps.helper.ptyExec(runtime.ttyExecArgv(c.id, processFile, pidFile, spec.oomScoreAdj), rows && cols ? { rows, cols } : {});
-      s.resize = (r, cl) => pty.resize(r, cl);
-      setTimeout(readPid, 50);
-      const done = pty.exitCode.then((code) => { finish(code); return code; }, (err) => { finish(126); throw err; });
-      const errOut = new PassThrough();
-      pty.stderr.pipe(errOut);
-      return { stdout: pty.stdout, stderr: errOut, stdin: s.body.AttachStdin && !opts.detach ? pty.stdin : null, done };
-    }
-    const child = runtime.spawnExec(c.id, processFile, { stdin: !!s.body.AttachStdin && !opts.detach, pidFile, ...(spec.oomScoreAdj ? { oomScoreAdj: spec.oomScoreAdj } : {}) });
-    child.once('spawn', () => setTimeout(readPid, 50));
-    const done = new Promise<number>((resolve) => {
-      child.on('error', () => { finish(126); resolve(126); });
-      child.on('close', (code, sig) => { const c2 = code ?? (sig ? 128 + 9 : 1); finish(c2); resolve(c2); });
-    });
-    return { stdout: child.stdout!, stderr: child.stderr!, stdin: child.stdin ?? null, done };
+    const done = launched.exited.then(finish, (err: unknown) => { finish(126); throw err; });
+    return { stdout: launched.stdout, stderr: launched.stderr, stdin: launched.stdin, done };
   }
 
-  /** The container's own process spec, with the exec's command, env, user, cwd and terminal. */
-  async #processSpec(s: ExecSession, tty: boolean, configPath: string, consoleSize?: [number, number] | null): Promise<OciProcess> {
-    const spec = JSON.parse(await readFile(configPath, 'utf8')) as { process: OciProcess; root: { path: string } };
-    const p: OciProcess = { ...spec.process };
-    p.args = s.body.Cmd;
-    p.terminal = tty;
-    if (tty && consoleSize && consoleSize[0] > 0) p.consoleSize = { height: consoleSize[0], width: consoleSize[1] };
-    else delete p.consoleSize;
-    p.env = mergeEnv(p.env, s.body.Env);
-    if (s.body.WorkingDir) p.cwd = s.body.WorkingDir;
-    if (s.body.User) {
-      const root = spec.root.path;
-      const [passwd, group] = await Promise.all([readFile(join(root, 'etc/passwd'), 'utf8').catch(() => ''), readFile(join(root, 'etc/group'), 'utf8').catch(() => '')]);
-      const u = resolveUser(s.body.User, passwd, group);
-      p.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
-    }
-    if (s.body.Privileged) p.capabilities = toOciCapabilities(hostCapabilities());
-    return p;
+  /** `<runtime> exec` as our child with plain pipes: once the process runs, the runtime's stderr is the process's. */
+  #launchPiped(runtime: OciRuntimeCli, containerId: string, o: LaunchFiles): LaunchedExec {
+    const child = runtime.spawnExec(containerId, o.processFile, {
+      stdin: o.stdinWanted, pidFile: o.pidFile, logFile: o.logFile, ...(o.spec.oomScoreAdj ? { oomScoreAdj: o.spec.oomScoreAdj } : {}),
+    });
+    const exited = new Promise<number>((resolve) => {
+      child.on('error', () => resolve(126));
+      child.on('close', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 1)));
+    });
+    const stderr = held(child.stderr!);
+    return { stdout: held(child.stdout!), stderr, stdin: child.stdin ?? null, exited, runtimeStderr: () => Buffer.concat(drain(stderr)).toString() };
+  }
+
+  /** `<runtime> exec` under the helper's pty: one output, the terminal; the runtime's stderr stays its own. */
+  #launchTty(s: ExecSession, runtime: OciRuntimeCli, containerId: string, o: LaunchFiles & { consoleSize: [number, number] | null }): LaunchedExec {
+    const [rows, cols] = o.consoleSize ?? [0, 0];
+    const argv = runtime.ttyExecArgv(containerId, o.processFile, { pidFile: o.pidFile, logFile: o.logFile, ...(o.spec.oomScoreAdj ? { oomScoreAdj: o.spec.oomScoreAdj } : {}) });
+    const pty = this.deps.helper.ptyExec(argv, rows && cols ? { rows, cols } : {});
+    s.resize = (r, cl) => pty.resize(r, cl);
+    let runtimeErr = '';
+    pty.stderr.on('data', (b: Buffer) => { if (runtimeErr.length < 8192) runtimeErr += b.toString(); });
+    return { stdout: held(pty.stdout), stderr: null, stdin: o.stdinWanted ? pty.stdin : null, exited: pty.exitCode, runtimeStderr: () => runtimeErr };
   }
 
   /** IDs of the container's exec sessions (inspect's ExecIDs). */
@@ -222,14 +254,39 @@ export class ExecService {
   }
 }
 
-let hostCaps: string[] | undefined;
-/** The capabilities berthd itself holds (its bounding set): all a privileged process can get. */
-function hostCapabilities(): string[] {
-  if (!hostCaps) {
-    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    hostCaps = parseCapabilityMask(m?.[1] ?? '0');
-  }
-  return hostCaps;
+/** What launching an exec needs besides the runtime. */
+interface LaunchFiles {
+  processFile: string;
+  pidFile: string;
+  logFile: string;
+  spec: OciProcess;
+  stdinWanted: boolean;
+}
+
+/** A runtime exec just spawned: its streams (not yet read), its exit, and what the runtime itself said. */
+interface LaunchedExec {
+  stdout: Readable;
+  stderr: Readable | null;
+  stdin: Writable | null;
+  exited: Promise<number>;
+  /** The runtime's own stderr: only meaningful when the process never started. */
+  runtimeStderr(): string;
+}
+
+/**
+ * A child's output, read at once into a buffer of our own until the caller takes it: Node discards
+ * a child's unread stdio when the child exits (flushStdio), and a quick exec exits before its
+ * start has been answered. Backpressure still reaches the process once the buffer is full.
+ */
+function held(r: Readable): PassThrough {
+  return r.pipe(new PassThrough());
+}
+
+/** Whatever an unread readable holds now. */
+function drain(r: Readable): Buffer[] {
+  const out: Buffer[] = [];
+  for (let b = r.read() as Buffer | null; b !== null; b = r.read() as Buffer | null) out.push(b);
+  return out;
 }
 
 /**

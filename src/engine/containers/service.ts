@@ -7,6 +7,7 @@ import { isValidContainerName, newId } from '../../lib/ids.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import { generateName } from '../../lib/names.ts';
 import { findConmons, launchConmon } from '../../runtime/conmon.ts';
+import { RuntimeCreateError, createFailedMessage, isInvalidStartConfig, startFailureExitCode } from '../../runtime/runtime-errors.ts';
 import { IntentLog } from '../../store/intents.ts';
 import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
 import { mergeConfig, normalizeHostConfig } from './config-merge.ts';
@@ -218,16 +219,21 @@ export class ContainerService {
       this.#beforeStart.delete(c.id);
       for (const h of hooks) void h(null).catch(() => undefined);
       await this.#releaseRun(c);
-      const msg = messageOf(err);
-      // dockerd: 127 not found, 126 not executable, 255 any other start failure.
-      const code = /not found|No such file/i.test(msg) ? 127 : /permission denied/i.test(msg) ? 126 : 255;
+      // The runtime's own words never reach the user: dockerd's (containerd's runc shim's) do.
+      const msg = err instanceof RuntimeCreateError
+        ? createFailedMessage(runtime.name, err.runtimeMessage, processArgv0(c))
+        : `failed to create task for container: OCI runtime create failed: ${messageOf(err)}: unknown`;
+      const code = startFailureExitCode(msg);
       c.state = { ...c.state, status: c.state.startedAt === '0001-01-01T00:00:00Z' ? 'created' : 'exited', pid: 0, conmonPid: 0, exitCode: code, error: msg };
       this.repo.saveState(c.id, c.state);
       this.#intents.clear(START_INTENT, c.id);
       // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
       if (c.hostConfig.AutoRemove) setImmediate(() => void this.remove(c.id, { force: true, volumes: true }).catch(() => undefined));
       if (err === networkErr && err instanceof EngineError) throw err;
-      throw new EngineError(err instanceof EngineError && err.kind !== 'Internal' ? err.kind : 'Internal', `failed to create task for container: OCI runtime create failed: ${dockerizeExecError(msg)}`, { cause: err });
+      // dockerd answers a command that cannot be run as the client's fault (startInvalidConfigError).
+      const kind = err instanceof RuntimeCreateError ? (isInvalidStartConfig(msg) ? 'InvalidParameter' : 'Internal')
+        : err instanceof EngineError ? err.kind : 'Internal';
+      throw new EngineError(kind, msg, { cause: err });
     }
     this.deps.events.publish('container', 'start', c.id, this.#attrs(c));
   }
@@ -843,13 +849,9 @@ const SIGNAL_ALIASES: Record<string, string> = { SIGIOT: 'SIGABRT', SIGCLD: 'SIG
 
 export const signalNumberOf = (name: string): number => SIGNALS[name] ?? Number(name);
 
-/** Docker's CLI picks exit codes 126/127 by these words, so the runtime's message is reworded to carry them. */
-function dockerizeExecError(msg: string): string {
-  const m = /executable file `([^`]*)` not found/.exec(msg);
-  if (m) return `exec: "${m[1]}": executable file not found in $PATH: unknown`;
-  const p = /open executable: Permission denied|permission denied/i.exec(msg);
-  if (p) return `${msg}: permission denied`;
-  return `${msg}: unknown`;
+/** The program a container's process runs (its entrypoint's or command's first word). */
+function processArgv0(c: ContainerRecord): string {
+  return c.config.Entrypoint?.[0] ?? c.config.Cmd?.[0] ?? '';
 }
 
 function parseSize(s: string): number {

@@ -16,11 +16,16 @@ export const createSpec: CommandSpec = {
   aliases: ['container create'], flags: CREATE_FLAGS.filter((f) => !['detach', 'rm', 'sig-proxy', 'detach-keys'].includes(f.name)), interspersed: false, minArgs: 1,
 };
 
-/** Docker's `run` exit statuses: 125 the daemon refused, 126 not executable, 127 not found. */
-function startFailureStatus(message: string): number {
-  if (/executable file not found|no such file or directory|not found/i.test(message)) return 127;
-  if (/permission denied/i.test(message)) return 126;
-  return 125;
+/**
+ * A failed create or start, as docker 28's `run` reports it (toStatusError): the message with the
+ * program's name and a pointer to the help, exit 127 when the command was not found, 126 when it
+ * cannot be run, 125 for anything else the daemon refused. The words are matched as docker does.
+ */
+function runFailure(ctx: CliContext, err: unknown): ExitError {
+  const message = errorText(err);
+  const status = /executable file not found|no such file or directory|system cannot find the file specified/.test(message) ? 127
+    : /permission denied|is a directory/.test(message) ? 126 : 125;
+  return new ExitError(status, `${ctx.prog}: ${message}\n\nRun '${ctx.prog} run --help' for more information`);
 }
 
 async function createContainer(ctx: CliContext, f: Flags, body: api.ContainerCreateBody): Promise<string> {
@@ -58,10 +63,10 @@ export async function run(ctx: CliContext, f: Flags, args: string[]): Promise<vo
   const [image, ...cmd] = args;
   const body = createBody(f, image!, cmd);
   const detach = bool(f, 'detach');
-  const id = await createContainer(ctx, f, body).catch((err) => { throw new ExitError(125, errorText(err)); });
+  const id = await createContainer(ctx, f, body).catch((err) => { throw runFailure(ctx, err); });
   const client = ctx.client;
   if (detach) {
-    await client.call('POST', `/containers/${id}/start`).catch((err) => { throw new ExitError(startFailureStatus(errorText(err)), errorText(err)); });
+    await client.call('POST', `/containers/${id}/start`).catch((err) => { throw runFailure(ctx, err); });
     ctx.stdout.write(`${id}\n`);
     return;
   }
@@ -78,7 +83,7 @@ export async function run(ctx: CliContext, f: Flags, args: string[]): Promise<vo
   } catch (err) {
     waitRes.destroy();
     if (bool(f, 'rm')) await client.call('DELETE', `/containers/${id}`, { query: { force: true } }).catch(() => undefined);
-    throw new ExitError(startFailureStatus(errorText(err)), errorText(err));
+    throw runFailure(ctx, err);
   }
   const stopResize = tty ? trackResize(ctx, client, `/containers/${id}/resize`) : () => undefined;
   const stopSignals = !tty && f['sig-proxy'] !== false ? proxySignals(ctx, id) : () => undefined;
