@@ -61,8 +61,7 @@ export class ExecService {
     const containers = this.deps.containers;
     for (const { id, data } of this.#intents.list<ExecIntent>(EXEC_INTENT)) {
       if (!data.detach && containers.isRunning(data.containerId)) await killExecProcess(data, containers.repo.get(data.containerId)?.state.pid ?? 0);
-      await rm(data.processFile, { force: true });
-      await rm(data.pidFile, { force: true });
+      for (const f of [data.processFile, data.pidFile, data.logFile]) if (f) await rm(f, { force: true });
       this.#intents.clear(EXEC_INTENT, id);
     }
   }
@@ -188,7 +187,7 @@ export class ExecService {
     const consoleSize = opts.consoleSize ?? s.body.ConsoleSize ?? null;
     const spec = await execProcess(containerSpec, s.body, { configEnv: c.config.Env ?? [], consoleSize });
     // Intent first: a daemon killed during the session leaves a process recovery must find.
-    this.#intents.record(EXEC_INTENT, id, { containerId: c.id, pidFile: files.pidFile, processFile: files.processFile, detach: opts.detach } satisfies ExecIntent);
+    this.#intents.record(EXEC_INTENT, id, { containerId: c.id, ...files, detach: opts.detach } satisfies ExecIntent);
     await writeFile(files.processFile, JSON.stringify(spec));
     const runtime = containers.runtimeFor(c.runtime);
     s.running = true;

@@ -22,7 +22,11 @@ export const EXEC_INTENT = 'container-exec';
 
 export interface StartIntent { prev: ContainerState }
 export interface RemoveIntent { volumes: boolean }
-export interface ExecIntent { containerId: string; pidFile: string; processFile: string; detach: boolean }
+export interface ExecIntent {
+  containerId: string; pidFile: string; processFile: string; detach: boolean;
+  /** The runtime's error log for the session (absent in intents of older daemons). */
+  logFile?: string;
+}
 
 export interface RecoveryFacts {
   status: ContainerStatus;
