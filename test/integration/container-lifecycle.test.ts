@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { daemonFor, requireRoot } from './harness.ts';
+import { daemonFor, requireRoot, waitFor } from './harness.ts';
 
 test('run, logs, exec, stop and rm through berth and the real docker CLI', async (t) => {
   if (!requireRoot(t)) return;
@@ -119,9 +119,12 @@ test('a restarted berthd adopts running containers, even after kill -9', async (
   if (!requireRoot(t)) return;
   const d = await daemonFor(t);
   d.ok(['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'echo one; sleep 2; echo two; sleep 300']);
-  d.ok(['run', '-d', '--name', 'shortlived', 'busybox', 'sh', '-c', 'sleep 1; exit 9']);
+  const shortlived = d.ok(['run', '-d', '--name', 'shortlived', 'busybox', 'sh', '-c', 'sleep 1; exit 9']);
+  const log = d.ok(['inspect', '-f', '{{.LogPath}}', 'survivor']);
   await d.stop('SIGKILL');
-  await new Promise((r) => setTimeout(r, 2500));
+  // While berthd is down, one exits (its conmon records the exit) and the other logs on.
+  await waitFor('shortlived to exit', () => existsSync(join(d.execRoot, 'exits', shortlived)));
+  await waitFor('survivor to log its second line', () => existsSync(log) && readFileSync(log, 'utf8').includes('two'));
   await d.start();
   assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', 'survivor']), 'running');
   assert.equal(d.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'shortlived']), 'exited 9');

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+import { REPO, daemonFor, requireRoot, waitFor, type TestDaemon } from './harness.ts';
 
 const BERTH = join(REPO, 'dist/berth.mjs');
 
@@ -23,7 +23,7 @@ test('cp both ways: files, directories, contents with /., renames, streams, -a, 
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   d.ok(['run', '-d', '--name', 'cpc', 'busybox', 'sh', '-c',
     'mkdir -p /data/sub && echo one > /data/a && echo two > /data/sub/b && ln -sfn /data/a /data/link && chown 1234:5678 /data/a; sleep 1000']);
-  for (let i = 0; i < 50 && d.berth(['exec', 'cpc', 'test', '-L', '/data/link']).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor('the container to have set itself up', () => d.berth(['exec', 'cpc', 'test', '-L', '/data/link']).code === 0);
 
   // Container → host.
   d.ok(['cp', 'cpc:/data/a', join(tmp, 'a')]);
@@ -111,7 +111,7 @@ test('diff, export and commit: changes as A/C/D, the merged tree as tar, a new i
   const d = await daemonFor(t);
   d.ok(['run', '-d', '--name', 'cc', '--label', 'x=y', 'busybox', 'sh', '-c',
     'echo new > /added && echo changed >> /etc/passwd && rm /bin/ls && mkdir /dir && echo f > /dir/f && touch /ready && sleep 1000']);
-  for (let i = 0; i < 50 && d.berth(['exec', 'cc', 'test', '-e', '/ready']).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor('the container to have set itself up', () => d.berth(['exec', 'cc', 'test', '-e', '/ready']).code === 0);
 
   const diff = d.ok(['diff', 'cc']).split('\n');
   for (const line of ['A /added', 'C /etc', 'C /etc/passwd', 'C /bin', 'D /bin/ls', 'A /dir', 'A /dir/f']) assert.ok(diff.includes(line), `${line} in ${diff.join(', ')}`);

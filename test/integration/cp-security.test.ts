@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tar from 'tar-stream';
-import { REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+import { REPO, daemonFor, requireRoot, waitFor, type TestDaemon } from './harness.ts';
 
 const BERTH = join(REPO, 'dist/berth.mjs');
 
@@ -48,7 +48,7 @@ test('symlinks pointing out of the container resolve inside it, as source and as
   const d = await daemonFor(t);
   const host = hostTarget(t);
   d.ok(['run', '-d', '--name', 'sec', 'busybox', 'sh', '-c', `ln -s / /evil && ln -s ../../../../../.. /up && mkdir -p ${host.dir} && echo inside > ${host.dir}/secret && sleep 1000`]);
-  for (let i = 0; i < 50 && d.berth(['exec', 'sec', 'test', '-e', `${host.dir}/secret`]).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor('the container to have set itself up', () => d.berth(['exec', 'sec', 'test', '-e', `${host.dir}/secret`]).code === 0);
   // Source: /evil/<host path> and /up/<host path> are the container's files, never the host's.
   for (const via of ['/evil', '/up']) {
     const r = berthBin(d, ['cp', `sec:${via}${host.dir}/secret`, '-']);

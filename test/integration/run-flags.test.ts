@@ -6,14 +6,13 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+import { daemonFor, requireRoot, waitFor, type TestDaemon } from './harness.ts';
 
 /** `run --rm busybox ...` that must succeed; trimmed stdout. */
 const run = (d: TestDaemon, flags: string[], cmd: string[]): string => d.ok(['run', '--rm', ...flags, 'busybox', ...cmd]);
 const sh = (d: TestDaemon, flags: string[], script: string): string => run(d, flags, ['sh', '-c', script]);
 const statusField = (text: string, field: string): string => new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(text)?.[1] ?? '';
 const hostStatus = readFileSync('/proc/self/status', 'utf8');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('run flags, observed inside the container', async (t) => {
   if (!requireRoot(t)) return;
@@ -81,7 +80,7 @@ test('run flags, observed inside the container', async (t) => {
   await t.test('--stop-signal reaches a trap; --stop-timeout bounds stop', async () => {
     d.ok(['run', '-d', '--name', 'sig', '--stop-signal', 'SIGUSR1', 'busybox', 'sh', '-c',
       'trap "echo got-usr1; exit 0" USR1; echo ready; while true; do sleep 0.1; done']);
-    for (let i = 0; i < 50 && !d.ok(['logs', 'sig']).includes('ready'); i++) await sleep(100);
+    await waitFor('the trap to be set', () => d.ok(['logs', 'sig']).includes('ready'));
     d.ok(['stop', 'sig']);
     assert.equal(d.ok(['inspect', '-f', '{{.State.ExitCode}} {{.Config.StopSignal}}', 'sig']), '0 SIGUSR1');
     assert.match(d.ok(['logs', 'sig']), /got-usr1/);
@@ -92,7 +91,8 @@ test('run flags, observed inside the container', async (t) => {
     const t0 = Date.now();
     d.ok(['stop', 'st']);
     const took = Date.now() - t0;
-    assert.ok(took >= 900 && took < 8000, `stop took ${took} ms`);
+    // At least the 1 s timeout, and less than the default 10 s (however slow the CLI is to start here).
+    assert.ok(took >= 900 && took < 10_000, `stop took ${took} ms`);
     assert.equal(d.ok(['inspect', '-f', '{{.State.ExitCode}}', 'st']), '137');
     d.ok(['rm', 'st']);
   });
@@ -100,10 +100,14 @@ test('run flags, observed inside the container', async (t) => {
   await t.test('--init: PID 1 is tini and reaps zombies', async () => {
     assert.match(run(d, ['--init'], ['cat', '/proc/1/cmdline']), /docker-init/);
     // The orphaned child of a short-lived sh is reparented to PID 1; tini must reap it.
+    // The orphan (sleep 0.2) exits soon: once only `sleep 300` is left running, nothing may be a zombie.
     d.ok(['run', '-d', '--init', '--name', 'reaper', 'busybox', 'sh', '-c', '(sleep 0.2 &) ; sleep 300']);
-    await sleep(1000);
-    const states = d.ok(['exec', 'reaper', 'sh', '-c', 'cat /proc/[0-9]*/stat 2>/dev/null | cut -d" " -f3 | sort | uniq -c']);
-    assert.doesNotMatch(states, /\bZ\b/);
+    const states = await waitFor('the orphan to exit', () => {
+      const stats = d.ok(['exec', 'reaper', 'sh', '-c', 'cat /proc/[0-9]*/stat 2>/dev/null; true']);
+      const sleeping = stats.split('\n').filter((l) => / \(sleep\) [^Z]/.test(l));
+      return sleeping.length === 1 ? stats : undefined;
+    });
+    assert.doesNotMatch(states, /^\d+ \(.*\) Z /m);
     d.ok(['rm', '-f', 'reaper']);
   });
 
