@@ -3,7 +3,13 @@ import type { EngineClient } from '../client/client.ts';
 /** What every command gets: the API client and the process's streams. */
 export interface CliContext {
   client: EngineClient;
+  /** process.stdout, for streaming output (set up on first use). */
   stdout: NodeJS.WriteStream;
+  /**
+   * Prints a block of output at once, without setting up the stdout stream (see stdout.ts): the
+   * cheaper way for commands that print their result at the end. Keeps order with `stdout`.
+   */
+  out(text: string): void;
   stderr: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
   /** The name users typed ("berth"), for messages. */

@@ -9,6 +9,7 @@ import { FlagError } from './args/spec.ts';
 import { findCommand, GROUPS } from './commands/index.ts';
 import { ExitError, type CliContext, type Flags } from './context.ts';
 import { parseGlobalOptions } from './global-options.ts';
+import { cliStdout } from './stdout.ts';
 import type { EngineClient } from '../client/client.ts';
 
 const VERSION = '0.1.0';
@@ -20,7 +21,8 @@ function describe(err: unknown): string {
   return debug && err.stack ? err.stack : err.message;
 }
 
-const out = (s: string): void => { process.stdout.write(s); };
+const stdout = cliStdout();
+const out = (s: string): void => { stdout.write(s); };
 const fail = (s: string): void => { process.stderr.write(s.endsWith('\n') ? s : `${s}\n`); };
 /** docker wraps help to the terminal, 80 columns when there is none. */
 const helpWidth = (): number => (process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80);
@@ -103,7 +105,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const ctx: CliContext = {
     get client() { return connect(); },
-    stdout: process.stdout, stderr: process.stderr, prog: PROGRAM,
+    get stdout() { return stdout.stream(); },
+    out,
+    get stderr() { return process.stderr; },
+    prog: PROGRAM,
     // Setting up stdin costs a few ms; most commands never read it.
     get stdin() { return process.stdin; },
   };
@@ -137,10 +142,9 @@ function fatal(err: unknown): void {
 export function start(argv: string[]): void {
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(0); else fatal(err); });
-  main(argv).then((code) => {
-    process.exitCode = code;
-    // Streams (stdin listeners, sockets) must not keep a finished command alive.
-    setImmediate(() => process.exit(code));
-  }, fatal);
+  // Streams (stdin listeners, sockets) must not keep a finished command alive. Exiting at once,
+  // before the event loop turns, also spares Node closing the daemon connection, which sets up
+  // process.stderr (net.Socket's destroy compares itself with it) for nothing. Output is already
+  // out: stdout and stderr writes are synchronous on Linux, and ctx.out() uses write(2).
+  main(argv).then((code) => process.exit(code), fatal);
 }

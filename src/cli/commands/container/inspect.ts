@@ -54,9 +54,9 @@ export async function inspect(ctx: CliContext, f: Flags, args: string[], forceTy
       ctx.stderr.write(`Error: No such ${type ?? 'object'}: ${ref}\n`);
       continue;
     }
-    if (tmpl) ctx.stdout.write(`${tmpl.execute(obj)}\n`);
+    if (tmpl) ctx.out(`${tmpl.execute(obj)}\n`);
     else found.push(obj);
   }
-  if (!tmpl) ctx.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+  if (!tmpl) ctx.out(`${JSON.stringify(found, null, 4)}\n`);
   if (failed) throw new ExitError(1);
 }

@@ -68,9 +68,9 @@ export async function ps(ctx: CliContext, f: Flags, _args: string[]): Promise<vo
     query: { all: bool(f, 'all'), ...(last > 0 ? { limit: last } : {}), size: bool(f, 'size'), filters: filtersParam(list(f, 'filter')) },
   });
   if (bool(f, 'quiet')) {
-    ctx.stdout.write(list_.map((c) => `${bool(f, 'no-trunc') ? c.Id : c.Id.slice(0, 12)}\n`).join(''));
+    ctx.out(list_.map((c) => `${bool(f, 'no-trunc') ? c.Id : c.Id.slice(0, 12)}\n`).join(''));
     return;
   }
   const defaultTable = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${bool(f, 'size') ? '\t{{.Size}}' : ''}`;
-  ctx.stdout.write(renderList(list_.map((c) => psRow(c, bool(f, 'no-trunc'))), { format: str(f, 'format'), defaultTable, headers: HEADERS }));
+  ctx.out(renderList(list_.map((c) => psRow(c, bool(f, 'no-trunc'))), { format: str(f, 'format'), defaultTable, headers: HEADERS }));
 }

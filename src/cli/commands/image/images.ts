@@ -30,7 +30,7 @@ export async function images(ctx: CliContext, f: Flags, args: string[]): Promise
   const imgs = await ctx.client.json<api.ImageSummary[]>('GET', '/images/json', { query: { all: bool(f, 'all'), digests: bool(f, 'digests'), filters: filtersParam(filters) } });
   const noTrunc = bool(f, 'no-trunc');
   const id = (i: api.ImageSummary) => (noTrunc ? i.Id : i.Id.replace(/^sha256:/, '').slice(0, 12));
-  if (bool(f, 'quiet')) { ctx.stdout.write([...new Set(imgs.map(id))].map((x) => `${x}\n`).join('')); return; }
+  if (bool(f, 'quiet')) { ctx.out([...new Set(imgs.map(id))].map((x) => `${x}\n`).join('')); return; }
   const rows = imgs.flatMap((i) => {
     const tags = i.RepoTags?.length ? i.RepoTags : ['<none>:<none>'];
     return tags.map((t) => {
@@ -46,7 +46,7 @@ export async function images(ctx: CliContext, f: Flags, args: string[]): Promise
     });
   });
   const table = `table {{.Repository}}\t{{.Tag}}${bool(f, 'digests') ? '\t{{.Digest}}' : ''}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
-  ctx.stdout.write(renderList(rows, { format: str(f, 'format'), defaultTable: table, headers: IMAGE_HEADERS }));
+  ctx.out(renderList(rows, { format: str(f, 'format'), defaultTable: table, headers: IMAGE_HEADERS }));
 }
 
 export const rmiSpec: CommandSpec = {

@@ -16,10 +16,10 @@ export async function version(ctx: CliContext, f: Flags): Promise<void> {
   try { server = await ctx.client.json<api.VersionResponse>('GET', '/version'); } catch (e) { err = e; }
   const format = str(f, 'format');
   if (format) {
-    ctx.stdout.write(`${GoTemplate.parse(format).execute({ Client: client, Server: server ?? null })}\n`);
+    ctx.out(`${GoTemplate.parse(format).execute({ Client: client, Server: server ?? null })}\n`);
   } else {
-    ctx.stdout.write(`Client:\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}\n Node version:      ${process.versions.node}\n OS/Arch:           linux/${client.Arch}\n`);
-    if (server) ctx.stdout.write(`\nServer: ${server.Platform.Name}\n Engine:\n  Version:          ${server.Version}\n  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion})\n  OS/Arch:          ${server.Os}/${server.Arch}\n  Kernel Version:   ${server.KernelVersion}\n`);
+    ctx.out(`Client:\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}\n Node version:      ${process.versions.node}\n OS/Arch:           linux/${client.Arch}\n`);
+    if (server) ctx.out(`\nServer: ${server.Platform.Name}\n Engine:\n  Version:          ${server.Version}\n  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion})\n  OS/Arch:          ${server.Os}/${server.Arch}\n  Kernel Version:   ${server.KernelVersion}\n`);
   }
   if (err) throw err;
 }
