@@ -44,6 +44,7 @@ import { toApiVolume, volumeRoutes } from '../api/routes/volumes.ts';
 import { systemDfRoutes } from '../api/routes/system-df.ts';
 import { toContainerSummary } from '../api/routes/container-views.ts';
 import { collectOrphans, collectOrphansAtStart, findOrphans } from '../engine/system/gc.ts';
+import { recoverEngine } from '../engine/recovery.ts';
 import { containerLogUsage, imageLayerUsage } from '../engine/system/disk-usage.ts';
 import { loadDaemonConfig, parseDaemonFlags, USAGE } from './config.ts';
 import { buildInfo, BERTH_VERSION } from './info.ts';
@@ -187,19 +188,11 @@ async function main(argv: string[]): Promise<void> {
     snapshotDir: join(cfg.dataRoot, 'overlay', 'containers'),
   });
 
-  await snapshots.recover();
-  await images.recover();
-  await networks.init();
-  await containers.recover();
-  await execs.recover();
-  await builds.recover();
-  await volumes.recover(containers.list().filter((c) => containers.isRunning(c.id)).map((c) => c.id));
-  await attachments.recover(containers.list().filter((c) => containers.isRunning(c.id)));
   const gcDeps = { db, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, removeSnapshot: (id: string) => snapshots.remove(id) };
-  // Last: every service has settled its own half-made objects; what is left unrecorded is dead.
-  await collectOrphansAtStart(gcDeps, log).catch((err) => log.warn({ err }, 'recovery: collect orphans'));
-  // Restart policies once the network is whole again (dockerd waits for its start-up too).
-  await containers.applyRestartPolicies();
+  await recoverEngine({
+    snapshots, images, networks, containers, execs, builds, volumes, attachments, log,
+    collectOrphans: () => collectOrphansAtStart(gcDeps, log),
+  });
 
   // Asked once, off the start-up path: `version` shows it when known.
   let runtimeVersion = '';

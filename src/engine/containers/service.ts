@@ -1,12 +1,12 @@
 import { mkdir, rm, readFile, writeFile, unlink } from 'node:fs/promises';
-import { existsSync, readdirSync, watch, type FSWatcher, mkdirSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerCreateBody, ContainerWaitResponse, EndpointSettings } from '../../api/types/index.ts';
 import { EngineError, messageOf } from '../../lib/errors.ts';
 import { isValidContainerName, newId } from '../../lib/ids.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import { generateName } from '../../lib/names.ts';
-import { findConmons, launchConmon } from '../../runtime/conmon.ts';
+import { launchConmon } from '../../runtime/conmon.ts';
 import { RuntimeCreateError, createFailedMessage, isInvalidStartConfig, startFailureExitCode } from '../../runtime/runtime-errors.ts';
 import { IntentLog } from '../../store/intents.ts';
 import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
@@ -20,7 +20,8 @@ import { LogRotator } from './log-rotator.ts';
 import { RestartManager, policyWantsRestart } from './restart.ts';
 import { validateHealthConfig } from './health.ts';
 import { containerPrunePredicate } from './prune.ts';
-import { PAUSE_INTENT, REMOVE_INTENT, START_INTENT, needsRuntimeState, planRecovery, type RemoveIntent, type StartIntent } from './recovery.ts';
+import { PAUSE_INTENT, REMOVE_INTENT, START_INTENT, type RemoveIntent, type StartIntent } from './recovery.ts';
+import { recoverContainers } from './recover-containers.ts';
 import type { Filters } from '../../lib/filters.ts';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -264,99 +265,25 @@ export class ContainerService {
 
   // ---- exit handling -----------------------------------------------------------------------
 
-  /**
-   * Start-up: watches conmon's exit files, then settles every container from the database as
-   * recovery.ts plans it (adopt, settle, finish a removal, undo a start cut short, unpause what a
-   * commit paused), removes --rm containers that are not running (as dockerd's restore does) and
-   * sweeps what no running container owns: rootfs mounts, runtime records, conmons, cgroups.
-   */
+  /** Start-up: watches conmon's exit files, then recovers every container (recover-containers.ts). */
   async recover(): Promise<void> {
     mkdirSync(this.#exitDir, { recursive: true });
     this.#exitWatcher = watch(this.#exitDir, (_ev, file) => { if (file) void this.#onExitFile(String(file)); });
-    const guarded = async (id: string, what: string, fn: () => Promise<void>) => {
-      // Under the container's lock: an exit file seen meanwhile must not settle it twice.
-      try { await this.#lock.run(id, fn); } catch (err) { this.deps.log.error({ err, id }, what); }
-    };
-    for (const c of this.repo.all()) await guarded(c.id, 'recover container', () => this.#recoverOne(c));
-    for (const f of readdirSync(this.#exitDir)) await this.#onExitFile(f);
-    for (const c of this.repo.all()) {
-      if (!c.hostConfig.AutoRemove || this.isRunning(c.id) || (c.state.status !== 'created' && c.state.status !== 'exited')) continue;
-      this.deps.log.info({ id: c.id }, 'recovery: removing a --rm container that is not running');
-      await guarded(c.id, 'auto-remove', () => this.#removeLocked(c, true));
-    }
-    await this.#sweepHost().catch((err) => this.deps.log.error({ err }, 'recovery sweep'));
-  }
-
-  async #recoverOne(c: ContainerRecord): Promise<void> {
-    const start = this.#intents.get<StartIntent>(START_INTENT, c.id);
-    const removing = this.#intents.get<RemoveIntent>(REMOVE_INTENT, c.id);
-    const runtime = this.deps.runtimes.get(c.runtime);
-    const st = runtime && needsRuntimeState(c.state.status, !!start) ? await runtime.state(c.id).catch(() => null) : null;
-    const plan = planRecovery({ status: c.state.status, starting: !!start, ...(removing ? { removing } : {}), runtime: st?.status ?? null, exitFile: existsSync(join(this.#exitDir, c.id)) });
-    if (plan.do !== 'none') this.deps.log.info({ id: c.id, status: c.state.status, plan: plan.do }, 'recovery');
-    switch (plan.do) {
-      case 'discard':
-        await this.#discard(c, plan.volumes);
-        this.#intents.clear(REMOVE_INTENT, c.id);
-        break;
-      case 'undo-start': {
-        await this.#releaseRun(c);
-        await unlink(join(this.#exitDir, c.id)).catch(() => undefined);
-        c.state = { ...start!.prev, pid: 0, conmonPid: 0 };
-        this.repo.saveState(c.id, c.state);
-        if (c.state.status === 'restarting') this.#restarts.schedule(c.id, 0);
-        break;
-      }
-      case 'adopt': {
+    await recoverContainers({
+      repo: this.repo, intents: this.#intents, deps: this.deps, exitDir: this.#exitDir,
+      paths: (id) => this.paths(id), isRunning: (id) => this.isRunning(id), locked: (id, fn) => this.#lock.run(id, fn),
+      onExitFile: (name) => this.#onExitFile(name), discard: (c, volumes) => this.#discard(c, volumes), releaseRun: (c) => this.#releaseRun(c),
+      settleExit: (c, code) => this.#settleExit(c, code), autoRemove: (c) => this.#removeLocked(c, true),
+      scheduleRestart: (id) => this.#restarts.schedule(id, 0),
+      adopt: (c) => {
         this.#runs.set(c.id, newRun());
         this.#attachable.add(c.id);
         if (c.hostConfig.LogConfig?.Type !== 'none') {
           const paths = this.paths(c.id);
           this.#rotator.watch(c.id, { logPath: paths.logPath, ctlFifo: paths.ctlFifo, ...this.logLimits(c) });
         }
-        let status = plan.status;
-        // Paused by berth for a commit that died with the daemon: nobody is left to unpause it.
-        if (status === 'paused' && this.#intents.get(PAUSE_INTENT, c.id)) {
-          await runtime!.resume(c.id).then(() => { status = 'running'; }, (err) => this.deps.log.warn({ err, id: c.id }, 'unpause after commit'));
-        }
-        if (c.state.status !== status) { c.state.status = status; this.repo.saveState(c.id, c.state); }
-        if (status === 'running') this.deps.health?.begin(c);
-        break;
-      }
-      case 'restart': this.#restarts.schedule(c.id, 0); break;
-      case 'exit-file': break; // settled by the exit-file scan
-      case 'settle': {
-        let code = 255;
-        try { code = Number((await readFile(join(this.paths(c.id).persistDir, 'exit'), 'utf8')).trim()); } catch { /* lost */ }
-        await this.#settleExit(c, code);
-        break;
-      }
-      case 'none': break;
-    }
-    this.#intents.clear(START_INTENT, c.id);
-    if (c.state.status !== 'paused') this.#intents.clear(PAUSE_INTENT, c.id);
-  }
-
-  /**
-   * After the containers are settled: host objects under the daemon's names that no running
-   * container owns go (a start or removal cut short before its intent was written, or by a bug).
-   */
-  async #sweepHost(): Promise<void> {
-    const warn = (what: string, id: string) => (err: unknown) => this.deps.log.warn({ err, id }, what);
-    for (const id of await this.deps.rootfs.mountedContainers?.() ?? []) {
-      if (!this.isRunning(id)) await this.deps.rootfs.unmount(id).catch(warn('unmount stray rootfs', id));
-    }
-    for (const runtime of this.deps.runtimes.values()) {
-      for (const id of runtime.ids()) if (!this.isRunning(id)) await runtime.delete(id, true).catch(warn('delete stray runtime record', id));
-    }
-    for (const m of findConmons(this.#exitDir)) {
-      if (this.isRunning(m.id)) continue;
-      this.deps.log.info({ id: m.id, pid: m.pid }, 'recovery: killing the conmon of a container that is not running');
-      try { process.kill(m.pid, 'SIGKILL'); } catch { /* gone */ }
-    }
-    for (const id of await this.deps.cgroupIds?.() ?? []) {
-      if (/^[0-9a-f]{64}$/.test(id) && !this.isRunning(id)) await this.deps.releaseCgroup?.(id).catch(warn('remove stray cgroup', id));
-    }
+      },
+    });
   }
 
   async #onExitFile(id: string): Promise<void> {
