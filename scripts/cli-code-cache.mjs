@@ -18,9 +18,12 @@ const ANSWERS = {
   'GET /images/json': [{ Id: IMAGE, ParentId: '', RepoTags: ['busybox:latest'], RepoDigests: [], Created: 1700000000, Size: 1982903, SharedSize: -1, Labels: {}, Containers: -1 }],
   [`GET /containers/${ID}/json`]: { Id: ID, Name: '/web', Created: '2024-01-01T00:00:00Z', State: { Status: 'running', Running: true }, Config: { Image: 'busybox' }, HostConfig: {}, NetworkSettings: { Networks: {} } },
 };
+/** Any other request: a body with the fields the rest of the commands below read. */
+const GENERIC = { Id: ID, Warnings: [], StatusCode: 0, ExitCode: 0, Running: false };
 const COMMANDS = [
   ['--version'], ['--help'], ['version'], ['ps', '-a'], ['ps', '-q'], ['images'], ['inspect', ID], ['inspect', '-f', '{{.Name}}', ID],
-  ['ps', '--help'], ['run', '--help'], ['exec', '--help'], ['rm'], ['network'],
+  ['run', '--rm', 'busybox', 'true'], ['run', '-d', 'busybox', 'true'], ['exec', ID, 'true'], ['start', ID], ['stop', ID], ['rm', '-f', ID],
+  ['ps', '--help'], ['rm'], ['network'],
 ];
 
 /** Writes the cache for the launcher in `dist` (a directory holding berth.cjs and berth-cli.cjs). */
@@ -30,10 +33,12 @@ export async function buildCliCodeCache(distDir) {
   const socket = join(dir, 'api.sock');
   const server = createServer((req, res) => {
     const path = req.url.replace(/^\/v[\d.]+/, '').split('?')[0];
-    const body = ANSWERS[`${req.method} ${path}`];
+    const body = ANSWERS[`${req.method} ${path}`] ?? (/^\/(containers|images)\/\w+\/json$/.test(path) ? undefined : GENERIC);
     res.writeHead(body === undefined ? 404 : 200, { 'Content-Type': 'application/json', 'Api-Version': '1.47' });
     res.end(JSON.stringify(body ?? { message: `No such object: ${path}` }));
   });
+  // attach and exec start: the stream upgrade, then nothing to relay.
+  server.on('upgrade', (_req, sock) => sock.end('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n'));
   await new Promise((resolve) => server.listen(socket, resolve));
   try {
     const trainer = `
