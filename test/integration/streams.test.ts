@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { apiRequest } from './api-request.ts';
@@ -252,4 +252,107 @@ test('a command that cannot run: Docker\'s words and exit codes, never the runti
     });
     d.ok(['rm', '-f', c]);
   }
+});
+
+/**
+ * A CLI under a real pseudo-terminal (util-linux `script`), driven by what the screen shows rather
+ * than by fixed delays: waitFor polls the output with a deadline, type writes keys.
+ */
+class PtySession {
+  screen = '';
+  readonly exited: Promise<number>;
+  readonly #proc: ReturnType<typeof spawn>;
+
+  constructor(d: TestDaemon, cli: Cli, args: string[], env: NodeJS.ProcessEnv = {}) {
+    const { cmd, argv, env: base } = cliCommand(d, cli, args);
+    const line = [cmd, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    this.#proc = spawn('script', ['-qfec', `stty rows 30 cols 100; ${line}`, '/dev/null'], { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#proc.stdout!.on('data', (b: Buffer) => { this.screen += b.toString(); });
+    this.#proc.stderr!.on('data', (b: Buffer) => { this.screen += b.toString(); });
+    this.exited = new Promise((resolve) => this.#proc.on('close', (code) => resolve(code ?? -1)));
+  }
+
+  async waitFor(re: RegExp, what: string): Promise<void> {
+    try {
+      await until(() => re.test(this.screen), what);
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (screen: ${JSON.stringify(this.screen.slice(-300))})`);
+    }
+  }
+
+  type(text: string): void { this.#proc.stdin!.write(text); }
+
+  /** Exit status, or a failure if it does not come. */
+  async exit(): Promise<number> {
+    const timer = setTimeout(() => this.#proc.kill('SIGKILL'), 20000);
+    try { return await this.exited; } finally { clearTimeout(timer); }
+  }
+}
+
+test('a terminal client: no TTY refused, detach keys (flag and config.json), what a detach prints', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  d.ok(['run', '-dit', '--name', 'term', 'busybox', 'sh']);
+  await t.test('run -it, exec -it and attach without a terminal: refused before anything is created', () => {
+    for (const cli of CLIS) {
+      const before = d.ok(['ps', '-aq']);
+      for (const args of [['run', '-it', '--rm', 'busybox', 'true'], ['exec', '-it', 'term', 'true'], ['attach', 'term']]) {
+        const r = runWithInput(d, cli, args, Buffer.alloc(0));
+        assert.deepEqual([r.code, r.stderr], [1, 'the input device is not a TTY\n'], `${cli} ${args.join(' ')}`);
+      }
+      assert.equal(d.ok(['ps', '-aq']), before, `${cli}: nothing was created`);
+    }
+  });
+  for (const cli of CLIS) {
+    await t.test(`${cli}: run -it detaches quietly; attach and exec -it say "read escape sequence" and exit 1`, async () => {
+      const name = `det-${cli}`;
+      const run = new PtySession(d, cli, ['run', '-it', '--name', name, 'busybox', 'sh']);
+      await run.waitFor(/\/ # /, 'the shell prompt');
+      run.type('echo "[$TERM]"\r');
+      await run.waitFor(/\[xterm\]/, 'TERM');
+      run.type('\x10\x11');
+      assert.equal(await run.exit(), 0, run.screen);
+      assert.doesNotMatch(run.screen, /read escape sequence/);
+      assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', name]), 'running');
+
+      const att = new PtySession(d, cli, ['attach', name]);
+      att.type('echo back-$((1+1))\r');
+      await att.waitFor(/back-2/, 'the shell to answer');
+      att.type('\x10\x11');
+      assert.equal(await att.exit(), 1, att.screen);
+      assert.match(att.screen, /read escape sequence/);
+
+      const ex = new PtySession(d, cli, ['exec', '-it', name, 'sh']);
+      await ex.waitFor(/\/ # /, 'the exec shell prompt');
+      ex.type('\x10\x11');
+      assert.equal(await ex.exit(), 1, ex.screen);
+      assert.match(ex.screen, /read escape sequence/);
+      d.ok(['rm', '-f', name]);
+    });
+    await t.test(`${cli}: detachKeys from config.json are honoured by run -it, attach and exec -it`, async () => {
+      const configDir = join(d.dir, `cfg-${cli}`);
+      mkdirSync(configDir, { recursive: true });
+      writeFileSync(join(configDir, 'config.json'), JSON.stringify({ detachKeys: 'ctrl-x,x' }));
+      const env = { DOCKER_CONFIG: configDir };
+      const name = `cfg-${cli}`;
+      const run = new PtySession(d, cli, ['run', '-it', '--name', name, 'busybox', 'sh'], env);
+      await run.waitFor(/\/ # /, 'the shell prompt');
+      // The default keys are only data now: the shell gets them, nothing detaches.
+      run.type('\x10\x11echo still-$((2+3))\r');
+      await run.waitFor(/still-5/, 'the shell after ctrl-p ctrl-q');
+      run.type('\x18x');
+      assert.equal(await run.exit(), 0, run.screen);
+      assert.equal(d.ok(['inspect', '-f', '{{.State.Status}}', name]), 'running');
+      for (const args of [['attach', name], ['exec', '-it', name, 'sh']]) {
+        const s = new PtySession(d, cli, args, env);
+        s.type('echo in-$((3+4))\r');
+        await s.waitFor(/in-7/, `${args[0]} to answer`);
+        s.type('\x18x');
+        assert.equal(await s.exit(), 1, s.screen);
+        assert.match(s.screen, /read escape sequence/);
+      }
+      d.ok(['rm', '-f', name]);
+    });
+  }
+  d.ok(['rm', '-f', 'term']);
 });

@@ -72,7 +72,10 @@ async function specInputFor(
   const privileged = !!hc.Privileged;
   return {
     rootfs, readonlyRootfs: !!hc.ReadonlyRootfs, args: processArgs(cfg), env: cfg.Env ?? [], cwd: cfg.WorkingDir || '/',
-    user, terminal: !!cfg.Tty, hostname: hc.NetworkMode === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : cfg.Hostname ?? c.id.slice(0, 12),
+    user, terminal: !!cfg.Tty,
+    // dockerd: the client's terminal size at create (docker 28 sends it), so the first screen fits.
+    ...(cfg.Tty && hc.ConsoleSize && (hc.ConsoleSize[0] > 0 || hc.ConsoleSize[1] > 0) ? { consoleSize: { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } } : {}),
+    hostname: hc.NetworkMode === 'host' ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : cfg.Hostname ?? c.id.slice(0, 12),
     domainname: cfg.Domainname ?? '', capAdd: hc.CapAdd ?? [], capDrop: hc.CapDrop ?? [], privileged, hostCapabilities,
     noNewPrivileges: sec.noNewPrivileges ?? false, ...(sec.seccomp ? { seccomp: sec.seccomp } : {}),
     unconfinedSystemPaths: sec.unconfinedSystemPaths ?? false,

@@ -1,7 +1,34 @@
+import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { demux, type EngineClient } from '../../../client/client.ts';
 import { DetachScanner, parseDetachKeys } from '../../../lib/detach-keys.ts';
-import type { CliContext } from '../../context.ts';
+import { ExitError, type CliContext } from '../../context.ts';
+import { configPath } from '../../registry/credentials.ts';
+
+/** What docker's CLI prints (to stderr, exit 1) when `attach` or `exec -it` ends by the detach keys. */
+export const DETACHED_MESSAGE = 'read escape sequence';
+
+/**
+ * docker's CheckTty: a terminal in the container with stdin attached needs a terminal here,
+ * refused before anything is created (exit 1, docker 28's words).
+ */
+export function checkTty(ctx: CliContext, attachStdin: boolean, tty: boolean): void {
+  if (tty && attachStdin && !ctx.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
+}
+
+/**
+ * The detach keys to use: the flag's, else the client config's `detachKeys` ($DOCKER_CONFIG/
+ * config.json, as docker reads it), else undefined (the daemon's default, ctrl-p ctrl-q).
+ */
+export function detachKeysOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flag) return flag;
+  try {
+    const keys = (JSON.parse(readFileSync(configPath(env), 'utf8')) as { detachKeys?: unknown }).detachKeys;
+    return typeof keys === 'string' && keys !== '' ? keys : undefined;
+  } catch {
+    return undefined; // no config file, or not JSON: docker's defaults
+  }
+}
 
 export interface AttachIoOptions {
   tty: boolean;

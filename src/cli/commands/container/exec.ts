@@ -2,7 +2,7 @@ import type * as api from '../../../api/types/index.ts';
 import { checkEnv } from '../../args/checks.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { type CliContext, ExitError, type Flags, bool, list, str } from '../../context.ts';
-import { relay, trackResize } from './attach-io.ts';
+import { DETACHED_MESSAGE, checkTty, detachKeysOf, relay, trackResize } from './attach-io.ts';
 
 export const execSpec: CommandSpec = {
   name: 'exec', usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', description: 'Execute a command in a running container', aliases: ['container exec'],
@@ -25,10 +25,12 @@ export async function exec(ctx: CliContext, f: Flags, args: string[]): Promise<v
   const tty = bool(f, 'tty');
   const detach = bool(f, 'detach');
   const interactive = bool(f, 'interactive');
+  if (!detach) checkTty(ctx, interactive, tty);
+  const detachKeys = detachKeysOf(str(f, 'detach-keys'));
   const body: api.ExecCreateBody = {
     Cmd: cmd, Tty: tty, AttachStdin: interactive && !detach, AttachStdout: !detach, AttachStderr: !detach,
     Env: list(f, 'env'), Privileged: bool(f, 'privileged'), ...(str(f, 'user') ? { User: str(f, 'user')! } : {}),
-    ...(str(f, 'workdir') ? { WorkingDir: str(f, 'workdir')! } : {}), ...(str(f, 'detach-keys') ? { DetachKeys: str(f, 'detach-keys')! } : {}),
+    ...(str(f, 'workdir') ? { WorkingDir: str(f, 'workdir')! } : {}), ...(detachKeys ? { DetachKeys: detachKeys } : {}),
     ...(tty && ctx.stdout.isTTY ? { ConsoleSize: [ctx.stdout.rows, ctx.stdout.columns] as [number, number] } : {}),
   };
   const { Id } = await ctx.client.json<{ Id: string }>('POST', `/containers/${container}/exec`, { body });
@@ -38,8 +40,10 @@ export async function exec(ctx: CliContext, f: Flags, args: string[]): Promise<v
   }
   const socket = await ctx.client.hijack(`/exec/${Id}/start`, { body: { Detach: false, Tty: tty, ...(body.ConsoleSize ? { ConsoleSize: body.ConsoleSize } : {}) } });
   const stopResize = tty ? trackResize(ctx, ctx.client, `/exec/${Id}/resize`) : () => undefined;
-  await relay(ctx, socket, { tty, stdin: interactive, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) }).done;
+  const relayed = relay(ctx, socket, { tty, stdin: interactive, detachKeys: detachKeys ?? 'ctrl-p,ctrl-q' });
+  await relayed.done;
   stopResize();
+  if (relayed.detached()) throw new ExitError(1, DETACHED_MESSAGE);
   const info = await ctx.client.json<api.ExecInspect>('GET', `/exec/${Id}/json`);
   if (info.ExitCode !== null && info.ExitCode !== 0) throw new ExitError(info.ExitCode);
 }

@@ -2,7 +2,7 @@ import type * as api from '../../../api/types/index.ts';
 import { ApiError, readAll } from '../../../client/client.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { type CliContext, ExitError, type Flags, bool, int, str } from '../../context.ts';
-import { attachContainer, trackResize } from './attach-io.ts';
+import { DETACHED_MESSAGE, attachContainer, checkTty, detachKeysOf, trackResize } from './attach-io.ts';
 
 /** Runs `op` for each argument, printing the argument on success and docker's error otherwise. */
 async function forEach(ctx: CliContext, args: string[], op: (ref: string) => Promise<void>, print = true): Promise<void> {
@@ -77,12 +77,13 @@ export async function start(ctx: CliContext, f: Flags, args: string[]): Promise<
   const c = await ctx.client.json<api.ContainerInspect>('GET', `/containers/${args[0]}/json`);
   const tty = !!c.Config.Tty;
   const stdin = bool(f, 'interactive') && !!c.Config.OpenStdin;
-  await attachAndWait(ctx, c.Id, { tty, stdin, detachKeys: str(f, 'detach-keys') }, () => ctx.client.call('POST', `/containers/${c.Id}/start`).then(() => undefined));
+  await attachAndWait(ctx, c.Id, { tty, stdin, detachKeys: detachKeysOf(str(f, 'detach-keys')) }, () => ctx.client.call('POST', `/containers/${c.Id}/start`).then(() => undefined));
 }
 
 /**
  * Attaches, optionally starts (`start -a`), relays until the stream ends, and exits with the
- * container's status, unless the user detached. The wait is registered before anything can exit.
+ * container's status, unless the user detached: `start -a` then ends quietly, `attach` says
+ * "read escape sequence" and exits 1, as docker's do. The wait is registered before anything can exit.
  */
 async function attachAndWait(ctx: CliContext, id: string, o: { tty: boolean; stdin: boolean; detachKeys: string | undefined }, start?: () => Promise<void>): Promise<void> {
   const waitRes = await ctx.client.raw('POST', `/containers/${id}/wait`, { query: { condition: 'next-exit' } });
@@ -91,7 +92,11 @@ async function attachAndWait(ctx: CliContext, id: string, o: { tty: boolean; std
   const stopResize = o.tty ? trackResize(ctx, ctx.client, `/containers/${id}/resize`) : () => undefined;
   await attached.done;
   stopResize();
-  if (attached.detached()) { waitRes.destroy(); return; }
+  if (attached.detached()) {
+    waitRes.destroy();
+    if (start) return;
+    throw new ExitError(1, DETACHED_MESSAGE);
+  }
   const result = JSON.parse((await readAll(waitRes)).toString()) as api.ContainerWaitResponse;
   if (result.StatusCode !== 0) throw new ExitError(result.StatusCode);
 }
@@ -107,6 +112,7 @@ export async function attach(ctx: CliContext, f: Flags, args: string[]): Promise
   if (!c.State.Running) throw new ExitError(1, 'You cannot attach to a stopped container, start it first');
   if (c.State.Paused) throw new ExitError(1, 'You cannot attach to a paused container, unpause it first');
   const tty = !!c.Config.Tty;
+  checkTty(ctx, !bool(f, 'no-stdin'), tty);
   const stdin = !bool(f, 'no-stdin') && !!c.Config.OpenStdin;
-  await attachAndWait(ctx, c.Id, { tty, stdin, detachKeys: str(f, 'detach-keys') });
+  await attachAndWait(ctx, c.Id, { tty, stdin, detachKeys: detachKeysOf(str(f, 'detach-keys')) });
 }

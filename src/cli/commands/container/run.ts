@@ -4,7 +4,7 @@ import { pullImage } from '../image/registry.ts';
 import { ApiError, readAll } from '../../../client/client.ts';
 import type { CommandSpec } from '../../args/parse.ts';
 import { type CliContext, ExitError, type Flags, bool, str } from '../../context.ts';
-import { attachContainer, trackResize } from './attach-io.ts';
+import { attachContainer, checkTty, detachKeysOf, trackResize } from './attach-io.ts';
 import { CREATE_FLAGS, createBody } from './run-flags.ts';
 
 export const runSpec: CommandSpec = {
@@ -53,16 +53,25 @@ async function createContainer(ctx: CliContext, f: Flags, body: api.ContainerCre
   return r.Id;
 }
 
+/** docker 28 sends the terminal's size with a tty container, so its first screen fits. */
+function withConsoleSize(ctx: CliContext, body: api.ContainerCreateBody): api.ContainerCreateBody {
+  if (!body.Tty || !ctx.stdout.isTTY || !ctx.stdout.rows || !ctx.stdout.columns) return body;
+  return { ...body, HostConfig: { ...body.HostConfig, ConsoleSize: [ctx.stdout.rows, ctx.stdout.columns] } };
+}
+
 export async function create(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
   const [image, ...cmd] = args;
-  const id = await createContainer(ctx, f, createBody(f, image!, cmd));
+  const id = await createContainer(ctx, f, withConsoleSize(ctx, createBody(f, image!, cmd)));
   ctx.stdout.write(`${id}\n`);
 }
 
 export async function run(ctx: CliContext, f: Flags, args: string[]): Promise<void> {
   const [image, ...cmd] = args;
-  const body = createBody(f, image!, cmd);
+  const body = withConsoleSize(ctx, createBody(f, image!, cmd));
   const detach = bool(f, 'detach');
+  // Before anything is created, as docker checks.
+  if (!detach) checkTty(ctx, !!body.AttachStdin, !!body.Tty);
+  const detachKeys = detachKeysOf(str(f, 'detach-keys'));
   const id = await createContainer(ctx, f, body).catch((err) => { throw runFailure(ctx, err); });
   const client = ctx.client;
   if (detach) {
@@ -72,7 +81,7 @@ export async function run(ctx: CliContext, f: Flags, args: string[]): Promise<vo
   }
   const tty = !!body.Tty;
   const attached = body.AttachStdin || body.AttachStdout || body.AttachStderr
-    ? await attachContainer(ctx, id, { tty, stdin: !!body.AttachStdin, stdout: !!body.AttachStdout, stderr: !!body.AttachStderr, ...(str(f, 'detach-keys') ? { detachKeys: str(f, 'detach-keys')! } : {}) })
+    ? await attachContainer(ctx, id, { tty, stdin: !!body.AttachStdin, stdout: !!body.AttachStdout, stderr: !!body.AttachStderr, ...(detachKeys ? { detachKeys } : {}) })
     : undefined;
   // Sent before start, as docker does: the daemon answers the headers at once (API W11).
   const waitRes = await client.raw('POST', `/containers/${id}/wait`, { query: { condition: bool(f, 'rm') ? 'removed' : 'next-exit' } });
