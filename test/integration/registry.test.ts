@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { daemonFor, REPO, requireRoot, type TestDaemon } from './harness.ts';
+import { daemonFor, REPO, requireRoot, waitFor, type TestDaemon } from './harness.ts';
 import { startRegistry } from './fixtures/registry-server.mjs';
 import { freePort } from '../../src/lib/test-support.ts';
 
@@ -46,12 +46,8 @@ async function berthRegistry(t: TestContext): Promise<string> {
     await new Promise((r) => proc.once('exit', r));
     rmSync(root, { recursive: true, force: true });
   });
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
-    if (up) return `127.0.0.1:${port}`;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('berth registry did not start');
+  await waitFor('berth registry to start', () => fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false));
+  return `127.0.0.1:${port}`;
 }
 
 const fail = (d: TestDaemon, args: string[]) => {
@@ -198,8 +194,9 @@ test('a pull killed part-way (kill -9 of berthd) leaves no image; the next pull 
   pull.stderr!.on('data', (b: Buffer) => { pullErr += b.toString(); });
   const pullDone = new Promise((r) => pull.once('exit', r));
   const blobDir = join(d.dataRoot, 'blobs', 'sha256');
-  for (let i = 0; i < 100 && !(existsSync(blobDir) && readdirSync(blobDir).some((n) => n.startsWith('.tmp-'))); i++) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 500));
+  // Part-way: the layer's temporary file has data (the proxy's 4 MiB/s makes the whole take seconds).
+  await waitFor('the layer download to be under way', () => existsSync(blobDir)
+    && readdirSync(blobDir).some((n) => n.startsWith('.tmp-') && statSync(join(blobDir, n)).size > 0));
   assert.equal(pull.exitCode, null, `the pull should still be running: ${pullErr}`);
   await d.stop('SIGKILL');
   await pullDone;
