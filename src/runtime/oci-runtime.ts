@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import type { ExecFn } from '../lib/exec.ts';
-import { runtimeMessage } from './runtime-errors.ts';
+import { RuntimeCallError, runtimeMessage } from './runtime-errors.ts';
 
 /** Files and settings of one `<runtime> exec`. */
 export interface ExecArgs {
@@ -117,6 +117,6 @@ export class OciRuntimeCli {
     const msg = runtimeMessage(r.stderr);
     // Both runtimes say "does not exist" (runc) or "No such file" / "not found" (crun) for unknown ids.
     const kind = /does not exist|not found|No such file/i.test(msg) ? 'NotFound' : 'Internal';
-    throw new EngineError(kind, `${this.deps.name} ${args[0]}: ${msg}`);
+    throw new RuntimeCallError(kind, this.deps.name, args[0] ?? '', msg);
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFailedMessage, execFailedMessage, processStartFailure, readRuntimeLog, runtimeMessage, startFailureExitCode } from './runtime-errors.ts';
+import { RuntimeCallError, createFailedMessage, execFailedMessage, processStartFailure, readRuntimeLog, runtimeMessage, startFailureExitCode, withRuntimeCause } from './runtime-errors.ts';
 
 test('runtimeMessage keeps the message of every form a runtime writes', () => {
   assert.equal(runtimeMessage('{"msg":"container does not exist","level":"error","time":"2026-01-01T00:00:00Z"}\n'), 'container does not exist');
@@ -52,4 +52,14 @@ test('readRuntimeLog returns the error entries of a JSON log, nothing for a miss
   writeFileSync(file, '{"msg":"a warning","level":"warning"}\n{"msg":"open executable: Permission denied","level":"error","time":"x"}\n');
   assert.deepEqual(await readRuntimeLog(file), ['open executable: Permission denied']);
   assert.deepEqual(await readRuntimeLog(join(dir, 'missing')), []);
+});
+
+test('withRuntimeCause words a failed runtime command as dockerd, keeping its kind', () => {
+  const err = new RuntimeCallError('Internal', 'crun', 'pause', 'freezer: Device or resource busy');
+  assert.equal(err.message, 'crun pause: freezer: Device or resource busy');
+  const worded = withRuntimeCause(err, 'cannot pause container abc') as Error & { kind: string };
+  assert.equal(worded.message, 'cannot pause container abc: freezer: Device or resource busy');
+  assert.equal(worded.kind, 'Internal');
+  const other = new Error('x');
+  assert.equal(withRuntimeCause(other, 'ctx'), other);
 });

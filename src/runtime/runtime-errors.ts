@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { EngineError } from '../lib/errors.ts';
+import { EngineError, type ErrorKind } from '../lib/errors.ts';
 
 /**
  * What crun and runc say when they fail, turned into what dockerd says. The runtimes write their
@@ -34,6 +34,25 @@ function lineMessage(raw: string): string {
 /** A runtime's `create` failed (under conmon); `runtimeMessage` is what it said, cleaned. */
 export class RuntimeCreateError extends EngineError {
   constructor(readonly runtimeMessage: string) { super('Internal', runtimeMessage); }
+}
+
+/**
+ * A runtime command (start, kill, pause, resume, update, ...) failed. The message names the
+ * runtime and the command for logs; `runtimeMessage` is what the runtime said, cleaned, for
+ * callers that word the error as dockerd does (withRuntimeCause).
+ */
+export class RuntimeCallError extends EngineError {
+  constructor(kind: ErrorKind, runtime: string, readonly command: string, readonly runtimeMessage: string) {
+    super(kind, `${runtime} ${command}: ${runtimeMessage}`);
+  }
+}
+
+/**
+ * dockerd's words for a runtime command that failed: `<context>: <what the runtime said>`, e.g.
+ * "cannot pause container <id>: ...". Other errors pass through unchanged.
+ */
+export function withRuntimeCause(err: unknown, context: string): unknown {
+  return err instanceof RuntimeCallError ? new EngineError(err.kind, `${context}: ${err.runtimeMessage}`, { cause: err }) : err;
 }
 
 /** The messages in a runtime's error output (any of its forms), joined with "; ". */

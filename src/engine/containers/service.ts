@@ -7,7 +7,7 @@ import { isValidContainerName, newId } from '../../lib/ids.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import { generateName } from '../../lib/names.ts';
 import { launchConmon } from '../../runtime/conmon.ts';
-import { RuntimeCreateError, createFailedMessage, isInvalidStartConfig, startFailureExitCode } from '../../runtime/runtime-errors.ts';
+import { RuntimeCreateError, createFailedMessage, isInvalidStartConfig, startFailureExitCode, withRuntimeCause } from '../../runtime/runtime-errors.ts';
 import { IntentLog } from '../../store/intents.ts';
 import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
 import { mergeConfig, normalizeHostConfig } from './config-merge.ts';
@@ -493,7 +493,7 @@ export class ContainerService {
     // A process that ended before its exit was recorded is no error (dockerd: no such process).
     const gone = await runtime.kill(c.id, sig).then(() => false, async (err: unknown) => {
       if (await this.#runtimeStopped(c)) return true;
-      throw err;
+      throw withRuntimeCause(err, `Cannot kill container ${c.id}`);
     });
     // A frozen process acts on no signal: dockerd thaws it after SIGKILL or the stop signal.
     const stopSignal = normalizeSignal(c.config.StopSignal || 'SIGTERM');
@@ -537,7 +537,7 @@ export class ContainerService {
         // It ended and its exit is on the way: not running, as dockerd says, not the runtime's error.
         if (await this.#runtimeStopped(c)) throw new EngineError('Conflict', `Container ${c.id} is not running`, { cause: err });
         this.deps.health?.begin(c, { reset: false });
-        throw err;
+        throw withRuntimeCause(err, `cannot pause container ${c.id}`);
       });
       c.state.status = 'paused';
       this.repo.saveState(c.id, c.state);
@@ -552,7 +552,7 @@ export class ContainerService {
       if (c.state.status !== 'paused') throw new EngineError('Conflict', `Container ${c.id} is not paused`);
       await this.runtimeFor(c.runtime).resume(c.id).catch(async (err: unknown) => {
         if (await this.#runtimeStopped(c)) throw new EngineError('Conflict', `Container ${c.id} is not paused`, { cause: err });
-        throw err;
+        throw withRuntimeCause(err, `Cannot unpause container ${c.id}`);
       });
       c.state.status = 'running';
       this.repo.saveState(c.id, c.state);

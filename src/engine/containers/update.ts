@@ -7,6 +7,7 @@ import { toOciUpdateResources } from '../../runtime/spec/index.ts';
 import { cgroupPathOf } from './resource-devices.ts';
 import type { ContainerService } from './service.ts';
 import { hostResources, validateResources, type HostResources } from './validate-resources.ts';
+import { withRuntimeCause } from '../../runtime/runtime-errors.ts';
 
 /** What `update` needs besides the container service. */
 export interface UpdateDeps {
@@ -113,7 +114,7 @@ async function applyToRunning(d: UpdateDeps, id: string, runtimeName: string, hc
     const file = join(d.containers.paths(id).bundleDir, `update-${process.pid}-${Date.now()}.json`);
     await writeFile(file, JSON.stringify(doc));
     try {
-      await runtime.update(id, file);
+      await runtime.update(id, file).catch((err: unknown) => { throw withRuntimeCause(err, `Cannot update container ${id}`); });
     } finally {
       await rm(file, { force: true });
     }
