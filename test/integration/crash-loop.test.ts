@@ -12,7 +12,7 @@ import { BUSYBOX_TAR, daemonFor, requireRoot, type TestDaemon } from './harness.
  * checked in full after the restart (crash-checks.ts) and `network create` must still work.
  * The randomness is seeded: BERTH_CRASH_SEED=<n> replays a run; the seed is printed first.
  */
-const ROUNDS = Number(process.env['BERTH_CRASH_ROUNDS'] ?? 32);
+const ROUNDS = Number(process.env['BERTH_CRASH_ROUNDS'] ?? 30);
 const SEED = Number(process.env['BERTH_CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 
 /** mulberry32. */

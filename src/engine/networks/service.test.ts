@@ -236,6 +236,32 @@ test('create: a failed driver.ensureNetwork leaves no row and no DNS server', as
   assert.ok(f.service.repo.byName('app'), 'the name is free for the next try');
 });
 
+test('create: a daemon killed while the host objects are made leaves an intent; the next start undoes the network', async (t) => {
+  const f = await started(t);
+  // The kill: ensureNetwork never returns, so nothing after it runs.
+  f.driver.ensureNetwork = () => new Promise<void>(() => undefined);
+  void f.service.create({ Name: 'half', Options: { 'com.docker.network.bridge.name': 'mybr0' } });
+  await new Promise((r) => setImmediate(r));
+  const next = netFixture(t, {}, { routes: '[]' }, f.db);
+  await next.service.init();
+  assert.equal(next.service.repo.byName('half'), undefined);
+  assert.ok(next.driver.calls.some((c) => c.op === 'remove' && c.bridge === 'mybr0' && c.subnet === '172.18.0.0/16'), JSON.stringify(next.driver.calls));
+  // Undone once: a third start has nothing left to undo.
+  const third = netFixture(t, {}, { routes: '[]' }, f.db);
+  await third.service.init();
+  assert.ok(!third.driver.calls.some((c) => c.op === 'remove'));
+});
+
+test('remove: host objects that resist leave the network in place, and nothing for recovery to finish', async (t) => {
+  const f = await started(t);
+  await f.service.create({ Name: 'app' });
+  f.driver.removeNetwork = async () => { throw new EngineError('Internal', 'nft: busy'); };
+  await assert.rejects(f.service.remove('app'), kindAndMessage('Internal', 'nft: busy'));
+  const next = netFixture(t, {}, { routes: '[]' }, f.db);
+  await next.service.init();
+  assert.ok(next.service.repo.byName('app'), 'the network is still there after a restart');
+});
+
 test('remove: builtin networks and networks with endpoints are Forbidden; otherwise everything goes', async (t) => {
   const f = await started(t);
   for (const n of ['bridge', 'host', 'none']) {

@@ -261,7 +261,13 @@ export class NetworkService {
       this.#intents.record(REMOVE_INTENT, n.id, { net: nftNet(n), keepBridge: false } satisfies NetworkIntent);
       for (const e of eps) this.repo.removeEndpoint(e.containerId, n.id);
       await this.deps.dns.stop(n.id);
-      await this.deps.driver.removeNetwork(nftNet(n));
+      try {
+        await this.deps.driver.removeNetwork(nftNet(n));
+      } catch (err) {
+        // Refused, not cut short: the network stays (the next start restores what went) and recovery must not finish it.
+        this.#intents.clear(REMOVE_INTENT, n.id);
+        throw err;
+      }
       this.repo.delete(n.id);
       this.#intents.clear(REMOVE_INTENT, n.id);
       this.deps.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
