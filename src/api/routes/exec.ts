@@ -1,5 +1,5 @@
 import type * as api from '../types/index.ts';
-import { EngineError, kindOf, messageOf } from '../../lib/errors.ts';
+import { EngineError, messageOf } from '../../lib/errors.ts';
 import type { ContainerService } from '../../engine/containers/service.ts';
 import type { ExecService, ExecStreams } from '../../engine/containers/exec.ts';
 import { type ApiRequest, type Reply, type Route, created, ok, param, queryInt, readHijackJson, streamed } from '../router.ts';
@@ -30,8 +30,8 @@ export function execRoutes(d: { containers: ContainerService; execs: ExecService
  * POST /exec/{id}/start, as dockerd answers it. The request's Tty picks the stream's form (raw, or
  * stdout/stderr frames), not the terminal: that was chosen at create (docker-py starts a tty exec
  * with Tty false and reads frames). A detached start answers 200 with no body once the process
- * runs. A process that cannot be started is reported inside the stream, as dockerd writes it, and
- * the exec's exit code (126) tells the client.
+ * runs. Anything that keeps an attached exec from starting is reported inside the stream, as
+ * dockerd writes it, and the exec's exit code (126) tells the client.
  */
 async function startExec(execs: ExecService, startBody: BodyValidator<api.ExecStartBody>, req: ApiRequest): Promise<Reply> {
   const id = param(req, 'id');
@@ -46,21 +46,18 @@ async function startExec(execs: ExecService, startBody: BodyValidator<api.ExecSt
     streams.stderr?.resume();
     return { kind: 'empty', status: 200 };
   }
-  let streams: ExecStreams | undefined;
-  let failure: string | undefined;
-  try {
-    streams = await execs.start(id, { detach: false, consoleSize });
-  } catch (err) {
-    // Refusals before anything ran are HTTP errors; a start that failed is told in the stream.
-    if (['NotFound', 'Conflict'].includes(kindOf(err))) throw err;
-    failure = messageOf(err);
-  }
+  // Upgraded before the process starts, as dockerd does: a client that reads the 101's head through
+  // a buffered reader (docker-py via http.client) would swallow output sent right behind it.
   const multiplexed = !rawStream && cmpVersion(req.version, '1.42') >= 0;
   const socket = hijackConnection(req, multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream');
   const out = (stream: number) => (b: Buffer) => { if (!socket.destroyed) socket.write(rawStream ? b : frame(stream, b)); };
   socket.on('error', () => undefined);
-  if (!streams) {
-    out(STDOUT)(Buffer.from(`${failure}\r\n`));
+  let streams: ExecStreams;
+  try {
+    streams = await execs.start(id, { detach: false, consoleSize });
+  } catch (err) {
+    // dockerd writes whatever kept the exec from starting into the stream; its exit code tells.
+    out(STDOUT)(Buffer.from(`${messageOf(err)}\r\n`));
     socket.end();
     return streamed;
   }
