@@ -64,6 +64,9 @@ export async function checkStore(d: TestDaemon, s: CrashState, problems: string[
   }
   const vols = await apiCall(d.socket, 'GET', '/volumes');
   const names = new Set(vols.status === 200 ? (vols.json<{ Volumes: { Name: string }[] | null }>().Volumes ?? []).map((v) => v.Name) : []);
+  // The workload makes anonymous volumes only in builds (RUN after VOLUME): none may outlive its RUN container.
+  const dangling = await apiCall(d.socket, 'GET', `/volumes?filters=${encodeURIComponent('{"dangling":["true"],"label":["com.docker.volume.anonymous"]}')}`);
+  for (const v of dangling.status === 200 ? dangling.json<{ Volumes: { Name: string }[] | null }>().Volumes ?? [] : []) problems.push(`anonymous volume ${v.Name.slice(0, 12)} without a container`);
   for (const v of ls(join(d.dataRoot, 'volumes'))) if (!names.has(v)) problems.push(`volume directory without a volume: ${v.slice(0, 20)}`);
   const ids = new Set(s.containers.map((c) => c.Id));
   for (const dir of [join(d.dataRoot, 'overlay', 'containers'), join(d.dataRoot, 'containers'), join(d.execRoot, 'containers')]) {
