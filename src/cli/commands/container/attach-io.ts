@@ -12,8 +12,8 @@ export const DETACHED_MESSAGE = 'read escape sequence';
  * docker's CheckTty: a terminal in the container with stdin attached needs a terminal here,
  * refused before anything is created (exit 1, docker 28's words).
  */
-export function checkTty(ctx: CliContext, attachStdin: boolean, tty: boolean): void {
-  if (tty && attachStdin && !ctx.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
+export function checkTty(stdin: { readonly isTTY?: boolean }, attachStdin: boolean, tty: boolean): void {
+  if (tty && attachStdin && !stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
 }
 
 /**

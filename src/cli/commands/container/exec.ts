@@ -25,7 +25,7 @@ export async function exec(ctx: CliContext, f: Flags, args: string[]): Promise<v
   const tty = bool(f, 'tty');
   const detach = bool(f, 'detach');
   const interactive = bool(f, 'interactive');
-  if (!detach) checkTty(ctx, interactive, tty);
+  if (!detach) checkTty(ctx.stdin, interactive, tty);
   const detachKeys = detachKeysOf(str(f, 'detach-keys'));
   const body: api.ExecCreateBody = {
     Cmd: cmd, Tty: tty, AttachStdin: interactive && !detach, AttachStdout: !detach, AttachStderr: !detach,

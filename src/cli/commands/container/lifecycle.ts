@@ -112,7 +112,7 @@ export async function attach(ctx: CliContext, f: Flags, args: string[]): Promise
   if (!c.State.Running) throw new ExitError(1, 'You cannot attach to a stopped container, start it first');
   if (c.State.Paused) throw new ExitError(1, 'You cannot attach to a paused container, unpause it first');
   const tty = !!c.Config.Tty;
-  checkTty(ctx, !bool(f, 'no-stdin'), tty);
+  checkTty(ctx.stdin, !bool(f, 'no-stdin'), tty);
   const stdin = !bool(f, 'no-stdin') && !!c.Config.OpenStdin;
   await attachAndWait(ctx, c.Id, { tty, stdin, detachKeys: detachKeysOf(str(f, 'detach-keys')) });
 }

@@ -70,7 +70,7 @@ export async function run(ctx: CliContext, f: Flags, args: string[]): Promise<vo
   const body = withConsoleSize(ctx, createBody(f, image!, cmd));
   const detach = bool(f, 'detach');
   // Before anything is created, as docker checks.
-  if (!detach) checkTty(ctx, !!body.AttachStdin, !!body.Tty);
+  if (!detach) checkTty(ctx.stdin, !!body.AttachStdin, !!body.Tty);
   const detachKeys = detachKeysOf(str(f, 'detach-keys'));
   const id = await createContainer(ctx, f, body).catch((err) => { throw runFailure(ctx, err); });
   const client = ctx.client;
