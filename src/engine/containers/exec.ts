@@ -188,12 +188,15 @@ export class ExecService {
     const spec = await execProcess(containerSpec, s.body, { configEnv: c.config.Env ?? [], consoleSize });
     // Intent first: a daemon killed during the session leaves a process recovery must find.
     this.#intents.record(EXEC_INTENT, id, { containerId: c.id, ...files, detach: opts.detach } satisfies ExecIntent);
-    await writeFile(files.processFile, JSON.stringify(spec));
-    const runtime = containers.runtimeFor(c.runtime);
+    // Until the launch, a failure has no process to wait for: the intent and files go with it.
+    const launched = await (async () => {
+      await writeFile(files.processFile, JSON.stringify(spec));
+      const runtime = containers.runtimeFor(c.runtime);
+      const launch = { ...files, spec, stdinWanted: !!s.body.AttachStdin && !opts.detach };
+      return s.body.Tty ? this.#launchTty(s, runtime, c.id, { ...launch, consoleSize }) : this.#launchPiped(runtime, c.id, launch);
+    })().catch((err: unknown) => { cleanUp(); throw err; });
     s.running = true;
     containers.deps.events.publish('container', `exec_start: ${s.body.Cmd.join(' ')}`, c.id, { execID: id, image: c.imageRef, name: c.name });
-    const launch = { ...files, spec, stdinWanted: !!s.body.AttachStdin && !opts.detach };
-    const launched = s.body.Tty ? this.#launchTty(s, runtime, c.id, { ...launch, consoleSize }) : this.#launchPiped(runtime, c.id, launch);
     // The outputs are not read before the process runs: a runtime's failure is not the process's output.
     if (!await execStarted(files.pidFile, launched.exited)) {
       await launched.exited.catch(() => undefined);
