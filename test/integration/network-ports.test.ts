@@ -33,7 +33,9 @@ async function get(url: string): Promise<string> {
 /** Polls until the URL serves `want` (a container's httpd takes a moment to listen). */
 async function served(url: string, want: string): Promise<void> {
   let last = '';
-  for (let i = 0; i < 50; i++) {
+  // A deadline (a loaded machine), not a count of tries.
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
     last = await get(url);
     if (last.trim() === want) return;
     await sleep(100);
@@ -62,7 +64,8 @@ async function udpReaches(d: TestDaemon, ctr: string, ctrPort: number, addr: str
   const s = dgram.createSocket('udp4');
   try {
     const msg = `ping-${ctr}`;
-    for (let i = 0; i < 50 && listener.exitCode === null; i++) {
+    // Until the listener exits: on the datagram, or by its own 8 s timer.
+    while (listener.exitCode === null && listener.signalCode === null) {
       if (out.includes('ready')) s.send(msg, port, addr);
       await sleep(100);
     }

@@ -232,7 +232,9 @@ test('berth builds its own registry image (FROM scratch) and serves pushes and p
   const port = await freePort();
   d.ok(['run', '-d', '--name', 'registry', '-p', `127.0.0.1:${port}:5000`, 'berth/registry:it']);
   const reg = `127.0.0.1:${port}`;
-  for (let i = 0; i < 100 && !(await fetch(`http://${reg}/v2/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  // The registry in the container starts node: seconds on a loaded machine. It failed the suite when
+  // this poll gave up silently after 10 s and the push then found nothing listening.
+  await waitFor('the registry container to answer', () => fetch(`http://${reg}/v2/`).then((r) => r.ok, () => false), { timeoutMs: 120_000 });
   d.ok(['tag', 'busybox', `${reg}/self/bb:1`]);
   assert.match(d.ok(['push', `${reg}/self/bb:1`]), /1: digest: sha256:/);
   d.ok(['rmi', `${reg}/self/bb:1`, 'busybox']);
