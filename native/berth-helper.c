@@ -138,7 +138,7 @@ static int cmd_attach(int argc, char **argv)
 	/* conmon packets: one byte naming the pipe (2 stdout, 3 stderr), then the data (<= 8192). */
 	static char in[IOBUF], out[65536];
 	ssize_t pending = 0; /* stdin bytes read but not yet sent: sends never block output relaying */
-	int stdin_open = use_stdin;
+	int stdin_open = use_stdin, resets = 0;
 	for (;;) {
 		struct pollfd p[2] = {{.fd = sock, .events = POLLIN}, {.fd = -1}};
 		if (pending > 0)
@@ -152,8 +152,14 @@ static int cmd_attach(int argc, char **argv)
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = recv(sock, out, sizeof(out), MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE)))
+			if (n == 0 || (n < 0 && errno == EPIPE))
 				return 0; /* conmon closed: the container exited */
+			/* conmon closed while our stdin was unread: the kernel reports ECONNRESET once, before
+			 * the output still queued for us (the container's last words). Read on to the end. */
+			if (n < 0 && errno == ECONNRESET && ++resets < 64)
+				continue;
+			if (n < 0 && errno == ECONNRESET)
+				return 0;
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				die(EXIT_ERR, "attach: recv: %s", strerror(errno));
 			if (n > 1 && (out[0] == 2 || out[0] == 3)) {

@@ -55,6 +55,14 @@ test('stdin arrives byte-exact, then EOF: run -i, exec -i, start -ai and attach'
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.split(/\s/)[0], digest);
     });
+    await t.test(`${cli} run -i: a container that stops reading stdin still delivers its output`, () => {
+      // conmon closes the attach socket with our stdin unread: its last output must not be lost.
+      for (let i = 0; i < 5; i++) {
+        const r = runWithInput(d, cli, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'head -c 10 > /dev/null; echo stopped reading'], input);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, 'stopped reading\n', `run ${i}`);
+      }
+    });
     await t.test(`${cli} exec -i`, () => {
       d.ok(['run', '-d', '--name', `ex-${cli}`, 'busybox', 'sleep', '300']);
       const r = runWithInput(d, cli, ['exec', '-i', `ex-${cli}`, 'sha256sum'], input);
