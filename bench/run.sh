@@ -8,6 +8,8 @@
 #                           (no engine started), results in bench/results/registry-server.md
 #   bench/run.sh data       the data group (data-cp data-commit data-stats data-volume), results
 #                           in bench/results/data.md; BENCH_VOLUME_MB sets the dd size (1024)
+#   bench/run.sh cli        the CLI: berth vs the docker CLI against the same berthd, and the start-up
+#                           floor, results in bench/results/cli.md
 #   bench/run.sh registry   pull/push/save/load (reg-archive reg-transfer) against Debian's docker-registry
 #                           on 127.0.0.1, results in bench/results/registry.md (test image cached in bench/.cache)
 # Env: BENCH_SCALE=0.25 scales iteration counts for a quick trial; BENCH_WRITER_N=3 repeats

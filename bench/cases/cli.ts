@@ -42,6 +42,8 @@ export const cliBench: Benchmark = {
   async run(ctx: BenchContext) {
     const n = ctx.n(20);
     const count = ctx.n(100);
+    const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const loadBefore = load();
     try {
       ctx.log(`creating ${count} containers and one running container per engine`);
       const running = new Map<string, string>();
@@ -81,6 +83,7 @@ export const cliBench: Benchmark = {
         `### The CLI side by side (median of ${n} interleaved runs after 2 warm-ups)`,
         '',
         'berth and docker CLI 28 against the same berthd: only the client differs. CPU is the client process\'s user+system time (mean).',
+        `Load average before and after (other work on the machine inflates Node's wall time more than Go's): ${loadBefore}; ${load()}.`,
         '',
         '| command | berth | docker CLI→berthd | berth/docker CLI | berth CPU | docker CLI CPU | docker→dockerd | podman | berth/docker | target | met |',
         '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
