@@ -55,8 +55,18 @@ test('null is accepted wherever Go accepts it: unset fields, zero map values and
   assert.deepEqual(bodyValidator(buildArgsSchema()).check({ A: null, B: 'x' }), { A: null, B: 'x' });
 });
 
-test('unknown fields are ignored, keys match case-insensitively, a strslice may be one string', () => {
+test('unknown fields are ignored and dropped, keys match case-insensitively, a strslice may be one string', () => {
   assert.deepEqual(create.check({ image: 'busybox', hostconfig: { memory: 7_000_000 }, Cmd: 'echo hi', Entrypoint: '/bin/sh', Whatever: [1, 2] }),
-    { Image: 'busybox', HostConfig: { Memory: 7_000_000 }, Cmd: ['echo hi'], Entrypoint: ['/bin/sh'], Whatever: [1, 2] });
+    { Image: 'busybox', HostConfig: { Memory: 7_000_000 }, Cmd: ['echo hi'], Entrypoint: ['/bin/sh'] });
+  // Dropped at every depth of a struct; the keys of a map are data and stay, and so does what an interface holds.
+  assert.deepEqual(create.check({
+    Image: 'busybox', Labels: { 'x.y': 'z' }, ExposedPorts: { '80/tcp': { Junk: 1 } },
+    HostConfig: { Bogus: true, LogConfig: { Type: 'json-file', Extra: 'x', Config: { 'max-size': '1m' } }, Mounts: [{ Type: 'tmpfs', Target: '/t', Nope: 1, ClusterOptions: { Any: 1 } }] },
+    NetworkingConfig: { EndpointsConfig: { net1: { Aliases: ['a'], Junk: 2 } }, Junk: 3 },
+  }), {
+    Image: 'busybox', Labels: { 'x.y': 'z' }, ExposedPorts: { '80/tcp': {} },
+    HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } }, Mounts: [{ Type: 'tmpfs', Target: '/t', ClusterOptions: { Any: 1 } }] },
+    NetworkingConfig: { EndpointsConfig: { net1: { Aliases: ['a'] } } },
+  });
   assert.deepEqual(create.check({ HostConfig: { CapAdd: 'NET_ADMIN' } }), { HostConfig: { CapAdd: ['NET_ADMIN'] } });
 });

@@ -9,7 +9,8 @@ import { type ApiRequest, readJson } from './router.ts';
  *
  * - every field has its Go type: strings, bools, sized integers (a fraction, or a value out of the
  *   type's range, is refused), arrays, maps and structs;
- * - unknown fields are ignored, and keys match fields case-insensitively when no key matches exactly;
+ * - unknown fields are ignored and dropped (the normalized value has only the schema's fields, as the Go
+ *   struct has only its own), and keys match fields case-insensitively when no key matches exactly;
  * - `null` is accepted everywhere: a struct field set to null is left unset (Go: nil pointer, nil
  *   slice or map, or "no effect" on a scalar), a null map value or array element is its type's zero;
  * - a strslice (Cmd, Entrypoint, Shell, CapAdd, CapDrop) is also a single string.
@@ -55,7 +56,8 @@ let ajv: Ajv | undefined;
 /** Checks a decoded JSON value against a body schema, after applying Go's decoding rules to it. */
 export interface BodyValidator<T> {
   /**
-   * The value, normalized as Go would decode it (nulls, key case, strslices), or null for a null body.
+   * The value, normalized as Go would decode it (nulls, key case, strslices, unknown struct fields
+   * dropped; map keys are kept), or null for a null body.
    * @throws EngineError InvalidParameter naming the field and the expected type
    */
   check(value: unknown, what?: string): T | null;
@@ -115,7 +117,11 @@ function normalize(value: unknown, s: Schema): unknown {
       let field = key;
       if (!Object.hasOwn(props, key)) {
         const canonical = folded.get(key.toLowerCase());
-        if (canonical === undefined) continue; // unknown: ignored, as Go ignores it
+        if (canonical === undefined) {
+          // Go ignores an unknown field and so never stores it: neither do we (nor show it in inspect).
+          delete obj[key];
+          continue;
+        }
         field = canonical;
         obj[field] = obj[key];
         delete obj[key];

@@ -2,14 +2,16 @@ import { type Schema, array, bool, int, str, stringMap, strings, struct } from '
 
 // Network bodies as dockerd's Go structs decode them (API 1.47: api/types/network).
 
-/** network.EndpointSettings: one network of a container's NetworkingConfig, and connect's EndpointConfig. */
+/**
+ * network.EndpointSettings: one network of a container's NetworkingConfig, and connect's EndpointConfig.
+ * GwPriority is API 1.48 (the docker CLI 28 sends it anyway): dockerd 27 ignores it, and so it is dropped.
+ */
 export const endpointSettings = (): Schema => struct({
   IPAMConfig: struct({ IPv4Address: str(), IPv6Address: str(), LinkLocalIPs: strings() }),
   Links: strings(),
   Aliases: strings(),
   MacAddress: str(),
   DriverOpts: stringMap(),
-  GwPriority: int('int'),
   NetworkID: str(),
   EndpointID: str(),
   Gateway: str(),

@@ -91,11 +91,15 @@ export interface Resources {
   BlkioDeviceReadIOps?: ThrottleDevice[] | null;
   BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
   DeviceCgroupRules?: string[] | null;
+  DeviceRequests?: DeviceRequest[] | null;
   CpuCount?: number;
   CpuPercent?: number;
   IOMaximumIOps?: number;
   IOMaximumBandwidth?: number;
 }
+
+/** One `--gpus` request (container.DeviceRequest): a driver, or capabilities to pick one by. */
+export interface DeviceRequest { Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null; Options?: Record<string, string> | null }
 
 /** One `--blkio-weight-device` entry. */
 export interface WeightDevice { Path: string; Weight: number }
@@ -427,6 +431,7 @@ export interface NetworkCreateRequest {
   Attachable?: boolean;
   Ingress?: boolean;
   ConfigOnly?: boolean;
+  ConfigFrom?: { Network?: string } | null;
   EnableIPv4?: boolean;
   EnableIPv6?: boolean;
   IPAM?: Partial<IpamConfigWire> | null;

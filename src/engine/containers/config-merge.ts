@@ -61,6 +61,9 @@ export function mergeConfig(body: ContainerCreateBody, image: ContainerConfig | 
     ...(body.MacAddress ? { MacAddress: body.MacAddress } : {}),
     ...(body.StopSignal || img.StopSignal ? { StopSignal: body.StopSignal || img.StopSignal } : {}),
     ...(body.StopTimeout !== undefined ? { StopTimeout: body.StopTimeout } : {}),
+    // Kept as the request gave them (dockerd keeps the request's Config and merges only the above).
+    ...(body.Shell?.length ? { Shell: body.Shell } : {}),
+    ...(body.ArgsEscaped ? { ArgsEscaped: true } : {}),
   };
 }
 
@@ -74,9 +77,11 @@ export function normalizeHostConfig(hc: HostConfig | undefined, defaultRuntime: 
   h.NetworkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
   const logType = h.LogConfig?.Type || defaultLog.Type;
   h.LogConfig = { Type: logType, Config: { ...(logType === defaultLog.Type ? defaultLog.Config : {}), ...(h.LogConfig?.Config ?? {}) } };
-  h.RestartPolicy = h.RestartPolicy?.Name ? h.RestartPolicy : { Name: 'no', MaximumRetryCount: 0 };
+  // dockerd names the empty policy "no" before checking it, so a retry count without a name is refused.
+  h.RestartPolicy = { Name: h.RestartPolicy?.Name || 'no', MaximumRetryCount: h.RestartPolicy?.MaximumRetryCount ?? 0 };
   h.Runtime = h.Runtime || defaultRuntime;
-  h.ShmSize = h.ShmSize && h.ShmSize > 0 ? h.ShmSize : 64 * 1024 * 1024;
+  // A negative size stays, for validation to refuse it.
+  h.ShmSize = h.ShmSize || 64 * 1024 * 1024;
   h.IpcMode = h.IpcMode || 'private';
   h.CgroupnsMode = h.CgroupnsMode || 'private';
   h.PortBindings = h.PortBindings ?? {};

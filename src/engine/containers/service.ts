@@ -15,10 +15,11 @@ import type { ContainerServiceDeps, SandboxInfo } from './deps.ts';
 import { hostnameFile, hostsFile, readHostFile, resolvConfFile, type EtcInput } from './etc-files.ts';
 import { containerPaths, type ContainerPaths } from './paths.ts';
 import { ContainerRepo, ZERO_TIME, initialState, type ContainerRecord } from './record.ts';
-import { validateContainerConfig, validateHostConfig } from './validate.ts';
+import { validateCreate } from './validate.ts';
+import { checkDeviceRequests, resolveSharedNamespaces } from './validate-host.ts';
+import { normalizeSignal, signalNumberOf } from './signals.ts';
 import { LogRotator } from './log-rotator.ts';
 import { RestartManager, policyWantsRestart } from './restart.ts';
-import { validateHealthConfig } from './health.ts';
 import { containerPrunePredicate } from './prune.ts';
 import { PAUSE_INTENT, REMOVE_INTENT, START_INTENT, type RemoveIntent, type StartIntent } from './recovery.ts';
 import { recoverContainers } from './recover-containers.ts';
@@ -81,10 +82,9 @@ export class ContainerService {
       throw new EngineError('InvalidParameter', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
     const hostConfig = normalizeHostConfig(body.HostConfig, this.deps.config.defaultRuntime, this.deps.config.defaultLogConfig);
-    validateContainerConfig(body);
-    const warnings = validateHostConfig(hostConfig);
-    validateHealthConfig(body.Healthcheck);
+    const warnings = validateCreate(body, hostConfig, body.HostConfig);
     this.runtimeFor(hostConfig.Runtime!);
+    Object.assign(hostConfig, resolveSharedNamespaces(hostConfig, (ref) => this.#tryResolve(ref)?.id));
     const image = await this.deps.images.resolve(body.Image);
     const id = newId();
     let config = mergeConfig(body, image.config.config, id, body.Image);
@@ -168,6 +168,8 @@ export class ContainerService {
   async #startLocked(c: ContainerRecord): Promise<void> {
     const paths = this.paths(c.id);
     const runtime = this.runtimeFor(c.runtime);
+    // dockerd refuses these while it builds the spec, before any runtime is involved.
+    checkDeviceRequests(c.hostConfig.DeviceRequests);
     // Intent first: mounts, network, cgroups and conmon follow; recovery undoes a start cut short.
     this.#intents.record(START_INTENT, c.id, { prev: { ...c.state } } satisfies StartIntent);
     await mkdir(paths.bundleDir, { recursive: true, mode: 0o700 });
@@ -741,40 +743,6 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
-  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19,
-  SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28,
-  SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
-};
-
-/** "TERM", "sigterm", "15" and "SIGTERM" all name SIGTERM; anything else is InvalidParameter. */
-export function normalizeSignal(s: string): string {
-  const t = s.trim().toUpperCase();
-  if (/^\d+$/.test(t)) {
-    const n = Number(t);
-    const name = Object.entries(SIGNALS).find(([, v]) => v === n)?.[0];
-    if (name) return name;
-    // Docker passes any other number through; the runtime refuses what the kernel does not know.
-    if (n > 0) return String(n);
-    throw new EngineError('InvalidParameter', `Invalid signal: ${s}`);
-  }
-  const name = t.startsWith('SIG') ? t : `SIG${t}`;
-  if (name in SIGNALS) return name;
-  if (name in SIGNAL_ALIASES) return SIGNAL_ALIASES[name]!;
-  // Real-time signals by name: RTMIN (34), RTMIN+n, RTMAX (64), RTMAX-n.
-  const rt = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/.exec(name);
-  if (rt) {
-    const n = (rt[1] === 'MIN' ? 34 : 64) + (rt[2] === '-' ? -1 : 1) * Number(rt[3] ?? 0);
-    if (n >= 34 && n <= 64) return String(n);
-  }
-  throw new EngineError('InvalidParameter', `Invalid signal: ${s}`);
-}
-
-/** Other names Linux (and Docker's signal table) give the same signals. */
-const SIGNAL_ALIASES: Record<string, string> = { SIGIOT: 'SIGABRT', SIGCLD: 'SIGCHLD', SIGPOLL: 'SIGIO' };
-
-export const signalNumberOf = (name: string): number => SIGNALS[name] ?? Number(name);
 
 /** The program a container's process runs (its entrypoint's or command's first word). */
 function processArgv0(c: ContainerRecord): string {

@@ -15,6 +15,8 @@ export interface HostResources {
   cgroupVersion: 1 | 2;
   /** Whether a kernel memory limit is enforced: never on v2, nor on v1 since Linux 5.16 (writes are ignored). */
   kernelMemory: boolean;
+  /** Whether the kernel's real-time group scheduler can be configured (cgroup v1 cpu.rt_runtime_us; never on v2). */
+  cpuRealtime?: boolean;
   /** Block I/O controls the kernel offers (v1: blkio.weight needs CFQ, absent with BFQ/none schedulers). */
   blkio: { weight: boolean; weightDevice: boolean; readBps: boolean; writeBps: boolean; readIOps: boolean; writeIOps: boolean };
 }
@@ -179,6 +181,7 @@ export function hostResources(): HostResources {
     weight: b('blkio.weight'), weightDevice: b('blkio.weight_device'), readBps: b('blkio.throttle.read_bps_device'),
     writeBps: b('blkio.throttle.write_bps_device'), readIOps: b('blkio.throttle.read_iops_device'), writeIOps: b('blkio.throttle.write_iops_device'),
   };
-  cached = { ncpu: availableParallelism(), cpus, mems, cgroupVersion: version, kernelMemory: false, blkio };
+  const cpuRealtime = version === 1 && (has('/sys/fs/cgroup/cpu/cpu.rt_runtime_us') || has('/sys/fs/cgroup/cpu,cpuacct/cpu.rt_runtime_us'));
+  cached = { ncpu: availableParallelism(), cpus, mems, cgroupVersion: version, kernelMemory: false, cpuRealtime, blkio };
   return cached;
 }

@@ -1,8 +1,27 @@
-import type { ContainerConfig } from '../../api/types/index.ts';
+import type { ContainerConfig, HealthConfig } from '../../api/types/index.ts';
 import { invalid } from '../../lib/errors.ts';
+import { parseInstructions } from '../../build/dockerfile/parse.ts';
+import { normalizeSignal } from '../containers/signals.ts';
 
-/** The Dockerfile instructions `docker import --change` and `commit --change` accept. */
-export const CHANGE_INSTRUCTIONS = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL'] as const;
+/** The Dockerfile instructions `docker import --change` and `commit --change` accept (dockerd's validCommitCommands). */
+export const CHANGE_INSTRUCTIONS = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL'] as const;
+
+/** A HEALTHCHECK line as the Dockerfile parser reads it (flags, NONE, exec or shell form); its errors are the parser's. */
+function parseHealthcheck(line: string): HealthConfig {
+  const ins = parseInstructions(line)[0];
+  if (ins?.kind !== 'HEALTHCHECK') throw invalid('HEALTHCHECK requires at least one argument');
+  if (ins.test.kind === 'none') return { Test: ['NONE'] };
+  const c = ins.test.command;
+  const o = ins.options;
+  return {
+    Test: c.kind === 'exec' ? ['CMD', ...c.args] : ['CMD-SHELL', c.command],
+    ...(o.intervalNs !== undefined ? { Interval: o.intervalNs } : {}),
+    ...(o.timeoutNs !== undefined ? { Timeout: o.timeoutNs } : {}),
+    ...(o.startPeriodNs !== undefined ? { StartPeriod: o.startPeriodNs } : {}),
+    ...(o.startIntervalNs !== undefined ? { StartInterval: o.startIntervalNs } : {}),
+    ...(o.retries !== undefined ? { Retries: o.retries } : {}),
+  };
+}
 
 /** A JSON array of strings ("exec form"), or null when `s` is not one. */
 function jsonArray(s: string): string[] | null {
@@ -55,8 +74,9 @@ export function parseKeyValues(s: string, instr: string): [string, string][] {
 
 /**
  * Applies `--change` lines ("CMD [\"sh\"]", "ENV A=b", "EXPOSE 80") to an image config, returning
- * a new one. InvalidParameter for an instruction outside CHANGE_INSTRUCTIONS (Docker's wording:
- * "ADD is not a valid change command") or a malformed argument.
+ * a new one. InvalidParameter for an instruction outside CHANGE_INSTRUCTIONS (Docker's wording, with
+ * the instruction as written: "ADD is not a valid change command"), a malformed argument or a
+ * STOPSIGNAL dockerd would not know (`invalid signal: FOO`).
  */
 export function applyChanges(base: ContainerConfig, changes: readonly string[]): ContainerConfig {
   const cfg: ContainerConfig = structuredClone(base);
@@ -120,14 +140,20 @@ export function applyChanges(base: ContainerConfig, changes: readonly string[]):
         if (arg === '') throw invalid(`${instr} requires exactly one argument`);
         if (instr === 'USER') cfg.User = arg;
         else if (instr === 'WORKDIR') cfg.WorkingDir = arg.startsWith('/') ? arg : `/${arg}`;
-        else cfg.StopSignal = arg;
+        else {
+          normalizeSignal(arg);
+          cfg.StopSignal = arg;
+        }
+        break;
+      case 'HEALTHCHECK':
+        cfg.Healthcheck = parseHealthcheck(line.trim());
         break;
       case 'ONBUILD':
         if (arg === '') throw invalid('ONBUILD requires at least one argument');
         cfg.OnBuild = [...(cfg.OnBuild ?? []), arg];
         break;
       default:
-        throw invalid(`${instr} is not a valid change command`);
+        throw invalid(`${m[1]!} is not a valid change command`);
     }
   }
   return cfg;

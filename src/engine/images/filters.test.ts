@@ -103,3 +103,15 @@ test('import changes: exec and shell forms, env forms, volumes, onbuild, errors'
   bad('USER');
   bad('ENV A="unterminated');
 });
+
+test('commit and import changes: HEALTHCHECK is one of dockerd\'s change commands; STOPSIGNAL and unknown instructions in its words', () => {
+  const c = applyChanges({}, ['HEALTHCHECK --interval=5s --retries=3 CMD curl -f http://x']);
+  assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'curl -f http://x'], Interval: 5_000_000_000, Retries: 3 });
+  assert.deepEqual(applyChanges({}, ['HEALTHCHECK CMD ["true"]']).Healthcheck, { Test: ['CMD', 'true'] });
+  assert.deepEqual(applyChanges(c, ['healthcheck NONE']).Healthcheck, { Test: ['NONE'] });
+  const refused = (line: string, msg: string) => assert.throws(() => applyChanges({}, [line]), (e: unknown) => e instanceof EngineError && e.kind === 'InvalidParameter' && e.message === msg, line);
+  refused('HEALTHCHECK --interval=x CMD true', 'dockerfile parse error on line 1: time: invalid duration "x"');
+  refused('STOPSIGNAL FOO', 'invalid signal: FOO');
+  refused('foo bar', 'foo is not a valid change command');
+  refused('RUN make', 'RUN is not a valid change command');
+});

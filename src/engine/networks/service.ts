@@ -10,6 +10,7 @@ import {
 import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
 import { ipamEntry6, ipv6Requested, planIPv6Pool, splitIpamConfigs } from './ipv6.ts';
+import { checkBridgeOptions, checkNetworkKind, validateIpam } from './validate-create.ts';
 import { NetworkRepo, type NetworkRecord } from './record.ts';
 import { IntentLog } from '../../store/intents.ts';
 import { CREATE_INTENT, REMOVE_INTENT, recoverNetworkIntents, sweepNetworkChains, type NetworkIntent } from './recovery.ts';
@@ -165,13 +166,11 @@ export class NetworkService {
     // network's name is never part of a host object's name (bridges and chains come from its id).
     if (PREDEFINED.includes(name)) throw new EngineError('Forbidden', `operation is not permitted on predefined ${name} network `);
     if (name.trim() === '') throw invalid(`invalid name: ${name}`);
-    const driver = req.Driver || 'bridge';
-    if (driver !== 'bridge') {
-      if (driver === 'host' || driver === 'null') throw new EngineError('Forbidden', `only one instance of "${driver}" network is allowed`);
-      throw new EngineError('NotFound', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
-    }
     const options = { ...(req.Options ?? {}) };
     const enableIPv6 = ipv6Requested(req, options);
+    validateIpam(req.IPAM?.Config, enableIPv6);
+    checkNetworkKind(req, (ref) => this.#exists(ref));
+    checkBridgeOptions(options);
     const { v4: configs, v6: configs6 } = splitIpamConfigs(req.IPAM?.Config ?? []);
     if (configs.length > 1) throw new EngineError('NotImplemented', 'berth supports one IPv4 subnet per network');
     if (configs6.length > 1) throw new EngineError('NotImplemented', 'berth supports one IPv6 subnet per network');
@@ -299,6 +298,10 @@ export class NetworkService {
   }
 
   // ---- lookups ---------------------------------------------------------------------------------
+
+  #exists(ref: string): boolean {
+    try { this.repo.resolve(ref); return true; } catch { return false; }
+  }
 
   resolve(ref: string): NetworkRecord {
     return this.repo.resolve(ref);

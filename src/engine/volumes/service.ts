@@ -22,7 +22,7 @@ export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 export interface VolumeContainer {
   id: string;
   config: Pick<api.ContainerConfig, 'Volumes'>;
-  hostConfig: Pick<api.HostConfig, 'Binds' | 'Mounts' | 'VolumesFrom' | 'Tmpfs'>;
+  hostConfig: Pick<api.HostConfig, 'Binds' | 'Mounts' | 'VolumesFrom' | 'Tmpfs' | 'VolumeDriver'>;
 }
 
 export interface VolumeServiceDeps {
@@ -242,8 +242,12 @@ export class VolumeService {
           points.set(m.destination, { ...m, rw: m.rw && !readonly, copyData: false });
         }
       }
+      // --volume-driver names the driver of the volumes -v and the image's VOLUMEs create (dockerd's
+      // registerMountPoints and createContainerOSSpecificSettings); --mount names its own.
+      const volumeDriver = c.hostConfig.VolumeDriver || 'local';
       for (const raw of c.hostConfig.Binds ?? []) {
         const m = parseBind(raw);
+        if (m.type === 'volume') m.driver = volumeDriver;
         if (explicit.has(m.destination) || tmpfs.has(m.destination)) throw dup(m.destination);
         explicit.add(m.destination);
         points.set(m.destination, m);
@@ -258,7 +262,7 @@ export class VolumeService {
         const d = posix.normalize(dest);
         if (!posix.isAbsolute(d) || d === '/') throw invalid(`invalid volume specification: '${dest}'`);
         if (points.has(d) || tmpfs.has(d)) continue;
-        points.set(d, { type: 'volume', source: '', destination: d, driver: 'local', mode: '', rw: true, propagation: '', copyData: true });
+        points.set(d, { type: 'volume', source: '', destination: d, driver: volumeDriver, mode: '', rw: true, propagation: '', copyData: true });
       }
       // Every named volume this would create must be creatable: nothing is made otherwise.
       for (const m of points.values()) {

@@ -24,7 +24,9 @@ test('no-new-privileges in all its spellings', () => {
   assert.equal(parseSecurityOpts(['no-new-privileges=true']).noNewPrivileges, true);
   assert.equal(parseSecurityOpts(['no-new-privileges:false']).noNewPrivileges, false);
   assert.equal(parseSecurityOpts([]).noNewPrivileges, undefined);
-  assert.throws(() => parseSecurityOpts(['no-new-privileges=maybe']), /invalid --security-opt: no-new-privileges=maybe/);
+  assert.equal(parseSecurityOpts(['no-new-privileges=False']).noNewPrivileges, false);
+  assert.equal(parseSecurityOpts(['no-new-privileges=t']).noNewPrivileges, true);
+  assert.throws(() => parseSecurityOpts(['no-new-privileges=maybe']), /^EngineError: invalid --security-opt 2: "no-new-privileges=maybe"$/);
 });
 
 test('apparmor and label are accepted with a warning; systempaths=unconfined', () => {
@@ -33,8 +35,12 @@ test('apparmor and label are accepted with a warning; systempaths=unconfined', (
   assert.equal(r.unconfinedSystemPaths, true);
 });
 
-test('anything else is InvalidParameter', () => {
-  for (const o of ['bogus', 'foo=bar', 'systempaths=confined', '']) {
-    assert.throws(() => parseSecurityOpts([o]), (e) => kindOf(e) === 'InvalidParameter' && messageOf(e) === `invalid --security-opt: ${o}`);
+test('anything else is InvalidParameter in dockerd\'s words: 1 without a key, 2 for an unknown key or value', () => {
+  for (const o of ['bogus', '']) {
+    assert.throws(() => parseSecurityOpts([o]), (e) => kindOf(e) === 'InvalidParameter' && messageOf(e) === `invalid --security-opt 1: ${JSON.stringify(o)}`);
   }
+  for (const o of ['foo=bar', 'systempaths=confined', 'Seccomp=unconfined', 'x:y', 'a=b:c']) {
+    assert.throws(() => parseSecurityOpts([o]), (e) => kindOf(e) === 'InvalidParameter' && messageOf(e) === `invalid --security-opt 2: ${JSON.stringify(o)}`);
+  }
+  assert.equal(parseSecurityOpts(['disable']).warnings.length, 1);
 });

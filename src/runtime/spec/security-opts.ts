@@ -17,30 +17,38 @@ export interface SecurityOptions {
   warnings: string[];
 }
 
-const invalid = (opt: string) => new EngineError('InvalidParameter', `invalid --security-opt: ${opt}`);
+// dockerd's words (daemon_unix.go parseSecurityOpt): 1 is an option without a key, 2 an unknown key or value.
+const invalid = (which: 1 | 2, opt: string) => new EngineError('InvalidParameter', `invalid --security-opt ${which}: ${JSON.stringify(opt)}`);
 
+/** Go's strconv.ParseBool. */
 function parseBool(opt: string, v: string): boolean {
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw invalid(opt);
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw invalid(2, opt);
 }
 
 /**
- * Parses Docker's `--security-opt` values. Keys may be separated by `=` or the legacy `:`.
- * Handles `seccomp=unconfined|builtin|<profile JSON>` (the CLI reads the file and sends its JSON
- * content, like docker), `no-new-privileges[=|:true|false]`, `systempaths=unconfined`;
- * accepts `apparmor=...` and `label=...`/`label:...` with a warning (no AppArmor/SELinux here).
- * Pure. Throws InvalidParameter `invalid --security-opt: X` for anything else, and for a seccomp
- * value that is not valid JSON.
+ * Parses Docker's `--security-opt` values as dockerd does: the key ends at the first `=`, or at the
+ * first `:` (the legacy separator) when there is no `=`. Handles `seccomp=unconfined|builtin|<profile
+ * JSON>` (the CLI reads the file and sends its JSON content, like docker), `no-new-privileges[=|:bool]`,
+ * `systempaths=unconfined` (berth's: the docker CLI turns it into empty MaskedPaths and ReadonlyPaths);
+ * accepts `apparmor=...`, `label=...` and `disable` with a warning (no AppArmor/SELinux here).
+ * Pure. Throws InvalidParameter `invalid --security-opt 1: "x"` / `2: "k=v"` for anything else, and
+ * for a seccomp value that is not valid JSON.
  */
 export function parseSecurityOpts(opts: readonly string[]): SecurityOptions {
   const out: SecurityOptions = { warnings: [] };
   for (const opt of opts) {
     if (opt === 'no-new-privileges') { out.noNewPrivileges = true; continue; }
-    const m = /^([a-z-]+)[=:]([\s\S]*)$/.exec(opt);
-    if (!m) throw invalid(opt);
-    const key = m[1]!;
-    const value = m[2]!;
+    if (opt === 'disable') {
+      out.warnings.push(`SELinux labels are not supported by this daemon; ignoring --security-opt ${opt}`);
+      continue;
+    }
+    const sep = opt.includes('=') ? '=' : opt.includes(':') ? ':' : undefined;
+    if (!sep) throw invalid(1, opt);
+    const at = opt.indexOf(sep);
+    const key = opt.slice(0, at);
+    const value = opt.slice(at + 1);
     switch (key) {
       case 'no-new-privileges':
         out.noNewPrivileges = parseBool(opt, value);
@@ -49,7 +57,7 @@ export function parseSecurityOpts(opts: readonly string[]): SecurityOptions {
         out.seccomp = parseSeccompValue(opt, value);
         break;
       case 'systempaths':
-        if (value !== 'unconfined') throw invalid(opt);
+        if (value !== 'unconfined') throw invalid(2, opt);
         out.unconfinedSystemPaths = true;
         break;
       case 'apparmor':
@@ -59,7 +67,7 @@ export function parseSecurityOpts(opts: readonly string[]): SecurityOptions {
         out.warnings.push(`SELinux labels are not supported by this daemon; ignoring --security-opt ${opt}`);
         break;
       default:
-        throw invalid(opt);
+        throw invalid(2, opt);
     }
   }
   return out;
@@ -74,6 +82,6 @@ function parseSeccompValue(opt: string, value: string): SeccompChoice {
   } catch (err) {
     throw new EngineError('InvalidParameter', `decoding seccomp profile failed: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) throw invalid(opt.slice(0, 80));
+  if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) throw invalid(2, opt.slice(0, 80));
   return { kind: 'custom', profile: profile as DockerSeccompProfile };
 }

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineError } from '../../lib/errors.ts';
-import { normalizeSignal, signalNumberOf } from './service.ts';
+import { normalizeSignal, signalNumberOf } from './signals.ts';
 
-const invalid = (s: string) => (err: unknown) => err instanceof EngineError && err.kind === 'InvalidParameter' && err.message === `Invalid signal: ${s}`;
+const invalid = (s: string) => (err: unknown) => err instanceof EngineError && err.kind === 'InvalidParameter' && err.message === `invalid signal: ${s}`;
 
 test('normalizeSignal: names with or without SIG, any case, surrounding spaces', () => {
   for (const s of ['SIGTERM', 'TERM', 'term', 'sigterm', 'SigTerm', ' TERM ']) assert.equal(normalizeSignal(s), 'SIGTERM', s);
