@@ -55,6 +55,13 @@ test('docker run: wrong values are refused at create with dockerd\'s words, and 
   assert.equal(start.code, 1);
   assert.match(start.stderr, /Error response from daemon: could not select device driver "" with capabilities: \[\[gpu\]\]/);
   d.ok(['rm', gpus.stdout.trim()]);
+
+  // exec -w with a relative directory: runc's words (crun would chdir relative to /), exit 126.
+  const c = d.ok(['run', '-d', 'busybox', 'sleep', '60']);
+  const wd = d.docker(['exec', '-w', 'rel', c, 'pwd']);
+  assert.equal(wd.code, 126, wd.stderr);
+  assert.equal(wd.stdout.trim(), 'OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown');
+  d.ok(['rm', '-f', c]);
 });
 
 test('create through the API: what the docker CLI checks itself, dockerd checks too', async (t) => {

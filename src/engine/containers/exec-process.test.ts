@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execEnv, execProcess } from './exec-process.ts';
+import { EngineError } from '../../lib/errors.ts';
 import type { OciProcess } from '../../runtime/spec/types.ts';
 
 test('execEnv: a terminal gets TERM=xterm, as dockerd gives it, unless TERM is set by the user', () => {
@@ -27,4 +28,11 @@ test('execProcess: the terminal and its size come from the exec\'s create reques
   assert.equal(plain.consoleSize, undefined);
   const sized = await execProcess(container, { Cmd: ['sh'], Tty: true, ConsoleSize: [30, 100] }, { configEnv: [], consoleSize: [40, 120] });
   assert.deepEqual(sized.consoleSize, { height: 40, width: 120 });
+});
+
+test('execProcess: a relative working directory is refused in runc\'s words, an absolute one is used', async () => {
+  const container = { process: { terminal: false, args: ['sleep'], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } } as OciProcess, root: { path: '/nonexistent' } };
+  assert.equal((await execProcess(container, { Cmd: ['pwd'], WorkingDir: '/tmp' }, { configEnv: [] })).cwd, '/tmp');
+  await assert.rejects(execProcess(container, { Cmd: ['pwd'], WorkingDir: 'rel' }, { configEnv: [] }),
+    (e: unknown) => e instanceof EngineError && e.kind === 'InvalidParameter' && e.message === 'OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown');
 });

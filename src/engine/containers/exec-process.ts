@@ -5,6 +5,8 @@ import type { ExecCreateBody } from '../../api/types/index.ts';
 import { parseCapabilityMask, toOciCapabilities } from '../../runtime/spec/capabilities.ts';
 import type { OciProcess } from '../../runtime/spec/types.ts';
 import { resolveUser } from '../../runtime/spec/user.ts';
+import { execFailedMessage } from '../../runtime/runtime-errors.ts';
+import { EngineError } from '../../lib/errors.ts';
 import { mergeEnv } from './config-merge.ts';
 
 const envKey = (e: string) => { const i = e.indexOf('='); return i < 0 ? e : e.slice(0, i); };
@@ -24,7 +26,8 @@ export function execEnv(containerEnv: readonly string[], o: { configEnv: readonl
 /**
  * The process an exec runs: the container's process spec (its config.json) with the exec's command,
  * environment, user, working directory and terminal. Reads the container's /etc/passwd and
- * /etc/group for a named user; throws what resolveUser throws for an unknown one.
+ * /etc/group for a named user; throws what resolveUser throws for an unknown one, and
+ * InvalidParameter for a relative working directory.
  */
 export async function execProcess(containerSpec: { process: OciProcess; root: { path: string } }, body: ExecCreateBody, o: {
   configEnv: readonly string[];
@@ -38,7 +41,11 @@ export async function execProcess(containerSpec: { process: OciProcess; root: { 
   if (terminal && size && size[0] > 0 && size[1] > 0) p.consoleSize = { height: size[0], width: size[1] };
   else delete p.consoleSize;
   p.env = execEnv(p.env ?? [], { configEnv: o.configEnv, terminal, execEnv: body.Env });
-  if (body.WorkingDir) p.cwd = body.WorkingDir;
+  if (body.WorkingDir) {
+    // runc refuses it before it starts anything (validateProcessSpec); crun would chdir relative to '/'.
+    if (!body.WorkingDir.startsWith('/')) throw new EngineError('InvalidParameter', execFailedMessage('Cwd must be an absolute path', body.Cmd[0] ?? ''));
+    p.cwd = body.WorkingDir;
+  }
   if (body.User) {
     const root = containerSpec.root.path;
     const [passwd, group] = await Promise.all([readFile(join(root, 'etc/passwd'), 'utf8').catch(() => ''), readFile(join(root, 'etc/group'), 'utf8').catch(() => '')]);
