@@ -101,3 +101,11 @@ test('help: berth run --help names the command once; help, management commands a
   assert.match(r.stdout, /^ {2}stats {7}Display a live stream of container\(s\) resource usage statistics$/m);
   assert.equal(berth(['--help']).stdout, r.stdout);
 });
+
+test('output larger than a pipe holds reaches a slow reader whole (the CLI waits for stdout before exiting)', () => {
+  // 64 KB fit in the pipe; Node queues the rest of a larger write, and exiting at once used to drop it.
+  const cmd = (tail: string) => `"${process.execPath}" --import tsx "${MAIN}" completion zsh | ${tail}`;
+  const whole = spawnSync('bash', ['-c', cmd('wc -c')], { encoding: 'utf8' }).stdout.trim();
+  assert.ok(Number(whole) > 65536, `the script is ${whole} bytes`);
+  assert.equal(spawnSync('bash', ['-c', cmd('(sleep 1; wc -c)')], { encoding: 'utf8' }).stdout.trim(), whole);
+});

@@ -144,7 +144,10 @@ export function start(argv: string[]): void {
   process.on('unhandledRejection', fatal);
   // Streams (stdin listeners, sockets) must not keep a finished command alive. Exiting at once,
   // before the event loop turns, also spares Node closing the daemon connection, which sets up
-  // process.stderr (net.Socket's destroy compares itself with it) for nothing. Output is already
-  // out: stdout and stderr writes are synchronous on Linux, and ctx.out() uses write(2).
-  main(argv).then((code) => process.exit(code), fatal);
+  // process.stderr (net.Socket's destroy compares itself with it) for nothing. ctx.out() has
+  // written with write(2); the stdout stream may still hold what a slow pipe reader has not taken.
+  main(argv).then(async (code) => {
+    await stdout.flushed();
+    process.exit(code);
+  }, fatal);
 }

@@ -11,6 +11,12 @@ export interface Stdout {
   stream(): NodeJS.WriteStream;
   /** Writes `text` now. Through the stream once it exists, so the output stays in order. */
   write(text: string): void;
+  /**
+   * Resolves once the stream (if one was set up) has handed all its data to the kernel. A pipe
+   * whose reader is slower than us takes only 64 KB at once; Node queues the rest, and exiting
+   * before it is written would cut the output short (`berth completion zsh | …`).
+   */
+  flushed(): Promise<void>;
 }
 
 export function cliStdout(): Stdout {
@@ -24,6 +30,10 @@ export function cliStdout(): Stdout {
   };
   return {
     stream: setUp,
+    flushed: () => new Promise<void>((resolve) => {
+      if (!stream || stream.writableLength === 0) resolve();
+      else stream.write('', () => resolve());
+    }),
     write(text) {
       if (stream) { stream.write(text); return; }
       const buf = Buffer.from(text);
