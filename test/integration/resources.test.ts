@@ -10,6 +10,7 @@ import { cgroupPathsFor, cgroupV1Files, cgroupV2Files, detectCgroups, type Cgrou
 import { toOciResources } from '../../src/runtime/spec/resources.ts';
 import type { StatsResponse } from '../../src/api/types/index.ts';
 import { daemonFor, requireRoot, waitFor, type TestDaemon } from './harness.ts';
+import { apiRequest } from './api-request.ts';
 
 const MB = 1024 * 1024;
 const layout: CgroupLayout = detectCgroups(readFileSync('/proc/self/mountinfo', 'utf8'));
@@ -203,10 +204,15 @@ test('resource validation: docker wording, nothing created; info; --cgroup-paren
   assert.match(d.berth(['run', '--rm', '--cgroupns', 'bogus', 'busybox', 'true']).stderr, /--cgroupns: invalid CGROUP mode/);
   assert.equal(d.ok(['ps', '-aq']), before, 'refused runs leave no container');
 
-  // --kernel-memory is accepted with dockerd's warning, and has no effect.
+  // --kernel-memory is accepted and has no effect: from API 1.42 dockerd's router drops the field
+  // before anything reads it (no warning); below 1.42 the daemon discards it with a warning.
   const km = d.berth(['run', '--rm', '--kernel-memory', '50m', 'busybox', 'true']);
   assert.equal(km.code, 0);
-  assert.match(km.stderr, /WARNING: Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded./);
+  assert.doesNotMatch(km.stderr, /kernel memory/);
+  const kmOld = await apiRequest(d.socket, 'POST', '/v1.41/containers/create', { Image: 'busybox', HostConfig: { KernelMemory: 50 * 1024 * 1024 } });
+  assert.equal(kmOld.status, 201, kmOld.body);
+  assert.deepEqual((kmOld.json() as { Warnings: string[] }).Warnings, ['Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.']);
+  d.ok(['rm', (kmOld.json() as { Id: string }).Id]);
 
   // info names the cgroup version and driver.
   assert.equal(d.docker(['info', '--format', '{{.CgroupVersion}} {{.CgroupDriver}}']).stdout.trim(), `${v2 ? 2 : 1} cgroupfs`);

@@ -7,14 +7,13 @@ import { followLogs, readLogs, parseTimeNs, type LogEntry } from '../../engine/c
 import { selectContainers } from '../../engine/containers/list.ts';
 import { removeLink } from '../../engine/containers/links.ts';
 import type { ContainerRecord } from '../../engine/containers/record.ts';
-import { checkMountOptionTypes } from '../../engine/containers/validate-host.ts';
 import { type ApiRequest, type Route, created, noContent, ok, param, queryBool, queryInt, streamed } from '../router.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { containerCreateSchema } from '../schemas/container.ts';
-import { cmpVersion } from '../server.ts';
 import { sendConmonControl } from '../../runtime/conmon.ts';
 import { frame, STDERR, STDOUT } from '../streams.ts';
 import { attachRoute } from './attach.ts';
+import { adaptCreateForVersion } from './container-compat.ts';
 import { toContainerInspect, toContainerSummary } from './container-views.ts';
 import { summaryPorts, type ContainerNetView } from './network-views.ts';
 import { topProcesses } from './top.ts';
@@ -65,9 +64,7 @@ export function containerRoutes(d: ContainerRouteDeps): Route[] {
     { method: 'POST', path: '/containers/create', handler: async (req) => {
       const body = await readBody(req, createBody);
       if (!body) throw new EngineError('InvalidParameter', 'config cannot be empty in order to create a container');
-      // Below API 1.44 an endpoint had no MacAddress of its own: dockerd discards one (handleMACAddressBC).
-      if (cmpVersion(req.version, '1.44') < 0 && !body.MacAddress) for (const ep of Object.values(body.NetworkingConfig?.EndpointsConfig ?? {})) delete ep.MacAddress;
-      checkMountOptionTypes(body.HostConfig?.Mounts, cmpVersion(req.version, '1.42') >= 0);
+      adaptCreateForVersion(body, req.version);
       const r = await svc.create(body, req.query.get('name') ?? undefined);
       return created({ Id: r.id, Warnings: r.warnings } satisfies api.ContainerCreateResponse);
     } },

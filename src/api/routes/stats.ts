@@ -3,6 +3,7 @@ import { EngineError } from '../../lib/errors.ts';
 import { type ApiRequest, type Route, ok, param, queryBool, streamed } from '../router.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { containerUpdateSchema } from '../schemas/container.ts';
+import { adaptUpdateForVersion } from './container-compat.ts';
 
 /** What the stats and update routes need from the engine. */
 export interface ResourceBackend {
@@ -18,8 +19,9 @@ export function statsRoutes(b: ResourceBackend): Route[] {
   return [
   { method: 'GET', path: '/containers/:id/stats', handler: (req) => statsRoute(b, req) },
   { method: 'POST', path: '/containers/:id/update', handler: async (req) => {
-    const body = await readBody(req, updateBody);
-    const warnings = await b.update(param(req, 'id'), body ?? {});
+    const body = await readBody(req, updateBody) ?? {};
+    adaptUpdateForVersion(body, req.version);
+    const warnings = await b.update(param(req, 'id'), body);
     return ok({ Warnings: warnings.length ? warnings : null } satisfies api.ContainerUpdateResponse);
   } },
   ];
