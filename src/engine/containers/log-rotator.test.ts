@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../lib/test-support.ts';
 import { LogRotator, rotate } from './log-rotator.ts';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
@@ -103,32 +104,47 @@ test('LogRotator: rotates a watched log once it reaches max-size; unwatch stops 
   const dir = tmp(t);
   const log = join(dir, 'ctr.log');
   const fifo = fifoWithReader(t, dir);
-  const r = new LogRotator(5);
+  // No timer of its own: each pass is run by the test, so "not rotated" is known, not waited for.
+  const r = new LogRotator(Infinity);
   t.after(() => r.close());
   writeFileSync(log, 'small');
   r.watch('c1', { logPath: log, ctlFifo: fifo.path, maxSize: 10, maxFile: 2 });
-  await new Promise((res) => setTimeout(res, 40));
+  await r.checkNow();
   assert.equal(existsSync(`${log}.1`), false, 'under max-size: not rotated');
   writeFileSync(log, 'now over ten bytes');
-  await within(2000, (async () => { while (!existsSync(`${log}.1`)) await new Promise((res) => setTimeout(res, 5)); })());
+  await r.checkNow();
   assert.equal(readFileSync(`${log}.1`, 'utf8'), 'now over ten bytes');
-  // The reopen request follows the rename; under load the reader may see it a moment later.
-  let ctl = '';
-  await within(2000, (async () => { while ((ctl += fifo.read()) === '') await new Promise((res) => setTimeout(res, 5)); })());
-  assert.equal(ctl, '2 0 0\n');
+  assert.equal(fifo.read(), '2 0 0\n');
   r.unwatch('c1');
   writeFileSync(log, 'over ten bytes again');
-  await new Promise((res) => setTimeout(res, 40));
+  await r.checkNow();
   assert.equal(readFileSync(log, 'utf8'), 'over ten bytes again');
+  assert.equal(existsSync(`${log}.2`), false);
+});
+
+test('LogRotator: its timer runs the check on its own', async (t) => {
+  const dir = tmp(t);
+  const log = join(dir, 'ctr.log');
+  const fifo = fifoWithReader(t, dir);
+  const r = new LogRotator(5);
+  t.after(() => r.close());
+  writeFileSync(log, 'now over ten bytes');
+  r.watch('c1', { logPath: log, ctlFifo: fifo.path, maxSize: 10, maxFile: 2 });
+  await waitFor('the timer to rotate the log', () => existsSync(`${log}.1`), { timeoutMs: 5000, intervalMs: 5 });
+  assert.equal(readFileSync(`${log}.1`, 'utf8'), 'now over ten bytes');
+  // The reopen request follows the rename; the poll may see the rename first.
+  let ctl = '';
+  await waitFor('the reopen request', () => (ctl += fifo.read()) !== '', { timeoutMs: 5000, intervalMs: 5 });
+  assert.equal(ctl, '2 0 0\n');
 });
 
 test('LogRotator: max-size 0 means no rotation', async (t) => {
   const dir = tmp(t);
   const log = join(dir, 'ctr.log');
-  const r = new LogRotator(5);
+  const r = new LogRotator(Infinity);
   t.after(() => r.close());
   writeFileSync(log, 'anything');
   r.watch('c1', { logPath: log, ctlFifo: join(dir, 'ctl'), maxSize: 0, maxFile: 2 });
-  await new Promise((res) => setTimeout(res, 30));
+  await r.checkNow();
   assert.equal(existsSync(`${log}.1`), false);
 });

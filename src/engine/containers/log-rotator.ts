@@ -14,12 +14,13 @@ export class LogRotator {
   readonly #watched = new Map<string, Watched>();
   #timer: NodeJS.Timeout | undefined;
 
+  /** `intervalMs`: how often sizes are checked (Infinity: never on its own; the caller runs checkNow). */
   constructor(private readonly intervalMs = 250) {}
 
   watch(id: string, w: Omit<Watched, 'busy'>): void {
     if (w.maxSize <= 0) return;
     this.#watched.set(id, { ...w, busy: false });
-    this.#timer ??= setInterval(() => void this.#tick(), this.intervalMs).unref();
+    if (Number.isFinite(this.intervalMs)) this.#timer ??= setInterval(() => void this.checkNow(), this.intervalMs).unref();
   }
 
   unwatch(id: string): void {
@@ -27,7 +28,8 @@ export class LogRotator {
     if (this.#watched.size === 0 && this.#timer) { clearInterval(this.#timer); this.#timer = undefined; }
   }
 
-  async #tick(): Promise<void> {
+  /** One pass of what the timer does: rotates each watched log that has reached its max-size. */
+  async checkNow(): Promise<void> {
     for (const [id, w] of this.#watched) {
       if (w.busy) continue;
       w.busy = true;

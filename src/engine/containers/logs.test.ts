@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -136,12 +136,17 @@ test('readLogs: a missing log reads as empty', async (t) => {
   assert.deepEqual(await collect(readLogs(join(tmp(t), 'nope.log'), BOTH)), []);
 });
 
-/** Runs followLogs in the background; `waitFor(n)` resolves once n entries arrived. */
-function follow(log: string, o: LogReadOptions, stop: Promise<void>, signal: AbortSignal) {
+/**
+ * Runs followLogs in the background; `waitFor(n)` resolves once n entries arrived. The follower is
+ * aborted when the test ends, so a test that fails does not hang on its watcher.
+ */
+function follow(t: TestContext, log: string, o: LogReadOptions, stop: Promise<void>, signal = new AbortController().signal) {
+  const ended = new AbortController();
+  t.after(() => ended.abort());
   const seen: string[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const done = (async () => {
-    for await (const e of followLogs(log, o, stop, signal)) {
+    for await (const e of followLogs(log, o, stop, AbortSignal.any([signal, ended.signal]))) {
       seen.push(`${e.stream}:${e.data.toString()}`);
       for (const w of waiters.filter((x) => seen.length >= x.n)) w.resolve();
     }
@@ -164,7 +169,7 @@ test('followLogs: only lines appended after the start, until stop', async (t) =>
   const log = join(tmp(t), 'ctr.log');
   writeFileSync(log, rec(1, 'stdout', 'F', 'old'));
   const stop = deferred();
-  const f = follow(log, BOTH, stop.promise, new AbortController().signal);
+  const f = follow(t, log, BOTH, stop.promise);
   appendFileSync(log, rec(2, 'stdout', 'F', 'new'));
   await f.waitFor(1);
   appendFileSync(log, rec(3, 'stderr', 'P', 'half'));
@@ -181,23 +186,23 @@ test('followLogs: a record split across writes is delivered once it is complete'
   const log = join(tmp(t), 'ctr.log');
   writeFileSync(log, '');
   const stop = deferred();
-  const f = follow(log, BOTH, stop.promise, new AbortController().signal);
-  const line = rec(1, 'stdout', 'F', 'split');
-  appendFileSync(log, line.slice(0, 20));
-  await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(f.seen, []);
-  appendFileSync(log, line.slice(20));
+  const f = follow(t, log, BOTH, stop.promise);
+  const line = rec(2, 'stdout', 'F', 'split');
+  // One write: once the follower has delivered 'one' it has read the half record behind it too.
+  appendFileSync(log, rec(1, 'stdout', 'F', 'one') + line.slice(0, 20));
   await f.waitFor(1);
+  appendFileSync(log, line.slice(20) + rec(3, 'stdout', 'F', 'three'));
+  await f.waitFor(3);
   stop.resolve();
   await f.done;
-  assert.deepEqual(f.seen, ['stdout:split\n']);
+  assert.deepEqual(f.seen, ['stdout:one\n', 'stdout:split\n', 'stdout:three\n']);
 });
 
 test('followLogs: no line is lost across a rotation (rename to .1, new file)', async (t) => {
   const log = join(tmp(t), 'ctr.log');
   writeFileSync(log, '');
   const stop = deferred();
-  const f = follow(log, { stdout: true, stderr: false }, stop.promise, new AbortController().signal);
+  const f = follow(t, log, { stdout: true, stderr: false }, stop.promise);
   appendFileSync(log, rec(1, 'stdout', 'F', 'a'));
   await f.waitFor(1);
   // Written to the old file right before the rename, with no chance for the follower to read it first.
@@ -219,8 +224,8 @@ test('followLogs: no line is lost across a rotation (rename to .1, new file)', a
 test('followLogs: a log file that appears later is read from its start', async (t) => {
   const log = join(tmp(t), 'ctr.log');
   const stop = deferred();
-  const f = follow(log, BOTH, stop.promise, new AbortController().signal);
-  await new Promise((r) => setTimeout(r, 20));
+  // The generator runs up to its first await inside follow(): it has seen no file before this write.
+  const f = follow(t, log, BOTH, stop.promise);
   writeFileSync(log, rec(1, 'stdout', 'F', 'first'));
   await f.waitFor(1);
   stop.resolve();
@@ -233,7 +238,7 @@ test('followLogs: since/until filter followed entries too', async (t) => {
   writeFileSync(log, '');
   const stop = deferred();
   const at = (s: number) => T0 + BigInt(s) * 1_000_000_000n;
-  const f = follow(log, { ...BOTH, sinceNs: at(2), untilNs: at(3) + 1n }, stop.promise, new AbortController().signal);
+  const f = follow(t, log, { ...BOTH, sinceNs: at(2), untilNs: at(3) + 1n }, stop.promise);
   appendFileSync(log, rec(1, 'stdout', 'F', 'early') + rec(2, 'stdout', 'F', 'in') + rec(3, 'stdout', 'F', 'in too') + rec(4, 'stdout', 'F', 'late'));
   stop.resolve();
   await f.done;
@@ -244,7 +249,7 @@ test('followLogs: an abort ends the stream without a stop', async (t) => {
   const log = join(tmp(t), 'ctr.log');
   writeFileSync(log, '');
   const ac = new AbortController();
-  const f = follow(log, BOTH, new Promise<void>(() => undefined), ac.signal);
+  const f = follow(t, log, BOTH, new Promise<void>(() => undefined), ac.signal);
   appendFileSync(log, rec(1, 'stdout', 'F', 'x'));
   await f.waitFor(1);
   ac.abort();

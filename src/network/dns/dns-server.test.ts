@@ -6,6 +6,7 @@ import dnsPacket from 'dns-packet';
 import { DnsServer } from './dns-server.ts';
 import { DnsRecords } from './dns-records.ts';
 import type { UpstreamResolver } from './host-resolvers.ts';
+import { waitFor } from '../../lib/test-support.ts';
 
 // Every socket here is on 127.0.0.1: the upstreams are fakes of our own, never real resolvers.
 const LO = '127.0.0.1';
@@ -19,6 +20,9 @@ class FakeUpstream {
   truncateUdp = false;
   /** Never answer at all. */
   silent = false;
+  /** Answer only when `release()` is called (queries are still recorded in `asked`). */
+  hold = false;
+  #held: (() => void)[] = [];
   port = 0;
 
   async start(): Promise<UpstreamResolver> {
@@ -27,16 +31,23 @@ class FakeUpstream {
     await new Promise<void>((r) => this.tcp.listen(this.port, LO, () => r()));
     this.udp.on('message', (m, ri) => {
       const reply = this.#reply(m, 'udp');
-      if (reply) this.udp.send(reply, ri.port, ri.address);
+      const send = () => { if (reply) this.udp.send(reply, ri.port, ri.address); };
+      if (this.hold) this.#held.push(send); else send();
     });
     return { address: LO, port: this.port };
   }
 
+  /** Sends the answers held back while `hold` was set (UDP only). */
+  release(): void {
+    this.hold = false;
+    for (const send of this.#held.splice(0)) send();
+  }
+
   #reply(m: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
-    if (this.silent) return undefined;
     const q = dnsPacket.decode(m);
     const question = q.questions![0]!;
     this.asked.push({ transport, name: question.name });
+    if (this.silent) return undefined;
     const base = { id: q.id, type: 'response' as const, questions: [question] };
     if (transport === 'udp' && this.truncateUdp) return dnsPacket.encode({ ...base, flags: dnsPacket.TRUNCATED_RESPONSE });
     if (question.name === 'nx.example') return dnsPacket.encode({ ...base, flags: 3 });
@@ -72,8 +83,8 @@ function query(name: string, type: dnsPacket.RecordType = 'A', id = 4242): Buffe
   return dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] });
 }
 
-/** Sends one datagram and waits for one reply (or undefined after timeoutMs). */
-function udpAsk(port: number, msg: Buffer, timeoutMs = 3000): Promise<Buffer | undefined> {
+/** Sends one datagram and waits for one reply (undefined after timeoutMs: a deadline, never reached when all is well). */
+function udpAsk(port: number, msg: Buffer, timeoutMs = 10_000): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
     const t = setTimeout(() => finish(undefined), timeoutMs);
@@ -84,6 +95,23 @@ function udpAsk(port: number, msg: Buffer, timeoutMs = 3000): Promise<Buffer | u
     };
     s.on('message', (b) => finish(b));
     s.send(msg, port, LO);
+  });
+}
+
+/**
+ * Sends `msgs` in order from one socket, then a local query with id `probeId`, and returns every
+ * reply up to the probe's. The server handles datagrams in order and answers a local name at once,
+ * so a message that got no reply before the probe's will never get one: "no answer" without a wait.
+ */
+function udpRepliesBefore(port: number, msgs: Buffer[], probeId: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    const got: Buffer[] = [];
+    const t = setTimeout(() => { s.close(); reject(new Error(`no reply to the probe; got ${got.length} before`)); }, 10_000);
+    s.on('message', (b) => {
+      if (b.length >= 2 && b.readUInt16BE(0) === probeId) { clearTimeout(t); s.close(); resolve(got); } else got.push(b);
+    });
+    for (const m of [...msgs, query('web', 'A', probeId)]) s.send(m, port, LO);
   });
 }
 
@@ -107,6 +135,7 @@ function tcpAsk(port: number, msgs: Buffer[], opts: { dribble?: boolean } = {}):
       }
     });
     const wire = Buffer.concat(msgs.map((m) => Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m])));
+    // A pace, not a wait: each byte is likely its own read on the server; the answers are the same however they group.
     const dribble = async () => {
       for (const byte of wire) {
         s.write(Buffer.from([byte]));
@@ -130,7 +159,9 @@ before(async () => {
   records.register('net2', { names: ['other'], ipv4: '10.99.0.2' });
   server = new DnsServer(
     { records, networkOf: () => clientNetwork, upstreams: () => upstreams },
-    { address: LO, port: 0, upstreamTimeoutMs: 300, tcpIdleMs: 300 },
+    // Generous: the fakes answer at once, but a loaded machine can stall this process for a while.
+    // Tests of the timeouts themselves start servers of their own with short ones.
+    { address: LO, port: 0, upstreamTimeoutMs: 10_000, tcpIdleMs: 10_000 },
   );
   ({ port } = await server.listen());
 });
@@ -142,7 +173,10 @@ after(async () => {
 
 // dns-packet sets `rcode` (a name such as 'NXDOMAIN') on decoded packets; its typings omit it.
 type Reply = dnsPacket.DecodedPacket & { rcode: string };
-const decode = (b: Buffer | undefined): Reply => dnsPacket.decode(b!) as Reply;
+const decode = (b: Buffer | undefined): Reply => {
+  assert.ok(b, 'no reply before the deadline');
+  return dnsPacket.decode(b) as Reply;
+};
 const aData = (p: dnsPacket.DecodedPacket): string[] => (p.answers ?? []).map((a) => ('data' in a ? String(a.data) : ''));
 
 test('registered name, alias and short id answer A locally', async () => {
@@ -233,11 +267,20 @@ test('TCP clients: local and forwarded answers, pipelined, with byte-by-byte par
 });
 
 test('idle TCP connections are closed', async () => {
-  const s = net.connect(port, LO);
-  s.on('error', () => {});
-  const t0 = Date.now();
-  await new Promise<void>((r) => s.on('close', () => r()));
-  assert.ok(Date.now() - t0 < 3000);
+  const idle = new DnsServer({ records, networkOf: () => 'net1', upstreams: () => [] }, { address: LO, port: 0, tcpIdleMs: 300 });
+  const { port: p } = await idle.listen();
+  try {
+    const s = net.connect(p, LO);
+    s.on('error', () => {});
+    // 300 ms of idleness closes it; the 10 s deadline only stops a server that never does from hanging the test.
+    const closed = await new Promise<boolean>((r) => {
+      const t = setTimeout(() => { s.destroy(); r(false); }, 10_000);
+      s.on('close', () => { clearTimeout(t); r(true); });
+    });
+    assert.ok(closed, 'the idle connection was closed');
+  } finally {
+    await idle.close();
+  }
 });
 
 test('malformed packets: FORMERR when a header is readable, dropped otherwise, server keeps serving', async () => {
@@ -245,58 +288,62 @@ test('malformed packets: FORMERR when a header is readable, dropped otherwise, s
   const p = await udpAsk(port, garbage);
   assert.equal(p?.readUInt16BE(0), 0x1234);
   assert.equal(p![3]! & 0x0f, 1); // FORMERR
-  assert.equal(await udpAsk(port, Buffer.from([1, 2, 3]), 300), undefined);
+  // Dropped: no reply comes before that of a query sent after them.
+  const response = dnsPacket.encode({ type: 'response', id: 3, flags: 0, questions: [{ type: 'A', name: 'web' }] });
+  assert.deepEqual(await udpRepliesBefore(port, [Buffer.from([1, 2, 3]), response], 0x5151), []);
   const noQuestion = dnsPacket.encode({ type: 'query', id: 3, flags: 0, questions: [] });
   assert.equal(decode(await udpAsk(port, noQuestion)).rcode, 'FORMERR');
-  const response = dnsPacket.encode({ type: 'response', id: 3, flags: 0, questions: [{ type: 'A', name: 'web' }] });
-  assert.equal(await udpAsk(port, response, 300), undefined);
   // A zero-length TCP frame closes that connection only.
   await assert.rejects(tcpAsk(port, [Buffer.alloc(0)]), /tcp closed after 0 replies/);
   assert.deepEqual(aData(decode(await udpAsk(port, query('web')))), ['10.88.0.2']);
 });
 
-test('all upstreams dead or silent → SERVFAIL within the timeouts', async () => {
+test('all upstreams dead or silent → SERVFAIL once their timeouts pass', async () => {
   const silent = new FakeUpstream();
   silent.silent = true;
   const dead = new FakeUpstream();
   const deadAddr = await dead.start();
   await dead.stop(); // nothing listens there any more
-  const saved = upstreams;
-  upstreams = [await silent.start(), deadAddr];
+  let mine = [await silent.start(), deadAddr];
+  // 300 ms per upstream: the answer comes well before udpAsk's deadline, or never if they were waited on forever.
+  const s = new DnsServer({ records, networkOf: () => 'net1', upstreams: () => mine }, { address: LO, port: 0, upstreamTimeoutMs: 300 });
+  const { port: p } = await s.listen();
   try {
-    const t0 = Date.now();
-    const p = decode(await udpAsk(port, query('example.com', 'A', 77)));
-    assert.equal(p.id, 77);
-    assert.equal(p.rcode, 'SERVFAIL');
-    assert.ok(Date.now() - t0 < 2000, 'answered within the per-upstream timeouts');
-    upstreams = [];
-    assert.equal(decode(await udpAsk(port, query('example.com'))).rcode, 'SERVFAIL');
+    const r = decode(await udpAsk(p, query('example.com', 'A', 77)));
+    assert.equal(r.id, 77);
+    assert.equal(r.rcode, 'SERVFAIL');
+    assert.deepEqual(silent.asked.map((a) => a.name), ['example.com']);
+    mine = [];
+    assert.equal(decode(await udpAsk(p, query('example.com'))).rcode, 'SERVFAIL');
   } finally {
-    upstreams = saved;
+    await s.close();
     await silent.stop();
   }
 });
 
 test('concurrent forwards are capped: beyond the cap, REFUSED at once', async () => {
-  const silent = new FakeUpstream();
-  silent.silent = true;
-  const addr = await silent.start();
+  const holding = new FakeUpstream();
+  holding.hold = true;
+  const addr = await holding.start();
   const capped = new DnsServer(
     { records, networkOf: () => 'net1', upstreams: () => [addr] },
-    { address: LO, port: 0, upstreamTimeoutMs: 500, maxConcurrentForwards: 1 },
+    { address: LO, port: 0, upstreamTimeoutMs: 10_000, maxConcurrentForwards: 1 },
   );
   const { port: p } = await capped.listen();
   try {
     const first = udpAsk(p, query('slow.example', 'A', 1));
-    await new Promise((r) => setTimeout(r, 50));
-    const second = decode(await udpAsk(p, query('fast.example', 'A', 2), 400));
+    await waitFor('the first query to reach the upstream', () => holding.asked.length === 1);
+    // Answered while the first forward is still held: the cap, not an upstream, answered it.
+    const second = decode(await udpAsk(p, query('fast.example', 'A', 2)));
     assert.equal(second.rcode, 'REFUSED');
-    assert.equal(decode(await first).rcode, 'SERVFAIL');
     // Local names are never subject to the cap.
     assert.deepEqual(aData(decode(await udpAsk(p, query('web')))), ['10.88.0.2']);
+    assert.deepEqual(holding.asked.map((a) => a.name), ['slow.example']);
+    holding.release();
+    assert.deepEqual(aData(decode(await first)), ['192.0.2.7']);
   } finally {
     await capped.close();
-    await silent.stop();
+    await holding.stop();
   }
 });
 

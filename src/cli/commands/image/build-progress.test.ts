@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JsonMessage } from '../../../api/types/index.ts';
+import { waitFor } from '../../../lib/test-support.ts';
 import { BuildDisplay, type DisplayOutput } from './build-progress.ts';
 
 class Capture implements DisplayOutput {
@@ -105,7 +106,8 @@ test('tty: parallel running steps with their last lines, then a collapsed summar
   assert.deepEqual(live.slice(3, 9), ['l3', 'l4', 'l5', 'l6', 'l7', 'partial'].map((l) => ` => => # ${l}`));
   assert.match(live[9]!, /^ => \[b 2\/2\] RUN sleep 1 +1\.5s$/);
   assert.ok(live.every((l) => l.length <= 59), 'lines fit the terminal');
-  await new Promise((r) => setTimeout(r, 250)); // the redraw timer draws the live view
+  // The redraw timer draws the live view on its own.
+  await waitFor('the redraw timer to draw the live view', () => out.text !== '', { timeoutMs: 5000, intervalMs: 10 });
   assert.match(out.text, /^\[\+\] Building 1\.5s \(1\/3\)\n/);
   d.message(step({ vertex: '0:1', status: 'done', elapsedMs: 1600 }));
   d.message(step({ vertex: '1:1', status: 'cached', elapsedMs: 0 }));
