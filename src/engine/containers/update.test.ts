@@ -31,6 +31,9 @@ test('restart policies are checked with dockerd wording', () => {
   assert.throws(() => validateRestartPolicy({ Name: 'always', MaximumRetryCount: 2 }), /maximum retry count can only be used with 'on-failure'/);
   assert.throws(() => validateRestartPolicy({ Name: 'on-failure', MaximumRetryCount: -1 }), /cannot be negative/);
   validateRestartPolicy({ Name: 'on-failure', MaximumRetryCount: 3 });
+  // dockerd's words for a negative count with another policy, and an empty name passes as it does there.
+  assert.throws(() => validateRestartPolicy({ Name: 'always', MaximumRetryCount: -1 }), /^EngineError: invalid restart policy: maximum retry count can only be used with 'on-failure' and cannot be negative$/);
+  validateRestartPolicy({ Name: '', MaximumRetryCount: 3 });
 });
 
 test('the runtime update document carries only what the request sets (toContainerdResources)', () => {

@@ -7,6 +7,7 @@ import { toOciUpdateResources } from '../../runtime/spec/index.ts';
 import { cgroupPathOf } from './resource-devices.ts';
 import type { ContainerService } from './service.ts';
 import { hostResources, validateResources, type HostResources } from './validate-resources.ts';
+import { checkRestartPolicy } from './validate-host.ts';
 import { withRuntimeCause } from '../../runtime/runtime-errors.ts';
 
 /** What `update` needs besides the container service. */
@@ -18,21 +19,11 @@ export interface UpdateDeps {
   host?: HostResources;
 }
 
-const RESTART_POLICIES = ['no', 'always', 'on-failure', 'unless-stopped'];
-
 const conflict = (id: string, msg: string) => new EngineError('Conflict', `Cannot update container ${id}: ${msg}`);
 
-/**
- * dockerd's ValidateRestartPolicy, with its wording. Pure. Throws InvalidParameter.
- */
+/** dockerd's ValidateRestartPolicy, with its wording (validate-host.ts). Pure. Throws InvalidParameter. */
 export function validateRestartPolicy(p: RestartPolicy): void {
-  const name = p.Name ?? '';
-  const count = p.MaximumRetryCount ?? 0;
-  if (name !== '' && !RESTART_POLICIES.includes(name)) {
-    throw new EngineError('InvalidParameter', `invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-  }
-  if (count < 0) throw new EngineError('InvalidParameter', 'invalid restart policy: maximum retry count cannot be negative');
-  if (count > 0 && name !== 'on-failure') throw new EngineError('InvalidParameter', `invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  checkRestartPolicy(p);
 }
 
 /**

@@ -122,14 +122,16 @@ export function checkExtraHosts(hosts: readonly string[] | null | undefined): vo
 }
 
 /**
- * api/types/container ValidateRestartPolicy, with dockerd's words. An empty name is "no" (dockerd
- * sets it before checking).
+ * api/types/container ValidateRestartPolicy, with dockerd's words. An empty name passes with any
+ * retry count (what daemons before 25.0 stored); create names it "no" before checking, update does not.
  * @throws EngineError InvalidParameter
  */
 export function checkRestartPolicy(p: HostConfig['RestartPolicy']): void {
-  const name = p?.Name || 'no';
+  const name = p?.Name ?? '';
   const retries = p?.MaximumRetryCount ?? 0;
   switch (name) {
+    case '':
+      return;
     case 'no': case 'always': case 'unless-stopped':
       if (retries !== 0) {
         throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'${retries < 0 ? ' and cannot be negative' : ''}`);
