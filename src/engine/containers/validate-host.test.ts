@@ -42,12 +42,13 @@ test('checkRealtime: needs the RT scheduler, and the runtime may not exceed the 
 });
 
 test('checkPorts: port keys and host ports as dockerd parses them, and known protocols only', () => {
-  assert.doesNotThrow(() => checkPorts({ '80/tcp': {}, '53/udp': {}, '9/sctp': {}, '90': {} },
+  assert.doesNotThrow(() => checkPorts({ '80/tcp': {}, '53/udp': {}, '9/sctp': {}, '90': {}, '8000-8010/tcp': {} },
     { '80/tcp': [{ HostIp: '', HostPort: '' }, { HostIp: '', HostPort: '8080' }, { HostIp: '', HostPort: '8000-8010' }], '81/tcp': null }));
   const cases: [Parameters<typeof checkPorts>[0], Parameters<typeof checkPorts>[1], string][] = [
     [{ 'abc/tcp': {} }, undefined, 'invalid port specification: "abc"'],
     [{ '70000/tcp': {} }, undefined, 'invalid port specification: "70000"'],
     [{ '80/foo': {} }, undefined, 'invalid proto: foo'],
+    [{ '90-80/tcp': {} }, undefined, 'invalid port specification: "90-80"'],
     [undefined, { 'abc/tcp': [] }, 'invalid port specification: "abc"'],
     [undefined, { '80-81/tcp': [] }, 'invalid port specification: "80-81"'],
     [undefined, { '80/foo': [] }, 'invalid proto: foo'],

@@ -88,14 +88,17 @@ const PROTOCOLS = ['tcp', 'udp', 'sctp'];
  * @throws EngineError InvalidParameter
  */
 export function checkPorts(exposed: Readonly<Record<string, unknown>> | null | undefined, bindings: HostConfig['PortBindings']): void {
-  const checkKey = (key: string) => {
+  // dockerd does not look at ExposedPorts' keys at all: a range there ("8000-8010/tcp", as docker-py
+  // passes one through) is left alone; nonsense is refused.
+  const checkKey = (key: string, rangeOk: boolean) => {
     const [proto, port] = splitProtoPort(key);
-    if (!portNumberOk(port) || (port === '' && key !== '')) throw invalid(`invalid port specification: ${goQuote(port || key)}`);
+    const ok = rangeOk && port.includes('-') ? portRangeOk(port) : portNumberOk(port);
+    if (!ok || (port === '' && key !== '')) throw invalid(`invalid port specification: ${goQuote(port || key)}`);
     if (proto !== '' && !PROTOCOLS.includes(proto.toLowerCase())) throw invalid(`invalid proto: ${proto}`);
   };
-  for (const key of Object.keys(exposed ?? {})) checkKey(key);
+  for (const key of Object.keys(exposed ?? {})) checkKey(key, true);
   for (const [key, list] of Object.entries(bindings ?? {})) {
-    checkKey(key);
+    checkKey(key, false);
     for (const b of list ?? []) {
       if (!b.HostPort) continue;
       const [, hostPort] = splitProtoPort(b.HostPort);
