@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EngineError, kindOf } from './errors.ts';
 import { NativeHelper, defaultHelperPath } from './native-helper.ts';
-import { requireRoot } from './test-support.ts';
+import { requireRoot, waitFor } from './test-support.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 let helper: NativeHelper;
@@ -224,29 +224,26 @@ describe('attach and pty-exec against conmon and crun', () => {
     const s = helper.ptyExec(crun('exec', '--tty', id, 'sh'), { rows: 30, cols: 100 });
     let output = '';
     s.stdout.on('data', (b: Buffer) => (output += b.toString()));
-    const waitFor = async (re: RegExp, poke: () => void) => {
-      for (let i = 0; i < 100 && !re.test(output); i++) {
-        poke();
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      assert.match(output, re);
-    };
-    await waitFor(/^30 100\r?$/m, () => s.stdin.write('stty size\n'));
+    // Asked again on each poll: the shell may not read its terminal yet when the first question comes.
+    const sizeShown = (re: RegExp) => waitFor(`stty size to print ${re}`, () => re.test(output) || void s.stdin.write('stty size\n'), { intervalMs: 200 });
+    await sizeShown(/^30 100\r?$/m);
     s.resize(40, 120);
-    await waitFor(/^40 120\r?$/m, () => s.stdin.write('stty size\n'));
+    await sizeShown(/^40 120\r?$/m);
     s.stdin.write('exit 7\n');
     assert.equal(await s.exitCode, 7);
 
     // kill() hangs up the terminal: the process goes, the exit code says it was not a clean exit.
-    const k = helper.ptyExec(crun('exec', '--tty', id, 'sleep', '1000'));
-    k.stdout.resume();
-    await new Promise((res) => setTimeout(res, 300));
+    const k = helper.ptyExec(crun('exec', '--tty', id, 'sh', '-c', 'echo started; exec sleep 1000'));
+    let kOut = '';
+    k.stdout.on('data', (b: Buffer) => (kOut += b.toString()));
+    await waitFor('the process to start', () => kOut.includes('started'));
     k.kill();
     assert.notEqual(await k.exitCode, 0);
 
     // Detached (runc cannot hand over a console socket otherwise): the helper waits, as subreaper,
     // for the process named in the pid file, and still gets its exit code.
     const pidFile = join(dir, 'pty-exec-detached.pid');
+    // The process outlives crun exec (its sleep is the subject, not a wait): exit code 5 can only come from waiting on it.
     const d = helper.ptyExec(crun('exec', '--tty', '--detach', '--pid-file', pidFile, id, 'sh', '-c', 'sleep 0.3; tty; exit 5'));
     const dOut = readAll(d.stdout);
     assert.equal(await d.exitCode, 5);

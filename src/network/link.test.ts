@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, type ExecFn } from '../lib/exec.ts';
 import { kindOf } from '../lib/errors.ts';
-import { recordTestObjects } from '../lib/test-support.ts';
+import { recordTestObjects, requireRoot } from '../lib/test-support.ts';
 import { createBridge, createEndpoint, endpointCommands, parseLinkNames, removeEndpoint, removeLink } from './link.ts';
 import { createNetns, ipError, netnsMounts, removeNetns } from './netns.ts';
 import { formatIPv4, parseCidr, parseHostRoutes, pickDefaultSubnet } from './ipam.ts';
@@ -61,9 +61,8 @@ test('createNetns refuses an existing file and leaves it alone', async (t) => {
   assert.deepEqual(calls, ['unshare', 'umount']);
 });
 
-const isRoot = process.getuid?.() === 0;
-
-test('bridge + netns + veth for real: ping the namespace, then tear down without leftovers', { skip: !isRoot && 'needs root' }, async (t) => {
+test('bridge + netns + veth for real: ping the namespace, then tear down without leftovers', async (t) => {
+  if (!requireRoot(t)) return;
   const tag = randomBytes(3).toString('hex');
   const bridge = `bt${tag}`;
   const hostVeth = `bt${tag}v0`;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFile } from '../lib/exec.ts';
 import { kindOf } from '../lib/errors.ts';
-import { recordTestObjects } from '../lib/test-support.ts';
+import { recordTestObjects, requireRoot } from '../lib/test-support.ts';
 import {
   USER_CHAIN,
   addContainerBatch,
@@ -103,9 +103,8 @@ test('requiredSysctls asks for route_localnet only with 127.0.0.1 ports', () => 
   assert.deepEqual(requiredSysctls(internalNet, { localhostPorts: true }), []);
 });
 
-const isRoot = process.getuid?.() === 0;
-
-test('batches apply to a real throwaway table, conflict atomically and remove cleanly', { skip: !isRoot && 'needs root' }, async (t) => {
+test('batches apply to a real throwaway table, conflict atomically and remove cleanly', async (t) => {
+  if (!requireRoot(t)) return;
   const table = `berthtest-${randomBytes(4).toString('hex')}`;
   recordTestObjects({ tables: [table] });
   const nft = async (batch: string, check = false) => execFile('nft', [...(check ? ['-c'] : []), '-f', '-'], { input: batch });
@@ -154,7 +153,8 @@ test('batches apply to a real throwaway table, conflict atomically and remove cl
   assert.doesNotMatch(empty, /c-c1|n-n1|n-n2|jump/);
 });
 
-test('ip6 batches apply to a real throwaway table and remove cleanly', { skip: !isRoot && 'needs root' }, async (t) => {
+test('ip6 batches apply to a real throwaway table and remove cleanly', async (t) => {
+  if (!requireRoot(t)) return;
   const table = `berthtest-${randomBytes(4).toString('hex')}`;
   const nft = async (batch: string) => execFile('nft', ['-f', '-'], { input: batch });
   t.after(async () => { await nft(deleteTableBatch(table, 'ip6')); });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import { execFile, type ExecFn } from '../lib/exec.ts';
 import { sha256Digest } from '../lib/digest.ts';
-import { recordTestObjects } from '../lib/test-support.ts';
+import { recordTestObjects, requireRoot } from '../lib/test-support.ts';
 import { OverlaySnapshotter, mountPoints, newLinkName, overlayOptions } from './overlay.ts';
 
 const C1 = sha256Digest('layer1');
@@ -94,9 +94,8 @@ test('prepare and mount run mount with relative lowerdirs (fake exec)', async (t
   }]);
 });
 
-const isRoot = process.getuid?.() === 0;
-
-test('real overlay mount: layers stack, writes go to upper, unmount and remove clean up', { skip: !isRoot && 'needs root' }, async (t) => {
+test('real overlay mount: layers stack, writes go to upper, unmount and remove clean up', async (t) => {
+  if (!requireRoot(t)) return;
   const { root, snap } = await setup(t);
   await snap.ensureLayer(C1, async (dir) => { await writeFile(join(dir, 'base'), 'from base'); await writeFile(join(dir, 'over'), 'base'); });
   await snap.ensureLayer(C2, async (dir) => { await writeFile(join(dir, 'over'), 'top'); });
@@ -115,7 +114,8 @@ test('real overlay mount: layers stack, writes go to upper, unmount and remove c
   await assert.rejects(stat(join(root, 'containers', CID)));
 });
 
-test('real overlay mount of an image without layers', { skip: !isRoot && 'needs root' }, async (t) => {
+test('real overlay mount of an image without layers', async (t) => {
+  if (!requireRoot(t)) return;
   const { snap } = await setup(t);
   await snap.prepare(CID, []);
   const merged = await snap.mount(CID);

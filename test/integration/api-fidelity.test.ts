@@ -2,7 +2,7 @@
 // plugin endpoints of a non-swarm dockerd, body validation, and the legacy corners of create.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { daemonFor, requireRoot } from './harness.ts';
+import { daemonFor, requireRoot, waitFor } from './harness.ts';
 import { apiRequest } from './api-request.ts';
 
 test('swarm and plugin commands print what they print against a dockerd in no swarm', async (t) => {
@@ -120,12 +120,7 @@ for (const runtime of ['crun', 'runc'] as const) {
     // The tty path (pty-exec) wraps the runtime too. runc is left out here: it refuses a tty exec without
     // stdin (a separate issue-11 item), and sets oom_score_adj on exec by itself.
     if (runtime === 'crun') assert.equal(d.docker(['exec', '-t', id, 'cat', '/proc/self/oom_score_adj']).stdout.trim(), '500');
-    const deadline = Date.now() + 20000;
-    let probe = '';
-    while (Date.now() < deadline && !probe) {
-      probe = d.ok(['inspect', '-f', '{{range .State.Health.Log}}{{.Output}}{{end}}', id]).trim();
-      if (!probe) await new Promise((r) => setTimeout(r, 200));
-    }
+    const probe = await waitFor('a health probe\'s output', () => d.ok(['inspect', '-f', '{{range .State.Health.Log}}{{.Output}}{{end}}', id]).trim());
     assert.equal(probe.split('\n')[0], '500');
   });
 }

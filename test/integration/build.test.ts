@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { daemonFor, requireRoot, type RunResult, type TestDaemon } from './harness.ts';
+import { daemonFor, requireRoot, waitFor, type RunResult, type TestDaemon } from './harness.ts';
 import { startRegistry } from './fixtures/registry-server.mjs';
 
 /** A build context on disk from a map of files. */
@@ -188,10 +188,10 @@ test('an nginx-like busybox httpd image serves a file another container fetches'
   d.ok(['network', 'create', net]);
   d.ok(['run', '-d', '--name', 'web', '--network', net, 'web:1']);
   let body = '';
-  for (let i = 0; i < 30 && !body.includes('hello'); i++) {
+  await waitFor('the built image to serve its page', () => {
     body = d.berth(['run', '--rm', '--network', net, 'busybox', 'wget', '-q', '-O', '-', 'http://web/']).stdout;
-    if (!body.includes('hello')) await new Promise((res) => setTimeout(res, 200));
-  }
+    return body.includes('hello');
+  });
   assert.equal(body, '<h1>hello from berth</h1>\n');
   assert.equal(d.ok(['run', '--rm', '--network', net, 'busybox', 'wget', '-q', '-O', '-', 'http://web/extracted/inner.txt']), 'from a tarball');
   d.ok(['rm', '-f', 'web']);
@@ -283,12 +283,7 @@ test('a client that goes away stops the build: no container, mount or snapshot i
     });
   });
   child.kill('SIGKILL');
-  let ps = 'x';
-  for (let i = 0; i < 50 && ps !== ''; i++) {
-    await new Promise((res) => setTimeout(res, 200));
-    ps = d.ok(['ps', '-aq']);
-  }
-  assert.equal(ps, '', 'the RUN container is removed when the client disconnects');
+  await waitFor('the RUN container to be removed once the client is gone', () => d.ok(['ps', '-aq']) === '');
   const snapshots = readdirSync(join(d.dataRoot, 'overlay', 'containers')).filter((n) => n.startsWith('build-'));
   assert.deepEqual(snapshots, []);
 });

@@ -149,7 +149,8 @@ export function findLeaks(d: { dir: string; prefix: string; execRoot: string }):
 export async function findNetworkLeaks(d: { prefix: string; ifPrefix: string; execRoot: string }): Promise<string[]> {
   const ours = () => (spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '').split('\n')
     .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? '').filter((n) => n.startsWith(d.ifPrefix) && n !== `${d.ifPrefix}0`);
-  const deadline = Date.now() + 5000;
+  // A deadline for a loaded machine (the kernel's cleanup work queue lags then), not a pace.
+  const deadline = Date.now() + 15_000;
   while (ours().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const leaks = ours().map((n) => `link ${n}`);
   const netnsDir = join(d.execRoot, 'netns');

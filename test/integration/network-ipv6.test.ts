@@ -29,7 +29,7 @@ function ncGet(d: TestDaemon, container: string, addr: string, port: number): st
 }
 
 /** Polls `fn` until it returns `want` or the deadline passes; returns the last value. */
-async function until(fn: () => Promise<string> | string, want: string, ms = 5000): Promise<string> {
+async function until(fn: () => Promise<string> | string, want: string, ms = 30_000): Promise<string> {
   const deadline = Date.now() + ms;
   let last = await fn();
   while (last !== want && Date.now() < deadline) {

@@ -369,10 +369,19 @@ test('killed mid-upload: nothing half-stored is visible; the chunked upload resu
     const req = request({ host: '127.0.0.1', port: Number(loc.port), path, method, headers: { 'Content-Length': String(data.length) } });
     req.on('error', () => resolve());
     req.on('response', () => resolve());
-    req.write(data.subarray(1 << 20, 5 << 20), () => setTimeout(resolve, 300));
+    req.write(data.subarray(1 << 20, 5 << 20));
   });
-  await Promise.all([half(loc.pathname, 'PATCH'), half(`/v2/k/blobs/uploads/?digest=${sha(data)}`, 'POST')]);
+  const halves = [half(loc.pathname, 'PATCH'), half(`/v2/k/blobs/uploads/?digest=${sha(data)}`, 'POST')];
+  // Killed once both bodies are partly stored: the PATCH's upload file has grown past the first
+  // MiB and the POST has a private upload file with bytes in it.
+  const uploads = join(first.root, 'repos/k/_uploads');
+  const patchFile = loc.pathname.split('/').pop()!;
+  await waitFor('both bodies to be partly stored', () => {
+    const sizes = readdirSync(uploads).map((f) => ({ f, size: statSync(join(uploads, f)).size }));
+    return sizes.some((x) => x.f === patchFile && x.size > 1 << 20) && sizes.some((x) => x.f !== patchFile && x.size > 0);
+  });
   assert.equal(await first.stop('SIGKILL'), null);
+  await Promise.all(halves);
   assertBlobsWhole(first.root);
   assert.deepEqual(readdirSync(join(first.root, 'blobs/sha256')).length, 0, 'no blob at all');
 

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { apiRequest } from './api-request.ts';
-import { REPO, daemonFor, requireRoot, type RunResult, type TestDaemon } from './harness.ts';
+import { REPO, daemonFor, requireRoot, waitFor, type RunResult, type TestDaemon } from './harness.ts';
 
 type Cli = 'berth' | 'docker';
 const CLIS: readonly Cli[] = ['berth', 'docker'];
@@ -34,15 +34,6 @@ function awkwardInput(): Buffer {
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** Polls until `check` is true or the deadline passes. */
-async function until(check: () => boolean, what: string, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('stdin arrives byte-exact, then EOF: run -i, exec -i, start -ai and attach', async (t) => {
   if (!requireRoot(t)) return;
@@ -85,7 +76,7 @@ test('stdin arrives byte-exact, then EOF: run -i, exec -i, start -ai and attach'
       const r = runWithInput(d, cli, ['attach', name], input);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.split(/\s/)[0], digest);
-      await until(() => d.ok(['inspect', '-f', '{{.State.Status}}', name]) === 'exited', `${name} to exit`);
+      await waitFor(`${name} to exit`, () => d.ok(['inspect', '-f', '{{.State.Status}}', name]) === 'exited');
       d.ok(['rm', '-f', name]);
     });
   }
@@ -141,7 +132,7 @@ test('attach before start, logs replay, stream=0, and an attach racing the exit'
     assert.equal(fresh.status, 101);
     assert.equal(fresh.body.length, 0);
     d.ok(['start', id]);
-    await until(() => d.ok(['inspect', '-f', '{{.State.Status}}', id]) === 'exited', 'exit');
+    await waitFor('exit', () => d.ok(['inspect', '-f', '{{.State.Status}}', id]) === 'exited');
     const old = await hijack(d, `/v1.47/containers/${id}/attach?logs=1&stream=0&stdout=1&stderr=1`, { timeoutMs: 5000 });
     assert.equal(old.contentType, 'application/vnd.docker.multiplexed-stream');
     assert.deepEqual(demux(old.body), { stdout: 'hello\n', stderr: 'oops\n' });
@@ -212,7 +203,7 @@ test('exec with a terminal: TERM, the create request decides the terminal, detac
     const r = await apiRequest(d.socket, 'POST', `/v1.47/exec/${id}/start`, { Detach: true, Tty: true });
     assert.equal(r.status, 200);
     assert.equal(r.body, '');
-    await until(() => d.berth(['exec', 'tx', 'cat', '/detached']).stdout === 'ran\n', 'the detached exec to run');
+    await waitFor('the detached exec to run', () => d.berth(['exec', 'tx', 'cat', '/detached']).stdout === 'ran\n');
   });
   d.ok(['rm', '-f', 'tx', 'txr']);
 });
@@ -282,7 +273,7 @@ class PtySession {
 
   async waitFor(re: RegExp, what: string): Promise<void> {
     try {
-      await until(() => re.test(this.screen), what);
+      await waitFor(what, () => re.test(this.screen));
     } catch (err) {
       throw new Error(`${(err as Error).message} (screen: ${JSON.stringify(this.screen.slice(-300))})`);
     }

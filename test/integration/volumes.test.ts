@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+import { daemonFor, requireRoot, waitFor, type TestDaemon } from './harness.ts';
 
 const mounted = (path: string): boolean =>
   readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path);
@@ -161,7 +161,7 @@ test('bind mounts, --mount, --volumes-from, tmpfs, local tmpfs volumes unmounted
 
   // --volumes-from, rw and ro.
   d.ok(['run', '-d', '--name', 'src', '-v', 'vf:/vf', '-v', `${dir}:/hostdir`, 'busybox', 'sh', '-c', 'echo hi > /vf/x; sleep 600']);
-  await waitFor(() => d.berth(['exec', 'src', 'cat', '/vf/x']).stdout === 'hi\n');
+  await waitFor('the write to show through --volumes-from', () => d.berth(['exec', 'src', 'cat', '/vf/x']).stdout === 'hi\n');
   assert.equal(d.ok(['run', '--rm', '--volumes-from', 'src', 'busybox', 'sh', '-c', 'cat /vf/x /hostdir/f; echo more >> /vf/x']), 'hi\nfrom the host');
   const fromRo = d.berth(['run', '--rm', '--volumes-from', 'src:ro', 'busybox', 'sh', '-c', 'echo x >> /vf/x']);
   assert.match(fromRo.stderr, /Read-only file system/, fromRo.stderr);
@@ -176,13 +176,13 @@ test('bind mounts, --mount, --volumes-from, tmpfs, local tmpfs volumes unmounted
   const a = d.ok(['run', '-d', '-v', 'tv:/tv', 'busybox', 'sh', '-c', 'echo a > /tv/a; sleep 600']);
   const b = d.ok(['run', '-d', '-v', 'tv:/tv', 'busybox', 'sleep', '600']);
   assert.ok(mounted(tvData));
-  await waitFor(() => d.berth(['exec', b, 'cat', '/tv/a']).stdout === 'a\n');
+  await waitFor('the file in the shared volume', () => d.berth(['exec', b, 'cat', '/tv/a']).stdout === 'a\n');
   assert.match(d.ok(['exec', b, 'df', '-k', '/tv']), /\s2048\s/);
   d.ok(['stop', '-t', '0', a]);
   assert.ok(mounted(tvData));
   d.ok(['stop', '-t', '0', b]);
   // The exit is told before its cleanup ends; the unmount follows at once.
-  await waitFor(() => !mounted(tvData));
+  await waitFor('the volume to be unmounted', () => !mounted(tvData));
   d.ok(['rm', a, b]);
   d.ok(['volume', 'rm', 'tv']);
 
@@ -248,11 +248,3 @@ test('docker CLI: volume create/ls/inspect/rm and run -v / --mount', async (t) =
   }
   assert.equal(ok(['volume', 'ls', '-q']), '');
 });
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
