@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+import { daemonFor, requireRoot, waitFor, type TestDaemon } from './harness.ts';
 
 const lines = (s: string) => s.split('\n').filter(Boolean);
 /** berth and docker print the same thing for these arguments; returns berth's output. */
@@ -87,5 +87,32 @@ test('berth and the docker CLI agree with dockerd on images REPO, events, df -v,
     assert.equal(logs.code, 0, logs.stderr);
     assert.equal(logs.stdout, 'hello from berth\n');
     d.ok(['rm', 'logger']);
+  });
+
+  await t.test('create --rm: the container goes once it exits, as docker create --rm', async () => {
+    const id = d.ok(['create', '--rm', 'busybox', 'true']);
+    assert.equal(d.ok(['inspect', '--format', '{{.HostConfig.AutoRemove}}', id]), 'true');
+    d.ok(['start', id]);
+    await waitFor('create --rm container removed after exit', () => d.berth(['inspect', id]).code !== 0);
+    const both = d.berth(['create', '--rm', '--restart', 'always', 'busybox']);
+    assert.equal(both.code, 125);
+    assert.match(both.stderr, /conflicting options: cannot specify both --restart and --rm/);
+  });
+
+  await t.test('docker 28\'s platform flags reach the daemon and get a Linux dockerd\'s answers', () => {
+    const refused: [string[], RegExp][] = [
+      [['--io-maxiops', '5'], /linux does not support configuration of maximum IOPs/],
+      [['--gpus', 'all'], /could not select device driver "" with capabilities: \[\[gpu\]\]/],
+      [['--isolation', 'hyperv'], /linux only supports 'default'/],
+      [['--volume-driver', 'nope', '-v', 'pluginvol:/x'], /plugin "nope" not found/],
+    ];
+    for (const [flags, why] of refused) {
+      const r = d.berth(['run', '--rm', ...flags, 'busybox', 'true']);
+      assert.equal(r.code, 125, flags.join(' '));
+      assert.match(r.stderr, why);
+    }
+    const id = d.ok(['create', '--annotation', 'org.example=yes', '--cpu-count', '2', 'busybox', 'true']);
+    assert.equal(d.ok(['inspect', '--format', '{{index .HostConfig.Annotations "org.example"}} {{.HostConfig.CpuCount}}', id]), 'yes 0');
+    d.ok(['rm', id]);
   });
 });

@@ -7,6 +7,7 @@ import { FlagValueError, RESOURCE_FLAGS, resourceHostConfig } from './run-resour
 import { CREATE_FLAG_CHECKS, parseUlimit } from './run-flag-checks.ts';
 import { type NetworkAttachment, buildEndpointsConfig, parseNetworkOpt, parsePorts, validateLink } from './run-network.ts';
 import { parseMountFlag, splitVolumeFlags } from './run-volumes.ts';
+import { PLATFORM_FLAGS, platformHostConfig } from './run-platform.ts';
 
 /** The flags `run` and `create` share, as docker spells them (values checked as run-flag-checks.ts says). */
 const FLAGS: FlagSpec[] = [
@@ -92,7 +93,9 @@ const FLAGS: FlagSpec[] = [
   { name: 'volumes-from', kind: 'string[]', description: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', kind: 'string', description: 'Working directory inside the container' },
   ...RESOURCE_FLAGS,
+  ...PLATFORM_FLAGS,
 ];
+FLAGS.sort((a, b) => a.name.localeCompare(b.name));
 
 export const CREATE_FLAGS: FlagSpec[] = FLAGS.map((f) => (CREATE_FLAG_CHECKS[f.name] ? { ...f, check: CREATE_FLAG_CHECKS[f.name] } : f));
 
@@ -196,7 +199,7 @@ function networkParts(f: Flags, command: string) {
 /** The resource flags (run-resources.ts), their errors worded as docker's flag parsing or parse() words them. */
 function resourcesOf(f: Flags, command: 'run' | 'create'): Partial<api.HostConfig> {
   try {
-    return resourceHostConfig(f);
+    return { ...resourceHostConfig(f), ...platformHostConfig(f) };
   } catch (err) {
     if (err instanceof FlagValueError) throw new FlagError(`invalid argument ${JSON.stringify(err.value)} for "--${err.flag}" flag: ${err.message}`);
     throw parseError(command, (err as Error).message);

@@ -13,7 +13,7 @@ export const runSpec: CommandSpec = {
 };
 export const createSpec: CommandSpec = {
   name: 'create', usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container',
-  aliases: ['container create'], flags: CREATE_FLAGS.filter((f) => !['detach', 'rm', 'sig-proxy', 'detach-keys'].includes(f.name)), interspersed: false, minArgs: 1,
+  aliases: ['container create'], flags: CREATE_FLAGS.filter((f) => !['detach', 'sig-proxy', 'detach-keys'].includes(f.name)), interspersed: false, minArgs: 1,
 };
 
 /**
