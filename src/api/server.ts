@@ -1,4 +1,4 @@
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { unlinkSync, chmodSync, chownSync } from 'node:fs';
 import { API_VERSION, MIN_API_VERSION } from './types/index.ts';
@@ -117,7 +117,7 @@ export class ApiServer {
       if (hijack && !res.headersSent) {
         // An upgrade request has no ServerResponse wired to the socket: write the answer by hand.
         const body = JSON.stringify({ message });
-        hijack.socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headerLines(this.#commonHeaders())}\r\n${body}`);
+        hijack.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headerLines(this.#commonHeaders())}\r\n${body}`);
         return;
       }
       if (res.headersSent) {
@@ -153,10 +153,6 @@ export class ApiServer {
 
 function headerLines(h: Record<string, string>): string {
   return Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-}
-
-function statusText(status: number): string {
-  return ({ 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable', 403: 'Forbidden', 401: 'Unauthorized', 304: 'Not Modified' } as Record<number, string>)[status] ?? 'Error';
 }
 
 /** Compares "1.41" and "1.47" numerically. */

@@ -1,5 +1,8 @@
 import { parseGoDuration } from './go-duration.ts';
 
+/** Go's zero time.Time as dockerd's JSON writes it: a time that never happened (not started, no date). */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
 /**
  * A point in time as dockerd reads `until` / `since` values (its timestamp.Parse): a Go duration
  * back from `nowMs` ("24h", "1h30m"), an RFC 3339 date or time (without a zone it is local time;

@@ -5,6 +5,7 @@
  * with Go's wording, because users see them verbatim after a bad flag value.
  */
 import { EngineError } from './errors.ts';
+import { ZERO_TIME } from './timestamp.ts';
 
 /**
  * Go's strconv.FormatFloat for the 'e', 'f' and 'g' verbs. `prec` -1 means the shortest
@@ -249,7 +250,7 @@ export interface ContainerStateLike {
   Health?: { Status?: string } | null;
 }
 
-const isZeroTime = (t: string | undefined): boolean => !t || t.startsWith('0001-01-01') || Number.isNaN(Date.parse(t));
+const isZeroTime = (t: string | undefined): boolean => !t || t.startsWith(ZERO_TIME.slice(0, 10)) || Number.isNaN(Date.parse(t));
 
 /**
  * The STATUS text of `docker ps` (the daemon's State.String()): "Up 5 minutes",

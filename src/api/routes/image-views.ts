@@ -1,4 +1,5 @@
 import type * as api from '../types/index.ts';
+import { ZERO_TIME } from '../../lib/timestamp.ts';
 import { cmpVersion } from '../server.ts';
 
 /**
@@ -36,7 +37,7 @@ export function versionedImageInspect(v: api.ImageInspect, version: string): api
   }
   if (cmpVersion(version, '1.44') < 0) {
     out.VirtualSize = v.Size;
-    if (!out.Created) out.Created = '0001-01-01T00:00:00Z';
+    if (!out.Created) out.Created = ZERO_TIME;
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
+import { DEFAULT_SHM_SIZE } from '../../runtime/spec/build-spec.ts';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -81,7 +82,7 @@ export function normalizeHostConfig(hc: HostConfig | undefined, defaultRuntime: 
   h.RestartPolicy = { Name: h.RestartPolicy?.Name || 'no', MaximumRetryCount: h.RestartPolicy?.MaximumRetryCount ?? 0 };
   h.Runtime = h.Runtime || defaultRuntime;
   // A negative size stays, for validation to refuse it.
-  h.ShmSize = h.ShmSize || 64 * 1024 * 1024;
+  h.ShmSize = h.ShmSize || DEFAULT_SHM_SIZE;
   h.IpcMode = h.IpcMode || 'private';
   h.CgroupnsMode = h.CgroupnsMode || 'private';
   h.PortBindings = h.PortBindings ?? {};

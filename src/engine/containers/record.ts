@@ -1,6 +1,7 @@
 import type { Db } from '../../store/db.ts';
 import type { ContainerConfig, HealthState, HostConfig } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
+import { ZERO_TIME } from '../../lib/timestamp.ts';
 
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -32,8 +33,6 @@ export interface ContainerRecord {
   restartCount: number;
   state: ContainerState;
 }
-
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export const initialState = (): ContainerState => ({
   status: 'creating', pid: 0, conmonPid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME,

@@ -14,7 +14,9 @@ import { mergeConfig, normalizeHostConfig } from './config-merge.ts';
 import type { ContainerServiceDeps, SandboxInfo } from './deps.ts';
 import { hostnameFile, hostsFile, readHostFile, resolvConfFile, type EtcInput } from './etc-files.ts';
 import { containerPaths, type ContainerPaths } from './paths.ts';
-import { ContainerRepo, ZERO_TIME, initialState, type ContainerRecord } from './record.ts';
+import { ContainerRepo, initialState, type ContainerRecord } from './record.ts';
+import { ZERO_TIME } from '../../lib/timestamp.ts';
+import { parseBytes } from '../../lib/units.ts';
 import { validateCreate } from './validate.ts';
 import { checkDeviceRequests, resolveSharedNamespaces } from './validate-host.ts';
 import { normalizeSignal, signalNumberOf } from './signals.ts';
@@ -227,7 +229,7 @@ export class ContainerService {
         ? createFailedMessage(runtime.name, err.runtimeMessage, processArgv0(c))
         : `failed to create task for container: OCI runtime create failed: ${messageOf(err)}: unknown`;
       const code = startFailureExitCode(msg);
-      c.state = { ...c.state, status: c.state.startedAt === '0001-01-01T00:00:00Z' ? 'created' : 'exited', pid: 0, conmonPid: 0, exitCode: code, error: msg };
+      c.state = { ...c.state, status: c.state.startedAt === ZERO_TIME ? 'created' : 'exited', pid: 0, conmonPid: 0, exitCode: code, error: msg };
       this.repo.saveState(c.id, c.state);
       this.#intents.clear(START_INTENT, c.id);
       // Docker removes an --rm container whose start failed; `docker run --rm` waits for that.
@@ -260,7 +262,7 @@ export class ContainerService {
   /** max-size and max-file for the container's log, with berth's default cap. */
   logLimits(c: ContainerRecord): { maxSize: number; maxFile: number } {
     const cfg = c.hostConfig.LogConfig?.Config ?? {};
-    const maxSize = cfg['max-size'] ? parseSize(cfg['max-size']) : this.deps.config.defaultLogMaxSize;
+    const maxSize = cfg['max-size'] ? parseBytes(cfg['max-size']) : this.deps.config.defaultLogMaxSize;
     const maxFile = cfg['max-file'] ? Number(cfg['max-file']) : this.deps.config.defaultLogMaxFile;
     return { maxSize, maxFile };
   }
@@ -748,11 +750,3 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 function processArgv0(c: ContainerRecord): string {
   return c.config.Entrypoint?.[0] ?? c.config.Cmd?.[0] ?? '';
 }
-
-function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(s.trim());
-  if (!m) throw new EngineError('InvalidParameter', `invalid log max-size: ${s}`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.floor(Number(m[1]) * mult);
-}
-

@@ -1,13 +1,15 @@
+import { constants } from 'node:os';
 import { EngineError } from '../../lib/errors.ts';
 
-// Signal names as dockerd reads them (moby/sys/signal's Linux table).
+// Signal names as dockerd reads them (moby/sys/signal's Linux table): Node's table of the host,
+// without the names that are aliases of another (SIGIOT, SIGPOLL), so a number maps to one name.
 
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10,
-  SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19,
-  SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28,
-  SIGIO: 29, SIGPWR: 30, SIGSYS: 31,
-};
+/** Other names Linux (and Docker's signal table) give the same signals. */
+const SIGNAL_ALIASES: Readonly<Record<string, string>> = { SIGIOT: 'SIGABRT', SIGCLD: 'SIGCHLD', SIGPOLL: 'SIGIO' };
+
+const SIGNALS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(constants.signals).filter(([name]) => !(name in SIGNAL_ALIASES)),
+);
 
 /**
  * "TERM", "sigterm", "15" and "SIGTERM" all name SIGTERM; anything else is InvalidParameter with
@@ -35,7 +37,5 @@ export function normalizeSignal(s: string): string {
   throw new EngineError('InvalidParameter', `invalid signal: ${s}`);
 }
 
-/** Other names Linux (and Docker's signal table) give the same signals. */
-const SIGNAL_ALIASES: Record<string, string> = { SIGIOT: 'SIGABRT', SIGCLD: 'SIGCHLD', SIGPOLL: 'SIGIO' };
 
 export const signalNumberOf = (name: string): number => SIGNALS[name] ?? Number(name);

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildSpec, type NamespaceMode, type SpecInput } from '../../runtime/spec/build-spec.ts';
+import { buildSpec, DEFAULT_SHM_SIZE, type NamespaceMode, type SpecInput } from '../../runtime/spec/build-spec.ts';
 import { specToJson } from '../../runtime/spec/types.ts';
 import { addSeccompBpf, type SeccompBpfCache } from '../../runtime/spec/seccomp-bpf.ts';
 import { parseSecurityOpts } from '../../runtime/spec/security-opts.ts';
@@ -80,7 +80,7 @@ async function specInputFor(
     noNewPrivileges: sec.noNewPrivileges ?? false, ...(sec.seccomp ? { seccomp: sec.seccomp } : {}),
     unconfinedSystemPaths: sec.unconfinedSystemPaths ?? false,
     ...(hc.MaskedPaths ? { maskedPaths: hc.MaskedPaths } : {}), ...(hc.ReadonlyPaths ? { readonlyPaths: hc.ReadonlyPaths } : {}),
-    shmSize: hc.ShmSize ?? 64 * 1024 * 1024,
+    shmSize: hc.ShmSize ?? DEFAULT_SHM_SIZE,
     hostnamePath: paths.hostnamePath, hostsPath: paths.hostsPath, resolvConfPath: paths.resolvConfPath,
     tmpfs: hc.Tmpfs ?? {},
     ...(hc.Init ? { init: { path: deps.tiniPath } } : {}),

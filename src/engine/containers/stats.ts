@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CpuStats, StatsResponse } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
+import { ZERO_TIME } from '../../lib/timestamp.ts';
 import { readCgroupStats, type CgroupLayout } from '../../runtime/cgroups/index.ts';
 import { readNetworkStats, readSystemCpu } from '../../runtime/proc-stats.ts';
 import type { ContainerRecord } from './record.ts';
@@ -20,7 +21,6 @@ export interface StatsDeps {
   primeMs?: number;
 }
 
-const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Go's zero CPUStats, as dockerd sends precpu_stats with nothing to compare against. */
 const zeroCpu = (): CpuStats => ({

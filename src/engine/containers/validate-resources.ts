@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { HostConfig, Resources } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { detectCgroups } from '../../runtime/cgroups/host.ts';
+import { MIN_MEMORY } from '../../runtime/spec/resources.ts';
 
 /** What the host offers, as dockerd's sysinfo sees it; read once by hostResources(). */
 export interface HostResources {
@@ -21,7 +22,6 @@ export interface HostResources {
   blkio: { weight: boolean; weightDevice: boolean; readBps: boolean; writeBps: boolean; readIOps: boolean; writeIOps: boolean };
 }
 
-const MIN_MEMORY = 6 * 1024 * 1024;
 const MAX_CPUS = 8192;
 
 const invalid = (msg: string) => new EngineError('InvalidParameter', msg);

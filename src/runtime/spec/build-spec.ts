@@ -78,7 +78,8 @@ export interface SpecInput {
 export const OCI_VERSION = '1.0.2-dev';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const INIT_PATH = '/sbin/docker-init';
-const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+/** /dev/shm's size when HostConfig.ShmSize is 0 or unset (dockerd's DefaultShmSize, 64 MiB). */
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
 /** Docker's masked paths: kernel information a container should not read. */
 export const DEFAULT_MASKED_PATHS: readonly string[] = [

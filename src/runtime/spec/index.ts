@@ -1,4 +1,4 @@
-export { buildSpec, DEFAULT_MASKED_PATHS, DEFAULT_PATH, DEFAULT_READONLY_PATHS, INIT_PATH, OCI_VERSION } from './build-spec.ts';
+export { buildSpec, DEFAULT_MASKED_PATHS, DEFAULT_SHM_SIZE, DEFAULT_PATH, DEFAULT_READONLY_PATHS, INIT_PATH, OCI_VERSION } from './build-spec.ts';
 export type { NamespaceMode, SpecInput } from './build-spec.ts';
 export { ALL_CAPABILITIES, computeCapabilities, DEFAULT_CAPABILITIES, normalizeCapability, parseCapabilityMask } from './capabilities.ts';
 export type { CapabilitySet } from './capabilities.ts';
@@ -7,7 +7,7 @@ export type { DeviceRequest, HostDevice } from './devices.ts';
 export { kernelRelease, listHostDevices, readHostCapabilities, readHostRlimits, statDevice } from './host-info.ts';
 export type { BindMountInput, MountInput, TmpfsMountInput } from './mounts.ts';
 export type { BlkioDevices, ResourceInput } from './resources.ts';
-export { toOciResources, toOciUpdateResources } from './resources.ts';
+export { MIN_MEMORY, toOciResources, toOciUpdateResources } from './resources.ts';
 export { parseProcLimits, RLIM_INFINITY } from './rlimits.ts';
 export type { HostRlimit, UlimitInput } from './rlimits.ts';
 export { defaultSeccomp } from './seccomp-default.ts';

@@ -21,7 +21,8 @@ export interface BlkioDevices {
 }
 
 const invalid = (msg: string) => new EngineError('InvalidParameter', msg);
-const MIN_MEMORY = 6 * 1024 * 1024;
+/** The smallest memory limit (and reservation, kernel memory) dockerd accepts: linuxMinMemory, 6 MiB. */
+export const MIN_MEMORY = 6 * 1024 * 1024;
 const DEFAULT_CFS_PERIOD = 100_000;
 
 /**

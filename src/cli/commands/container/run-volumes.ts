@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type * as api from '../../../api/types/index.ts';
+import { parseBytes } from '../../../lib/units.ts';
 
 /** volumespec.Parse, reduced to what the CLI uses: source, target and whether it is a bind. Throws Error. */
 export function parseVolumeSpec(spec: string): { source: string; target: string; bind: boolean } {
@@ -68,14 +69,6 @@ function csvFields(line: string): string[] {
   return out;
 }
 
-/** go-units RAMInBytes: 64m, 1g, 512k, 100 (binary multiples). */
-function ramInBytes(v: string): number {
-  const m = /^(\d+(?:\.\d+)*) ?([kmgtp])?i?b?$/i.exec(v);
-  if (!m) throw new Error(`invalid size: '${v}'`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[(m[2] ?? '').toLowerCase() as ''];
-  return Math.floor(Number(m[1]) * mult);
-}
-
 const parseBool = (key: string, v: string): boolean => {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
@@ -135,7 +128,7 @@ export function parseMountFlag(value: string): api.MountSpec {
       case 'volume-driver': volumeOptions().DriverConfig!.Name = val; break;
       case 'volume-opt': setOnMap(volumeOptions().DriverConfig!.Options ??= {}, val); break;
       case 'tmpfs-size':
-        try { tmpfsOptions().SizeBytes = ramInBytes(val); } catch { throw new Error(`invalid value for ${key}: ${val}`); }
+        try { tmpfsOptions().SizeBytes = parseBytes(val); } catch { throw new Error(`invalid value for ${key}: ${val}`); }
         break;
       case 'tmpfs-mode': {
         if (!/^[0-7]+$/.test(val) || parseInt(val, 8) > 0xffffffff) throw new Error(`invalid value for ${key}: ${val}`);
