@@ -7,6 +7,7 @@ import { openDb } from '../store/db.ts';
 import { FsBlobStore } from '../store/blob-store.ts';
 import { OverlaySnapshotter } from '../snapshot/index.ts';
 import { OciRuntimeCli } from '../runtime/oci-runtime.ts';
+import { ConmonMonitor } from '../runtime/conmon.ts';
 import { cgroupChildren, cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../runtime/cgroups/host.ts';
 import { EventBus } from '../engine/events.ts';
 import { ContainerService } from '../engine/containers/service.ts';
@@ -128,6 +129,7 @@ async function main(argv: string[]): Promise<void> {
   });
   containers = new ContainerService({
     db, images, rootfs, runtimes, events, log, volumes,
+    monitor: new ConmonMonitor({ path: '/usr/bin/conmon', exec: execFile, connectAttach: (path, o) => helper.attach(path, o) }),
     network: {
       plan: (c, nc) => attachments.plan(c, nc),
       setUp: (c) => attachments.setUp(c),
@@ -155,7 +157,7 @@ async function main(argv: string[]): Promise<void> {
       usesCrun: (name) => /(^|\/)crun$/.test(cfg.runtimes[name] ?? ''),
     }),
     config: {
-      dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, conmonPath: '/usr/bin/conmon', defaultRuntime: cfg.defaultRuntime,
+      dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, defaultRuntime: cfg.defaultRuntime,
       defaultLogMaxSize: 20 * 1024 * 1024, defaultLogMaxFile: 5, defaultLogConfig: { Type: cfg.logDriver, Config: { ...cfg.logOpts } },
     },
   });

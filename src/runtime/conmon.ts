@@ -1,34 +1,59 @@
 import { spawn } from 'node:child_process';
 import { constants, readFileSync, readdirSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { ExecFn } from '../lib/exec.ts';
+import type { AttachSession } from '../lib/native-helper.ts';
+import type { Monitor, MonitorLaunch, MonitorProcess, MonitorResult } from './monitor.ts';
+import { versionFromBanner, type OciRuntime } from './oci-runtime.ts';
 import { RuntimeCreateError, runtimeMessage } from './runtime-errors.ts';
 
-/** Everything conmon needs to create one container (or run one exec session). */
-export interface ConmonLaunch {
-  id: string;
-  name: string;
-  /** OCI bundle: holds config.json; conmon puts the `attach` socket and `ctl` fifo here. */
-  bundleDir: string;
+/** Everything conmon needs to create one container: the monitor's launch and the runtime to run. */
+export interface ConmonLaunch extends MonitorLaunch {
   runtimePath: string;
   /** Extra global runtime arguments (e.g. `--root DIR`). */
   runtimeArgs: string[];
-  /** k8s-file log path, or null for the `none` driver. */
-  logPath: string | null;
-  /** Hard cap conmon enforces by truncation; berthd rotates before it is reached. */
-  logSizeMax?: number;
-  tty: boolean;
-  stdin: boolean;
-  /** Leave the container's stdin open when an attached client goes (docker's StdinOnce=false). */
-  leaveStdinOpen: boolean;
-  pidFile: string;
-  conmonPidFile: string;
-  exitDir: string;
-  persistDir: string;
 }
 
-export interface ConmonResult {
-  pid: number;
-  conmonPid: number;
+export type ConmonResult = MonitorResult;
+
+/** What ConmonMonitor needs: the binary, how to run it for its version, how to connect to an attach socket. */
+export interface ConmonMonitorDeps {
+  path: string;
+  exec: ExecFn;
+  /** The native helper's attach (conmon's socket is a SOCK_SEQPACKET, which node:net cannot open). */
+  connectAttach(socketPath: string, opts?: { signal?: AbortSignal; stdin?: boolean }): Promise<AttachSession>;
+}
+
+/** conmon as the engine's Monitor: launchConmon, sendConmonControl and findConmons behind the port. */
+export class ConmonMonitor implements Monitor {
+  constructor(private readonly deps: ConmonMonitorDeps) {}
+
+  launch(runtime: Pick<OciRuntime, 'path' | 'globalArgs'>, l: MonitorLaunch): Promise<MonitorResult> {
+    return launchConmon(this.deps.path, { ...l, runtimePath: runtime.path, runtimeArgs: runtime.globalArgs });
+  }
+
+  attach(socketPath: string, opts?: { signal?: AbortSignal; stdin?: boolean }): Promise<AttachSession> {
+    return this.deps.connectAttach(socketPath, opts);
+  }
+
+  resize(ctlFifo: string, rows: number, cols: number): Promise<void> { return sendConmonControl(ctlFifo, 1, rows, cols); }
+  reopenLog(ctlFifo: string): Promise<void> { return sendConmonControl(ctlFifo, 2); }
+  find(exitDir: string): MonitorProcess[] { return findConmons(exitDir); }
+
+  kill(pid: number): boolean {
+    try {
+      process.kill(pid, 'SIGKILL');
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+      throw err;
+    }
+  }
+
+  async version(): Promise<string> {
+    const r = await this.deps.exec(this.deps.path, ['--version']);
+    return r.exitCode === 0 ? versionFromBanner(r.stdout) : '';
+  }
 }
 
 /**
@@ -90,9 +115,16 @@ export async function launchConmon(conmonPath: string, l: ConmonLaunch): Promise
     const detail = message?.message?.trim() || Buffer.concat(errChunks).toString().trim() || 'conmon exited without reporting a pid';
     throw new RuntimeCreateError(runtimeMessage(detail));
   }
-  let conmonPid = 0;
-  try { conmonPid = Number(readFileSync(l.conmonPidFile, 'utf8').trim()); } catch { /* reported below as 0 */ }
-  return { pid: message.data, conmonPid };
+  return { pid: message.data, conmonPid: readPidOrZero(l.conmonPidFile) };
+}
+
+/** The PID in a pid file, 0 when conmon has not written it (the container's record then says 0). */
+function readPidOrZero(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -101,13 +133,27 @@ export async function launchConmon(conmonPath: string, l: ConmonLaunch): Promise
  * gone) the message is dropped, not waited on.
  */
 export async function sendConmonControl(ctlFifo: string, type: 1 | 2, rows = 0, cols = 0): Promise<void> {
-  const fh = await open(ctlFifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
+  const fh = await openWriterOrNull(ctlFifo);
   if (!fh) return;
   try { await fh.write(`${type} ${rows} ${cols}\n`); } finally { await fh.close(); }
 }
 
+/**
+ * The fifo opened for writing, or null when no conmon reads it (ENXIO) or it is gone (ENOENT):
+ * the message is then for a monitor that no longer exists.
+ */
+async function openWriterOrNull(fifo: string): Promise<FileHandle | null> {
+  try {
+    return await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENXIO' || code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 /** A conmon process and the container it monitors. */
-export interface ConmonProcess { pid: number; id: string }
+export type ConmonProcess = MonitorProcess;
 
 /**
  * The conmon processes of one daemon (those writing to its `exitDir`), read from /proc: start-up

@@ -33,11 +33,58 @@ export function withOomScoreAdj(argv: string[], oomScoreAdj: number | undefined)
 }
 
 /**
+ * An OCI runtime (crun, runc) as the engine drives it: the port for that host edge.
+ * A container's runtime record goes: (none) → created → running ⇄ paused → stopped → (none).
+ * `create` is not here: the monitor (conmon, monitor.ts) runs `<runtime> create` itself, with
+ * `path` and `globalArgs`, so that the container outlives berthd; every later step is a call here.
+ * Calls throw EngineError: NotFound when the runtime keeps no record of the ID, else Internal
+ * (RuntimeCallError, with the runtime's cleaned message). Implemented by OciRuntimeCli; tests use
+ * FakeOciRuntime (fakes.ts).
+ */
+export interface OciRuntime {
+  /** The name the daemon's config gives it (`crun`, `runc`, or another). */
+  readonly name: string;
+  /** The binary, for the monitor's `-r`. */
+  readonly path: string;
+  /** Global arguments every call carries; the monitor passes them as --runtime-arg. */
+  readonly globalArgs: string[];
+  /** Whether the runtime keeps a record of `id`; no process spawned. */
+  hasState(id: string): boolean;
+  /** IDs the runtime keeps a record of; no process spawned. */
+  ids(): string[];
+  /** Lets a created container's process run. */
+  start(id: string): Promise<void>;
+  /** Signals the process (`all`: every process of the container). */
+  kill(id: string, signal: string | number, all?: boolean): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Changes a live container's cgroup limits from an OCI linux.resources document in `resourcesFile`. */
+  update(id: string, resourcesFile: string): Promise<void>;
+  /** Deletes the record (and cgroup); `force` kills a live container first. A missing record is no error. */
+  delete(id: string, force?: boolean): Promise<void>;
+  /** The runtime's view of the container; null when it keeps no record. */
+  state(id: string): Promise<RuntimeState | null>;
+  /** Host PIDs of every process in the container. */
+  pids(id: string): Promise<number[]>;
+  /** Starts `<runtime> exec` of a process spec as the caller's child, stdio piped (see OciRuntimeCli). */
+  spawnExec(id: string, processFile: string, opts: ExecArgs & { detach?: boolean; stdin: boolean }): ChildProcess;
+  /** The argv of a detached tty exec, for the native helper's pty-exec. */
+  ttyExecArgv(id: string, processFile: string, opts: ExecArgs & { pidFile: string }): string[];
+  /** The runtime's version, from `<binary> --version` ('' when it cannot say). */
+  version(): Promise<string>;
+}
+
+/** The version in a `--version` banner ("crun version 1.14.1", "runc version 1.1.12", "conmon version 2.1.6"). */
+export function versionFromBanner(stdout: string): string {
+  return /version\s+(\S+)/.exec(stdout)?.[1] ?? '';
+}
+
+/**
  * One driver for crun and runc (they share the OCI runtime CLI). `root` is the runtime's state
  * directory, per daemon, so two daemons never see each other's containers. exec is injected so the
  * error mapping is unit-testable.
  */
-export class OciRuntimeCli {
+export class OciRuntimeCli implements OciRuntime {
   constructor(private readonly deps: { name: string; path: string; root: string; exec: ExecFn }) {}
 
   get name(): string { return this.deps.name; }
@@ -50,9 +97,19 @@ export class OciRuntimeCli {
     return existsSync(join(this.deps.root, id));
   }
 
-  /** IDs the runtime keeps a record of (its state directories); no process spawned. */
+  /** IDs the runtime keeps a record of (its state directories); none before its first container. */
   ids(): string[] {
-    try { return readdirSync(this.deps.root); } catch { return []; }
+    try {
+      return readdirSync(this.deps.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  async version(): Promise<string> {
+    const r = await this.deps.exec(this.deps.path, ['--version']);
+    return r.exitCode === 0 ? versionFromBanner(r.stdout) : '';
   }
 
   async start(id: string): Promise<void> { await this.#run(['start', id]); }

@@ -1,6 +1,7 @@
 import type { EndpointSettings, ImageConfigBlob, NetworkingConfig } from '../../api/types/index.ts';
 import type { Db } from '../../store/db.ts';
-import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
+import type { OciRuntime } from '../../runtime/oci-runtime.ts';
+import type { Monitor } from '../../runtime/monitor.ts';
 import type { EventBus } from '../events.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerPaths } from './paths.ts';
@@ -82,7 +83,6 @@ export interface HealthHooks {
 export interface ContainerServiceConfig {
   dataRoot: string;
   execRoot: string;
-  conmonPath: string;
   defaultRuntime: string;
   /** The daemon's `log-driver` and `log-opts`: what a container that names no driver gets. */
   defaultLogConfig?: { Type: string; Config: Record<string, string> };
@@ -95,7 +95,10 @@ export interface ContainerServiceDeps {
   db: Db;
   images: ImageLookup;
   rootfs: RootfsProvider;
-  runtimes: ReadonlyMap<string, OciRuntimeCli>;
+  /** The OCI runtimes by name (crun, runc): OciRuntimeCli in the daemon, FakeOciRuntime in tests. */
+  runtimes: ReadonlyMap<string, OciRuntime>;
+  /** The per-container monitor (conmon): ConmonMonitor in the daemon, FakeMonitor in tests. */
+  monitor: Monitor;
   writeSpec: SpecWriter;
   events: EventBus;
   config: ContainerServiceConfig;

@@ -6,7 +6,7 @@ import { EngineError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { NativeHelper } from '../../lib/native-helper.ts';
 import { execFailureReason, execStarted } from '../../runtime/exec-start.ts';
-import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
+import type { OciRuntime } from '../../runtime/oci-runtime.ts';
 import { execFailedMessage, isInvalidStartConfig } from '../../runtime/runtime-errors.ts';
 import type { OciProcess } from '../../runtime/spec/types.ts';
 import { execProcess } from './exec-process.ts';
@@ -222,7 +222,7 @@ export class ExecService {
   }
 
   /** `<runtime> exec` as our child with plain pipes: once the process runs, the runtime's stderr is the process's. */
-  #launchPiped(runtime: OciRuntimeCli, containerId: string, o: LaunchFiles): LaunchedExec {
+  #launchPiped(runtime: OciRuntime, containerId: string, o: LaunchFiles): LaunchedExec {
     const child = runtime.spawnExec(containerId, o.processFile, {
       stdin: o.stdinWanted, pidFile: o.pidFile, logFile: o.logFile, ...(o.spec.oomScoreAdj ? { oomScoreAdj: o.spec.oomScoreAdj } : {}),
     });
@@ -235,7 +235,7 @@ export class ExecService {
   }
 
   /** `<runtime> exec` under the helper's pty: one output, the terminal; the runtime's stderr stays its own. */
-  #launchTty(s: ExecSession, runtime: OciRuntimeCli, containerId: string, o: LaunchFiles & { consoleSize: [number, number] | null }): LaunchedExec {
+  #launchTty(s: ExecSession, runtime: OciRuntime, containerId: string, o: LaunchFiles & { consoleSize: [number, number] | null }): LaunchedExec {
     const [rows, cols] = o.consoleSize ?? [0, 0];
     const argv = runtime.ttyExecArgv(containerId, o.processFile, { pidFile: o.pidFile, logFile: o.logFile, ...(o.spec.oomScoreAdj ? { oomScoreAdj: o.spec.oomScoreAdj } : {}) });
     const pty = this.deps.helper.ptyExec(argv, rows && cols ? { rows, cols } : {});

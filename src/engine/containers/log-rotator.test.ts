@@ -5,7 +5,12 @@ import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../lib/test-support.ts';
+import { sendConmonControl } from '../../runtime/conmon.ts';
 import { LogRotator, rotate } from './log-rotator.ts';
+
+/** conmon's reopen over its real control fifo, as ConmonMonitor sends it. */
+const reopenLog = (fifo: string) => sendConmonControl(fifo, 2);
+const quiet = { warn: () => undefined };
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-rot-'));
@@ -45,16 +50,16 @@ test('rotate: max-file=3 shifts log → .1 → .2, drops the oldest, and asks co
   const log = join(dir, 'ctr.log');
   const fifo = fifoWithReader(t, dir);
   writeFileSync(log, 'live');
-  await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 });
+  await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 }, reopenLog);
   assert.deepEqual(contents(log, 3), { log: '', 'log.1': 'live', 'log.2': null, 'log.3': null });
   assert.equal(fifo.read(), '2 0 0\n');
 
   writeFileSync(log, 'second');
-  await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 });
+  await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 }, reopenLog);
   assert.deepEqual(contents(log, 3), { log: '', 'log.1': 'second', 'log.2': 'live', 'log.3': null });
 
   writeFileSync(log, 'third');
-  await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 });
+  await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 3 }, reopenLog);
   // Three files at most: the live one (recreated at once, reopened by conmon) plus .1 and .2.
   assert.deepEqual(contents(log, 3), { log: '', 'log.1': 'third', 'log.2': 'second', 'log.3': null });
   assert.equal(fifo.read(), '2 0 0\n2 0 0\n');
@@ -66,7 +71,7 @@ test('rotate: max-file=2 keeps one old file', async (t) => {
   const fifo = fifoWithReader(t, dir);
   writeFileSync(log, 'a');
   writeFileSync(`${log}.1`, 'older');
-  await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 2 });
+  await rotate({ logPath: log, ctlFifo: fifo.path, maxFile: 2 }, reopenLog);
   assert.deepEqual(contents(log, 2), { log: '', 'log.1': 'a', 'log.2': null });
   assert.equal(fifo.read(), '2 0 0\n');
 });
@@ -77,7 +82,7 @@ test('rotate: max-file=1 (and below) truncates: no rotated file is kept', async 
   const fifo = fifoWithReader(t, dir);
   for (const maxFile of [1, 0]) {
     writeFileSync(log, 'data');
-    await rotate({ logPath: log, ctlFifo: fifo.path, maxFile });
+    await rotate({ logPath: log, ctlFifo: fifo.path, maxFile }, reopenLog);
     assert.deepEqual(contents(log, 1), { log: '', 'log.1': null });
     assert.equal(fifo.read(), '2 0 0\n');
   }
@@ -89,14 +94,14 @@ test('rotate: without a reader on the fifo it neither hangs nor throws', async (
   const ctl = join(dir, 'ctl');
   execFileSync('mkfifo', [ctl]);
   writeFileSync(log, 'x');
-  await within(2000, rotate({ logPath: log, ctlFifo: ctl, maxFile: 3 }));
+  await within(2000, rotate({ logPath: log, ctlFifo: ctl, maxFile: 3 }, reopenLog));
   assert.equal(readFileSync(`${log}.1`, 'utf8'), 'x');
 });
 
 test('rotate: a missing fifo or missing log is not an error', async (t) => {
   const dir = tmp(t);
   const log = join(dir, 'ctr.log');
-  await within(2000, rotate({ logPath: log, ctlFifo: join(dir, 'no-such-fifo'), maxFile: 3 }));
+  await within(2000, rotate({ logPath: log, ctlFifo: join(dir, 'no-such-fifo'), maxFile: 3 }, reopenLog));
   assert.deepEqual(contents(log, 2), { log: '', 'log.1': null, 'log.2': null });
 });
 
@@ -105,7 +110,7 @@ test('LogRotator: rotates a watched log once it reaches max-size; unwatch stops 
   const log = join(dir, 'ctr.log');
   const fifo = fifoWithReader(t, dir);
   // No timer of its own: each pass is run by the test, so "not rotated" is known, not waited for.
-  const r = new LogRotator(Infinity);
+  const r = new LogRotator({ reopenLog, log: quiet, intervalMs: Infinity });
   t.after(() => r.close());
   writeFileSync(log, 'small');
   r.watch('c1', { logPath: log, ctlFifo: fifo.path, maxSize: 10, maxFile: 2 });
@@ -126,7 +131,7 @@ test('LogRotator: its timer runs the check on its own', async (t) => {
   const dir = tmp(t);
   const log = join(dir, 'ctr.log');
   const fifo = fifoWithReader(t, dir);
-  const r = new LogRotator(5);
+  const r = new LogRotator({ reopenLog, log: quiet, intervalMs: 5 });
   t.after(() => r.close());
   writeFileSync(log, 'now over ten bytes');
   r.watch('c1', { logPath: log, ctlFifo: fifo.path, maxSize: 10, maxFile: 2 });
@@ -141,7 +146,7 @@ test('LogRotator: its timer runs the check on its own', async (t) => {
 test('LogRotator: max-size 0 means no rotation', async (t) => {
   const dir = tmp(t);
   const log = join(dir, 'ctr.log');
-  const r = new LogRotator(Infinity);
+  const r = new LogRotator({ reopenLog, log: quiet, intervalMs: Infinity });
   t.after(() => r.close());
   writeFileSync(log, 'anything');
   r.watch('c1', { logPath: log, ctlFifo: join(dir, 'ctl'), maxSize: 0, maxFile: 2 });

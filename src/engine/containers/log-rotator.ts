@@ -1,5 +1,16 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
-import { sendConmonControl } from '../../runtime/conmon.ts';
+import { bestEffort, type WarnLog } from '../../lib/best-effort.ts';
+
+/** Has the container's monitor reopen its log file (Monitor.reopenLog). */
+export type ReopenLog = (ctlFifo: string) => Promise<void>;
+
+/** What the rotator needs: the monitor's reopen, a log for rotations that fail, how often to look. */
+export interface LogRotatorDeps {
+  reopenLog: ReopenLog;
+  log: WarnLog;
+  /** How often sizes are checked (Infinity: never on its own; the caller runs checkNow). Default 250 ms. */
+  intervalMs?: number;
+}
 
 interface Watched { logPath: string; ctlFifo: string; maxSize: number; maxFile: number; busy: boolean }
 
@@ -14,13 +25,16 @@ export class LogRotator {
   readonly #watched = new Map<string, Watched>();
   #timer: NodeJS.Timeout | undefined;
 
-  /** `intervalMs`: how often sizes are checked (Infinity: never on its own; the caller runs checkNow). */
-  constructor(private readonly intervalMs = 250) {}
+  readonly #intervalMs: number;
+
+  constructor(private readonly deps: LogRotatorDeps) {
+    this.#intervalMs = deps.intervalMs ?? 250;
+  }
 
   watch(id: string, w: Omit<Watched, 'busy'>): void {
     if (w.maxSize <= 0) return;
     this.#watched.set(id, { ...w, busy: false });
-    if (Number.isFinite(this.intervalMs)) this.#timer ??= setInterval(() => void this.checkNow(), this.intervalMs).unref();
+    if (Number.isFinite(this.#intervalMs)) this.#timer ??= setInterval(() => void this.checkNow(), this.#intervalMs).unref();
   }
 
   unwatch(id: string): void {
@@ -28,15 +42,17 @@ export class LogRotator {
     if (this.#watched.size === 0 && this.#timer) { clearInterval(this.#timer); this.#timer = undefined; }
   }
 
-  /** One pass of what the timer does: rotates each watched log that has reached its max-size. */
+  /** One pass of what the timer does: rotates each watched log that has reached its max-size. Never throws. */
   async checkNow(): Promise<void> {
     for (const [id, w] of this.#watched) {
       if (w.busy) continue;
       w.busy = true;
       try {
-        const st = await stat(w.logPath).catch(() => null);
+        const size = await sizeOrNull(w.logPath);
         // Unwatched while stat ran (the container went away): its log is no longer ours to move.
-        if (st && st.size >= w.maxSize && this.#watched.get(id) === w) await rotate(w);
+        if (size !== null && size >= w.maxSize && this.#watched.get(id) === w) {
+          await bestEffort(this.deps.log, 'rotate container log', id, () => rotate(w, this.deps.reopenLog));
+        }
       } finally {
         w.busy = false;
       }
@@ -49,18 +65,37 @@ export class LogRotator {
   }
 }
 
+/** The file's size, or null when it does not exist (a container that logged nothing yet). */
+async function sizeOrNull(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Renames `from` to `to` unless `from` does not exist (an older file never written). */
+async function renameIfPresent(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 /** Shifts `log.N-1` → `log.N` … `log` → `log.1`, drops the oldest, and has conmon reopen. */
-export async function rotate(w: { logPath: string; ctlFifo: string; maxFile: number }): Promise<void> {
+export async function rotate(w: { logPath: string; ctlFifo: string; maxFile: number }, reopenLog: ReopenLog): Promise<void> {
   const keep = Math.max(1, w.maxFile);
   if (keep === 1) {
     // max-file=1: Docker truncates; conmon does it on reopen of a removed file.
     await rm(w.logPath, { force: true });
   } else {
     await rm(`${w.logPath}.${keep - 1}`, { force: true });
-    for (let i = keep - 2; i >= 1; i--) await rename(`${w.logPath}.${i}`, `${w.logPath}.${i + 1}`).catch(() => undefined);
-    await rename(w.logPath, `${w.logPath}.1`).catch(() => undefined);
+    for (let i = keep - 2; i >= 1; i--) await renameIfPresent(`${w.logPath}.${i}`, `${w.logPath}.${i + 1}`);
+    await renameIfPresent(w.logPath, `${w.logPath}.1`);
   }
   // The live path exists again at once, even if conmon has already gone and never reopens.
   await (await open(w.logPath, 'a', 0o600)).close();
-  await sendConmonControl(w.ctlFifo, 2);
+  await reopenLog(w.ctlFifo);
 }

@@ -6,10 +6,9 @@ import { EngineError, messageOf } from '../../lib/errors.ts';
 import { isValidContainerName, newId } from '../../lib/ids.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import { generateName } from '../../lib/names.ts';
-import { launchConmon } from '../../runtime/conmon.ts';
 import { RuntimeCreateError, createFailedMessage, isInvalidStartConfig, startFailureExitCode, withRuntimeCause } from '../../runtime/runtime-errors.ts';
 import { IntentLog } from '../../store/intents.ts';
-import type { OciRuntimeCli } from '../../runtime/oci-runtime.ts';
+import type { OciRuntime } from '../../runtime/oci-runtime.ts';
 import { mergeConfig, normalizeHostConfig } from './config-merge.ts';
 import type { ContainerServiceDeps, SandboxInfo } from './deps.ts';
 import { hostnameFile, hostsFile, readHostFile, resolvConfFile, type EtcInput } from './etc-files.ts';
@@ -51,7 +50,7 @@ export class ContainerService {
   readonly #attachable = new Set<string>();
   #exitWatcher: FSWatcher | undefined;
   readonly #exitDir: string;
-  readonly #rotator = new LogRotator();
+  readonly #rotator: LogRotator;
   readonly #restarts: RestartManager;
   readonly #intents: IntentLog;
 
@@ -59,6 +58,7 @@ export class ContainerService {
     this.repo = new ContainerRepo(deps.db);
     this.#intents = new IntentLog(deps.db);
     this.#exitDir = join(deps.config.execRoot, 'exits');
+    this.#rotator = new LogRotator({ reopenLog: (fifo) => deps.monitor.reopenLog(fifo), log: deps.log });
     this.#restarts = new RestartManager({
       restart: (id) => this.#policyRestart(id),
       onError: (id, err) => deps.log.warn({ err, id }, 'restart policy'),
@@ -69,7 +69,7 @@ export class ContainerService {
     return containerPaths(this.deps.config.dataRoot, this.deps.config.execRoot, id);
   }
 
-  runtimeFor(name: string): OciRuntimeCli {
+  runtimeFor(name: string): OciRuntime {
     const r = this.deps.runtimes.get(name);
     if (!r) throw new EngineError('InvalidParameter', `unknown or invalid runtime name: ${name}`);
     return r;
@@ -197,8 +197,8 @@ export class ContainerService {
       const log = c.hostConfig.LogConfig?.Type === 'none' ? null : paths.logPath;
       const { maxSize, maxFile } = this.logLimits(c);
       this.#runs.set(c.id, newRun());
-      const { pid, conmonPid } = await launchConmon(this.deps.config.conmonPath, {
-        id: c.id, name: c.name, bundleDir: paths.bundleDir, runtimePath: runtime.path, runtimeArgs: runtime.globalArgs,
+      const { pid, conmonPid } = await this.deps.monitor.launch(runtime, {
+        id: c.id, name: c.name, bundleDir: paths.bundleDir,
         logPath: log, logSizeMax: conmonLogCap(maxSize, maxFile), tty: !!c.config.Tty, stdin: !!c.config.OpenStdin,
         // StdinOnce closes stdin when the first attach goes, but never for a tty (docker: detach, then attach again).
         leaveStdinOpen: !c.config.StdinOnce || !!c.config.Tty, pidFile: paths.pidFile, conmonPidFile: paths.conmonPidFile,
