@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type * as api from '../api/types/index.ts';
+import type { ImageConfig } from '../image/index.ts';
 
 /** A file system view inside a writable build snapshot; every path resolves inside its root. */
 export interface BuildRootFs {
@@ -45,7 +45,7 @@ export interface RunRequest {
   /** The container's id (12 hex shown by " ---> Running in"). */
   started(containerId: string): void;
   /** Builds the new image's config from the new layer's diffID (called only on exit code 0). */
-  config(diffId: string): api.ImageConfigBlob;
+  config(diffId: string): ImageConfig;
   signal: AbortSignal;
 }
 
@@ -56,20 +56,20 @@ export interface RunRequest {
  */
 export interface BuildBackend {
   /** A FROM image by reference: local, or pulled when absent or `pull`. NotFound in Docker's words. */
-  baseImage(ref: string, opts: { pull: boolean; signal: AbortSignal }): Promise<{ id: string; config: api.ImageConfigBlob }>;
+  baseImage(ref: string, opts: { pull: boolean; signal: AbortSignal }): Promise<{ id: string; config: ImageConfig }>;
   /** The config of a (possibly untagged) image by ID. NotFound when it has gone. */
-  imageConfig(id: string): Promise<api.ImageConfigBlob>;
+  imageConfig(id: string): Promise<ImageConfig>;
   /** The image stored for a cache key, when it is still there. */
   cacheGet(key: string): Promise<string | undefined>;
   /** Records a step's result; `parentId` is the image the step started from (null: scratch). */
   cachePut(key: string, imageId: string, parentId: string | null): void;
   /** Stores an image whose layers all exist already (a metadata-only step). Returns its ID. */
-  storeConfig(blob: api.ImageConfigBlob): Promise<string>;
+  storeConfig(blob: ImageConfig): Promise<string>;
   /**
    * Runs `edit` on a writable snapshot over `parent`'s layers, then stores the snapshot's upper
    * dir as a new layer and the image `config(diffId)`. The snapshot is gone afterwards.
    */
-  mutate(parent: string | null, edit: (fs: BuildRootFs) => Promise<void>, config: (diffId: string) => api.ImageConfigBlob, signal: AbortSignal): Promise<string>;
+  mutate(parent: string | null, edit: (fs: BuildRootFs) => Promise<void>, config: (diffId: string) => ImageConfig, signal: AbortSignal): Promise<string>;
   /** Read-only access to an image's root file system for the length of `use`. */
   withImageRoot<T>(imageId: string | null, use: (fs: BuildRootFs) => Promise<T>): Promise<T>;
   /** Runs a RUN container; on exit 0 its upper dir becomes the new image. The container is always removed. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type * as api from '../api/types/index.ts';
 import { cacheFromMatch, isOnChainOf } from './cache-from.ts';
+import type { ImageConfig } from '../image/index.ts';
 
-const img = (steps: string[], layers: string[]): api.ImageConfigBlob => ({
+const img = (steps: string[], layers: string[]): ImageConfig => ({
   architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers },
   history: steps.map((s) => (s.startsWith('#') ? { created_by: s, empty_layer: true } : { created_by: s })),
 });

@@ -1,4 +1,4 @@
-import type * as api from '../api/types/index.ts';
+import type { ImageConfig } from '../image/index.ts';
 
 /**
  * `--cache-from` for the legacy builder: an image built elsewhere (pulled, loaded) answers a step
@@ -6,7 +6,7 @@ import type * as api from '../api/types/index.ts';
  * and its layers begin with the parent's. Returns the layer the step would add (its diffID; null
  * for an empty_layer step), or undefined when no image matches.
  */
-export function cacheFromMatch(parent: api.ImageConfigBlob, createdBy: string, images: readonly api.ImageConfigBlob[]): { diffId: string | null } | undefined {
+export function cacheFromMatch(parent: ImageConfig, createdBy: string, images: readonly ImageConfig[]): { diffId: string | null } | undefined {
   const ph = parent.history ?? [];
   const pl = parent.rootfs.diff_ids;
   for (const img of images) {
@@ -30,7 +30,7 @@ export function cacheFromMatch(parent: api.ImageConfigBlob, createdBy: string, i
  * from the local cache only with such an image (moby's ImageCache: a local hit must be a parent of
  * a cache-from source).
  */
-export function isOnChainOf(image: api.ImageConfigBlob, images: readonly api.ImageConfigBlob[]): boolean {
+export function isOnChainOf(image: ImageConfig, images: readonly ImageConfig[]): boolean {
   const ih = image.history ?? [];
   const il = image.rootfs.diff_ids;
   return images.some((img) => {

@@ -12,6 +12,7 @@ import { OrderedOutput } from './ordered-output.ts';
 import { runStep, type StepContext } from './steps.ts';
 import { neededStages, stageDeps, stageRef, targetStage } from './stage-graph.ts';
 import { applyMetadata, configOf, type ExpandFn, type StageState } from './stage-state.ts';
+import type { ImageConfig } from '../image/index.ts';
 
 /** What a build asks of the executor (the route's BuildOptions, minus tagging and transport). */
 export interface ExecuteOptions {
@@ -30,7 +31,7 @@ export interface ExecuteOptions {
   networkMode: string;
   extraHosts: string[];
   /** Configs of the `--cache-from` images that exist here (see cache-from.ts). */
-  cacheFrom: api.ImageConfigBlob[];
+  cacheFrom: ImageConfig[];
   /**
    * `--cache-from` was given (even naming only missing images): the local cache then answers only
    * with images on the chain of a cache-from image, as the legacy builder's cache does.
@@ -273,7 +274,7 @@ export function shellForHistory(s: StageState): string[] {
 }
 
 /** The config blob of the next image: the state's config, one more history entry, maybe a layer. */
-export function nextBlob(s: StageState, h: { created_by: string; empty_layer?: boolean; comment?: string }, diffId?: string): api.ImageConfigBlob {
+export function nextBlob(s: StageState, h: { created_by: string; empty_layer?: boolean; comment?: string }, diffId?: string): ImageConfig {
   const created = new Date().toISOString();
   // The parent's container/container_config describe how the parent was made, not this image.
   const rest = { ...s.blob };

@@ -3,6 +3,7 @@ import { EngineError } from '../lib/errors.ts';
 import type { BuildArgs } from './build-args.ts';
 import { goList, goQuoteList } from './created-by.ts';
 import type { CommandForm, Instruction } from './dockerfile/ast.ts';
+import type { ImageConfig } from '../image/index.ts';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
@@ -16,7 +17,7 @@ export type ExpandFn = (word: string, env: ReadonlyMap<string, string>, opts?: {
 export interface StageState {
   /** The image so far; null after `FROM scratch` until the first step stores one. */
   imageId: string | null;
-  blob: api.ImageConfigBlob;
+  blob: ImageConfig;
   /** ARGs declared in this stage that have a value, in declaration order. */
   args: Map<string, string>;
   /** CMD was set in this stage (ENTRYPOINT then keeps it; otherwise it resets the base's CMD). */

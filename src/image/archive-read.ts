@@ -5,20 +5,20 @@ import { join, posix, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { ImageConfigBlob } from '../api/types/index.ts';
 import { digestHex, isDigest } from '../lib/digest.ts';
 import { EngineError, invalid, isErrno } from '../lib/errors.ts';
 import { asInputError, decompress } from './compression.ts';
 import type { InflateLimits } from './inflate-guard.ts';
 import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, MediaType, hostArchitecture, imageIdOf, parseImageConfig } from './config.ts';
 import { ensureSafeParents, entryComponents, forgetVerified } from './safe-path.ts';
+import type { Descriptor, ImageConfig, Platform } from './oci.ts';
 
 /** One image found in an archive. */
 export interface ArchiveImage {
   id: string;
   /** The config blob's exact bytes (the image ID is their digest). */
   configBytes: Buffer;
-  config: ImageConfigBlob;
+  config: ImageConfig;
   /** Absolute paths of the layer files in the spool, base first, one per diff_id (plain or gzip). */
   layerPaths: string[];
   /** Names as the archive gives them ("busybox:latest", "docker.io/library/busybox:latest"); may be empty. */
@@ -48,13 +48,8 @@ export interface ReadArchiveOptions {
   signal?: AbortSignal;
 }
 
-interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size?: number;
-  annotations?: Record<string, string>;
-  platform?: { os?: string; architecture?: string };
-}
+/** A descriptor as an archive gives it: unchecked, so every field but the digest may be missing. */
+type ArchiveDescriptor = Partial<Omit<Descriptor, 'platform'>> & { digest: string; platform?: Partial<Platform> };
 
 const MAX_LINK_HOPS = 16;
 /** Spool files whose content is checked against their name while spooling. */
@@ -197,7 +192,7 @@ class SpoolReader {
     return m ? `sha256:${m[1]}` : undefined;
   }
 
-  blobPath(d: Descriptor): string {
+  blobPath(d: ArchiveDescriptor): string {
     if (typeof d?.digest !== 'string' || !isDigest(d.digest)) throw invalid(`invalid archive: unsupported digest ${String(d?.digest)}`);
     return `blobs/sha256/${digestHex(d.digest)}`;
   }
@@ -232,7 +227,7 @@ async function readDockerManifest(r: SpoolReader): Promise<ArchiveImage[]> {
 
 async function readOciLayout(r: SpoolReader): Promise<ArchiveImage[]> {
   if (!(await r.exists('index.json'))) throw invalid('invalid archive: neither manifest.json nor index.json found');
-  const index = await r.json<{ manifests?: Descriptor[] }>('index.json');
+  const index = await r.json<{ manifests?: ArchiveDescriptor[] }>('index.json');
   const byId = new Map<string, ArchiveImage>();
   for (const d of index.manifests ?? []) {
     const manifest = await pickManifest(r, d, 0);
@@ -248,9 +243,9 @@ async function readOciLayout(r: SpoolReader): Promise<ArchiveImage[]> {
   return [...byId.values()];
 }
 
-async function pickManifest(r: SpoolReader, d: Descriptor, depth: number): Promise<{ config: Descriptor; layers: Descriptor[] }> {
+async function pickManifest(r: SpoolReader, d: ArchiveDescriptor, depth: number): Promise<{ config: ArchiveDescriptor; layers: ArchiveDescriptor[] }> {
   if (depth > 4) throw invalid('invalid archive: indexes nested too deep');
-  const doc = await r.json<{ mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }>(r.blobPath(d));
+  const doc = await r.json<{ mediaType?: string; manifests?: ArchiveDescriptor[]; config?: ArchiveDescriptor; layers?: ArchiveDescriptor[] }>(r.blobPath(d));
   const type = doc.mediaType ?? d.mediaType;
   if (type === MediaType.ociIndex || type === MediaType.dockerManifestList || Array.isArray(doc.manifests)) {
     const list = doc.manifests ?? [];

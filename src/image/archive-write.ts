@@ -4,6 +4,7 @@ import tar from 'tar-stream';
 import { digestHex, sha256Digest } from '../lib/digest.ts';
 import { familiarString, normalizedString, type ImageReference } from '../lib/reference.ts';
 import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, MediaType, imageIdOf, parseImageConfig } from './config.ts';
+import type { Descriptor, ImageIndex, ImageManifest } from './oci.ts';
 
 /** One image to save. */
 export interface SaveImage {
@@ -47,12 +48,12 @@ export async function writeImageArchive(images: readonly SaveImage[], openLayer:
         pack.entry({ name: dir, type: 'directory', mode: 0o755, mtime: EPOCH }, Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
     }
     const manifestJson: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
-    const indexManifests: object[] = [];
+    const indexManifests: Descriptor[] = [];
     const repositories: Record<string, Record<string, string>> = {};
     for (const img of images) {
       const config = parseImageConfig(img.configBytes);
       const configDigest = await blob(img.configBytes);
-      const layers: { mediaType: string; digest: string; size: number }[] = [];
+      const layers: Descriptor[] = [];
       for (const diffId of config.rootfs.diff_ids) {
         const { stream, size } = await openLayer(diffId);
         if (!written.has(diffId)) {
@@ -64,14 +65,15 @@ export async function writeImageArchive(images: readonly SaveImage[], openLayer:
         }
         layers.push({ mediaType: MediaType.ociLayer, digest: diffId, size });
       }
-      const manifest = Buffer.from(JSON.stringify({
+      const doc: ImageManifest = {
         schemaVersion: 2,
         mediaType: MediaType.ociManifest,
         config: { mediaType: MediaType.ociConfig, digest: configDigest, size: img.configBytes.length },
         layers,
-      }));
+      };
+      const manifest = Buffer.from(JSON.stringify(doc));
       const manifestDigest = await blob(manifest);
-      const descriptor = { mediaType: MediaType.ociManifest, digest: manifestDigest, size: manifest.length };
+      const descriptor: Descriptor = { mediaType: MediaType.ociManifest, digest: manifestDigest, size: manifest.length };
       if (img.tags.length === 0) indexManifests.push(descriptor);
       for (const t of img.tags) {
         indexManifests.push({ ...descriptor, annotations: { [ANNOTATION_IMAGE_NAME]: normalizedString(t), [ANNOTATION_REF_NAME]: t.tag ?? 'latest' } });
@@ -85,7 +87,8 @@ export async function writeImageArchive(images: readonly SaveImage[], openLayer:
         Layers: config.rootfs.diff_ids.map((d) => `blobs/sha256/${digestHex(d)}`),
       });
     }
-    await entry('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: indexManifests })));
+    const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: indexManifests };
+    await entry('index.json', Buffer.from(JSON.stringify(index)));
     await entry('manifest.json', Buffer.from(JSON.stringify(manifestJson)));
     await entry('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
     if (Object.keys(repositories).length > 0) await entry('repositories', Buffer.from(JSON.stringify(repositories)));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ImageConfigBlob } from '../api/types/index.ts';
 import { isDigest, sha256Digest } from '../lib/digest.ts';
 import { invalid } from '../lib/errors.ts';
+import type { ImageConfig } from './oci.ts';
 
 /** OCI and Docker media types the image code reads and writes. */
 export const MediaType = {
@@ -39,7 +39,7 @@ export const imageIdOf = (configBytes: string | Uint8Array): string => sha256Dig
  * Parses and checks an image config blob: a JSON object with os, architecture and
  * rootfs.diff_ids (sha256 digests). InvalidParameter otherwise.
  */
-export function parseImageConfig(bytes: string | Uint8Array): ImageConfigBlob {
+export function parseImageConfig(bytes: string | Uint8Array): ImageConfig {
   let c: unknown;
   try {
     c = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
@@ -47,13 +47,13 @@ export function parseImageConfig(bytes: string | Uint8Array): ImageConfigBlob {
     throw invalid(`invalid image config: ${(err as Error).message}`, err);
   }
   if (typeof c !== 'object' || c === null || Array.isArray(c)) throw invalid('invalid image config: not an object');
-  const cfg = c as Partial<ImageConfigBlob>;
+  const cfg = c as Partial<ImageConfig>;
   const ids = cfg.rootfs?.diff_ids;
   if (cfg.rootfs?.type !== 'layers' || !Array.isArray(ids) || !ids.every((d) => typeof d === 'string' && isDigest(d))) {
     throw invalid('invalid image config: rootfs must be of type layers with sha256 diff_ids');
   }
   if (typeof cfg.os !== 'string' || typeof cfg.architecture !== 'string') throw invalid('invalid image config: missing os or architecture');
-  return cfg as ImageConfigBlob;
+  return cfg as ImageConfig;
 }
 
 /** The OCI architecture name of this machine (amd64, arm64, …). */

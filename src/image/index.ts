@@ -8,6 +8,7 @@ export { readImageArchive } from './archive-read.ts';
 export type { ArchiveImage, ReadArchiveOptions, SpooledArchive } from './archive-read.ts';
 export { writeImageArchive } from './archive-write.ts';
 export type { OpenLayer, SaveImage } from './archive-write.ts';
+export type { ConfigHistoryEntry, Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from './oci.ts';
 export { chainIds, imageIdOf, parseImageConfig, hostArchitecture, MediaType } from './config.ts';
 export { abandonInput, decompress, detectCompression } from './compression.ts';
 export type { Compression, DecompressOptions } from './compression.ts';

@@ -307,20 +307,6 @@ export interface ExecInspect {
   Pid: number;
 }
 
-/** The OCI/Docker image config blob (application/vnd.oci.image.config.v1+json). */
-export interface ImageConfigBlob {
-  architecture: string;
-  os: string;
-  variant?: string;
-  created?: string;
-  author?: string;
-  config?: ContainerConfig;
-  container_config?: ContainerConfig;
-  rootfs: { type: 'layers'; diff_ids: string[] };
-  history?: { created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean }[];
-  [key: string]: unknown;
-}
-
 /** GET /images/{name}/json */
 export interface ImageInspect {
   Id: string;

@@ -18,6 +18,7 @@ import { extractContext, type ContextExtractor } from './context.ts';
 import { MessageChannel, shortId } from '../images/progress.ts';
 import type { BuildOptions } from './contract.ts';
 import { BUILD_LABEL, EngineBuildBackend, type BuildContainers, type BuildImages, type BuildSnapshots } from './engine-backend.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 export interface BuildServiceDeps {
   /** For start-up recovery: every container with its labels (RUN containers carry BUILD_LABEL). */
@@ -81,7 +82,7 @@ export class BuildService {
       const cacheFrom = (await Promise.all(o.cacheFrom.map((ref) => this.d.images.resolve(ref).then((i) => i.config, (err: unknown) => {
         this.d.warn?.(`Could not look up ${ref} for cache resolution, skipping: ${(err as Error).message}`);
         return undefined;
-      })))).filter((c): c is api.ImageConfigBlob => c !== undefined);
+      })))).filter((c): c is ImageConfig => c !== undefined);
       const run = (async () => {
         try {
           const r = await executeBuild({ backend, expand, emit, parseTrigger: (t) => parseTrigger(t, escape) }, {

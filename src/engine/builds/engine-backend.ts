@@ -10,11 +10,12 @@ import { EngineError, kindOf } from '../../lib/errors.ts';
 import { followLogs } from '../containers/logs.ts';
 import type { BuildCache } from './build-cache.ts';
 import { rootFs, type RootHelper } from './build-root.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 /** The image service calls a build makes. */
 export interface BuildImages {
-  resolve(ref: string): Promise<{ id: string; config: api.ImageConfigBlob; chainIds: string[] }>;
-  storeBuilt(opts: { layer?: Readable; layerDir?: string; config: (diffId: string | undefined) => api.ImageConfigBlob; signal?: AbortSignal }): Promise<string>;
+  resolve(ref: string): Promise<{ id: string; config: ImageConfig; chainIds: string[] }>;
+  storeBuilt(opts: { layer?: Readable; layerDir?: string; config: (diffId: string | undefined) => ImageConfig; signal?: AbortSignal }): Promise<string>;
   tag(source: string, target: string): Promise<void>;
   pull?(ref: string, opts: { signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
 }
@@ -113,7 +114,7 @@ const snapshotId = () => `build-${randomBytes(16).toString('hex')}`;
 export class EngineBuildBackend implements BuildBackend {
   constructor(private readonly d: EngineBuildBackendDeps) {}
 
-  async baseImage(ref: string, opts: { pull: boolean; signal: AbortSignal }): Promise<{ id: string; config: api.ImageConfigBlob }> {
+  async baseImage(ref: string, opts: { pull: boolean; signal: AbortSignal }): Promise<{ id: string; config: ImageConfig }> {
     if (!opts.pull) {
       try {
         const img = await this.d.images.resolve(ref);
@@ -132,7 +133,7 @@ export class EngineBuildBackend implements BuildBackend {
     return { id: img.id, config: img.config };
   }
 
-  async imageConfig(id: string): Promise<api.ImageConfigBlob> {
+  async imageConfig(id: string): Promise<ImageConfig> {
     return (await this.d.images.resolve(id)).config;
   }
 
@@ -146,7 +147,7 @@ export class EngineBuildBackend implements BuildBackend {
     this.d.cache.put(key, imageId, parentId);
   }
 
-  storeConfig(blob: api.ImageConfigBlob): Promise<string> {
+  storeConfig(blob: ImageConfig): Promise<string> {
     return this.d.images.storeBuilt({ config: () => blob });
   }
 
@@ -162,7 +163,7 @@ export class EngineBuildBackend implements BuildBackend {
     }
   }
 
-  mutate(parent: string | null, edit: (fs: BuildRootFs) => Promise<void>, config: (diffId: string) => api.ImageConfigBlob, signal: AbortSignal): Promise<string> {
+  mutate(parent: string | null, edit: (fs: BuildRootFs) => Promise<void>, config: (diffId: string) => ImageConfig, signal: AbortSignal): Promise<string> {
     return this.#withSnapshot(parent, async (fs, id) => {
       await edit(fs);
       await this.d.snapshots.unmount(id);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import type * as api from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { commitContainer, type CommitDeps } from './commit.ts';
 import { initialState, type ContainerRecord, type ContainerStatus } from './record.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 /** Records what the commit did to the container; each step can be made to fail. */
 class FakeCommitDeps implements CommitDeps {
@@ -24,7 +24,7 @@ class FakeCommitDeps implements CommitDeps {
   upperPath(id: string) { return `/upper/${id}`; }
   layerTar() { return Readable.from([Buffer.from('tar')]); }
   images = {
-    commit: async (o: { layerRead?: () => Promise<void>; config: (p: api.ImageConfigBlob, d: string) => api.ImageConfigBlob }) => {
+    commit: async (o: { layerRead?: () => Promise<void>; config: (p: ImageConfig, d: string) => ImageConfig }) => {
       this.calls.push('commit');
       if (this.readLayer) await o.layerRead?.();
       if (this.commitError) throw this.commitError;

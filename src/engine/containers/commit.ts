@@ -4,6 +4,7 @@ import { kindOf } from '../../lib/errors.ts';
 import { applyChanges } from '../images/changes.ts';
 import { commitImageConfig } from '../images/commit.ts';
 import type { ContainerRecord } from './record.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 export interface CommitDeps {
   resolve(ref: string): ContainerRecord;
@@ -14,7 +15,7 @@ export interface CommitDeps {
   /** A layer tar of a directory (the native helper's tar-out with --whiteouts, chrooted). */
   layerTar(upperDir: string): Readable;
   images: {
-    commit(opts: { parentId: string; layer: Readable; layerRead?: () => Promise<void>; config: (parent: api.ImageConfigBlob, diffId: string) => api.ImageConfigBlob; ref?: string }): Promise<string>;
+    commit(opts: { parentId: string; layer: Readable; layerRead?: () => Promise<void>; config: (parent: ImageConfig, diffId: string) => ImageConfig; ref?: string }): Promise<string>;
   };
   event(action: string, c: ContainerRecord, attrs: Record<string, string>): void;
 }

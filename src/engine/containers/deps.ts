@@ -1,4 +1,4 @@
-import type { EndpointSettings, ImageConfigBlob, NetworkingConfig } from '../../api/types/index.ts';
+import type { EndpointSettings, NetworkingConfig } from '../../api/types/index.ts';
 import type { Db } from '../../store/db.ts';
 import type { OciRuntime } from '../../runtime/oci-runtime.ts';
 import type { Monitor } from '../../runtime/monitor.ts';
@@ -6,10 +6,11 @@ import type { EventBus } from '../events.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerPaths } from './paths.ts';
 import type { MountInput } from '../../runtime/spec/mounts.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 /** What the container service needs from the image store. */
 export interface ImageLookup {
-  resolve(ref: string): Promise<{ id: string; config: ImageConfigBlob; chainIds: string[] }>;
+  resolve(ref: string): Promise<{ id: string; config: ImageConfig; chainIds: string[] }>;
 }
 
 /** What it needs from the snapshotter: a writable rootfs per container on top of image layers. */

@@ -9,6 +9,7 @@ import { applyChanges } from './changes.ts';
 import { HEX_PREFIX, type ImageStore } from './image-store.ts';
 import { ingestLayer } from './layers.ts';
 import type { ImageRow } from './records.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 export interface ImportOptions {
   /** "repo[:tag]" to tag the new image with. */
@@ -26,7 +27,7 @@ export interface CommitImageOptions {
   parentId: string;
   layer: Readable;
   layerRead?: () => Promise<void>;
-  config: (parent: api.ImageConfigBlob, diffId: string) => api.ImageConfigBlob;
+  config: (parent: ImageConfig, diffId: string) => ImageConfig;
   ref?: string;
 }
 
@@ -34,7 +35,7 @@ export interface CommitImageOptions {
 export interface StoreBuiltOptions {
   layer?: Readable;
   layerDir?: string;
-  config: (diffId: string | undefined) => api.ImageConfigBlob;
+  config: (diffId: string | undefined) => ImageConfig;
   signal?: AbortSignal;
 }
 
@@ -107,7 +108,7 @@ export class ImageArchives {
         .catch(async (err: unknown) => { await this.s.rollback(undefined, []); throw err; });
       const created = new Date().toISOString();
       const comment = opts.message || 'Imported from -';
-      const blob: api.ImageConfigBlob = {
+      const blob: ImageConfig = {
         architecture: arch, os, ...(variant ? { variant } : {}), created, comment,
         ...(Object.keys(config).length > 0 ? { config } : {}),
         rootfs: { type: 'layers', diff_ids: [layer.diffId] },

@@ -1,9 +1,10 @@
 import type * as api from '../../api/types/index.ts';
 import { applyChanges } from './changes.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 export interface CommitConfigInput {
   /** The parent image's config blob (os, architecture, layers, history). */
-  parent: api.ImageConfigBlob;
+  parent: ImageConfig;
   /** The container's Config. */
   container: api.ContainerConfig;
   containerId: string;
@@ -55,7 +56,7 @@ export function mergeCommitConfig(user: api.ContainerConfig, base: api.Container
  * `config` is the override (or the container's config) with the changes applied, merged with
  * the container's config. InvalidParameter for a bad `--change`.
  */
-export function commitImageConfig(i: CommitConfigInput): api.ImageConfigBlob {
+export function commitImageConfig(i: CommitConfigInput): ImageConfig {
   const user = i.override && Object.keys(i.override).length > 0 ? i.override : i.container;
   const config = mergeCommitConfig(applyChanges(user, i.changes ?? []), i.container);
   const created = (i.created ?? new Date()).toISOString();

@@ -17,6 +17,7 @@ import { FsBlobStore } from '../../store/blob-store.ts';
 import { openDb } from '../../store/db.ts';
 import { ImageService } from './image-service.ts';
 import type { ImageUser } from './remove.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 interface Env {
   svc: ImageService;
@@ -49,7 +50,7 @@ async function env(t: { after: (fn: () => Promise<void>) => void }): Promise<Env
 const LAYER1 = () => makeTar([{ name: 'bin/', mode: 0o755 }, { name: 'bin/sh', body: 'shell', mode: 0o755 }]);
 const LAYER2 = () => makeTar([{ name: 'etc/.wh.passwd', body: '' }, { name: 'app', body: 'app' }]);
 
-function config(diffIds: string[], extra: Partial<api.ImageConfigBlob> = {}): Buffer {
+function config(diffIds: string[], extra: Partial<ImageConfig> = {}): Buffer {
   return Buffer.from(JSON.stringify({
     architecture: 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z',
     config: { Cmd: ['sh'], Labels: { tier: 'base' } },

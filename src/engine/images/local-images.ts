@@ -11,11 +11,12 @@ import type { ImageServiceDeps, ImageStore } from './image-store.ts';
 import { ImageRecords } from './records.ts';
 import { planRemove, untaggedRecords } from './remove.ts';
 import { labelsOf, toApiHistory, toApiInspect, toApiSummary, unixSeconds } from './views.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 /** What the container engine gets for an image reference. */
 export interface ResolvedImage {
   id: string;
-  config: api.ImageConfigBlob;
+  config: ImageConfig;
   /** Chain IDs, base first: what Snapshotter.prepare takes. */
   chainIds: string[];
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type * as api from '../../api/types/index.ts';
-import { gzipLayer, MediaType } from '../../image/index.ts';
+import { gzipLayer, MediaType, type ImageManifest } from '../../image/index.ts';
 import { Semaphore } from '../../lib/semaphore.ts';
 import type { RepositorySession, UploadOutcome } from '../../registry/client/contract.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
@@ -57,12 +57,13 @@ export async function pushImage(d: PushDeps, session: RepositorySession, img: Pu
     });
   }));
   await session.pushBlob({ digest: img.imageId, size: img.configBytes.length }, async () => Readable.from([img.configBytes]), signal ? { signal } : {});
-  const manifest = Buffer.from(JSON.stringify({
+  const doc: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaType.dockerManifest,
     config: { mediaType: MediaType.dockerConfig, size: img.configBytes.length, digest: img.imageId },
     layers: pushed.map((b) => ({ mediaType: DOCKER_LAYER_GZIP, size: b.size, digest: b.digest })),
-  }, null, 3));
+  };
+  const manifest = Buffer.from(JSON.stringify(doc, null, 3));
   const digest = await session.putManifest(tag, MediaType.dockerManifest, manifest, signal);
   return { digest, size: manifest.length };
 }

@@ -2,11 +2,12 @@ import { dirname, join } from 'node:path';
 import type * as api from '../../api/types/index.ts';
 import { familiarString, type ImageReference } from '../../lib/reference.ts';
 import type { ImageRow } from './records.ts';
+import type { ImageConfig } from '../../image/index.ts';
 
 /** An image with its parsed config and references: what the API views are made from. */
 export interface ImageView {
   row: ImageRow;
-  config: api.ImageConfigBlob;
+  config: ImageConfig;
   tags: ImageReference[];
   digests: ImageReference[];
 }
@@ -75,7 +76,7 @@ export function toApiInspect(v: ImageView, diffPath: (chainId: string) => string
  * layer sizes in order; the newest entry carries the image ID and tags, older ones "<missing>".
  */
 export function toApiHistory(v: ImageView, layerSizes: readonly number[]): api.ImageHistoryEntry[] {
-  type Entry = NonNullable<api.ImageConfigBlob['history']>[number];
+  type Entry = NonNullable<ImageConfig['history']>[number];
   const hist: Entry[] = v.config.history && v.config.history.length > 0
     ? v.config.history
     : v.config.rootfs.diff_ids.map((): Entry => ({ created: v.config.created ?? '', created_by: '' }));
