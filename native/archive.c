@@ -6,7 +6,8 @@
  *                                       tar of <path> on stdout, entries named <name>, <name>/child...
  *                                       (<name> "" : children only, no prefix: export, commit);
  *                                       --whiteouts: overlay whiteouts and opaque dirs become .wh. files
- *   tar-in [--no-overwrite-dir-nondir] [--owner UID:GID] <root> <dir>
+ *   tar-in [--no-overwrite-dir-nondir] [--owner UID:GID] [--allow-devices] [--allow-absolute]
+ *          [--max-bytes N] [--max-entries N] <root> <dir>
  *                                       extracts the tar on stdin into <dir>
  *   walk <root>                         NUL-terminated records "<k> <path>" for every entry below root:
  *                                       k = d dir, o opaque dir, w whiteout, f anything else
@@ -729,25 +730,289 @@ static void make_parents(const char *rel)
 	}
 }
 
+/*
+ * What tar-in accepts. By default the layer extractor's policy (src/image/layer-apply.ts): caps on
+ * the bytes of regular files and on the number of entries, device nodes skipped, absolute names
+ * refused. `docker cp` and ADD widen it to dockerd's behaviour (--allow-devices, --allow-absolute:
+ * an absolute name is taken relative to the extraction directory, as filepath.Join does).
+ */
+struct policy {
+	int no_overwrite, allow_devices, allow_absolute;
+	long long own_uid, own_gid;
+	unsigned long long max_bytes, max_entries;
+};
+
+/* The defaults of src/image/layer-apply.ts (DEFAULT_MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_ENTRIES). */
+#define DEFAULT_MAX_BYTES (64ULL << 30)
+#define DEFAULT_MAX_ENTRIES 1000000ULL
+
+/* What PAX and GNU long-name headers say about the entry that follows them. */
+struct pending {
+	char path[PATH_MAX], link[PATH_MAX];
+	long long size, uid, gid;
+	char cap[256];
+	ssize_t caplen;
+};
+
+static void pending_reset(struct pending *p)
+{
+	p->path[0] = p->link[0] = '\0';
+	p->size = p->uid = p->gid = -1;
+	p->caplen = -1;
+}
+
 struct dirtime {
 	char *path;
 	long long mtime;
 };
 
-int cmd_tar_in(int argc, char **argv)
+/* Directories whose times are set last, once their children stop changing them. */
+struct dirtimes {
+	struct dirtime *v;
+	size_t n, cap;
+};
+
+static void remember_dir(struct dirtimes *d, const char *path, long long mtime)
 {
-	int i = 0, no_overwrite = 0;
-	long long own_uid = -1, own_gid = -1;
+	if (d->n == d->cap && !(d->v = realloc(d->v, (d->cap = d->cap ? d->cap * 2 : 64) * sizeof(*d->v))))
+		die(EXIT_ERR, "out of memory");
+	d->v[d->n++] = (struct dirtime){strdup(path), mtime};
+}
+
+static unsigned long long parse_count(const char *opt, const char *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-')
+		die(EXIT_ERR, "tar-in: bad %s %s", opt, v);
+	return n;
+}
+
+/* Parses the options; returns the index of <root>. */
+static int parse_tar_in_args(int argc, char **argv, struct policy *pol)
+{
+	*pol = (struct policy){.own_uid = -1, .own_gid = -1, .max_bytes = DEFAULT_MAX_BYTES, .max_entries = DEFAULT_MAX_ENTRIES};
+	int i = 0;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--no-overwrite-dir-nondir") == 0)
-			no_overwrite = 1;
-		else if (strcmp(argv[i], "--owner") == 0 && i + 1 < argc && sscanf(argv[i + 1], "%lld:%lld", &own_uid, &own_gid) == 2)
+			pol->no_overwrite = 1;
+		else if (strcmp(argv[i], "--allow-devices") == 0)
+			pol->allow_devices = 1;
+		else if (strcmp(argv[i], "--allow-absolute") == 0)
+			pol->allow_absolute = 1;
+		else if (strcmp(argv[i], "--owner") == 0 && next && sscanf(next, "%lld:%lld", &pol->own_uid, &pol->own_gid) == 2)
 			i++;
+		else if (strcmp(argv[i], "--max-bytes") == 0 && next)
+			pol->max_bytes = parse_count(argv[i], next), i++;
+		else if (strcmp(argv[i], "--max-entries") == 0 && next)
+			pol->max_entries = parse_count(argv[i], next), i++;
 		else
 			die(EXIT_ERR, "tar-in: bad option %s", argv[i]);
 	}
 	if (argc - i != 2)
-		die(EXIT_ERR, "usage: tar-in [--no-overwrite-dir-nondir] [--owner UID:GID] <root> <dir>");
+		die(EXIT_ERR, "usage: tar-in [--no-overwrite-dir-nondir] [--owner UID:GID] [--allow-devices] [--allow-absolute] "
+			      "[--max-bytes N] [--max-entries N] <root> <dir>");
+	return i;
+}
+
+/*
+ * Reads the next header block into h, checksum verified. Returns 0 at the end of the archive (two
+ * zero blocks, or the end of the stream between entries).
+ */
+static int next_header(char *h)
+{
+	for (int zeros = 0;;) {
+		int r = read_full(h, BLK);
+		if (r == 0)
+			return 0;
+		if (r < 0)
+			die(EXIT_UNSAFE, "archive: unexpected end of archive");
+		int all_zero = 1;
+		for (int k = 0; k < BLK && all_zero; k++)
+			all_zero = h[k] == 0;
+		if (!all_zero)
+			break;
+		if (++zeros == 2)
+			return 0;
+	}
+	unsigned sum = 0;
+	for (int k = 0; k < BLK; k++)
+		sum += (k >= 148 && k < 156) ? ' ' : (unsigned char)h[k];
+	if (sum != number(h + 148, 8))
+		die(EXIT_UNSAFE, "archive/tar: invalid tar header");
+	return 1;
+}
+
+static void parse_header(const char *h, struct entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = h[156] ? h[156] : '0';
+	e->size = number(h + 124, 12);
+	e->mode = number(h + 100, 8);
+	e->uid = number(h + 108, 8);
+	e->gid = number(h + 116, 8);
+	e->mtime = (long long)number(h + 136, 12);
+	e->dmaj = number(h + 329, 8);
+	e->dmin = number(h + 337, 8);
+	if (memcmp(h + 257, "ustar", 5) == 0 && h[345])
+		pathf(e->name, "%.155s/%.100s", h + 345, h);
+	else
+		pathf(e->name, "%.100s", h);
+	pathf(e->link, "%.100s", h + 157);
+}
+
+/* The records of a PAX extended header ('x'; a global 'g' is read and ignored). */
+static void read_pax(const struct entry *e, struct pending *pend)
+{
+	char *b = read_blob(e->size), *p = b, *end = b + e->size;
+	while (e->type == 'x' && p < end) {
+		char *key, *val;
+		size_t vlen;
+		p += pax_record(p, (size_t)(end - p), &key, &val, &vlen);
+		int is_path = strcmp(key, "path") == 0, is_link = strcmp(key, "linkpath") == 0;
+		/* A NUL would silently cut a name short (Go's validPAXRecord refuses it too). */
+		if ((is_path || is_link) && memchr(val, '\0', vlen))
+			die(EXIT_UNSAFE, "archive/tar: invalid tar header");
+		if (is_path)
+			pathf(pend->path, "%.*s", (int)vlen, val);
+		else if (is_link)
+			pathf(pend->link, "%.*s", (int)vlen, val);
+		else if (strcmp(key, "size") == 0)
+			pend->size = pax_number(val, vlen);
+		else if (strcmp(key, "uid") == 0)
+			pend->uid = pax_number(val, vlen);
+		else if (strcmp(key, "gid") == 0)
+			pend->gid = pax_number(val, vlen);
+		else if (strcmp(key, "SCHILY.xattr.security.capability") == 0 && vlen <= sizeof(pend->cap))
+			memcpy(pend->cap, val, vlen), pend->caplen = (ssize_t)vlen;
+	}
+	free(b);
+}
+
+/* The entry as the headers before it amend it; the pending values are used up. */
+static void apply_pending(struct entry *e, struct pending *pend)
+{
+	if (pend->path[0])
+		pathf(e->name, "%s", pend->path);
+	if (pend->link[0])
+		pathf(e->link, "%s", pend->link);
+	if (pend->size >= 0)
+		e->size = (unsigned long long)pend->size;
+	if (pend->uid >= 0)
+		e->uid = (unsigned long long)pend->uid;
+	if (pend->gid >= 0)
+		e->gid = (unsigned long long)pend->gid;
+	e->caplen = pend->caplen;
+	if (pend->caplen > 0)
+		memcpy(e->cap, pend->cap, (size_t)pend->caplen);
+	pending_reset(pend);
+}
+
+/*
+ * Checks the entry's names against the policy and the extraction directory; returns the cleaned
+ * relative name in rel (and the cleaned hardlink target in e->link).
+ */
+static void check_names(struct entry *e, const struct policy *pol, const char *dest, char *rel)
+{
+	if (e->name[0] == '/' && !pol->allow_absolute)
+		die(EXIT_UNSAFE, "invalid tar entry name \"%s\": absolute path", e->name);
+	if (clean_name(e->name, rel) < 0)
+		die(EXIT_UNSAFE, "\"%s\" is outside of \"%s\"", e->name, dest);
+	if (e->type == '1') {
+		char t[PATH_MAX];
+		if ((e->link[0] == '/' && !pol->allow_absolute) || clean_name(e->link, t) < 0 || t[0] == '\0')
+			die(EXIT_UNSAFE, "invalid hardlink \"%s\" -> \"%s\"", e->link, e->name);
+		pathf(e->link, "%s", t);
+	}
+	if (e->type == '2' && link_escapes(rel, e->link))
+		die(EXIT_UNSAFE, "invalid symlink \"%s\" -> \"%s\"", e->name, e->link);
+}
+
+/* A regular file's bytes from the archive into `rel` (created: nothing is there any more). */
+static void write_file(const char *rel, const struct entry *e, uid_t uid, gid_t gid, const struct timespec *ts)
+{
+	int fd = open(rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die(EXIT_ERR, "create %s: %s", rel, strerror(errno));
+	static char buf[1 << 16];
+	unsigned long long left = e->size;
+	while (left > 0) {
+		size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+		size_t chunk = (want + BLK - 1) / BLK * BLK;
+		if (read_full(buf, chunk) != 1)
+			die(EXIT_UNSAFE, "archive: unexpected end of archive");
+		for (size_t off = 0; off < want;) {
+			ssize_t n = write(fd, buf + off, want - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				die(EXIT_ERR, "write %s: %s", rel, strerror(errno));
+			off += (size_t)n;
+		}
+		left -= want;
+	}
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, (mode_t)(e->mode & 07777)) < 0)
+		die(EXIT_ERR, "%s: %s", rel, strerror(errno));
+	if (e->caplen > 0)
+		fsetxattr(fd, "security.capability", e->cap, (size_t)e->caplen, 0);
+	futimens(fd, ts);
+	close(fd);
+}
+
+/* Makes what a (non-file) entry describes at rel; its data, if any, is still to be skipped. */
+static void make_node(const char *rel, const struct entry *e, uid_t uid, gid_t gid, const struct timespec *ts,
+		      struct dirtimes *dirs)
+{
+	switch (e->type) {
+	case '5':
+		if (mkdir(rel, 0700) < 0 && errno != EEXIST)
+			die(EXIT_ERR, "mkdir %s: %s", rel, strerror(errno));
+		if (lchown(rel, uid, gid) < 0 || fchmodat(AT_FDCWD, rel, (mode_t)(e->mode & 07777), 0) < 0)
+			die(EXIT_ERR, "%s: %s", rel, strerror(errno));
+		remember_dir(dirs, rel, e->mtime);
+		break;
+	case '2':
+		if (symlink(e->link, rel) < 0)
+			die(EXIT_ERR, "symlink %s: %s", rel, strerror(errno));
+		lchown(rel, uid, gid);
+		utimensat(AT_FDCWD, rel, ts, AT_SYMLINK_NOFOLLOW);
+		break;
+	case '1':
+		/* linkat without AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself. */
+		if (linkat(AT_FDCWD, e->link, AT_FDCWD, rel, 0) < 0)
+			die(errno == ENOENT ? EXIT_UNSAFE : EXIT_ERR, "hardlink %s -> %s: %s", rel, e->link, strerror(errno));
+		break;
+	default: {
+		mode_t type = e->type == '3' ? S_IFCHR : e->type == '4' ? S_IFBLK : S_IFIFO;
+		if (mknod(rel, type | (mode_t)(e->mode & 07777), makedev(e->dmaj, e->dmin)) < 0)
+			die(EXIT_ERR, "mknod %s: %s", rel, strerror(errno));
+		lchown(rel, uid, gid);
+		utimensat(AT_FDCWD, rel, ts, AT_SYMLINK_NOFOLLOW);
+	}
+	}
+}
+
+/* Clears the way for an entry at rel: an existing directory stays for a directory entry. */
+static void clear_path(const char *rel, const struct entry *e, const struct policy *pol, const char *dest)
+{
+	struct stat cur;
+	if (lstat(rel, &cur) < 0)
+		return;
+	const char *shown = strcmp(dest, "/") ? dest : "";
+	if (pol->no_overwrite && S_ISDIR(cur.st_mode) && e->type != '5')
+		die(EXIT_UNSAFE, "cannot overwrite directory \"%s/%s\" with non-directory \"%s\"", shown, rel, dest);
+	if (pol->no_overwrite && !S_ISDIR(cur.st_mode) && e->type == '5')
+		die(EXIT_UNSAFE, "cannot overwrite non-directory \"%s/%s\" with directory \"%s\"", shown, rel, dest);
+	if (!(S_ISDIR(cur.st_mode) && e->type == '5') && remove_tree(AT_FDCWD, rel) < 0)
+		die(EXIT_ERR, "remove %s: %s", rel, strerror(errno));
+}
+
+int cmd_tar_in(int argc, char **argv)
+{
+	struct policy pol;
+	int i = parse_tar_in_args(argc, argv, &pol);
 	const char *dest = argv[i + 1];
 	enter_root(argv[i]);
 	/* The extraction point, every symlink followed (the last one too), must be a directory. */
@@ -760,208 +1025,65 @@ int cmd_tar_in(int argc, char **argv)
 		die(EXIT_ERR, "chdir %s: %s", dest, strerror(errno));
 	umask(0);
 
-	struct dirtime *dirs = NULL;
-	size_t ndirs = 0, capdirs = 0;
+	struct dirtimes dirs = {0};
 	struct entry e;
-	char pax_path[PATH_MAX] = "", pax_link[PATH_MAX] = "", rel[PATH_MAX];
-	long long pax_size = -1, pax_uid = -1, pax_gid = -1;
-	char pax_cap[256];
-	ssize_t pax_caplen = -1;
-	int zeros = 0;
-	for (;;) {
-		char h[BLK];
-		int r = read_full(h, BLK);
-		if (r == 0)
-			break;
-		if (r < 0)
-			die(EXIT_UNSAFE, "archive: unexpected end of archive");
-		int all_zero = 1;
-		for (int k = 0; k < BLK && all_zero; k++)
-			all_zero = h[k] == 0;
-		if (all_zero) {
-			if (++zeros == 2)
-				break;
-			continue;
-		}
-		zeros = 0;
-		unsigned sum = 0;
-		for (int k = 0; k < BLK; k++)
-			sum += (k >= 148 && k < 156) ? ' ' : (unsigned char)h[k];
-		if (sum != number(h + 148, 8))
-			die(EXIT_UNSAFE, "archive/tar: invalid tar header");
-		memset(&e, 0, sizeof(e));
-		e.type = h[156] ? h[156] : '0';
-		e.size = number(h + 124, 12);
-		e.mode = number(h + 100, 8);
-		e.uid = number(h + 108, 8);
-		e.gid = number(h + 116, 8);
-		e.mtime = (long long)number(h + 136, 12);
-		e.dmaj = number(h + 329, 8);
-		e.dmin = number(h + 337, 8);
-		if (memcmp(h + 257, "ustar", 5) == 0 && h[345])
-			pathf(e.name, "%.155s/%.100s", h + 345, h);
-		else
-			pathf(e.name, "%.100s", h);
-		pathf(e.link, "%.100s", h + 157);
-
+	struct pending pend;
+	pending_reset(&pend);
+	char h[BLK], rel[PATH_MAX];
+	unsigned long long entries = 0, bytes = 0;
+	while (next_header(h)) {
+		parse_header(h, &e);
 		if (e.type == 'x' || e.type == 'g') {
-			char *b = read_blob(e.size), *p = b, *end = b + e.size;
-			while (e.type == 'x' && p < end) {
-				char *key, *val;
-				size_t vlen;
-				p += pax_record(p, (size_t)(end - p), &key, &val, &vlen);
-				int is_path = strcmp(key, "path") == 0, is_link = strcmp(key, "linkpath") == 0;
-				/* A NUL would silently cut a name short (Go's validPAXRecord refuses it too). */
-				if ((is_path || is_link) && memchr(val, '\0', vlen))
-					die(EXIT_UNSAFE, "archive/tar: invalid tar header");
-				if (is_path)
-					pathf(pax_path, "%.*s", (int)vlen, val);
-				else if (is_link)
-					pathf(pax_link, "%.*s", (int)vlen, val);
-				else if (strcmp(key, "size") == 0)
-					pax_size = pax_number(val, vlen);
-				else if (strcmp(key, "uid") == 0)
-					pax_uid = pax_number(val, vlen);
-				else if (strcmp(key, "gid") == 0)
-					pax_gid = pax_number(val, vlen);
-				else if (strcmp(key, "SCHILY.xattr.security.capability") == 0 && vlen <= sizeof(pax_cap))
-					memcpy(pax_cap, val, vlen), pax_caplen = (ssize_t)vlen;
-			}
-			free(b);
+			read_pax(&e, &pend);
 			continue;
 		}
 		if (e.type == 'L' || e.type == 'K') {
 			char *b = read_blob(e.size);
-			pathf(e.type == 'L' ? pax_path : pax_link, "%s", b);
+			pathf(e.type == 'L' ? pend.path : pend.link, "%s", b);
 			free(b);
 			continue;
 		}
-		if (pax_path[0])
-			pathf(e.name, "%s", pax_path);
-		if (pax_link[0])
-			pathf(e.link, "%s", pax_link);
-		if (pax_size >= 0)
-			e.size = (unsigned long long)pax_size;
-		if (pax_uid >= 0)
-			e.uid = (unsigned long long)pax_uid;
-		if (pax_gid >= 0)
-			e.gid = (unsigned long long)pax_gid;
-		e.caplen = pax_caplen;
-		if (pax_caplen > 0)
-			memcpy(e.cap, pax_cap, (size_t)pax_caplen);
-		pax_path[0] = pax_link[0] = '\0';
-		pax_size = pax_uid = pax_gid = -1;
-		pax_caplen = -1;
-		if (e.type != '0' && e.type != '7' && e.type != '1' && e.type != '2' && e.type != '3' && e.type != '4' &&
-		    e.type != '5' && e.type != '6') {
-			skip_data(e.size); /* unknown types: skipped, as dockerd does */
+		apply_pending(&e, &pend);
+		if (++entries > pol.max_entries)
+			die(EXIT_UNSAFE, "archive has too many entries (more than %llu)", pol.max_entries);
+		/* Unknown types are skipped, as dockerd does; device nodes too unless allowed (the layer policy). */
+		if (!e.type || !strchr("01234567", e.type) || ((e.type == '3' || e.type == '4') && !pol.allow_devices)) {
+			skip_data(e.size);
 			continue;
 		}
 		if (e.type != '0' && e.type != '7')
 			e.size = e.type == '1' ? 0 : e.size;
-
-		if (clean_name(e.name, rel) < 0)
-			die(EXIT_UNSAFE, "\"%s\" is outside of \"%s\"", e.name, dest);
-		if (e.type == '1') {
-			char t[PATH_MAX];
-			if (clean_name(e.link, t) < 0 || t[0] == '\0')
-				die(EXIT_UNSAFE, "invalid hardlink \"%s\" -> \"%s\"", e.link, e.name);
-			pathf(e.link, "%s", t);
-		}
-		if (e.type == '2' && link_escapes(rel, e.link))
-			die(EXIT_UNSAFE, "invalid symlink \"%s\" -> \"%s\"", e.name, e.link);
-		uid_t uid = own_uid >= 0 ? (uid_t)own_uid : (uid_t)e.uid;
-		gid_t gid = own_gid >= 0 ? (gid_t)own_gid : (gid_t)e.gid;
+		check_names(&e, &pol, dest, rel);
+		uid_t uid = pol.own_uid >= 0 ? (uid_t)pol.own_uid : (uid_t)e.uid;
+		gid_t gid = pol.own_gid >= 0 ? (gid_t)pol.own_gid : (gid_t)e.gid;
 		struct timespec ts[2] = {{.tv_sec = e.mtime}, {.tv_sec = e.mtime}};
-		const char *path = rel[0] ? rel : ".";
 
 		if (rel[0] == '\0') {
 			/* The extraction directory itself: only a directory entry, and only its metadata. */
 			if (e.type == '5') {
 				if (lchown(".", uid, gid) < 0 || chmod(".", (mode_t)(e.mode & 07777)) < 0)
 					die(EXIT_ERR, "%s: %s", dest, strerror(errno));
-				if (ndirs == capdirs && !(dirs = realloc(dirs, (capdirs = capdirs ? capdirs * 2 : 64) * sizeof(*dirs))))
-					die(EXIT_ERR, "out of memory");
-				dirs[ndirs++] = (struct dirtime){strdup("."), e.mtime};
+				remember_dir(&dirs, ".", e.mtime);
 			}
 			skip_data(e.size);
 			continue;
 		}
+		int is_file = e.type == '0' || e.type == '7';
+		if (is_file && (bytes += e.size) > pol.max_bytes)
+			die(EXIT_UNSAFE, "archive exceeds the maximum unpacked size (%llu bytes)", pol.max_bytes);
 		make_parents(rel);
-		struct stat cur;
-		if (lstat(path, &cur) == 0) {
-			if (no_overwrite && S_ISDIR(cur.st_mode) && e.type != '5')
-				die(EXIT_UNSAFE, "cannot overwrite directory \"%s/%s\" with non-directory \"%s\"", strcmp(dest, "/") ? dest : "", rel, dest);
-			if (no_overwrite && !S_ISDIR(cur.st_mode) && e.type == '5')
-				die(EXIT_UNSAFE, "cannot overwrite non-directory \"%s/%s\" with directory \"%s\"", strcmp(dest, "/") ? dest : "", rel, dest);
-			if (!(S_ISDIR(cur.st_mode) && e.type == '5') && remove_tree(AT_FDCWD, path) < 0)
-				die(EXIT_ERR, "remove %s: %s", rel, strerror(errno));
-		}
-		switch (e.type) {
-		case '0':
-		case '7': {
-			int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-			if (fd < 0)
-				die(EXIT_ERR, "create %s: %s", rel, strerror(errno));
-			static char buf[1 << 16];
-			unsigned long long left = e.size;
-			while (left > 0) {
-				size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-				size_t chunk = (want + BLK - 1) / BLK * BLK;
-				if (read_full(buf, chunk) != 1)
-					die(EXIT_UNSAFE, "archive: unexpected end of archive");
-				for (size_t off = 0; off < want;) {
-					ssize_t n = write(fd, buf + off, want - off);
-					if (n < 0 && errno == EINTR)
-						continue;
-					if (n < 0)
-						die(EXIT_ERR, "write %s: %s", rel, strerror(errno));
-					off += (size_t)n;
-				}
-				left -= want;
-			}
-			if (fchown(fd, uid, gid) < 0 || fchmod(fd, (mode_t)(e.mode & 07777)) < 0)
-				die(EXIT_ERR, "%s: %s", rel, strerror(errno));
-			if (e.caplen > 0)
-				fsetxattr(fd, "security.capability", e.cap, (size_t)e.caplen, 0);
-			futimens(fd, ts);
-			close(fd);
+		clear_path(rel, &e, &pol, dest);
+		if (is_file) {
+			write_file(rel, &e, uid, gid, ts);
 			continue;
 		}
-		case '5':
-			if (mkdir(path, 0700) < 0 && errno != EEXIST)
-				die(EXIT_ERR, "mkdir %s: %s", rel, strerror(errno));
-			if (lchown(path, uid, gid) < 0 || fchmodat(AT_FDCWD, path, (mode_t)(e.mode & 07777), 0) < 0)
-				die(EXIT_ERR, "%s: %s", rel, strerror(errno));
-			if (ndirs == capdirs && !(dirs = realloc(dirs, (capdirs = capdirs ? capdirs * 2 : 64) * sizeof(*dirs))))
-				die(EXIT_ERR, "out of memory");
-			dirs[ndirs++] = (struct dirtime){strdup(path), e.mtime};
-			break;
-		case '2':
-			if (symlink(e.link, path) < 0)
-				die(EXIT_ERR, "symlink %s: %s", rel, strerror(errno));
-			lchown(path, uid, gid);
-			utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
-			break;
-		case '1':
-			/* linkat without AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself. */
-			if (linkat(AT_FDCWD, e.link, AT_FDCWD, path, 0) < 0)
-				die(errno == ENOENT ? EXIT_UNSAFE : EXIT_ERR, "hardlink %s -> %s: %s", rel, e.link, strerror(errno));
-			break;
-		default: {
-			mode_t type = e.type == '3' ? S_IFCHR : e.type == '4' ? S_IFBLK : S_IFIFO;
-			if (mknod(path, type | (mode_t)(e.mode & 07777), makedev(e.dmaj, e.dmin)) < 0)
-				die(EXIT_ERR, "mknod %s: %s", rel, strerror(errno));
-			lchown(path, uid, gid);
-			utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
-		}
-		}
+		make_node(rel, &e, uid, gid, ts, &dirs);
 		skip_data(e.size);
 	}
 	/* Directory times last: their children changed them. */
-	for (size_t k = ndirs; k-- > 0;) {
-		struct timespec ts[2] = {{.tv_sec = dirs[k].mtime}, {.tv_sec = dirs[k].mtime}};
-		utimensat(AT_FDCWD, dirs[k].path, ts, AT_SYMLINK_NOFOLLOW);
+	for (size_t k = dirs.n; k-- > 0;) {
+		struct timespec ts[2] = {{.tv_sec = dirs.v[k].mtime}, {.tv_sec = dirs.v[k].mtime}};
+		utimensat(AT_FDCWD, dirs.v[k].path, ts, AT_SYMLINK_NOFOLLOW);
 	}
 	return 0;
 }

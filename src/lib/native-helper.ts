@@ -68,6 +68,23 @@ export interface RootPathStat {
   linkTarget: string;
 }
 
+/** How `tarIn` extracts; the defaults are the layer extractor's policy. */
+export interface TarInOptions {
+  /** Refuse to replace a directory with a non-directory or the reverse (docker cp's NoOverwriteDirNonDir). */
+  noOverwriteDirNonDir?: boolean;
+  /** Owner of everything extracted, instead of the archive's uid:gid. */
+  owner?: { uid: number; gid: number };
+  /** Create character and block devices (skipped otherwise). */
+  allowDevices?: boolean;
+  /** Take an absolute name relative to the extraction directory (refused otherwise). */
+  allowAbsolute?: boolean;
+  /** Cap on the bytes of regular files (default 64 GiB). */
+  maxBytes?: number;
+  /** Cap on the number of entries (default 1,000,000). */
+  maxEntries?: number;
+  signal?: AbortSignal;
+}
+
 export interface NativeHelperDeps {
   /** The berth-helper binary (see defaultHelperPath). */
   path: string;
@@ -234,14 +251,21 @@ export class NativeHelper {
 
   /**
    * Extracts the tar `input` into directory `dir` inside `root` (chrooted; `dir` may be reached
-   * through symlinks). Entries climbing out of `dir` are refused (InvalidParameter, dockerd's
-   * wording), as are a `dir` that is not a directory and, with `noOverwriteDirNonDir`, a directory
-   * replaced by a non-directory or the reverse. `owner` overrides the archive's uid:gid.
+   * through symlinks) under the layer extractor's policy (image/layer-apply.ts): more bytes of
+   * regular files or more entries than the caps (64 GiB, 1,000,000 by default), an absolute name
+   * and entries climbing out of `dir` are refused (InvalidParameter, dockerd's wording where it
+   * has one), device nodes are skipped. `allowDevices` and `allowAbsolute` (an absolute name is
+   * taken relative to `dir`) widen it to what dockerd does for `docker cp` and ADD. Also refused:
+   * a `dir` that is not a directory and, with `noOverwriteDirNonDir`, a directory replaced by a
+   * non-directory or the reverse. `owner` overrides the archive's uid:gid.
    */
-  async tarIn(root: string, dir: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; owner?: { uid: number; gid: number }; signal?: AbortSignal } = {}): Promise<void> {
+  async tarIn(root: string, dir: string, input: Readable, opts: TarInOptions = {}): Promise<void> {
     checkArg(dir);
     const args = ['tar-in', ...(opts.noOverwriteDirNonDir ? ['--no-overwrite-dir-nondir'] : []),
-      ...(opts.owner ? ['--owner', `${opts.owner.uid}:${opts.owner.gid}`] : []), root, dir];
+      ...(opts.owner ? ['--owner', `${opts.owner.uid}:${opts.owner.gid}`] : []),
+      ...(opts.allowDevices ? ['--allow-devices'] : []), ...(opts.allowAbsolute ? ['--allow-absolute'] : []),
+      ...(opts.maxBytes !== undefined ? ['--max-bytes', String(opts.maxBytes)] : []),
+      ...(opts.maxEntries !== undefined ? ['--max-entries', String(opts.maxEntries)] : []), root, dir];
     const child = spawn(this.#path, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     ignoreWriteErrors(child.stdin);
     const onAbort = () => child.kill('SIGTERM');

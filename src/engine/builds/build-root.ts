@@ -8,7 +8,7 @@ import { EngineError, kindOf } from '../../lib/errors.ts';
 export interface RootHelper {
   resolveInRoot(root: string, path: string, opts?: { followSymlinks?: boolean }): Promise<string>;
   tarOut(root: string, path: string, name: string, opts?: { whiteouts?: boolean }): Readable;
-  tarIn(root: string, dir: string, input: Readable, opts?: { owner?: { uid: number; gid: number } }): Promise<void>;
+  tarIn(root: string, dir: string, input: Readable, opts?: { owner?: { uid: number; gid: number }; allowDevices?: boolean; allowAbsolute?: boolean }): Promise<void>;
 }
 
 const notFound = (err: unknown) => err instanceof EngineError && kindOf(err) === 'NotFound';
@@ -43,7 +43,9 @@ export function rootFs(root: string, h: RootHelper): BuildRootFs {
       await mkdir(dir, { mode: 0o755 });
       if (owner && (owner.uid !== 0 || owner.gid !== 0)) await chown(dir, owner.uid, owner.gid);
     },
-    extract: (dir, tar, owner) => h.tarIn(root, dir, tar, owner ? { owner } : {}),
+    // COPY and ADD keep device nodes and take absolute names in an ADDed archive relative to the
+    // destination, as dockerd does; the build context itself is extracted under the layer policy.
+    extract: (dir, tar, owner) => h.tarIn(root, dir, tar, { allowDevices: true, allowAbsolute: true, ...(owner ? { owner } : {}) }),
     async readText(p) {
       const host = await tryResolve(p);
       return host === undefined ? '' : readFile(host, 'utf8').catch(() => '');

@@ -12,7 +12,7 @@ import type { ContainerRecord } from './record.ts';
 export interface RootFsAccess {
   pathStat(root: string, path: string): Promise<RootPathStat>;
   tarOut(root: string, path: string, name: string, opts?: { whiteouts?: boolean }): Readable;
-  tarIn(root: string, dir: string, input: Readable, opts?: { noOverwriteDirNonDir?: boolean; owner?: { uid: number; gid: number }; signal?: AbortSignal }): Promise<void>;
+  tarIn(root: string, dir: string, input: Readable, opts?: { noOverwriteDirNonDir?: boolean; owner?: { uid: number; gid: number }; allowDevices?: boolean; allowAbsolute?: boolean; signal?: AbortSignal }): Promise<void>;
   walk(root: string): Promise<{ kind: 'dir' | 'opaque' | 'whiteout' | 'other'; path: string }[]>;
 }
 
@@ -222,7 +222,9 @@ export class ContainerFiles {
       // The user is the container's, from its own /etc files, wherever the files go.
       const owner = opts.copyUIDGID && c.config.User ? await this.#lookupUser(this.#live(c, rootfs), c.config.User) : undefined;
       try {
+        // dockerd's cp creates device nodes and takes absolute names relative to the destination.
         await this.#d.files.tarIn(at.root, at.path, plain, {
+          allowDevices: true, allowAbsolute: true,
           ...(opts.noOverwriteDirNonDir ? { noOverwriteDirNonDir: true } : {}), ...(owner ? { owner } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         });

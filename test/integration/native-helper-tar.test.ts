@@ -1,18 +1,18 @@
-// Hostile tars through `berth-helper tar-in`, with the helper built a second time under
-// AddressSanitizer and UBSan (DESIGN: the helper is hostile-input code and its corpus runs under
-// ASan). Every malformed archive must be refused with dockerd's "archive/tar: invalid tar header"
-// (exit 4) and no sanitizer report; the well-formed controls must extract as written.
+// Hostile tars through `berth-helper tar-in`, with the helper built under AddressSanitizer and
+// UBSan (DESIGN: the helper is hostile-input code and its corpus runs under ASan). CI builds that
+// copy once (`make -C native asan`) and names it in BERTH_ASAN_HELPER; without it the test builds
+// its own. Every malformed archive must be refused (exit 4) with no sanitizer report and nothing
+// extracted for it; the well-formed controls must extract as written. tar-in's default policy is
+// the layer extractor's (caps, no devices, no absolute names); --allow-* widen it for docker cp.
 // Needs root (tar-in chroots) and gcc with libasan.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { requireRoot } from './test-support.ts';
+import { REPO, requireRoot } from './harness.ts';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const scratch: string[] = [];
 const tmp = (prefix: string) => {
   const d = realpathSync(mkdtempSync(join(tmpdir(), `berth-tar-test-${prefix}-`)));
@@ -23,8 +23,13 @@ let helperPath = '';
 
 before(() => {
   if (process.getuid?.() !== 0) return;
+  const prebuilt = process.env['BERTH_ASAN_HELPER'];
+  if (prebuilt) {
+    helperPath = prebuilt;
+    return;
+  }
   const out = tmp('asan');
-  execFileSync('make', ['-s', '-C', join(repo, 'native'), `OUT=${out}`,
+  execFileSync('make', ['-s', '-C', join(REPO, 'native'), `OUT=${out}`,
     'SANITIZE=-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g'], { stdio: 'inherit' });
   helperPath = join(out, 'berth-helper');
 });
@@ -40,6 +45,11 @@ interface RawHeader {
   size?: number;
   /** Replaces the 12-byte size field verbatim (base-256, garbage). */
   sizeField?: Buffer;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+  /** Added to the checksum written (a corrupt header). */
+  checksumOff?: number;
 }
 
 function header(h: RawHeader): Buffer {
@@ -52,9 +62,12 @@ function header(h: RawHeader): Buffer {
   else b.write(`${(h.size ?? 0).toString(8).padStart(11, '0')}\0`, 124, 'latin1');
   b.write('14777777777\0', 136, 'latin1');
   b.write(h.type ?? '0', 156, 'latin1');
+  if (h.linkname) b.write(h.linkname, 157, 100, 'latin1');
   b.write('ustar\u000000', 257, 'latin1');
+  b.write(`${(h.devmajor ?? 0).toString(8).padStart(7, '0')}\0`, 329, 'latin1');
+  b.write(`${(h.devminor ?? 0).toString(8).padStart(7, '0')}\0`, 337, 'latin1');
   b.fill(' ', 148, 156);
-  let sum = 0;
+  let sum = h.checksumOff ?? 0;
   for (const byte of b) sum += byte;
   b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
   return b;
@@ -78,9 +91,9 @@ function record(key: string, value: string): string {
   return `${n}${body}`;
 }
 
-function tarIn(tar: Buffer): { code: number | null; stderr: string; root: string } {
+function tarIn(tar: Buffer, opts: string[] = []): { code: number | null; stderr: string; root: string } {
   const root = tmp('root');
-  const r = spawnSync(helperPath, ['tar-in', root, '/'], {
+  const r = spawnSync(helperPath, ['tar-in', ...opts, root, '/'], {
     input: tar,
     encoding: 'utf8',
     // A sanitizer finding exits 99 whatever the helper would have said; leaks are not the question here.
@@ -89,12 +102,23 @@ function tarIn(tar: Buffer): { code: number | null; stderr: string; root: string
   return { code: r.status, stderr: r.stderr, root };
 }
 
-function assertRefused(tar: Buffer) {
-  const r = tarIn(tar);
+const INVALID_HEADER = /berth-helper: archive\/tar: invalid tar header|unexpected end of archive/;
+
+/** Refused (exit 4) with `message`, no sanitizer report, and nothing but `leaves` left in the root. */
+function assertRefused(tar: Buffer, message = INVALID_HEADER, opts: string[] = [], leaves: string[] = []) {
+  const r = tarIn(tar, opts);
   assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/, r.stderr);
   assert.equal(r.code, 4, r.stderr);
-  assert.match(r.stderr, /berth-helper: archive\/tar: invalid tar header|unexpected end of archive/);
-  assert.deepEqual(readdirSync(r.root), [], 'nothing extracted from a refused entry');
+  assert.match(r.stderr, message);
+  assert.deepEqual(readdirSync(r.root).sort(), leaves, 'nothing extracted from a refused entry');
+}
+
+/** Extracted (exit 0) with no sanitizer report; returns the root. */
+function assertExtracted(tar: Buffer, opts: string[] = []): string {
+  const r = tarIn(tar, opts);
+  assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
+  return r.root;
 }
 
 // ---------- the corpus ----------
@@ -189,5 +213,75 @@ describe('tar-in under AddressSanitizer', () => {
     const dir = join(r.root, 'c'.repeat(155));
     assert.ok(statSync(dir).isDirectory());
     assert.deepEqual(readdirSync(dir), ['a'.repeat(100)]);
+  });
+
+  test('a header whose checksum does not add up is refused', (t) => {
+    if (!requireRoot(t)) return;
+    assertRefused(archive(entry({ name: 'x', checksumOff: 1 }, 'body')));
+    // A good first entry is written; the corrupt second one stops the extraction.
+    assertRefused(archive(entry({ name: 'good' }, 'ok'), entry({ name: 'bad', checksumOff: -3 })), INVALID_HEADER, [], ['good']);
+  });
+
+  test('.. names, in the header or in a PAX path, are refused before anything is written for them', (t) => {
+    if (!requireRoot(t)) return;
+    assertRefused(archive(entry({ name: '../escape' }, 'x')), /is outside of/);
+    assertRefused(archive(entry({ name: 'a/../../escape' }, 'x')), /is outside of/);
+    assertRefused(archive(pax(record('path', `${'../'.repeat(40)}etc/passwd`)), entry({ name: 'x' }, 'x')), /is outside of/);
+    // ".." that stays inside is fine: a/../b is b.
+    const root = assertExtracted(archive(entry({ name: 'a/../b' }, 'inside')));
+    assert.equal(readFileSync(join(root, 'b'), 'utf8'), 'inside');
+  });
+
+  test('symlinks and hardlinks climbing out of the extraction directory are refused', (t) => {
+    if (!requireRoot(t)) return;
+    assertRefused(archive(entry({ name: 'up', type: '2', linkname: '../../outside' })), /invalid symlink/);
+    assertRefused(archive(entry({ name: 'd/up', type: '2', linkname: 'x/../../..' })), /invalid symlink/);
+    assertRefused(archive(entry({ name: 'hl', type: '1', linkname: '../outside' })), /invalid hardlink/);
+    assertRefused(archive(pax(record('linkpath', `${'../'.repeat(9)}etc/shadow`)), entry({ name: 'hl', type: '1' })), /invalid hardlink/);
+    // An absolute symlink target resolves in the root (the process's root): kept as written.
+    const root = assertExtracted(archive(entry({ name: 'abs', type: '2', linkname: '/etc/passwd' }), entry({ name: 'd/in', type: '2', linkname: '../abs' })));
+    assert.equal(readlinkSync(join(root, 'abs')), '/etc/passwd');
+    assert.equal(readlinkSync(join(root, 'd/in')), '../abs');
+  });
+
+  test('absolute names are refused unless --allow-absolute takes them relative to the directory', (t) => {
+    if (!requireRoot(t)) return;
+    const abs = archive(entry({ name: '/etc/abs-name' }, 'abs'));
+    assertRefused(abs, /invalid tar entry name "\/etc\/abs-name": absolute path/);
+    assertRefused(archive(pax(record('path', '/etc/pax-abs')), entry({ name: 'x' }, 'x')), /absolute path/);
+    assertRefused(archive(entry({ name: 'f' }, 'f'), entry({ name: 'hl', type: '1', linkname: '/f' })), /invalid hardlink/, [], ['f']);
+    const root = assertExtracted(abs, ['--allow-absolute']);
+    assert.equal(readFileSync(join(root, 'etc/abs-name'), 'utf8'), 'abs');
+  });
+
+  test('device nodes are skipped unless --allow-devices; fifos are made either way', (t) => {
+    if (!requireRoot(t)) return;
+    const devices = archive(
+      entry({ name: 'null', type: '3', devmajor: 1, devminor: 3 }),
+      entry({ name: 'sda', type: '4', devmajor: 8, devminor: 0 }),
+      entry({ name: 'pipe', type: '6' }),
+      entry({ name: 'after' }, 'after'),
+    );
+    const root = assertExtracted(devices);
+    assert.deepEqual(readdirSync(root).sort(), ['after', 'pipe']);
+    assert.ok(lstatSync(join(root, 'pipe')).isFIFO());
+    const allowed = assertExtracted(devices, ['--allow-devices']);
+    const nul = lstatSync(join(allowed, 'null'));
+    assert.ok(nul.isCharacterDevice());
+    assert.equal(nul.rdev, (1 << 8) | 3);
+    assert.ok(lstatSync(join(allowed, 'sda')).isBlockDevice());
+  });
+
+  test('more entries or more file bytes than the caps are refused', (t) => {
+    if (!requireRoot(t)) return;
+    const three = archive(entry({ name: 'a' }, 'aaaa'), entry({ name: 'b' }, 'bbbb'), entry({ name: 'c' }, 'cccc'));
+    assertRefused(three, /archive has too many entries \(more than 2\)/, ['--max-entries', '2'], ['a', 'b']);
+    assertRefused(three, /archive exceeds the maximum unpacked size \(10 bytes\)/, ['--max-bytes', '10'], ['a', 'b']);
+    // PAX and long-name headers are not entries; hardlinks add no bytes.
+    const root = assertExtracted(archive(pax(record('path', 'p')), entry({ name: 'x' }, 'aaaa'), entry({ name: 'l', type: '1', linkname: 'p' })),
+      ['--max-entries', '2', '--max-bytes', '4']);
+    assert.equal(statSync(join(root, 'l')).nlink, 2);
+    assert.ok(existsSync(join(root, 'p')));
+    assert.equal(tarIn(three, ['--max-bytes', '-1']).code, 1, 'a negative cap is a usage error');
   });
 });
