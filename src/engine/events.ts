@@ -130,6 +130,15 @@ export class EventBus {
   }
 
   get subscribers(): number { return this.#subs.size; }
+
+  /** EventsEngine.watch (contracts/events.ts): the history and the live subscription in one tick. */
+  watch(opts: { filters: ReadonlyMap<string, readonly string[]>; since?: number; until?: number }): { past: EngineEvent[]; live: EventSubscription } {
+    const { filters, since, until } = opts;
+    const inRange = (ev: EngineEvent) => until === undefined || ev.timeNano <= until;
+    const live = this.open({ filter: (ev) => inRange(ev) && matchEvent(ev, filters) });
+    const past = since !== undefined || until !== undefined ? this.since(since ?? 0, until ?? Infinity).filter((ev) => matchEvent(ev, filters)) : [];
+    return { past, live };
+  }
 }
 
 /**

@@ -1,19 +1,13 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as api from '../types/index.ts';
+import type { ContainerEngine } from '../../engine/index.ts';
 import { type ApiRequest, type Reply, type Route, created, ok, param, queryBool, streamed } from '../router.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { commitConfigSchema } from '../schemas/container.ts';
 
-/** What the archive routes need: engine/containers ContainerFiles and commitContainer. */
-export interface ArchiveBackend {
-  stat(ref: string, path: string): Promise<api.ContainerPathStat>;
-  archive(ref: string, path: string): Promise<{ stat: api.ContainerPathStat; stream: Readable }>;
-  extract(ref: string, path: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; signal?: AbortSignal }): Promise<void>;
-  export(ref: string): Promise<Readable>;
-  changes(ref: string): Promise<api.ContainerChange[]>;
-  commit(ref: string, opts: { ref?: string; comment?: string; author?: string; pause?: boolean; changes?: readonly string[]; config?: api.ContainerConfig | null }): Promise<string>;
-}
+/** What the archive routes need of the container engine. */
+export type ArchiveBackend = Pick<ContainerEngine, 'statPath' | 'archive' | 'extract' | 'export' | 'changes' | 'commit'>;
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat';
 const statHeader = (s: api.ContainerPathStat): string => Buffer.from(JSON.stringify(s)).toString('base64');
@@ -24,7 +18,7 @@ export function archiveRoutes(b: ArchiveBackend): Route[] {
   return [
     // Before GET: the router would otherwise answer HEAD with the GET route.
     { method: 'HEAD', path: '/containers/:id/archive', handler: async (req) => {
-      const stat = await b.stat(param(req, 'id'), req.query.get('path') ?? '');
+      const stat = await b.statPath(param(req, 'id'), req.query.get('path') ?? '');
       req.res.setHeader(STAT_HEADER, statHeader(stat));
       return { kind: 'empty', status: 200 };
     } },

@@ -1,8 +1,6 @@
-import type { Readable } from 'node:stream';
-import type * as api from '../types/index.ts';
-import type { BuildOptions, BuildOutput } from '../../engine/builds/contract.ts';
+import type { BuildEngine, BuildOptions, BuildOutput } from '../../engine/index.ts';
 import { EngineError } from '../../lib/errors.ts';
-import { parseFilters, type Filters } from '../../lib/filters.ts';
+import { parseFilters } from '../../lib/filters.ts';
 import { parseReference } from '../../lib/reference.ts';
 import { ok, queryBool, streamed, type ApiRequest, type Reply, type Route } from '../router.ts';
 import { type BodyValidator, bodyValidator } from '../body-schema.ts';
@@ -10,10 +8,7 @@ import { buildArgsSchema, buildLabelsSchema, buildOutputsSchema, stringListSchem
 import { publicMessageOf } from '../public-message.ts';
 
 /** What POST /build and POST /build/prune need from the build engine. */
-export interface BuildBackend {
-  build(body: Readable, opts: BuildOptions, signal: AbortSignal): AsyncIterable<api.JsonMessage>;
-  prune(opts: { all: boolean; filters: Filters }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
-}
+export type BuildBackend = BuildEngine;
 
 // The JSON-valued parameters, each checked with Go's types (api/schemas/build.ts); compiled on first use.
 const buildArgsParam = bodyValidator<Record<string, string | null>>(buildArgsSchema());

@@ -1,6 +1,6 @@
 import type * as api from '../types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
-import { checkMountOptionTypes } from '../../engine/containers/validate-host.ts';
+import { checkMountOptionTypes } from '../../engine/index.ts';
 import { cmpVersion } from '../server.ts';
 
 // What dockerd's router does to a create or update request for the client's API version before

@@ -1,15 +1,16 @@
 import type * as api from '../types/index.ts';
-import type { ContainerRecord } from '../../engine/containers/record.ts';
-import type { ContainerPaths } from '../../engine/containers/paths.ts';
-import { processArgs } from '../../engine/containers/config-merge.ts';
+import { processArgs, type ContainerDetails, type ContainerRecord, type ContainerSizes } from '../../engine/index.ts';
 import { containerStatusText } from '../../lib/units.ts';
-import { containerNetworkSettings, summaryPorts, type ContainerNetView } from './network-views.ts';
+import { containerNetworkSettings, summaryPorts } from './network-views.ts';
 
 const WIRE_STATUS = (s: ContainerRecord['state']['status']): api.ContainerStateWire['Status'] =>
   s === 'creating' ? 'created' : s;
 
+const sizeFields = (s: ContainerSizes | undefined) => (s ? { SizeRw: s.rw, SizeRootFs: s.rootFs } : {});
+
 /** GET /containers/{id}/json */
-export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, execIds: string[], graphData: Record<string, string> | null, net?: ContainerNetView): api.ContainerInspect {
+export function toContainerInspect(d: ContainerDetails): api.ContainerInspect {
+  const { record: c, paths, execIds, graphData, networking: net } = d;
   const [path = '', ...args] = processArgs(c.config);
   const s = c.state;
   const status = WIRE_STATUS(s.status);
@@ -27,7 +28,8 @@ export function toContainerInspect(c: ContainerRecord, paths: ContainerPaths, ex
     Name: `/${c.name}`, RestartCount: c.restartCount, Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '',
     AppArmorProfile: '', ExecIDs: execIds.length ? execIds : null,
     HostConfig: c.hostConfig.Links?.length ? { ...c.hostConfig, Links: c.hostConfig.Links.map((l) => dockerLink(c.name, l)) } : c.hostConfig,
-    GraphDriver: { Name: 'overlay2', Data: graphData }, Mounts: [], Config: c.config, NetworkSettings: containerNetworkSettings(c, net),
+    GraphDriver: { Name: 'overlay2', Data: graphData }, Mounts: d.mounts, Config: c.config, NetworkSettings: containerNetworkSettings(c, net),
+    ...sizeFields(d.sizes),
   };
 }
 
@@ -38,8 +40,13 @@ function dockerLink(name: string, link: string): string {
   return `/${t}:/${name}/${(alias ?? t).replace(/^.*\//, '')}`;
 }
 
-/** An entry of GET /containers/json; `statusText` comes from the caller (it depends on now). */
-export function toContainerSummary(c: ContainerRecord, net?: ContainerNetView): api.ContainerSummary {
+/**
+ * An entry of GET /containers/json. `withNetworks` false leaves Ports and Networks empty, as
+ * `system df` has always sent them.
+ */
+export function toContainerSummary(d: ContainerDetails, withNetworks = true): api.ContainerSummary {
+  const c = d.record;
+  const net = withNetworks ? d.networking : undefined;
   // Docker quotes each argument with a space in it, but not the path: `sh -c 'sleep 300'`.
   const [path = '', ...args] = processArgs(c.config);
   const cmd = [path, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
@@ -47,7 +54,8 @@ export function toContainerSummary(c: ContainerRecord, net?: ContainerNetView): 
     Id: c.id, Names: [`/${c.name}`], Image: c.imageRef, ImageID: c.imageId, Command: cmd,
     Created: Math.floor(Date.parse(c.createdAt) / 1000), Ports: summaryPorts(c, net), Labels: c.config.Labels ?? {},
     State: WIRE_STATUS(c.state.status), Status: statusText(c), HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? 'none' },
-    NetworkSettings: { Networks: containerNetworkSettings(c, net).Networks }, Mounts: [],
+    NetworkSettings: { Networks: containerNetworkSettings(c, net).Networks }, Mounts: d.mounts,
+    ...sizeFields(d.sizes),
   };
 }
 

@@ -1,28 +1,28 @@
 import type * as api from '../types/index.ts';
 import { EngineError, messageOf } from '../../lib/errors.ts';
-import type { ContainerService } from '../../engine/containers/service.ts';
-import type { ExecService, ExecStreams } from '../../engine/containers/exec.ts';
+import type { ExecEngine, ExecStreams } from '../../engine/index.ts';
 import { type ApiRequest, type Reply, type Route, created, ok, param, queryInt, readHijackJson, streamed } from '../router.ts';
 import { type BodyValidator, bodyValidator, readBody } from '../body-schema.ts';
 import { execCreateSchema, execStartSchema } from '../schemas/exec.ts';
 import { cmpVersion, hijackConnection } from '../server.ts';
 import { DetachScanner, frame, parseDetachKeys, STDERR, STDOUT } from '../streams.ts';
 
-export function execRoutes(d: { containers: ContainerService; execs: ExecService }): Route[] {
+/** /containers/{id}/exec and /exec/{id}: create, inspect, resize and start. */
+export function execRoutes(execs: ExecEngine): Route[] {
   const createBody = bodyValidator<api.ExecCreateBody>(execCreateSchema());
   const startBody = bodyValidator<api.ExecStartBody>(execStartSchema());
   return [
     { method: 'POST', path: '/containers/:id/exec', handler: async (req) => {
       const body = await readBody(req, createBody);
       if (!body) throw new EngineError('InvalidParameter', 'No exec command specified');
-      return created({ Id: d.execs.create(param(req, 'id'), body) });
+      return created({ Id: execs.create(param(req, 'id'), body) });
     } },
-    { method: 'GET', path: '/exec/:id/json', handler: (req) => ok(d.execs.inspect(param(req, 'id'))) },
+    { method: 'GET', path: '/exec/:id/json', handler: (req) => ok(execs.inspect(param(req, 'id'))) },
     { method: 'POST', path: '/exec/:id/resize', handler: (req) => {
-      d.execs.resize(param(req, 'id'), queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
+      execs.resize(param(req, 'id'), queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
       return ok(null);
     } },
-    { method: 'POST', path: '/exec/:id/start', handler: (req) => startExec(d.execs, startBody, req) },
+    { method: 'POST', path: '/exec/:id/start', handler: (req) => startExec(execs, startBody, req) },
   ];
 }
 
@@ -33,7 +33,7 @@ export function execRoutes(d: { containers: ContainerService; execs: ExecService
  * runs. Anything that keeps an attached exec from starting is reported inside the stream, as
  * dockerd writes it, and the exec's exit code (126) tells the client.
  */
-async function startExec(execs: ExecService, startBody: BodyValidator<api.ExecStartBody>, req: ApiRequest): Promise<Reply> {
+async function startExec(execs: ExecEngine, startBody: BodyValidator<api.ExecStartBody>, req: ApiRequest): Promise<Reply> {
   const id = param(req, 'id');
   const body = startBody.check(await readHijackJson<unknown>(req, null)) ?? {};
   const info = execs.inspect(id);

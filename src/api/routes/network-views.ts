@@ -1,18 +1,13 @@
 import type * as api from '../types/index.ts';
-import type { ContainerRecord } from '../../engine/containers/record.ts';
-import type { Attached } from '../../engine/networks/container-networks.ts';
-import { dnsNames } from '../../engine/networks/container-networks.ts';
-import { assignedPortMap } from '../../engine/networks/host-ports.ts';
-import type { NetworkRecord } from '../../engine/networks/record.ts';
-import { parseCidr, parseCidr6, toApiPorts } from '../../network/index.ts';
+import {
+  containerPortMap, containerPorts, dnsNames, type Attached, type ContainerNetworking, type ContainerRecord, type NetworkRecord,
+} from '../../engine/index.ts';
 
 /** What the container views know of a container's networking. */
-export interface ContainerNetView {
-  attached: Attached[];
-  /** The namespace file while it runs on a bridge network. */
-  sandboxKey: string;
-  running: boolean;
-}
+export type ContainerNetView = ContainerNetworking;
+
+/** The prefix length of a stored (canonical) CIDR: "172.18.0.0/16" → 16. */
+const prefixLength = (cidr: string): number => Number(cidr.slice(cidr.indexOf('/') + 1));
 
 const EMPTY_ENDPOINT = {
   IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, NetworkID: '', EndpointID: '', Gateway: '',
@@ -34,8 +29,8 @@ function endpointSettings(c: ContainerRecord, a: Attached, running: boolean): ap
     MacAddress: live ? a.ep.mac ?? '' : cfg.MacAddress ?? '',
     NetworkID: a.net.id,
     EndpointID: live || a.net.driver !== 'bridge' ? a.ep.endpointId : '',
-    ...(live ? { Gateway: a.net.gateway, IPAddress: a.ep.ip!, IPPrefixLen: parseCidr(a.net.subnet).prefix } : {}),
-    ...(live && a.ep.ip6 ? { IPv6Gateway: a.net.gateway6, GlobalIPv6Address: a.ep.ip6, GlobalIPv6PrefixLen: parseCidr6(a.net.subnet6).prefix } : {}),
+    ...(live ? { Gateway: a.net.gateway, IPAddress: a.ep.ip!, IPPrefixLen: prefixLength(a.net.subnet) } : {}),
+    ...(live && a.ep.ip6 ? { IPv6Gateway: a.net.gateway6, GlobalIPv6Address: a.ep.ip6, GlobalIPv6PrefixLen: prefixLength(a.net.subnet6) } : {}),
     DNSNames: userNet ? dnsNames(c, cfg) : null,
   };
 }
@@ -48,8 +43,7 @@ export function containerNetworkSettings(c: ContainerRecord, v: ContainerNetView
   // The deprecated top-level fields mirror the default bridge only, as in Docker.
   const bridge = attached.find((a) => a.net.builtin && a.net.driver === 'bridge');
   const top = bridge ? networks[bridge.net.name]! : EMPTY_ENDPOINT;
-  const first = attached[0];
-  const ports = running && first?.ep.ip ? assignedPortMap(c.config.ExposedPorts, first.ep.ports) : {};
+  const ports = containerPortMap(c, v);
   return {
     Bridge: '', SandboxID: running && v?.sandboxKey ? c.id : '', SandboxKey: running ? v?.sandboxKey ?? '' : '', Ports: ports,
     HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
@@ -61,9 +55,7 @@ export function containerNetworkSettings(c: ContainerRecord, v: ContainerNetView
 
 /** ContainerSummary.Ports: exposed and published ports of a running container. */
 export function summaryPorts(c: ContainerRecord, v: ContainerNetView | undefined): api.Port[] {
-  if (!v?.running) return [];
-  const first = v.attached[0];
-  return toApiPorts(c.config.ExposedPorts, first?.ep.ip ? assignedPortMap(c.config.ExposedPorts, first.ep.ports) : {});
+  return containerPorts(c, v);
 }
 
 /** GET /networks/{id}; `Containers` lists running endpoints only, as Docker does. */
@@ -74,8 +66,8 @@ export function toNetworkResource(n: NetworkRecord, members: { id: string; name:
       if (n.driver === 'bridge' && !m.a.ep.ip) continue;
       containers[m.id] = {
         Name: m.name, EndpointID: m.a.ep.endpointId, MacAddress: m.a.ep.mac ?? '',
-        IPv4Address: m.a.ep.ip ? `${m.a.ep.ip}/${parseCidr(n.subnet).prefix}` : '',
-        IPv6Address: m.a.ep.ip6 ? `${m.a.ep.ip6}/${parseCidr6(n.subnet6).prefix}` : '',
+        IPv4Address: m.a.ep.ip ? `${m.a.ep.ip}/${prefixLength(n.subnet)}` : '',
+        IPv6Address: m.a.ep.ip6 ? `${m.a.ep.ip6}/${prefixLength(n.subnet6)}` : '',
       };
     }
   }

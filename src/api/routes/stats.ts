@@ -1,17 +1,13 @@
 import type * as api from '../types/index.ts';
+import type { ContainerEngine } from '../../engine/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { type ApiRequest, type Route, ok, param, queryBool, streamed } from '../router.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { containerUpdateSchema } from '../schemas/container.ts';
 import { adaptUpdateForVersion } from './container-compat.ts';
 
-/** What the stats and update routes need from the engine. */
-export interface ResourceBackend {
-  /** Throws NotFound for an unknown container. */
-  resolve(ref: string): { id: string };
-  frames(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<api.StatsResponse>;
-  update(ref: string, body: api.ContainerUpdateBody): Promise<string[]>;
-}
+/** What the stats and update routes need of the container engine. */
+export type ResourceBackend = Pick<ContainerEngine, 'stats' | 'update'>;
 
 /** GET /containers/{id}/stats and POST /containers/{id}/update. */
 export function statsRoutes(b: ResourceBackend): Route[] {
@@ -33,8 +29,7 @@ async function statsRoute(b: ResourceBackend, req: ApiRequest) {
   const stream = queryBool(req.query, 'stream', true);
   const oneShot = queryBool(req.query, 'one-shot');
   if (stream && oneShot) throw new EngineError('InvalidParameter', 'cannot have stream=true and one-shot=true');
-  b.resolve(ref);
-  const frames = b.frames(ref, { stream, oneShot, signal: req.signal });
+  const frames = b.stats(ref, { stream, oneShot, signal: req.signal });
   const first = await frames.next();
   const res = req.res;
   res.writeHead(200, { 'Content-Type': 'application/json' });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventBus } from '../../engine/events.ts';
+import { EventBus, type EngineInfo } from '../../engine/index.ts';
 import { Router } from '../router.ts';
 import { type ApiLogger, ApiServer } from '../server.ts';
 import { type SystemBackend, systemRoutes } from './system.ts';
@@ -15,10 +15,10 @@ class SilentLogger implements ApiLogger {
 
 class FakeSystemBackend implements SystemBackend {
   readonly events = new EventBus();
-  version() {
-    return { Platform: { Name: 'Berth' }, Components: [], Version: '0.1.0', GitCommit: 'abc', GoVersion: 'node', Os: 'linux', Arch: 'amd64', KernelVersion: '6', BuildTime: '' };
-  }
-  async info() { return { Containers: 0 }; }
+  readonly system = {
+    version: async () => ({ version: '0.1.0', components: [{ name: 'crun', version: '1.8.1', commit: 'abc' }], os: 'linux', arch: 'amd64', kernel: '6', runtime: 'node' }),
+    info: async () => ({ containers: { total: 0, running: 0, paused: 0, stopped: 0 } }) as EngineInfo,
+  };
 }
 
 async function serve(t: { after: (fn: () => Promise<void> | void) => void }): Promise<string> {
@@ -79,4 +79,8 @@ test('GET /version: the backend facts plus the API versions', async (t) => {
   assert.equal(v['ApiVersion'], '1.47');
   assert.equal(v['MinAPIVersion'], '1.24');
   assert.equal(v['Version'], '0.1.0');
+  // The engine's components follow the Engine's own entry, with the commit each binary printed.
+  const components = v['Components'] as { Name: string; Version: string; Details: Record<string, string> }[];
+  assert.deepEqual(components.map((c) => c.Name), ['Engine', 'crun']);
+  assert.deepEqual(components[1], { Name: 'crun', Version: '1.8.1', Details: { GitCommit: 'abc' } });
 });

@@ -1,15 +1,14 @@
-import type * as api from '../types/index.ts';
 import { API_VERSION, MIN_API_VERSION } from '../types/index.ts';
 import { parseFilters } from '../../lib/filters.ts';
-import { type EventBus, type EngineEvent, matchEvent } from '../../engine/events.ts';
+import type { EngineEvent, EventsEngine, SystemEngine } from '../../engine/index.ts';
 import { type ApiRequest, type Route, ok, streamed } from '../router.ts';
 import { EngineError } from '../../lib/errors.ts';
+import { toApiInfo, toApiVersion } from './system-views.ts';
 
 /** What the system routes need: facts only the engine knows. */
 export interface SystemBackend {
-  version(): Omit<api.VersionResponse, 'ApiVersion' | 'MinAPIVersion'>;
-  info(): Promise<Record<string, unknown>>;
-  events: EventBus;
+  system: Pick<SystemEngine, 'version' | 'info'>;
+  events: EventsEngine;
 }
 
 const PING_HEADERS = {
@@ -26,8 +25,8 @@ export function systemRoutes(b: SystemBackend): Route[] {
   return [
     { method: 'GET', path: '/_ping', handler: ping },
     { method: 'HEAD', path: '/_ping', handler: ping },
-    { method: 'GET', path: '/version', handler: () => ok({ ...b.version(), ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION }) },
-    { method: 'GET', path: '/info', handler: async () => ok(await b.info()) },
+    { method: 'GET', path: '/version', handler: async () => ok({ ...toApiVersion(await b.system.version()), ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION }) },
+    { method: 'GET', path: '/info', handler: async () => ok(toApiInfo(await b.system.info())) },
     { method: 'GET', path: '/events', handler: (req) => eventsRoute(b.events, req) },
   ];
 }
@@ -50,7 +49,7 @@ export function parseEventTime(v: string | null): number | undefined {
  * until `until` passes or the client leaves. Written with backpressure: a client that stops
  * reading is cut off once its subscription's queue overflows, never buffered without bound.
  */
-async function eventsRoute(bus: EventBus, req: ApiRequest) {
+async function eventsRoute(events: EventsEngine, req: ApiRequest) {
   const filters = parseFilters(req.query.get('filters'));
   const sinceRaw = req.query.get('since');
   const untilRaw = req.query.get('until');
@@ -59,10 +58,7 @@ async function eventsRoute(bus: EventBus, req: ApiRequest) {
   if (since !== undefined && until !== undefined && until < since) {
     throw new EngineError('InvalidParameter', '`since` time (' + sinceRaw + ') cannot be after `until` time (' + untilRaw + ')');
   }
-  const inRange = (ev: EngineEvent) => until === undefined || ev.timeNano <= until;
-  // Subscribed in the same tick as the history is read: no event falls between the two.
-  const sub = bus.open({ filter: (ev) => inRange(ev) && matchEvent(ev, filters) });
-  const past = since !== undefined || until !== undefined ? bus.since(since ?? 0, until ?? Infinity).filter((ev) => matchEvent(ev, filters)) : [];
+  const { past, live: sub } = events.watch({ filters, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
   const res = req.res;
   res.writeHead(200, { 'Content-Type': 'application/json' });
   res.flushHeaders();

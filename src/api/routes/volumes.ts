@@ -1,27 +1,18 @@
 import type * as api from '../types/index.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
+import type { VolumeEngine } from '../../engine/index.ts';
 import { type Route, created, noContent, ok, param, queryBool } from '../router.ts';
 import { cmpVersion } from '../server.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { volumeCreateSchema } from '../schemas/volume.ts';
 
-/** A volume as the routes see it (engine/volumes VolumeRecord satisfies it). */
+/** A volume as its view needs it (the engine's VolumeRecord). */
 export interface VolumeView {
   name: string;
   driver: string;
   createdAt: string;
   labels: Record<string, string>;
   options: Record<string, string>;
-}
-
-/** What the volume routes need (engine/volumes VolumeService satisfies it). */
-export interface VolumeBackend {
-  list(filters: Filters): VolumeView[];
-  inspect(name: string): VolumeView;
-  create(req: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string> }): Promise<VolumeView>;
-  remove(name: string, opts: { force?: boolean }): Promise<void>;
-  prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }>;
-  mountpoint(name: string): string;
 }
 
 /** API 1.47's Volume; CreatedAt in RFC 3339 seconds as dockerd prints it. */
@@ -44,7 +35,7 @@ export function pruneFiltersFor(version: string, filters: Filters): Filters {
 }
 
 /** /volumes: list, inspect, create, remove and prune. */
-export function volumeRoutes(b: VolumeBackend): Route[] {
+export function volumeRoutes(b: VolumeEngine): Route[] {
   const view = (v: VolumeView) => toApiVolume(v, b.mountpoint(v.name));
   const createBody = bodyValidator<api.VolumeCreateRequest>(volumeCreateSchema());
   return [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registryConfig } from './info.ts';
+import { registryConfig } from './system-views.ts';
 
 test('registryConfig: no settings still lists localhost as insecure and docker.io as the official index', () => {
   assert.deepEqual(registryConfig([], []), {

@@ -1,62 +1,42 @@
-import { cpus, release, totalmem, hostname, arch } from 'node:os';
-import { readFileSync, statfsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ContainerRecord } from '../engine/containers/record.ts';
-import { detectCgroups } from '../runtime/cgroups/host.ts';
+import type * as api from '../types/index.ts';
+import type { EngineInfo, EngineVersion } from '../../engine/index.ts';
 
-export const BERTH_VERSION = '0.1.0';
-
-function osName(): string {
-  try {
-    const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
-    return m?.[1] ?? 'Linux';
-  } catch { return 'Linux'; }
-}
-
-export interface InfoInput {
-  containers: readonly ContainerRecord[];
-  images: number;
-  dataRoot: string;
-  defaultRuntime: string;
-  runtimes: Record<string, string>;
-  logDriver: string;
-  registryMirrors: string[];
-  insecureRegistries: string[];
-  seccompEnabled: boolean;
+/** GET /version's body (the API version fields are the router's). */
+export function toApiVersion(v: EngineVersion): Omit<api.VersionResponse, 'ApiVersion' | 'MinAPIVersion'> {
+  const engine = {
+    Name: 'Engine', Version: v.version,
+    Details: { ApiVersion: '1.47', MinAPIVersion: '1.24', Os: v.os, Arch: v.arch, KernelVersion: v.kernel, GitCommit: '', GoVersion: v.runtime, BuildTime: '', Experimental: 'false' },
+  };
+  return {
+    Platform: { Name: 'Berth Engine' },
+    Components: [engine, ...v.components.map((c) => ({ Name: c.name, Version: c.version, Details: { GitCommit: c.commit } }))],
+    Version: v.version, GitCommit: '', GoVersion: v.runtime, Os: v.os, Arch: v.arch, KernelVersion: v.kernel, BuildTime: '',
+  };
 }
 
 /** GET /info, shaped as dockerd's (the fields the docker CLI prints and tools read). */
-export function buildInfo(i: InfoInput): Record<string, unknown> {
-  const count = (pred: (c: ContainerRecord) => boolean) => i.containers.filter(pred).length;
-  const running = count((c) => c.state.status === 'running' || c.state.status === 'restarting');
-  const paused = count((c) => c.state.status === 'paused');
-  let cgroupVersion = '1';
-  try {
-    const layout = detectCgroups(readFileSync('/proc/self/mountinfo', 'utf8'));
-    cgroupVersion = layout.version === 2 ? '2' : '1';
-  } catch { /* keep 1 */ }
-  let backing = 'extfs';
-  try { backing = statfsSync(i.dataRoot).type === 0x58465342 ? 'xfs' : 'extfs'; } catch { /* default */ }
+export function toApiInfo(i: EngineInfo): Record<string, unknown> {
   return {
-    ID: hostname(), Containers: i.containers.length, ContainersRunning: running, ContainersPaused: paused,
-    ContainersStopped: i.containers.length - running - paused, Images: i.images, Driver: 'overlay2',
-    DriverStatus: [['Backing Filesystem', backing], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
+    ID: i.hostname, Containers: i.containers.total, ContainersRunning: i.containers.running, ContainersPaused: i.containers.paused,
+    ContainersStopped: i.containers.stopped, Images: i.images, Driver: 'overlay2',
+    DriverStatus: [['Backing Filesystem', i.backingFilesystem], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
     // json-file (the default, and local) are berth's names for conmon's CRI log files, which podman
     // calls k8s-file; clients decide on the name (docker-compose 1.29 shows logs only for json-file
     // and journald), so the Docker name is the one reported, as podman's compat API does.
     Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'k8s-file', 'local', 'none'] },
     MemoryLimit: true, SwapLimit: true, KernelMemory: false, KernelMemoryTCP: false, CpuCfsPeriod: true, CpuCfsQuota: true,
     CPUShares: true, CPUSet: true, PidsLimit: true, IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
-    Debug: false, NFd: 0, OomKillDisable: cgroupVersion === '1', NGoroutines: 0, SystemTime: new Date().toISOString(),
-    LoggingDriver: i.logDriver, CgroupDriver: 'cgroupfs', CgroupVersion: cgroupVersion, NEventsListener: 0,
-    KernelVersion: release(), OperatingSystem: osName(), OSVersion: '', OSType: 'linux', Architecture: arch() === 'x64' ? 'x86_64' : arch(),
+    Debug: false, NFd: 0, OomKillDisable: i.cgroupVersion === '1', NGoroutines: 0, SystemTime: new Date().toISOString(),
+    LoggingDriver: i.logDriver, CgroupDriver: 'cgroupfs', CgroupVersion: i.cgroupVersion, NEventsListener: 0,
+    KernelVersion: i.kernel, OperatingSystem: i.operatingSystem, OSVersion: '', OSType: 'linux', Architecture: i.architecture,
     IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: registryConfig(i.registryMirrors, i.insecureRegistries),
-    NCPU: cpus().length, MemTotal: totalmem(), GenericResources: null, DockerRootDir: i.dataRoot, HttpProxy: '', HttpsProxy: '', NoProxy: '',
-    Name: hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: BERTH_VERSION,
+    NCPU: i.cpus, MemTotal: i.memTotal, GenericResources: null, DockerRootDir: i.dataRoot, HttpProxy: '', HttpsProxy: '', NoProxy: '',
+    Name: i.hostname, Labels: [], ExperimentalBuild: false, ServerVersion: i.version,
     Runtimes: Object.fromEntries(Object.entries(i.runtimes).map(([k, v]) => [k, { path: v }])), DefaultRuntime: i.defaultRuntime,
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true, Isolation: '', InitBinary: 'tini', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
-    SecurityOptions: [...(i.seccompEnabled ? ['name=seccomp,profile=builtin'] : []), 'name=cgroupns'],
+    SecurityOptions: [...(i.seccomp ? ['name=seccomp,profile=builtin'] : []), 'name=cgroupns'],
     Warnings: [],
   };
 }

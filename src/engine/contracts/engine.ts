@@ -1,0 +1,60 @@
+import type { BuildEngine } from './builds.ts';
+import type { ContainerEngine } from './containers.ts';
+import type { EventsEngine } from './events.ts';
+import type { ExecEngine } from './execs.ts';
+import type { ImageEngine } from './images.ts';
+import type { NetworkEngine } from './networks.ts';
+import type { SystemEngine } from './system.ts';
+import type { VolumeEngine } from './volumes.ts';
+
+/**
+ * The engine as a library: what berthd's API, a daemonless CLI and the cluster agent drive.
+ * Made by createEngine (recovered and ready); `close` lets go of its state (containers keep
+ * running: they belong to conmon).
+ */
+export interface Engine {
+  containers: ContainerEngine;
+  execs: ExecEngine;
+  images: ImageEngine;
+  volumes: VolumeEngine;
+  networks: NetworkEngine;
+  builds: BuildEngine;
+  system: SystemEngine;
+  events: EventsEngine;
+  close(): Promise<void>;
+}
+
+/** The engine's slice of berthd's configuration (daemon/config.ts DaemonConfig satisfies it). */
+export interface EngineConfig {
+  dataRoot: string;
+  execRoot: string;
+  defaultRuntime: string;
+  /** Runtime name → path of its binary (crun, runc). */
+  runtimes: Record<string, string>;
+  logDriver: string;
+  logOpts: Record<string, string>;
+  /** Prefix of host objects (the cgroup parent, nft tables). */
+  objectPrefix: string;
+  /** Start of every network interface name the engine makes. */
+  ifPrefix: string;
+  bip?: string;
+  ipv6?: boolean;
+  fixedCidrV6?: string;
+  defaultAddressPools?: { base: string; size: number }[];
+  hostResolvConf: string;
+  registryMirrors: string[];
+  insecureRegistries: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
+  /** Host binaries (defaults: /usr/bin/conmon, /usr/bin/tini-static). */
+  conmonPath?: string;
+  tiniPath?: string;
+}
+
+/** The engine's log: pino's shape, which berthd's logger has. */
+export interface EngineLog {
+  debug(o: object, m?: string): void;
+  info(o: object, m?: string): void;
+  warn(o: object | string, m?: string): void;
+  error(o: object, m?: string): void;
+}
