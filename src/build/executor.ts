@@ -1,5 +1,5 @@
-import type * as api from '../api/types/index.ts';
 import { EngineError } from '../lib/errors.ts';
+import { outputProgress, type Progress } from '../lib/progress.ts';
 import { hostArchitecture } from '../image/index.ts';
 import type { BuildBackend } from './backend.ts';
 import { BuildArgs } from './build-args.ts';
@@ -51,7 +51,7 @@ export interface ExecutorDeps {
   expand: ExpandFn;
   /** Parses one ONBUILD trigger line into an instruction. */
   parseTrigger(text: string): Instruction;
-  emit(msg: api.JsonMessage): void;
+  emit(msg: Progress): void;
 }
 
 /** A step failed: Docker's message, the exit code for RUN, and where it was in the Dockerfile. */
@@ -89,7 +89,7 @@ export async function executeBuild(d: ExecutorDeps, o: ExecuteOptions): Promise<
   }
   const out = new OrderedOutput(stages, d.emit);
   let n = 0;
-  for (const a of df.metaArgs) out.write(stages[0]!, { stream: `Step ${++n}/${total} : ${a.original}` }, { stream: '\n' });
+  for (const a of df.metaArgs) out.write(stages[0]!, outputProgress(`Step ${++n}/${total} : ${a.original}`), outputProgress('\n'));
 
   const results = new Map<number, Promise<StageState>>();
   const limit = new Limiter(o.parallel ?? 2);
@@ -153,21 +153,21 @@ interface StageRun {
 
 async function buildStage(d: ExecutorDeps, r: StageRun): Promise<StageState> {
   const { stage, out } = r;
-  const emit = (...m: api.JsonMessage[]) => out.write(stage.index, ...m);
+  const emit = (...m: Progress[]) => out.write(stage.index, ...m);
   const vertex = (k: number) => `${stage.index}:${k}`;
-  const event = (aux: Record<string, unknown>) => { if (r.o.stepEvents) d.emit({ id: 'berth.step', aux: { ts: Date.now(), ...aux } }); };
+  const event = (aux: Record<string, unknown>) => { if (r.o.stepEvents) d.emit({ kind: 'result', id: 'berth.step', aux: { ts: Date.now(), ...aux } }); };
   let step = r.stepNo;
   try {
     const state = await fromStep(d, r, emit, event, ++step);
     const triggers = configOf(state).OnBuild ?? [];
     if (triggers.length > 0) {
-      emit({ stream: `# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n` });
+      emit(outputProgress(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`));
       configOf(state).OnBuild = null;
       for (const t of triggers) await instructionStep(d, r, state, d.parseTrigger(t), { emit, event, vertex: vertex(0) });
     }
     for (const [k, ins] of stage.instructions.entries()) {
       if (r.signal.aborted) throw new EngineError('Canceled', 'Build cancelled');
-      emit({ stream: `Step ${++step}/${r.total} : ${ins.original}` }, { stream: '\n' });
+      emit(outputProgress(`Step ${++step}/${r.total} : ${ins.original}`), outputProgress('\n'));
       const v = vertex(k + 1);
       const started = Date.now();
       event({ vertex: v, status: 'started', stage: stage.name ?? String(stage.index), step, total: r.total, name: `[${stage.name ?? stage.index} ${k + 2}/${stage.instructions.length + 1}] ${ins.original}` });
@@ -178,7 +178,7 @@ async function buildStage(d: ExecutorDeps, r: StageRun): Promise<StageState> {
         event({ vertex: v, status: 'error', elapsedMs: Date.now() - started, error: (err as Error).message });
         throw err;
       }
-      emit({ stream: ` ---> ${short(state.imageId)}\n` });
+      emit(outputProgress(` ---> ${short(state.imageId)}\n`));
     }
     return state;
   } finally {
@@ -186,13 +186,13 @@ async function buildStage(d: ExecutorDeps, r: StageRun): Promise<StageState> {
   }
 }
 
-type Emit = (...m: api.JsonMessage[]) => void;
+type Emit = (...m: Progress[]) => void;
 type Event = (aux: Record<string, unknown>) => void;
 
 async function fromStep(d: ExecutorDeps, r: StageRun, emit: Emit, event: Event, step: number): Promise<StageState> {
   const { stage } = r;
   const v = `${stage.index}:0`;
-  emit({ stream: `Step ${step}/${r.total} : ${stage.from.original}` }, { stream: '\n' });
+  emit(outputProgress(`Step ${step}/${r.total} : ${stage.from.original}`), outputProgress('\n'));
   const started = Date.now();
   event({ vertex: v, status: 'started', stage: stage.name ?? String(stage.index), step, total: r.total, name: `[${stage.name ?? stage.index} 1/${stage.instructions.length + 1}] ${stage.from.original}` });
   const ref = r.metaExpand(stage.from.image);
@@ -209,7 +209,7 @@ async function fromStep(d: ExecutorDeps, r: StageRun, emit: Emit, event: Event, 
     state = { imageId: img.id, blob: structuredClone(img.config), args: new Map(), cmdSet: false };
   }
   event({ vertex: v, status: 'done', elapsedMs: Date.now() - started });
-  emit({ stream: ` ---> ${short(state.imageId)}\n` });
+  emit(outputProgress(` ---> ${short(state.imageId)}\n`));
   return state;
 }
 
@@ -242,7 +242,7 @@ async function metadataCommit(d: ExecutorDeps, r: StageRun, s: StageState, comme
     const hit = (await localCacheHit(d.backend, r.o, key))
       ?? (cacheFromMatch(s.blob, createdBy, r.o.cacheFrom) ? await d.backend.storeConfig(nextBlob(s, { created_by: createdBy, empty_layer: true })) : undefined);
     if (hit) {
-      emit({ stream: ' ---> Using cache\n' });
+      emit(outputProgress(' ---> Using cache\n'));
       s.imageId = hit;
       s.blob = await d.backend.imageConfig(hit);
       return true;

@@ -1,4 +1,4 @@
-import type * as api from '../api/types/index.ts';
+import type { Progress } from '../lib/progress.ts';
 
 /**
  * Keeps the legacy log readable when stages run in parallel: the first unfinished stage (in
@@ -6,12 +6,12 @@ import type * as api from '../api/types/index.ts';
  */
 export class OrderedOutput {
   #cur = 0;
-  readonly #held = new Map<number, api.JsonMessage[]>();
+  readonly #held = new Map<number, Progress[]>();
   readonly #done = new Set<number>();
 
-  constructor(private readonly order: readonly number[], private readonly emit: (m: api.JsonMessage) => void) {}
+  constructor(private readonly order: readonly number[], private readonly emit: (m: Progress) => void) {}
 
-  write(stage: number, ...msgs: api.JsonMessage[]): void {
+  write(stage: number, ...msgs: Progress[]): void {
     if (stage === this.order[this.#cur]) for (const m of msgs) this.emit(m);
     else {
       const held = this.#held.get(stage) ?? [];

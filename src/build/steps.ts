@@ -1,8 +1,8 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type * as api from '../api/types/index.ts';
 import { EngineError } from '../lib/errors.ts';
+import { outputProgress, type Progress } from '../lib/progress.ts';
 import { resolveUser } from '../runtime/spec/user.ts';
 import type { BuildBackend, BuildRootFs, RunMountSpec } from './backend.ts';
 import type { BuildArgs } from './build-args.ts';
@@ -22,7 +22,7 @@ export interface StepContext {
   expand: ExpandFn;
   o: ExecuteOptions;
   args: BuildArgs;
-  emit: (...m: api.JsonMessage[]) => void;
+  emit: (...m: Progress[]) => void;
   event: (aux: Record<string, unknown>) => void;
   vertex: string;
   signal: AbortSignal;
@@ -53,7 +53,7 @@ async function probe(c: StepContext, s: StageState, key: string, createdBy?: str
     }
   }
   if (!hit) return false;
-  c.emit({ stream: ' ---> Using cache\n' });
+  c.emit(outputProgress(' ---> Using cache\n'));
   s.imageId = hit;
   s.blob = await c.backend.imageConfig(hit);
   return true;
@@ -134,18 +134,18 @@ async function runInstruction(c: StepContext, s: StageState, ins: Extract<Instru
       parent: s.imageId, argv, env: [...(cfg.Env ?? []), ...argEnv.map(([k, v]) => `${k}=${v}`), ...proxies.map(([k, v]) => `${k}=${v}`)],
       user: cfg.User ?? '', workdir: cfg.WorkingDir ?? '', networkMode: netMode === 'default' || netMode === '' ? 'bridge' : netMode,
       extraHosts: c.o.extraHosts, mounts: specs, signal: c.signal,
-      started: (id) => { containerId = id; c.emit({ stream: ` ---> Running in ${short(id)}\n` }); },
+      started: (id) => { containerId = id; c.emit(outputProgress(` ---> Running in ${short(id)}\n`)); },
       output: (stream, data) => {
         const text = decoders[stream].write(data);
         if (text === '') return;
         if (c.o.stepEvents) c.event({ vertex: c.vertex, status: 'log', stream, data: text });
         // dockerd's legacy builder wraps each stderr chunk in bright red (streamformatter's
         // NewStderrWriter); DOCKER_BUILDKIT=0 docker build and docker-py print it as it comes.
-        else c.emit({ stream: stream === 'stderr' ? `\x1b[91m${text}\x1b[0m` : text });
+        else c.emit(outputProgress(stream === 'stderr' ? `\x1b[91m${text}\x1b[0m` : text));
       },
       config: (diffId) => nextBlob(s, { created_by: createdBy }, diffId),
     });
-    if (containerId) c.emit({ stream: ` ---> Removed intermediate container ${short(containerId)}\n` });
+    if (containerId) c.emit(outputProgress(` ---> Removed intermediate container ${short(containerId)}\n`));
     if (result.exitCode !== 0 || !result.imageId) {
       throw new BuildStepError(`The command '${argv.join(' ')}' returned a non-zero code: ${result.exitCode}`, ins.loc.line, result.exitCode);
     }

@@ -16,6 +16,7 @@ export type { NetworkDetails, NetworkEngine } from './contracts/networks.ts';
 export type { BuildEngine } from './contracts/builds.ts';
 export type { ComponentVersion, DiskUsage, DiskUsageType, EngineInfo, EngineVersion, GcResult, SystemEngine } from './contracts/system.ts';
 export type { EventsEngine } from './contracts/events.ts';
+export type { Progress } from '../lib/progress.ts';
 
 // Domain types the interfaces use.
 export type { ContainerRecord, ContainerState } from './containers/record.ts';

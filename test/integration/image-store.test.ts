@@ -40,9 +40,9 @@ async function store(t: TestContext) {
   return { root, svc, snapshotter };
 }
 
-const collect = async (it: AsyncIterable<{ stream?: string }>) => {
+const collect = async (it: AsyncIterable<{ kind: string; text?: string }>) => {
   const out: string[] = [];
-  for await (const m of it) out.push(m.stream ?? '');
+  for await (const m of it) out.push(m.text ?? '');
   return out;
 };
 

@@ -6,6 +6,7 @@ import { ok, queryBool, streamed, type ApiRequest, type Reply, type Route } from
 import { type BodyValidator, bodyValidator } from '../body-schema.ts';
 import { buildArgsSchema, buildLabelsSchema, buildOutputsSchema, stringListSchema } from '../schemas/build.ts';
 import { publicMessageOf } from '../public-message.ts';
+import { toJsonMessage } from './progress-views.ts';
 
 /** What POST /build and POST /build/prune need from the build engine. */
 export type BuildBackend = BuildEngine;
@@ -72,7 +73,7 @@ async function build(b: BuildBackend, req: ApiRequest): Promise<Reply> {
   try {
     for await (const m of b.build(req.raw, opts, req.signal)) {
       head();
-      res.write(`${JSON.stringify(m)}\n`);
+      res.write(`${JSON.stringify(toJsonMessage(m, 'aux'))}\n`);
     }
   } catch (err) {
     if (!res.headersSent && !(err as { code?: unknown }).code) throw err;

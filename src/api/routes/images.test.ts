@@ -7,6 +7,7 @@ import { text } from 'node:stream/consumers';
 import type * as api from '../types/index.ts';
 import { EngineError, messageOf, notFound } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
+import { outputProgress, progressMessage } from '../../lib/progress.ts';
 import { httpStatusOf } from '../http-status.ts';
 import { Router, type ApiRequest } from '../router.ts';
 import { imageRoutes, type ImageBackend } from './images.ts';
@@ -31,7 +32,7 @@ class FakeImageBackend implements ImageBackend {
     const t = await text(body);
     this.calls.push(`load ${t} quiet=${o.quiet}`);
     if (t === 'bad') throw new EngineError('InvalidParameter', 'invalid archive');
-    yield { stream: 'Loaded image: busybox:latest\n' };
+    yield outputProgress('Loaded image: busybox:latest\n');
     if (t === 'late') throw new EngineError('Internal', 'disk full');
   }
   async save(refs: readonly string[], out: Writable) {
@@ -46,12 +47,12 @@ class FakeImageBackend implements ImageBackend {
   async *pull(ref: string, o: { auth?: Credentials; platform?: string; allTags?: boolean }) {
     this.calls.push(`pull ${ref} auth=${JSON.stringify(o.auth)} platform=${o.platform} all=${o.allTags}`);
     if (ref.startsWith('nope')) throw notFound('manifest for nope:latest not found: manifest unknown: manifest unknown');
-    yield { status: 'Pulling from library/busybox', id: 'latest' };
+    yield progressMessage('Pulling from library/busybox', 'latest');
     if (ref.startsWith('late')) throw new EngineError('Unavailable', 'connection reset');
   }
   async *push(name: string, o: { tag?: string; auth?: Credentials }) {
     this.calls.push(`push ${name} tag=${o.tag} auth=${JSON.stringify(o.auth)}`);
-    yield { status: `The push refers to repository [${name}]` };
+    yield progressMessage(`The push refers to repository [${name}]`);
   }
   async login(server: string, auth: Credentials) {
     this.calls.push(`login ${server} ${JSON.stringify(auth)}`);

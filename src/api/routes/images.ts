@@ -2,9 +2,11 @@ import type { Readable, Writable } from 'node:stream';
 import type * as api from '../types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { parseFilters, type Filters } from '../../lib/filters.ts';
+import { progressMessage, type Progress } from '../../lib/progress.ts';
 import { type ApiRequest, type Reply, type Route, ok, param, queryBool, streamed } from '../router.ts';
 import { readBody } from '../body-schema.ts';
 import { versionedImageInspect } from './image-views.ts';
+import { toJsonMessage } from './progress-views.ts';
 import { authConfigBody, credentialsOf, registryAuthOf, type Credentials } from './registry-auth.ts';
 import { publicMessageOf } from '../public-message.ts';
 
@@ -18,28 +20,28 @@ export interface ImageBackend {
   tag(source: string, target: string): Promise<void>;
   remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<api.ImageDeleteEntry[]>;
   prune(opts: { all?: boolean; filters?: Filters }): Promise<{ ImagesDeleted: api.ImageDeleteEntry[] | null; SpaceReclaimed: number }>;
-  load(body: Readable, opts: { quiet?: boolean; signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
+  load(body: Readable, opts: { quiet?: boolean; signal?: AbortSignal }): AsyncIterable<Progress>;
   save(refs: readonly string[], out: Writable): Promise<void>;
   import(body: Readable, opts: { ref?: string; changes?: readonly string[]; message?: string; platform?: string; signal?: AbortSignal }): Promise<string>;
   /** A registry pull; `allTags` pulls every tag of a reference that names none. */
-  pull(ref: string, opts: { auth?: Credentials; platform?: string; allTags?: boolean; signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
-  push(name: string, opts: { tag?: string; auth?: Credentials; signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
+  pull(ref: string, opts: { auth?: Credentials; platform?: string; allTags?: boolean; signal?: AbortSignal }): AsyncIterable<Progress>;
+  push(name: string, opts: { tag?: string; auth?: Credentials; signal?: AbortSignal }): AsyncIterable<Progress>;
   login(serverAddress: string, auth: Credentials, signal?: AbortSignal): Promise<api.AuthResponse>;
   search(term: string, opts: { limit: number; filters: Filters; auth?: Credentials; signal?: AbortSignal }): Promise<api.ImageSearchResult[]>;
 }
 
 /**
- * Writes a JSON progress stream (one object per line). An error before the first line is thrown
- * (the client gets a proper status) unless `errorsInStream`; after it, it goes in-stream as Docker
- * does: {"errorDetail":{"message":…},"error":…}.
+ * Writes a progress stream as Docker's JSON messages (one object per line, toJsonMessage). An
+ * error before the first line is thrown (the client gets a proper status) unless `errorsInStream`;
+ * after it, it goes in-stream as Docker does: {"errorDetail":{"message":…},"error":…}.
  */
-export async function writeJsonStream(req: ApiRequest, messages: AsyncIterable<api.JsonMessage>, opts: { errorsInStream?: boolean } = {}): Promise<Reply> {
+export async function writeJsonStream(req: ApiRequest, messages: AsyncIterable<Progress>, opts: { errorsInStream?: boolean } = {}): Promise<Reply> {
   const res = req.res;
   if (opts.errorsInStream) res.writeHead(200, { 'Content-Type': 'application/json' });
   try {
     for await (const m of messages) {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.write(`${JSON.stringify(m)}\n`);
+      res.write(`${JSON.stringify(toJsonMessage(m))}\n`);
     }
   } catch (err) {
     if (!res.headersSent) throw err;
@@ -80,7 +82,7 @@ async function createImage(b: ImageBackend, req: ApiRequest): Promise<Reply> {
       ...(q.get('message') ? { message: q.get('message')! } : {}),
       ...(q.get('platform') ? { platform: q.get('platform')! } : {}),
     });
-    return writeJsonStream(req, (async function* () { yield { status: id }; })());
+    return writeJsonStream(req, (async function* () { yield progressMessage(id); })());
   }
   const image = q.get('fromImage');
   if (!image) throw new EngineError('InvalidParameter', 'fromImage or fromSrc is required');

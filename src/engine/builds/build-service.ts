@@ -9,6 +9,7 @@ import { BuildStepError, executeBuild } from '../../build/executor.ts';
 import type { Instruction } from '../../build/dockerfile/ast.ts';
 import type { ExpandFn } from '../../build/stage-state.ts';
 import { EngineError, kindOf } from '../../lib/errors.ts';
+import { outputProgress, type Progress } from '../../lib/progress.ts';
 import { familiarString, parseReference } from '../../lib/reference.ts';
 import type { BuildCache } from './build-cache.ts';
 import { cachePrunePredicate } from './cache-prune.ts';
@@ -54,7 +55,7 @@ export class BuildFailure extends EngineError {
 export class BuildService {
   constructor(private readonly d: BuildServiceDeps) {}
 
-  async *build(body: Readable, o: BuildOptions, signal: AbortSignal): AsyncGenerator<api.JsonMessage> {
+  async *build(body: Readable, o: BuildOptions, signal: AbortSignal): AsyncGenerator<Progress> {
     const tags = o.tags.map((t) => familiarString(parseReference(t)));
     const tmp = join(this.d.dataRoot, 'tmp', `build-${randomBytes(8).toString('hex')}`);
     try {
@@ -68,11 +69,12 @@ export class BuildService {
       const escape = dockerfile.escape;
       const expand: ExpandFn = (w, env, opts) => expandWord(w, (n) => env.get(n), opts?.heredoc ? { escape: '\\', skipQuotes: true } : { escape });
       const ch = new MessageChannel();
-      const emit = (m: api.JsonMessage) => {
-        if (o.quiet && !(m.aux && m.id === undefined)) return;
+      // Quiet builds send only the result (the image ID), not berth's step events or output.
+      const emit = (m: Progress) => {
+        if (o.quiet && !(m.kind === 'result' && m.id === undefined)) return;
         ch.push(m);
       };
-      for (const w of dockerfile.warnings) emit({ stream: `${w}\n` });
+      for (const w of dockerfile.warnings) emit(outputProgress(`${w}\n`));
       const backend = new EngineBuildBackend({
         images: this.d.images, containers: this.d.containers, snapshots: this.d.snapshots, helper: this.d.helper, cache: this.d.cache,
         cacheMountRoot: join(this.d.dataRoot, 'build-cache-mounts'), emit,
@@ -90,18 +92,18 @@ export class BuildService {
             noCache: o.noCache, pull: o.pull, networkMode: o.networkMode, extraHosts: o.extraHosts, cacheFrom, cacheFromGiven: o.cacheFrom.length > 0, secrets, stepEvents: o.stepEvents, signal,
           });
           this.d.cache.markResult(r.imageId);
-          ch.push({ aux: { ID: r.imageId } });
-          if (r.unusedArgs.length > 0) emit({ stream: `[Warning] One or more build-args [${r.unusedArgs.join(' ')}] were not consumed\n` });
-          emit({ stream: `Successfully built ${shortId(r.imageId)}\n` });
+          ch.push({ kind: 'result', aux: { ID: r.imageId } });
+          if (r.unusedArgs.length > 0) emit(outputProgress(`[Warning] One or more build-args [${r.unusedArgs.join(' ')}] were not consumed\n`));
+          emit(outputProgress(`Successfully built ${shortId(r.imageId)}\n`));
           for (const t of tags) {
             await backend.tag(r.imageId, t);
-            emit({ stream: `Successfully tagged ${t}\n` });
+            emit(outputProgress(`Successfully tagged ${t}\n`));
           }
-          if (o.quiet) ch.push({ stream: `${r.imageId}\n` });
+          if (o.quiet) ch.push(outputProgress(`${r.imageId}\n`));
           ch.close();
         } catch (err) {
           if (err instanceof BuildStepError) {
-            for (const line of dockerfileExcerpt(text, err.line)) ch.push({ stream: `${line}\n` });
+            for (const line of dockerfileExcerpt(text, err.line)) ch.push(outputProgress(`${line}\n`));
             ch.close(new BuildFailure(err.message, err.code, { cause: err }));
           } else ch.close(err);
         }

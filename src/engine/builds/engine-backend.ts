@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type * as api from '../../api/types/index.ts';
 import type { BuildBackend, BuildRootFs, RunRequest } from '../../build/backend.ts';
 import { EngineError, kindOf } from '../../lib/errors.ts';
+import type { Progress } from '../../lib/progress.ts';
 import { followLogs } from '../containers/logs.ts';
 import type { BuildCache } from './build-cache.ts';
 import { rootFs, type RootHelper } from './build-root.ts';
@@ -17,7 +18,7 @@ export interface BuildImages {
   resolve(ref: string): Promise<{ id: string; config: ImageConfig; chainIds: string[] }>;
   storeBuilt(opts: { layer?: Readable; layerDir?: string; config: (diffId: string | undefined) => ImageConfig; signal?: AbortSignal }): Promise<string>;
   tag(source: string, target: string): Promise<void>;
-  pull?(ref: string, opts: { signal?: AbortSignal }): AsyncIterable<api.JsonMessage>;
+  pull?(ref: string, opts: { signal?: AbortSignal }): AsyncIterable<Progress>;
 }
 
 /** The container service calls a RUN makes. */
@@ -51,7 +52,7 @@ export interface EngineBuildBackendDeps {
   /** <data-root>/build-cache-mounts holds RUN --mount=type=cache dirs. */
   cacheMountRoot: string;
   /** Messages a FROM pull produces go to the build stream. */
-  emit?: (m: api.JsonMessage) => void;
+  emit?: (m: Progress) => void;
 }
 
 /** Label of RUN containers, so start-up recovery can remove those a crash left behind. */
@@ -124,10 +125,7 @@ export class EngineBuildBackend implements BuildBackend {
       }
     }
     if (this.d.images.pull) {
-      for await (const m of this.d.images.pull(ref, { signal: opts.signal })) {
-        if (m.error) throw new EngineError('NotFound', m.error);
-        this.d.emit?.(m);
-      }
+      for await (const m of this.d.images.pull(ref, { signal: opts.signal })) this.d.emit?.(m);
     }
     const img = await this.d.images.resolve(ref);
     return { id: img.id, config: img.config };

@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type * as api from '../../api/types/index.ts';
 import { EngineError, invalid, notFound } from '../../lib/errors.ts';
 import { familiarString, parseRefKey, parseReference, refKey, type ImageReference } from '../../lib/reference.ts';
 import { hostArchitecture, parseImageConfig, readImageArchive, writeImageArchive } from '../../image/index.ts';
+import { outputProgress, type Progress } from '../../lib/progress.ts';
 import { applyChanges } from './changes.ts';
 import { HEX_PREFIX, type ImageStore } from './image-store.ts';
 import { ingestLayer } from './layers.ts';
@@ -59,16 +59,16 @@ export class ImageArchives {
    * POST /images/load: reads a docker-archive or OCI layout (plain or gzip) and yields Docker's
    * messages ("Loaded image: busybox:latest", "Loaded image ID: sha256:…" for untagged ones).
    */
-  async *load(stream: Readable, opts: { quiet?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<api.JsonMessage> {
+  async *load(stream: Readable, opts: { quiet?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<Progress> {
     // The images loaded before a failure stay loaded (as in dockerd): their messages come first.
-    const out: api.JsonMessage[] = [];
+    const out: Progress[] = [];
     let failure: { err: unknown } | undefined;
     await this.s.exclusive(() => this.#load(stream, opts.signal, out)).catch((err: unknown) => { failure = { err }; });
     yield* out;
     if (failure) throw failure.err;
   }
 
-  async #load(stream: Readable, signal: AbortSignal | undefined, out: api.JsonMessage[]): Promise<void> {
+  async #load(stream: Readable, signal: AbortSignal | undefined, out: Progress[]): Promise<void> {
     const archive = await readImageArchive(stream, { tmpRoot: join(this.s.d.dataRoot, 'tmp'), ...(signal ? { signal } : {}) });
     try {
       for (const img of archive.images) {
@@ -80,12 +80,12 @@ export class ImageArchives {
         await this.s.store(img.configBytes, diffIds, { open, verifiedFile, ...(signal ? { signal } : {}) });
         for (const ref of refs) {
           const prev = this.s.records.setRef(refKey(ref), img.id, 'tag');
-          if (prev) out.push({ stream: `The image ${familiarString(ref)} already exists, renaming the old one with ID ${prev} to empty string\n` });
-          out.push({ stream: `Loaded image: ${familiarString(ref)}\n` });
+          if (prev) out.push(outputProgress(`The image ${familiarString(ref)} already exists, renaming the old one with ID ${prev} to empty string\n`));
+          out.push(outputProgress(`Loaded image: ${familiarString(ref)}\n`));
           this.s.event('load', img.id, { name: familiarString(ref) });
         }
         if (refs.length === 0) {
-          out.push({ stream: `Loaded image ID: ${img.id}\n` });
+          out.push(outputProgress(`Loaded image ID: ${img.id}\n`));
           this.s.event('load', img.id, { name: img.id });
         }
       }

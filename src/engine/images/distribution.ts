@@ -7,7 +7,8 @@ import { Semaphore } from '../../lib/semaphore.ts';
 import { chainIds, imageIdOf, parseImageConfig } from '../../image/index.ts';
 import type { Descriptor, RegistryAuth, RegistryClientApi, RepositorySession } from '../../registry/client/contract.ts';
 import type { ImageStore } from './image-store.ts';
-import { layerStatus, shortId, streamOf, throttled, type MessageChannel } from './progress.ts';
+import { layerProgress, progressMessage, type Progress } from '../../lib/progress.ts';
+import { shortId, streamOf, throttled, type MessageChannel } from './progress.ts';
 import { checkPlatform, downloadBlob, parsePlatform, pullError, resolveImageManifest, type ResolvedManifest } from './pull.ts';
 import { pushedMessages, pushImage } from './push.ts';
 
@@ -50,7 +51,7 @@ export class ImageDistribution {
    * soon as each one's turn comes; the image appears only once complete. Errors before the first
    * message (unknown image, bad credentials, registry down) are thrown: the client gets a status.
    */
-  pull(input: string, opts: PullOptions = {}): AsyncIterable<api.JsonMessage> {
+  pull(input: string, opts: PullOptions = {}): AsyncIterable<Progress> {
     if (!opts.allTags) return streamOf((out) => this.#pull(input, opts, out));
     return streamOf(async (out) => {
       const repo = parseReference(input, { defaultTag: false });
@@ -88,7 +89,7 @@ export class ImageDistribution {
    * POST /images/{name}/push: uploads the named tag (or every tag of the repository) to its
    * registry with Docker's progress messages, then records the pushed digest as a repo digest.
    */
-  push(name: string, opts: PushOptions = {}): AsyncIterable<api.JsonMessage> {
+  push(name: string, opts: PushOptions = {}): AsyncIterable<Progress> {
     return streamOf((out) => this.#push(name, opts, out));
   }
 
@@ -112,14 +113,14 @@ export class ImageDistribution {
     if (diffIds.length !== resolved.layers.length) {
       throw invalid(`manifest ${resolved.manifest.digest}: ${resolved.layers.length} layers but the image config has ${diffIds.length}`);
     }
-    out.push({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag! });
+    out.push(progressMessage(`Pulling from ${ref.path}`, ref.digest ?? ref.tag!));
     const id = imageIdOf(configBytes);
     const fresh = !this.s.records.get(id);
     if (fresh) await this.s.exclusive(() => this.#pullLayers({ session, layers: resolved.layers, diffIds, out, signal }, configBytes));
     const updated = await this.s.exclusive(async () => this.#recordPulled(ref, id, resolved));
-    out.push({ status: `Digest: ${resolved.digest}` });
+    out.push(progressMessage(`Digest: ${resolved.digest}`));
     // Docker's wording: "Downloaded newer image" when the name now points somewhere new.
-    out.push({ status: fresh || updated ? `Status: Downloaded newer image for ${familiarString(ref)}` : `Status: Image is up to date for ${familiarString(ref)}` });
+    out.push(progressMessage(fresh || updated ? `Status: Downloaded newer image for ${familiarString(ref)}` : `Status: Image is up to date for ${familiarString(ref)}`));
     this.s.event('pull', familiarString(ref), { name: familiarName(ref) });
   }
 
@@ -139,13 +140,13 @@ export class ImageDistribution {
   async #pullLayers(p: LayerPull, configBytes: Buffer): Promise<void> {
     const have = await this.#layersPresent(p.diffIds);
     const downloads = this.#downloads(p);
-    p.layers.forEach((l, i) => p.out.push(layerStatus(shortId(l.digest), have[i] ? 'Already exists' : 'Pulling fs layer')));
+    p.layers.forEach((l, i) => p.out.push(layerProgress(shortId(l.digest), have[i] ? 'Already exists' : 'Pulling fs layer')));
     p.layers.forEach((_, i) => { if (!have[i]) void downloads.start(i); });
     const open = async (i: number): Promise<Readable> => {
       const desc = p.layers[i]!;
       await downloads.start(i);
       const id = shortId(desc.digest);
-      const report = throttled(100, (n) => p.out.push(layerStatus(id, 'Extracting', { current: n, total: desc.size })));
+      const report = throttled(100, (n) => p.out.push(layerProgress(id, 'Extracting', { current: n, total: desc.size })));
       let seen = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) { seen += chunk.length; report(seen); cb(null, chunk); },
@@ -153,7 +154,7 @@ export class ImageDistribution {
       pipeline(await this.s.d.blobs.open(desc.digest), counter, () => undefined);
       return counter;
     };
-    const layerDone = (i: number) => { if (!have[i]) p.out.push(layerStatus(shortId(p.layers[i]!.digest), 'Pull complete')); };
+    const layerDone = (i: number) => { if (!have[i]) p.out.push(layerProgress(shortId(p.layers[i]!.digest), 'Pull complete')); };
     try {
       await this.s.store(configBytes, p.diffIds, { open, layerDone, ...(p.signal ? { signal: p.signal } : {}) });
     } catch (err) {
@@ -188,16 +189,16 @@ export class ImageDistribution {
       if (done) return done;
       const desc = p.layers[i]!;
       const id = shortId(desc.digest);
-      if (limit.busy) p.out.push(layerStatus(id, 'Waiting'));
+      if (limit.busy) p.out.push(layerProgress(id, 'Waiting'));
       done = limit.run(async () => {
         if (!(await this.s.d.blobs.has(desc.digest))) {
-          const report = throttled(100, (n) => p.out.push(layerStatus(id, 'Downloading', { current: n, total: desc.size })));
+          const report = throttled(100, (n) => p.out.push(layerProgress(id, 'Downloading', { current: n, total: desc.size })));
           await downloadBlob(p.session, desc, this.s.d.blobs, { onProgress: report, ...(p.signal ? { signal: p.signal } : {}) });
-          p.out.push(layerStatus(id, 'Verifying Checksum'));
+          p.out.push(layerProgress(id, 'Verifying Checksum'));
         }
         this.s.dist.addLayerBlob({ digest: desc.digest, diffId: p.diffIds[i]!, mediaType: desc.mediaType, size: desc.size });
         this.s.dist.addSource(desc.digest, p.session.repo.domain, p.session.repo.path);
-        p.out.push(layerStatus(id, 'Download complete'));
+        p.out.push(layerProgress(id, 'Download complete'));
       });
       started.set(i, done);
       // Awaited by open() in layer order; a failure also surfaces there or in store's rollback.
@@ -223,7 +224,7 @@ export class ImageDistribution {
     const base = { domain: repo.domain, path: repo.path };
     const rows = this.#imagesToPush(repo, opts.tag || repo.tag);
     const session = registry.repository(base, opts.auth, 'pull,push');
-    out.push({ status: `The push refers to repository [${repositoryName(base)}]` });
+    out.push(progressMessage(`The push refers to repository [${repositoryName(base)}]`));
     for (const { tag, row } of rows) {
       const configBytes = Buffer.from(row.config, 'utf8');
       const img = { configBytes, imageId: row.id, diffIds: parseImageConfig(configBytes).rootfs.diff_ids };

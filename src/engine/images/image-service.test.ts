@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import type * as api from '../../api/types/index.ts';
 import { sha256Digest } from '../../lib/digest.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { parseFilters } from '../../lib/filters.ts';
+import type { Progress } from '../../lib/progress.ts';
 import { parseReference } from '../../lib/reference.ts';
 import { imageIdOf, writeImageArchive } from '../../image/index.ts';
 import { makeTar } from '../../image/test-tar.ts';
@@ -69,9 +69,9 @@ async function archive(images: { configBytes: Buffer; tags: string[] }[], layers
   return done;
 }
 
-async function collect(it: AsyncIterable<api.JsonMessage>): Promise<string[]> {
+async function collect(it: AsyncIterable<Progress>): Promise<string[]> {
   const out: string[] = [];
-  for await (const m of it) out.push(m.stream ?? '');
+  for await (const m of it) out.push(m.kind === 'output' ? m.text : '');
   return out;
 }
 

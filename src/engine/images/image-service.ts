@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type * as api from '../../api/types/index.ts';
 import type { Filters } from '../../lib/filters.ts';
+import type { Progress } from '../../lib/progress.ts';
 import type { RegistryAuth } from '../../registry/client/contract.ts';
 import { ImageArchives, type CommitImageOptions, type ImportOptions, type StoreBuiltOptions } from './archives.ts';
 import { ImageDistribution, type PullOptions, type PushOptions } from './distribution.ts';
@@ -43,12 +44,12 @@ export class ImageService {
   gc(): Promise<void> { return this.#local.gc(); }
   recover(): Promise<void> { return this.#local.recover(); }
 
-  pull(input: string, opts: PullOptions = {}): AsyncIterable<api.JsonMessage> { return this.#dist.pull(input, opts); }
-  push(name: string, opts: PushOptions = {}): AsyncIterable<api.JsonMessage> { return this.#dist.push(name, opts); }
+  pull(input: string, opts: PullOptions = {}): AsyncIterable<Progress> { return this.#dist.pull(input, opts); }
+  push(name: string, opts: PushOptions = {}): AsyncIterable<Progress> { return this.#dist.push(name, opts); }
   login(serverAddress: string, auth: RegistryAuth, signal?: AbortSignal): Promise<api.AuthResponse> { return this.#dist.login(serverAddress, auth, signal); }
   search(term: string, opts: { limit: number; filters: Filters; auth?: RegistryAuth; signal?: AbortSignal }): Promise<api.ImageSearchResult[]> { return this.#dist.search(term, opts); }
 
-  load(stream: Readable, opts: { quiet?: boolean; signal?: AbortSignal } = {}): AsyncIterable<api.JsonMessage> { return this.#archives.load(stream, opts); }
+  load(stream: Readable, opts: { quiet?: boolean; signal?: AbortSignal } = {}): AsyncIterable<Progress> { return this.#archives.load(stream, opts); }
   save(refs: readonly string[], out: Writable): Promise<void> { return this.#archives.save(refs, out); }
   import(stream: Readable, opts: ImportOptions = {}): Promise<string> { return this.#archives.import(stream, opts); }
   commit(opts: CommitImageOptions): Promise<string> { return this.#archives.commit(opts); }

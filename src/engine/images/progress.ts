@@ -1,16 +1,16 @@
-import type * as api from '../../api/types/index.ts';
+import type { Progress } from '../../lib/progress.ts';
 
 /**
- * An async queue of progress messages: producers push while the work runs, the API route
+ * An async queue of progress events: producers push while the work runs, the API route
  * iterates. `close(err)` ends the iteration, with the error thrown to the reader.
  */
-export class MessageChannel implements AsyncIterable<api.JsonMessage> {
-  readonly #items: api.JsonMessage[] = [];
+export class MessageChannel<T = Progress> implements AsyncIterable<T> {
+  readonly #items: T[] = [];
   #wake: (() => void) | undefined;
   #done = false;
   #error: unknown;
 
-  push(m: api.JsonMessage): void {
+  push(m: T): void {
     if (this.#done) return;
     this.#items.push(m);
     this.#wake?.();
@@ -22,7 +22,7 @@ export class MessageChannel implements AsyncIterable<api.JsonMessage> {
     this.#wake?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<api.JsonMessage> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     for (;;) {
       while (this.#items.length > 0) yield this.#items.shift()!;
       if (this.#done) {
@@ -36,7 +36,7 @@ export class MessageChannel implements AsyncIterable<api.JsonMessage> {
 }
 
 /** Runs `work` with a channel and yields what it pushes; work's rejection ends the stream with its error. */
-export function streamOf(work: (out: MessageChannel) => Promise<void>): AsyncIterable<api.JsonMessage> {
+export function streamOf(work: (out: MessageChannel) => Promise<void>): AsyncIterable<Progress> {
   const ch = new MessageChannel();
   work(ch).then(() => ch.close(), (err: unknown) => ch.close(err ?? new Error('failed')));
   return ch;
@@ -45,9 +45,6 @@ export function streamOf(work: (out: MessageChannel) => Promise<void>): AsyncIte
 /** Docker's short layer ID in progress lines: the first 12 hex digits of a digest. */
 export const shortId = (digest: string): string => digest.replace(/^sha256:/, '').slice(0, 12);
 
-/** A per-layer status line ({"status":"Pull complete","progressDetail":{},"id":"…"}). */
-export const layerStatus = (id: string, status: string, detail: { current?: number; total?: number } = {}): api.JsonMessage =>
-  ({ status, progressDetail: detail, id });
 
 /**
  * Calls `emit(current)` at most every `intervalMs` (and always for the final value), so a fast

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
-import type * as api from '../../api/types/index.ts';
 import { gzipLayer, MediaType, type ImageManifest } from '../../image/index.ts';
 import { Semaphore } from '../../lib/semaphore.ts';
 import type { RepositorySession, UploadOutcome } from '../../registry/client/contract.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
 import type { DistributionRecords, LayerBlobRow } from './distribution-records.ts';
-import { layerStatus, shortId, throttled, type MessageChannel } from './progress.ts';
+import { layerProgress, progressMessage, type Progress } from '../../lib/progress.ts';
+import { shortId, throttled, type MessageChannel } from './progress.ts';
 
 const DOCKER_LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 const GZIP_TYPES = new Set([DOCKER_LAYER_GZIP, MediaType.ociLayerGzip]);
@@ -35,24 +35,24 @@ export async function pushImage(d: PushDeps, session: RepositorySession, img: Pu
   const limit = new Semaphore(d.maxConcurrentUploads);
   // Docker lists a push's layers top first.
   const order = img.diffIds.map((diffId, i) => ({ diffId, i })).reverse();
-  for (const { diffId } of order) out.push(layerStatus(shortId(diffId), 'Preparing'));
+  for (const { diffId } of order) out.push(layerProgress(shortId(diffId), 'Preparing'));
   const pushed = new Array<LayerBlobRow>(img.diffIds.length);
   await Promise.all(order.map(async ({ diffId, i }) => {
     const id = shortId(diffId);
-    if (limit.busy) out.push(layerStatus(id, 'Waiting'));
+    if (limit.busy) out.push(layerProgress(id, 'Waiting'));
     await limit.run(async () => {
       const blob = await gzipBlobOf(d, diffId, signal);
       const mountFrom = d.dist.sourcesOn(blob.digest, domain).find((r) => r !== path);
-      const report = throttled(100, (sent) => out.push(layerStatus(id, 'Pushing', { current: sent, total: blob.size })));
+      const report = throttled(100, (sent) => out.push(layerProgress(id, 'Pushing', { current: sent, total: blob.size })));
       const outcome: UploadOutcome = await session.pushBlob(blob, () => d.blobs.open(blob.digest), {
         ...(mountFrom ? { mountFrom } : {}),
         onProgress: report,
         ...(signal ? { signal } : {}),
       });
       d.dist.addSource(blob.digest, domain, path);
-      if (outcome.kind === 'exists') out.push(layerStatus(id, 'Layer already exists'));
-      else if (outcome.kind === 'mounted') out.push(layerStatus(id, `Mounted from ${outcome.from}`));
-      else out.push(layerStatus(id, 'Pushed'));
+      if (outcome.kind === 'exists') out.push(layerProgress(id, 'Layer already exists'));
+      else if (outcome.kind === 'mounted') out.push(layerProgress(id, `Mounted from ${outcome.from}`));
+      else out.push(layerProgress(id, 'Pushed'));
       pushed[i] = blob;
     });
   }));
@@ -80,9 +80,10 @@ async function gzipBlobOf(d: PushDeps, diffId: string, signal?: AbortSignal): Pr
 }
 
 /** The final lines of a pushed tag, as dockerd writes them. */
-export function pushedMessages(tag: string, r: { digest: string; size: number }): api.JsonMessage[] {
+export function pushedMessages(tag: string, r: { digest: string; size: number }): Progress[] {
   return [
-    { status: `${tag}: digest: ${r.digest} size: ${r.size}` },
-    { progressDetail: {}, aux: { Tag: tag, Digest: r.digest, Size: r.size } },
+    progressMessage(`${tag}: digest: ${r.digest} size: ${r.size}`),
+    // The client's record of what was pushed (docker's PushResult): Tag, Digest, Size.
+    { kind: 'result', aux: { Tag: tag, Digest: r.digest, Size: r.size } },
   ];
 }
