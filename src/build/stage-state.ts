@@ -129,42 +129,55 @@ export function applyMetadata(ins: Instruction, s: StageState, expand: ExpandFn,
       return `SHELL ${goList(cfg.Shell)}`;
     }
     case 'ONBUILD': {
-      const t = ins.trigger.trim();
-      const word = t.split(/\s+/, 1)[0]!.toUpperCase();
-      if (word === 'ONBUILD') throw new EngineError('InvalidParameter', 'Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
-      if (word === 'FROM' || word === 'MAINTAINER') throw new EngineError('InvalidParameter', `${word} isn't allowed as an ONBUILD trigger`);
+      const t = onbuildTrigger(ins);
       cfg.OnBuild = [...(cfg.OnBuild ?? []), t];
       return `ONBUILD ${t}`;
     }
     case 'HEALTHCHECK': {
-      if (ins.test.kind === 'none') cfg.Healthcheck = { Test: ['NONE'] };
-      else {
-        const c = ins.test.command;
-        const o = ins.options;
-        cfg.Healthcheck = {
-          Test: c.kind === 'exec' ? ['CMD', ...c.args] : ['CMD-SHELL', c.command],
-          ...(o.intervalNs !== undefined ? { Interval: o.intervalNs } : {}),
-          ...(o.timeoutNs !== undefined ? { Timeout: o.timeoutNs } : {}),
-          ...(o.startPeriodNs !== undefined ? { StartPeriod: o.startPeriodNs } : {}),
-          ...(o.startIntervalNs !== undefined ? { StartInterval: o.startIntervalNs } : {}),
-          ...(o.retries !== undefined ? { Retries: o.retries } : {}),
-        };
-      }
-      const h = cfg.Healthcheck;
+      const h = healthConfigOf(ins);
+      cfg.Healthcheck = h;
       return `HEALTHCHECK &{${goQuoteList(h.Test ?? [])} "${h.Interval ?? 0}" "${h.Timeout ?? 0}" "${h.StartPeriod ?? 0}" "${h.StartInterval ?? 0}" '${h.Retries ?? 0}'}`;
     }
-    case 'ARG': {
-      const done: string[] = [];
-      for (const a of ins.args) {
-        const dflt = a.defaultValue === undefined ? undefined : expand(a.defaultValue, scopeOf(s));
-        const v = args.resolve(a.name, dflt);
-        if (v !== undefined) s.args.set(a.name, v);
-        else s.args.delete(a.name);
-        done.push(v === undefined ? a.name : `${a.name}=${v}`);
-      }
-      return `ARG ${done.join(' ')}`;
-    }
+    case 'ARG':
+      return `ARG ${applyArgs(ins, s, expand, args).join(' ')}`;
     default:
       return null;
   }
+}
+
+/** An ONBUILD trigger as recorded, refused with dockerd's words where it may not be one. */
+function onbuildTrigger(ins: Extract<Instruction, { kind: 'ONBUILD' }>): string {
+  const t = ins.trigger.trim();
+  const word = t.split(/\s+/, 1)[0]!.toUpperCase();
+  if (word === 'ONBUILD') throw new EngineError('InvalidParameter', 'Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
+  if (word === 'FROM' || word === 'MAINTAINER') throw new EngineError('InvalidParameter', `${word} isn't allowed as an ONBUILD trigger`);
+  return t;
+}
+
+/** The image config's Healthcheck for a HEALTHCHECK instruction (durations in ns, only what is set). */
+function healthConfigOf(ins: Extract<Instruction, { kind: 'HEALTHCHECK' }>): api.HealthConfig {
+  if (ins.test.kind === 'none') return { Test: ['NONE'] };
+  const c = ins.test.command;
+  const o = ins.options;
+  return {
+    Test: c.kind === 'exec' ? ['CMD', ...c.args] : ['CMD-SHELL', c.command],
+    ...(o.intervalNs !== undefined ? { Interval: o.intervalNs } : {}),
+    ...(o.timeoutNs !== undefined ? { Timeout: o.timeoutNs } : {}),
+    ...(o.startPeriodNs !== undefined ? { StartPeriod: o.startPeriodNs } : {}),
+    ...(o.startIntervalNs !== undefined ? { StartInterval: o.startIntervalNs } : {}),
+    ...(o.retries !== undefined ? { Retries: o.retries } : {}),
+  };
+}
+
+/** Sets (or unsets) each ARG in the stage's scope; returns `name` or `name=value` for its history. */
+function applyArgs(ins: Extract<Instruction, { kind: 'ARG' }>, s: StageState, expand: ExpandFn, args: BuildArgs): string[] {
+  const done: string[] = [];
+  for (const a of ins.args) {
+    const dflt = a.defaultValue === undefined ? undefined : expand(a.defaultValue, scopeOf(s));
+    const v = args.resolve(a.name, dflt);
+    if (v !== undefined) s.args.set(a.name, v);
+    else s.args.delete(a.name);
+    done.push(v === undefined ? a.name : `${a.name}=${v}`);
+  }
+  return done;
 }

@@ -90,42 +90,9 @@ async function runInstruction(c: StepContext, s: StageState, ins: Extract<Instru
   const key = cacheKey(s.imageId, { run: recorded, mounts: ins.flags.filter((f) => f.name === 'mount'), fromImages, net, config: cfg });
   if (await probe(c, s, key, createdBy)) return true;
 
-  const specs: RunMountSpec[] = [];
   const holds: Array<() => Promise<void>> = [];
   try {
-    let fromIdx = 0;
-    for (const m of mounts) {
-      if (m.type === 'cache') specs.push({ type: 'bind', source: await c.backend.cacheMountDir(m.id ?? m.target), target: m.target, readonly: false });
-      else if (m.type === 'tmpfs') specs.push({ type: 'tmpfs', source: '', target: m.target, readonly: false });
-      else if (m.type === 'secret') {
-        const file = c.o.secrets.get(m.id ?? '');
-        if (!file) {
-          if (m.required) throw new EngineError('InvalidParameter', `secret ${m.id ?? ''}: not found`);
-          continue;
-        }
-        specs.push({ type: 'bind', source: file, target: m.target, readonly: true });
-      } else {
-        const source = m.source ?? '/';
-        if (m.from === undefined) {
-          const host = await c.backend.dirFs(c.o.contextDir).resolve(source);
-          specs.push({ type: 'bind', source: host, target: m.target, readonly: m.readonly });
-        } else {
-          const img = fromImages[fromIdx++] ?? null;
-          // The image's root stays mounted until the RUN is over.
-          let release!: () => void;
-          const released = new Promise<void>((res) => { release = res; });
-          let ready!: (p: string) => void;
-          let fail!: (e: unknown) => void;
-          const host = new Promise<string>((res, rej) => { ready = res; fail = rej; });
-          const done = c.backend.withImageRoot(img, async (fs) => {
-            ready(await fs.resolve(source));
-            await released;
-          }).catch((err: unknown) => fail(err));
-          holds.push(async () => { release(); await done; });
-          specs.push({ type: 'bind', source: await host, target: m.target, readonly: m.readonly });
-        }
-      }
-    }
+    const specs = await runMountSpecs(c, mounts, fromImages, holds);
     let containerId = '';
     // A UTF-8 character split across two chunks is sent whole, with the second.
     const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
@@ -156,6 +123,51 @@ async function runInstruction(c: StepContext, s: StageState, ins: Extract<Instru
   } finally {
     for (const h of holds) await h();
   }
+}
+
+/**
+ * The mounts of a RUN as the backend takes them: cache dirs, tmpfs, secrets (a missing optional
+ * one is left out) and binds from the context or from images. An image's root stays mounted until
+ * the RUN is over: its release goes into `holds`, which the caller runs whatever happens.
+ */
+async function runMountSpecs(c: StepContext, mounts: ReturnType<typeof parseRunMounts>, fromImages: ReadonlyArray<string | null>,
+  holds: Array<() => Promise<void>>): Promise<RunMountSpec[]> {
+  const specs: RunMountSpec[] = [];
+  let fromIdx = 0;
+  for (const m of mounts) {
+    if (m.type === 'cache') specs.push({ type: 'bind', source: await c.backend.cacheMountDir(m.id ?? m.target), target: m.target, readonly: false });
+    else if (m.type === 'tmpfs') specs.push({ type: 'tmpfs', source: '', target: m.target, readonly: false });
+    else if (m.type === 'secret') {
+      const file = c.o.secrets.get(m.id ?? '');
+      if (!file) {
+        if (m.required) throw new EngineError('InvalidParameter', `secret ${m.id ?? ''}: not found`);
+        continue;
+      }
+      specs.push({ type: 'bind', source: file, target: m.target, readonly: true });
+    } else {
+      const source = m.source ?? '/';
+      const host = m.from === undefined
+        ? await c.backend.dirFs(c.o.contextDir).resolve(source)
+        : await holdImagePath(c, fromImages[fromIdx++] ?? null, source, holds);
+      specs.push({ type: 'bind', source: host, target: m.target, readonly: m.readonly });
+    }
+  }
+  return specs;
+}
+
+/** Mounts an image's root, resolves `source` in it and keeps it mounted until the hold is released. */
+async function holdImagePath(c: StepContext, img: string | null, source: string, holds: Array<() => Promise<void>>): Promise<string> {
+  let release!: () => void;
+  const released = new Promise<void>((res) => { release = res; });
+  let ready!: (p: string) => void;
+  let fail!: (e: unknown) => void;
+  const host = new Promise<string>((res, rej) => { ready = res; fail = rej; });
+  const done = c.backend.withImageRoot(img, async (fs) => {
+    ready(await fs.resolve(source));
+    await released;
+  }).catch((err: unknown) => fail(err));
+  holds.push(async () => { release(); await done; });
+  return host;
 }
 
 /**
