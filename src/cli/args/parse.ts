@@ -82,47 +82,10 @@ interface Lookup { flag: FlagSpec; deprecated?: string; usedName: string }
  *   `bad flag syntax: ---x`; and the argument-count errors of checkArgCount.
  */
 export function parseArgs(spec: CommandSpec, argv: readonly string[], path = spec.name): ParsedArgs {
-  const long = new Map<string, Lookup>();
-  const short = new Map<string, FlagSpec>();
-  const flags: Record<string, FlagValue> = {};
-  for (const f of spec.flags) {
-    flags[f.name] = defaultOf(f);
-    long.set(f.name, { flag: f, usedName: f.name, ...(f.deprecated !== undefined ? { deprecated: f.deprecated } : {}) });
-    for (const a of f.aliases ?? []) {
-      if (typeof a === 'string') long.set(a, { flag: f, usedName: a });
-      else long.set(a.name, { flag: f, usedName: a.name, deprecated: a.deprecated });
-    }
-    if (f.short) short.set(f.short, f);
-  }
+  const { long, short, flags } = flagTables(spec);
   const result: ParsedArgs = { flags, args: [], changed: new Set(), help: false, warnings: [] };
   const fail = (reason: string): never => { throw flagError(spec, reason, path); };
-
-  const set = (l: Lookup, value: string): void => {
-    const f = l.flag;
-    if (l.deprecated !== undefined) result.warnings.push(`Flag --${l.usedName} has been deprecated, ${l.deprecated}`);
-    const flagName = f.short && l.usedName === f.name ? `-${f.short}, --${f.name}` : `--${l.usedName}`;
-    const invalid = (why: string): never => fail(`invalid argument ${JSON.stringify(value)} for ${JSON.stringify(flagName)} flag: ${why}`);
-    switch (f.kind) {
-      case 'bool': {
-        const b = parseBool(value);
-        flags[f.name] = b ?? invalid(`strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
-        break;
-      }
-      case 'int':
-        try { flags[f.name] = parseInt64(value); } catch (e) { invalid((e as Error).message); }
-        break;
-      case 'string':
-        checkValue(f, value, invalid);
-        flags[f.name] = value;
-        break;
-      case 'string[]':
-        checkValue(f, value, invalid);
-        // pflag stringArray: the first use replaces the default, later uses append.
-        flags[f.name] = result.changed.has(f.name) ? [...(flags[f.name] as string[]), value] : [value];
-        break;
-    }
-    result.changed.add(f.name);
-  };
+  const set = (l: Lookup, value: string): void => setFlag(result, l, value, fail);
 
   const rest = [...argv];
   while (rest.length > 0) {
@@ -168,6 +131,52 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[], path = spe
   }
   checkArgCount(spec, result.args, path);
   return result;
+}
+
+/** The spec's flags by long name (aliases included) and by shorthand, and their defaults. */
+function flagTables(spec: CommandSpec): { long: Map<string, Lookup>; short: Map<string, FlagSpec>; flags: Record<string, FlagValue> } {
+  const long = new Map<string, Lookup>();
+  const short = new Map<string, FlagSpec>();
+  const flags: Record<string, FlagValue> = {};
+  for (const f of spec.flags) {
+    flags[f.name] = defaultOf(f);
+    long.set(f.name, { flag: f, usedName: f.name, ...(f.deprecated !== undefined ? { deprecated: f.deprecated } : {}) });
+    for (const a of f.aliases ?? []) {
+      if (typeof a === 'string') long.set(a, { flag: f, usedName: a });
+      else long.set(a.name, { flag: f, usedName: a.name, deprecated: a.deprecated });
+    }
+    if (f.short) short.set(f.short, f);
+  }
+  return { long, short, flags };
+}
+
+/** One use of a flag: its value checked and converted by its kind (pflag's messages through `fail`). */
+function setFlag(result: ParsedArgs, l: Lookup, value: string, fail: (reason: string) => never): void {
+  const f = l.flag;
+  const flags = result.flags;
+  if (l.deprecated !== undefined) result.warnings.push(`Flag --${l.usedName} has been deprecated, ${l.deprecated}`);
+  const flagName = f.short && l.usedName === f.name ? `-${f.short}, --${f.name}` : `--${l.usedName}`;
+  const invalid = (why: string): never => fail(`invalid argument ${JSON.stringify(value)} for ${JSON.stringify(flagName)} flag: ${why}`);
+  switch (f.kind) {
+    case 'bool': {
+      const b = parseBool(value);
+      flags[f.name] = b ?? invalid(`strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
+      break;
+    }
+    case 'int':
+      try { flags[f.name] = parseInt64(value); } catch (e) { invalid((e as Error).message); }
+      break;
+    case 'string':
+      checkValue(f, value, invalid);
+      flags[f.name] = value;
+      break;
+    case 'string[]':
+      checkValue(f, value, invalid);
+      // pflag stringArray: the first use replaces the default, later uses append.
+      flags[f.name] = result.changed.has(f.name) ? [...(flags[f.name] as string[]), value] : [value];
+      break;
+  }
+  result.changed.add(f.name);
 }
 
 function checkValue(f: FlagSpec, value: string, invalid: (why: string) => never): void {

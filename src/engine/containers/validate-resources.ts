@@ -36,6 +36,26 @@ const invalid = (msg: string) => new EngineError('InvalidParameter', msg);
 export function validateResources(r: Resources & Pick<HostConfig, 'OomScoreAdj' | 'CgroupnsMode'>, host: HostResources, opts: { update?: boolean } = {}): string[] {
   const warnings: string[] = [];
   const update = opts.update ?? false;
+  checkMemory(r, host, update, warnings);
+  checkCpu(r, host, warnings);
+  checkCpuset(r.CpusetCpus ?? '', host.cpus, 'cpus', (want, have) => `Requested CPUs are not available - requested ${want}, available: ${have}`);
+  checkCpuset(r.CpusetMems ?? '', host.mems, 'mems', (want, have) => `Requested memory nodes are not available - requested ${want}, available: ${have}`);
+  checkBlkio(r, host, warnings);
+  if ((r.IOMaximumBandwidth ?? 0) !== 0 || (r.IOMaximumIOps ?? 0) !== 0) {
+    throw invalid('Invalid QoS settings: linux does not support Maximum IO Bandwidth or Maximum IO IOps');
+  }
+  if (!update) {
+    const adj = r.OomScoreAdj ?? 0;
+    if (adj < -1000 || adj > 1000) throw invalid(`Invalid value ${adj}, range for oom score adj is [-1000, 1000]`);
+    if (r.CgroupnsMode && !['private', 'host'].includes(r.CgroupnsMode)) throw invalid(`invalid cgroup namespace mode: ${r.CgroupnsMode}`);
+    // adaptContainerSettings: the default swap is twice the memory limit, and inspect shows it.
+    if ((r.Memory ?? 0) > 0 && (r.MemorySwap ?? 0) === 0) r.MemorySwap = r.Memory! * 2;
+  }
+  return warnings;
+}
+
+/** The memory settings (dockerd's verifyPlatformContainerResources, memory part). */
+function checkMemory(r: Resources, host: HostResources, update: boolean, warnings: string[]): void {
   if (r.MemorySwappiness === -1) r.MemorySwappiness = null;
   const memory = r.Memory ?? 0;
   const swap = r.MemorySwap ?? 0;
@@ -68,7 +88,10 @@ export function validateResources(r: Resources & Pick<HostConfig, 'OomScoreAdj' 
   if (r.OomKillDisable && memory === 0) {
     warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
   }
+}
 
+/** The CPU settings: NanoCpus against the host's CPUs, CFS period and quota, real-time, Windows-only fields dropped. */
+function checkCpu(r: Resources, host: HostResources, warnings: string[]): void {
   const nano = r.NanoCpus ?? 0;
   if (nano > 0 && (r.CpuPeriod ?? 0) > 0) throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (nano > 0 && (r.CpuQuota ?? 0) > 0) throw invalid('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
@@ -94,10 +117,10 @@ export function validateResources(r: Resources & Pick<HostConfig, 'OomScoreAdj' 
   const rtPeriod = r.CpuRealtimePeriod ?? 0;
   const rtRuntime = r.CpuRealtimeRuntime ?? 0;
   if (rtPeriod !== 0 && rtRuntime !== 0 && rtRuntime > rtPeriod) throw invalid('cpu-rt-runtime cannot be higher than cpu-rt-period');
+}
 
-  checkCpuset(r.CpusetCpus ?? '', host.cpus, 'cpus', (want, have) => `Requested CPUs are not available - requested ${want}, available: ${have}`);
-  checkCpuset(r.CpusetMems ?? '', host.mems, 'mems', (want, have) => `Requested memory nodes are not available - requested ${want}, available: ${have}`);
-
+/** Block I/O: weights in range, and what the kernel does not offer discarded with dockerd's warnings. */
+function checkBlkio(r: Resources, host: HostResources, warnings: string[]): void {
   const discard = <K extends 'BlkioWeightDevice' | 'BlkioDeviceReadBps' | 'BlkioDeviceWriteBps' | 'BlkioDeviceReadIOps' | 'BlkioDeviceWriteIOps'>(
     key: K, supported: boolean, warning: string) => {
     if ((r[key]?.length ?? 0) > 0 && !supported) { warnings.push(warning); r[key] = []; }
@@ -116,17 +139,6 @@ export function validateResources(r: Resources & Pick<HostConfig, 'OomScoreAdj' 
   discard('BlkioDeviceWriteBps', host.blkio.writeBps, 'Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit discarded.');
   discard('BlkioDeviceReadIOps', host.blkio.readIOps, 'Your kernel does not support IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit discarded.');
   discard('BlkioDeviceWriteIOps', host.blkio.writeIOps, 'Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.');
-  if ((r.IOMaximumBandwidth ?? 0) !== 0 || (r.IOMaximumIOps ?? 0) !== 0) {
-    throw invalid('Invalid QoS settings: linux does not support Maximum IO Bandwidth or Maximum IO IOps');
-  }
-  if (!update) {
-    const adj = r.OomScoreAdj ?? 0;
-    if (adj < -1000 || adj > 1000) throw invalid(`Invalid value ${adj}, range for oom score adj is [-1000, 1000]`);
-    if (r.CgroupnsMode && !['private', 'host'].includes(r.CgroupnsMode)) throw invalid(`invalid cgroup namespace mode: ${r.CgroupnsMode}`);
-    // adaptContainerSettings: the default swap is twice the memory limit, and inspect shows it.
-    if (memory > 0 && swap === 0) r.MemorySwap = memory * 2;
-  }
-  return warnings;
 }
 
 function checkCpuset(requested: string, available: string, what: 'cpus' | 'mems', unavailable: (want: string, have: string) => string): void {

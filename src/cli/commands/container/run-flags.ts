@@ -206,6 +206,59 @@ function resourcesOf(f: Flags, command: 'run' | 'create'): Partial<api.HostConfi
   }
 }
 
+/** --label-file lines (blank lines and comments skipped), then --label: `key=value` or `key` (empty value). */
+function labelsOf(f: Flags): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const l of [...list(f, 'label-file').flatMap((p) => readFileSync(p, 'utf8').split('\n').filter((x) => x.trim() && !x.startsWith('#'))), ...list(f, 'label')]) {
+    const eq = l.indexOf('=');
+    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return labels;
+}
+
+/** --tmpfs (`path[:options]`), --sysctl and --log-opt (`key=value`, refused in docker's words without `=`). */
+function optionMaps(f: Flags): { tmpfs: Record<string, string>; sysctls: Record<string, string>; logOpts: Record<string, string> } {
+  const tmpfs: Record<string, string> = {};
+  for (const t of list(f, 'tmpfs')) { const i = t.indexOf(':'); tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
+  const sysctls: Record<string, string> = {};
+  for (const s of list(f, 'sysctl')) { const i = s.indexOf('='); if (i < 0) throw new FlagError(`invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1); }
+  const logOpts: Record<string, string> = {};
+  for (const o of list(f, 'log-opt')) { const i = o.indexOf('='); if (i < 0) throw new FlagError(`invalid argument "${o}" for "--log-opt" flag: invalid log opt format`); logOpts[o.slice(0, i)] = o.slice(i + 1); }
+  return { tmpfs, sysctls, logOpts };
+}
+
+/** --security-opt as sent: a seccomp profile file is read and sent as its content, like docker does. */
+function securityOptsOf(f: Flags): string[] {
+  return list(f, 'security-opt').map((o) => {
+    const m = /^seccomp[=:](.+)$/.exec(o);
+    if (!m || m[1] === 'unconfined' || m[1] === 'builtin') return o;
+    try { return `seccomp=${JSON.stringify(JSON.parse(readFileSync(m[1]!, 'utf8')))}`; } catch (err) {
+      throw new FlagError(`opening seccomp profile (${m[1]}) failed: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** Memory, pids and CPU limits of the HostConfig: only the flags that were given. */
+function limitsOf(f: Flags, cpus: string | undefined): Partial<api.HostConfig> {
+  return {
+    ...(bytes(f, 'shm-size') !== undefined ? { ShmSize: bytes(f, 'shm-size')! } : {}),
+    ...(bytes(f, 'memory') !== undefined ? { Memory: bytes(f, 'memory')! } : {}),
+    ...(bytes(f, 'memory-swap') !== undefined ? { MemorySwap: bytes(f, 'memory-swap')! } : {}),
+    ...(bytes(f, 'memory-reservation') !== undefined ? { MemoryReservation: bytes(f, 'memory-reservation')! } : {}),
+    ...(int(f, 'memory-swappiness') !== undefined ? { MemorySwappiness: int(f, 'memory-swappiness')! } : {}),
+    ...(bool(f, 'oom-kill-disable') ? { OomKillDisable: true } : {}),
+    ...(int(f, 'oom-score-adj') !== undefined ? { OomScoreAdj: int(f, 'oom-score-adj')! } : {}),
+    ...(int(f, 'pids-limit') !== undefined ? { PidsLimit: int(f, 'pids-limit')! } : {}),
+    ...(int(f, 'cpu-shares') !== undefined ? { CpuShares: int(f, 'cpu-shares')! } : {}),
+    ...(int(f, 'cpu-period') !== undefined ? { CpuPeriod: int(f, 'cpu-period')! } : {}),
+    ...(int(f, 'cpu-quota') !== undefined ? { CpuQuota: int(f, 'cpu-quota')! } : {}),
+    ...(cpus !== undefined ? { NanoCpus: Math.round(Number(cpus) * 1e9) } : {}),
+    ...(str(f, 'cpuset-cpus') ? { CpusetCpus: str(f, 'cpuset-cpus')! } : {}),
+    ...(str(f, 'cpuset-mems') ? { CpusetMems: str(f, 'cpuset-mems')! } : {}),
+    ...(str(f, 'cgroup-parent') ? { CgroupParent: str(f, 'cgroup-parent')! } : {}),
+  };
+}
+
 /**
  * Builds the POST /containers/create body from run/create flags. `command` names the command in
  * parse errors; by default it is inferred ('sig-proxy' has a default only in run's spec).
@@ -217,29 +270,13 @@ export function createBody(f: Flags, image: string, cmd: string[], command: 'run
   const detach = bool(f, 'detach');
   const interactive = bool(f, 'interactive');
   const env = [...list(f, 'env-file').flatMap(readEnvFile), ...list(f, 'env').map(resolveEnv).filter((e): e is string => e !== null)];
-  const labels: Record<string, string> = {};
-  for (const l of [...list(f, 'label-file').flatMap((p) => readFileSync(p, 'utf8').split('\n').filter((x) => x.trim() && !x.startsWith('#'))), ...list(f, 'label')]) {
-    const eq = l.indexOf('=');
-    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
-  }
+  const labels = labelsOf(f);
   const net = networkParts(f, command);
   const mounts = flagValues(f, 'mount', parseMountFlag).map(parseMountFlag);
   let vols: ReturnType<typeof splitVolumeFlags>;
   try { vols = splitVolumeFlags(list(f, 'volume')); } catch (err) { throw parseError(command, (err as Error).message); }
-  const tmpfs: Record<string, string> = {};
-  for (const t of list(f, 'tmpfs')) { const i = t.indexOf(':'); tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
-  const sysctls: Record<string, string> = {};
-  for (const s of list(f, 'sysctl')) { const i = s.indexOf('='); if (i < 0) throw new FlagError(`invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1); }
-  const logOpts: Record<string, string> = {};
-  for (const o of list(f, 'log-opt')) { const i = o.indexOf('='); if (i < 0) throw new FlagError(`invalid argument "${o}" for "--log-opt" flag: invalid log opt format`); logOpts[o.slice(0, i)] = o.slice(i + 1); }
-  const securityOpt = list(f, 'security-opt').map((o) => {
-    const m = /^seccomp[=:](.+)$/.exec(o);
-    if (!m || m[1] === 'unconfined' || m[1] === 'builtin') return o;
-    // Like docker: the client reads the profile and sends its content.
-    try { return `seccomp=${JSON.stringify(JSON.parse(readFileSync(m[1]!, 'utf8')))}`; } catch (err) {
-      throw new FlagError(`opening seccomp profile (${m[1]}) failed: ${(err as Error).message}`);
-    }
-  });
+  const { tmpfs, sysctls, logOpts } = optionMaps(f);
+  const securityOpt = securityOptsOf(f);
   const cpus = str(f, 'cpus');
   const entrypoint = str(f, 'entrypoint');
   const health = healthcheck(f, command);
@@ -260,21 +297,7 @@ export function createBody(f: Flags, image: string, cmd: string[], command: 'run
     ...(str(f, 'runtime') ? { Runtime: str(f, 'runtime')! } : {}),
     ...(str(f, 'pid') ? { PidMode: str(f, 'pid')! } : {}), ...(str(f, 'ipc') ? { IpcMode: str(f, 'ipc')! } : {}),
     ...(str(f, 'uts') ? { UTSMode: str(f, 'uts')! } : {}), ...(str(f, 'userns') ? { UsernsMode: str(f, 'userns')! } : {}),
-    ...(bytes(f, 'shm-size') !== undefined ? { ShmSize: bytes(f, 'shm-size')! } : {}),
-    ...(bytes(f, 'memory') !== undefined ? { Memory: bytes(f, 'memory')! } : {}),
-    ...(bytes(f, 'memory-swap') !== undefined ? { MemorySwap: bytes(f, 'memory-swap')! } : {}),
-    ...(bytes(f, 'memory-reservation') !== undefined ? { MemoryReservation: bytes(f, 'memory-reservation')! } : {}),
-    ...(int(f, 'memory-swappiness') !== undefined ? { MemorySwappiness: int(f, 'memory-swappiness')! } : {}),
-    ...(bool(f, 'oom-kill-disable') ? { OomKillDisable: true } : {}),
-    ...(int(f, 'oom-score-adj') !== undefined ? { OomScoreAdj: int(f, 'oom-score-adj')! } : {}),
-    ...(int(f, 'pids-limit') !== undefined ? { PidsLimit: int(f, 'pids-limit')! } : {}),
-    ...(int(f, 'cpu-shares') !== undefined ? { CpuShares: int(f, 'cpu-shares')! } : {}),
-    ...(int(f, 'cpu-period') !== undefined ? { CpuPeriod: int(f, 'cpu-period')! } : {}),
-    ...(int(f, 'cpu-quota') !== undefined ? { CpuQuota: int(f, 'cpu-quota')! } : {}),
-    ...(cpus !== undefined ? { NanoCpus: Math.round(Number(cpus) * 1e9) } : {}),
-    ...(str(f, 'cpuset-cpus') ? { CpusetCpus: str(f, 'cpuset-cpus')! } : {}),
-    ...(str(f, 'cpuset-mems') ? { CpusetMems: str(f, 'cpuset-mems')! } : {}),
-    ...(str(f, 'cgroup-parent') ? { CgroupParent: str(f, 'cgroup-parent')! } : {}),
+    ...limitsOf(f, cpus),
     ...resourcesOf(f, command),
   };
   if (cpus !== undefined && !(Number(cpus) > 0)) throw new FlagError(`invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`);

@@ -124,23 +124,7 @@ export async function build(ctx: CliContext, f: Flags, args: string[]): Promise<
     try { rmSync(plan.iidfile, { force: true }); } catch (err) { throw new ExitError(1, `removing image ID file: ${(err as Error).message}`); }
   }
 
-  let prepared: PreparedContext;
-  try {
-    const extras = secretFiles(plan.secrets);
-    if (contextArg === '-') prepared = await stdinContext(ctx.stdin, dockerfileFlag, extras);
-    else if (existsSync(contextArg)) {
-      prepared = await directoryContext(contextArg, {
-        ...(dockerfileFlag !== undefined ? { dockerfileFlag } : {}),
-        stdinDockerfile: () => readStream(ctx.stdin),
-        extras,
-      });
-    } else if (isRemoteContext(contextArg)) {
-      throw new ContextError(`unable to prepare context: ${contextArg}: git and URL contexts are not supported by berth (it does not fetch from the network); clone or download it and build the directory`);
-    } else throw new ContextError(`unable to prepare context: path ${JSON.stringify(contextArg)} not found`);
-  } catch (err) {
-    if (err instanceof ContextError) throw new ExitError(1, err.message);
-    throw err;
-  }
+  const prepared = await prepareContext(ctx, contextArg, dockerfileFlag, plan);
 
   let body: Readable = prepared.body;
   if (bool(f, 'compress')) body = body.pipe(createGzip());
@@ -188,6 +172,38 @@ export async function build(ctx: CliContext, f: Flags, args: string[]): Promise<
   if (!imageId && plan.progress === 'quiet') imageId = /sha256:[0-9a-f]{64}/.exec(quietText)?.[0];
   if (!imageId) { display?.finish(); throw new ExitError(1, 'the daemon did not report an image ID'); }
 
+  await exportResult(ctx, plan, imageId, display);
+  display?.finish();
+  if (plan.progress === 'quiet') ctx.stdout.write(`${imageId}\n`);
+  if (plan.iidfile) {
+    try { writeFileSync(plan.iidfile, imageId); } catch (err) { throw new ExitError(1, (err as Error).message); }
+  }
+}
+
+/** The context to send: from stdin, or a directory (its Dockerfile, .dockerignore and the secrets); ExitError 1 otherwise. */
+async function prepareContext(ctx: CliContext, contextArg: string, dockerfileFlag: string | undefined, plan: BuildPlan): Promise<PreparedContext> {
+  try {
+    const extras = secretFiles(plan.secrets);
+    if (contextArg === '-') return await stdinContext(ctx.stdin, dockerfileFlag, extras);
+    if (existsSync(contextArg)) {
+      return await directoryContext(contextArg, {
+        ...(dockerfileFlag !== undefined ? { dockerfileFlag } : {}),
+        stdinDockerfile: () => readStream(ctx.stdin),
+        extras,
+      });
+    }
+    if (isRemoteContext(contextArg)) {
+      throw new ContextError(`unable to prepare context: ${contextArg}: git and URL contexts are not supported by berth (it does not fetch from the network); clone or download it and build the directory`);
+    }
+    throw new ContextError(`unable to prepare context: path ${JSON.stringify(contextArg)} not found`);
+  } catch (err) {
+    if (err instanceof ContextError) throw new ExitError(1, err.message);
+    throw err;
+  }
+}
+
+/** --output: the image's files to a directory or tarball (the untagged image then removed), or the image-store step shown. */
+async function exportResult(ctx: CliContext, plan: BuildPlan, imageId: string, display: BuildDisplay | undefined): Promise<void> {
   if (plan.output.type !== 'image') {
     const ex = display?.addLocal(plan.output.type === 'local' ? 'exporting to client directory' : 'exporting to client tarball');
     let copied = 0;
@@ -211,11 +227,6 @@ export async function build(ctx: CliContext, f: Flags, args: string[]): Promise<
     ex.status('write', `writing image ${imageId}`, true);
     for (const t of plan.tags) ex.status(`name:${t}`, `naming to ${normalizedName(t)}`, true);
     ex.done();
-  }
-  display?.finish();
-  if (plan.progress === 'quiet') ctx.stdout.write(`${imageId}\n`);
-  if (plan.iidfile) {
-    try { writeFileSync(plan.iidfile, imageId); } catch (err) { throw new ExitError(1, (err as Error).message); }
   }
 }
 
