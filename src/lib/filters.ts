@@ -1,5 +1,6 @@
 import { invalid } from './errors.ts';
 import { parseTimestamp } from './timestamp.ts';
+import { parseGoBool } from './units.ts';
 
 /**
  * Docker's `filters` query parameter, parsed. Both wire shapes are accepted: the Go client's
@@ -64,4 +65,14 @@ export function pruneUntil(filters: Filters, nowMs = Date.now()): number | undef
   } catch (err) {
     throw invalid(`invalid value for 'until' filter: ${(err as Error).message}`, err);
   }
+}
+
+/** The prune filter `all` as dockerd reads it (volume prune): one Go boolean at most; false without it. */
+export function pruneAll(filters: Filters): boolean {
+  const values = filters.get('all') ?? [];
+  if (values.length > 1) throw invalid(`invalid filter 'all=[${values.join(' ')}]': only one value is expected`);
+  if (values.length === 0) return false;
+  const b = parseGoBool(values[0]!);
+  if (b === undefined) throw invalid(`invalid filter 'all': strconv.ParseBool: parsing ${JSON.stringify(values[0])}: invalid syntax`);
+  return b;
 }

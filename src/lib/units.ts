@@ -169,6 +169,13 @@ function parseSize(sizeStr: string, mul: Readonly<Record<string, number>>): numb
   return Math.trunc(size);
 }
 
+/** Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False; undefined for anything else. */
+export function parseGoBool(s: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
+  return undefined;
+}
+
 /** strconv.ParseFloat's accepted syntax (decimal, with optional exponent, Inf/NaN) and its error. */
 function parseGoFloat(s: string): number {
   if (/^[+-]?(\d+(_\d+)*\.?(\d+(_\d+)*)?|\.\d+(_\d+)*)([eE][+-]?\d+)?$/.test(s)) return Number(s.replace(/_/g, ''));

@@ -3,6 +3,7 @@
  * `-p8080:80`, `-p=8080:80` and `-p 8080:80`, `--name=x` and `--name x`, `--rm=false`, `--` ends
  * flags, interspersed or not, and pflag's/cobra's error messages as docker prints them.
  */
+import { parseGoBool } from '../../lib/units.ts';
 import { UsageError, type CommandSpec, type FlagSpec, type FlagValue, type ParsedArgs } from './spec.ts';
 
 export { FlagError, UsageError } from './spec.ts';
@@ -34,13 +35,6 @@ export function flagError(spec: CommandSpec, reason: string, path = spec.name): 
 function defaultOf(f: FlagSpec): FlagValue {
   if (f.default !== undefined) return Array.isArray(f.default) ? [...(f.default as string[])] : (f.default as FlagValue);
   return f.kind === 'bool' ? false : f.kind === 'string' ? '' : f.kind === 'int' ? 0 : [];
-}
-
-/** strconv.ParseBool. */
-function parseBool(s: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
-  return undefined;
 }
 
 /** strconv.ParseInt(s, 0, 64): decimal, 0x/0o/0b prefixes, a leading 0 for octal, `_` between digits. */
@@ -159,7 +153,7 @@ function setFlag(result: ParsedArgs, l: Lookup, value: string, fail: (reason: st
   const invalid = (why: string): never => fail(`invalid argument ${JSON.stringify(value)} for ${JSON.stringify(flagName)} flag: ${why}`);
   switch (f.kind) {
     case 'bool': {
-      const b = parseBool(value);
+      const b = parseGoBool(value);
       flags[f.name] = b ?? invalid(`strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
       break;
     }

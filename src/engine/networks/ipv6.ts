@@ -4,6 +4,7 @@
  * else one from the IPv6 entries of default-address-pools (dockerd 27 has no built-in IPv6 pool).
  */
 import { EngineError, invalid } from '../../lib/errors.ts';
+import { parseGoBool } from '../../lib/units.ts';
 import type { HostConfig, IpamPoolConfig, NetworkCreateRequest } from '../../api/types/index.ts';
 import type { NetworkRecord } from './record.ts';
 import {
@@ -18,9 +19,8 @@ export function ipv6Requested(req: Pick<NetworkCreateRequest, 'EnableIPv6'>, opt
   if (req.EnableIPv6 !== undefined && req.EnableIPv6 !== null) return !!req.EnableIPv6;
   const v = options[OPT_ENABLE_IPV6];
   if (v === undefined) return false;
-  // Go's strconv.ParseBool.
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  const b = parseGoBool(v);
+  if (b !== undefined) return b;
   throw invalid(`driver-opt "${OPT_ENABLE_IPV6}" is not a valid bool`);
 }
 

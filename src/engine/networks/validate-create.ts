@@ -1,5 +1,6 @@
 import type { IpamPoolConfig, NetworkCreateRequest } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
+import { parseGoBool } from '../../lib/units.ts';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../network/index.ts';
 
 // What dockerd 27 checks in a network create before it makes anything, in its words: the
@@ -110,7 +111,6 @@ function atoiError(v: string): string | undefined {
   return n > 2n ** 63n - 1n || n < -(2n ** 63n) ? `strconv.Atoi: parsing ${JSON.stringify(v)}: value out of range` : undefined;
 }
 
-const GO_BOOLS = ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'];
 
 /**
  * The bridge driver's options that carry a value it parses (bridge networkConfiguration.fromLabels);
@@ -120,7 +120,7 @@ const GO_BOOLS = ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE',
 export function checkBridgeOptions(options: Readonly<Record<string, string>> | null | undefined): void {
   for (const [label, value] of Object.entries(options ?? {})) {
     let why: string | undefined;
-    if (BOOL_OPTS.includes(label) && !GO_BOOLS.includes(value)) why = `strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`;
+    if (BOOL_OPTS.includes(label) && parseGoBool(value) === undefined) why = `strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`;
     else if (label === MTU_OPT) why = atoiError(value);
     else if (IP_OPTS.includes(label) && !parseAddr(value)) why = 'nil ip';
     else if (GW_MODE_OPTS.includes(label) && value !== 'nat' && value !== 'routed') why = `unknown gateway mode ${value}`;

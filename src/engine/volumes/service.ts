@@ -6,7 +6,7 @@ import type * as api from '../../api/types/index.ts';
 import { duBytes } from '../../lib/disk-usage.ts';
 import { EngineError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import type { ExecFn } from '../../lib/exec.ts';
-import { checkFilterKeys, matchLabels, matchPruneLabels, type Filters } from '../../lib/filters.ts';
+import { checkFilterKeys, matchLabels, matchPruneLabels, pruneAll, type Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import type { MountInput } from '../../runtime/spec/mounts.ts';
 import type { Db } from '../../store/db.ts';
@@ -176,7 +176,7 @@ export class VolumeService {
    */
   async prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }> {
     checkFilterKeys(filters, ['label', 'label!', 'all']);
-    const all = pruneAll(filters.get('all') ?? []);
+    const all = pruneAll(filters);
     return this.#store.run('store', async () => {
       const used = this.repo.inUse();
       const deleted: string[] = [];
@@ -440,12 +440,3 @@ function parseBoolFilter(key: string, v: string): boolean {
   throw invalid(`invalid filter '${key}=${v}'`);
 }
 
-/** The prune filter `all` as dockerd reads it: one Go boolean at most. */
-function pruneAll(values: readonly string[]): boolean {
-  if (values.length > 1) throw invalid(`invalid filter 'all=[${values.join(' ')}]': only one value is expected`);
-  if (values.length === 0) return false;
-  const v = values[0]!;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  throw invalid(`invalid filter 'all': strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
-}

@@ -1,4 +1,5 @@
 import { EngineError } from '../../lib/errors.ts';
+import { parseGoBool } from '../../lib/units.ts';
 import type { DockerSeccompProfile } from './seccomp-docker.ts';
 
 /** Which seccomp policy a container gets. */
@@ -20,11 +21,11 @@ export interface SecurityOptions {
 // dockerd's words (daemon_unix.go parseSecurityOpt): 1 is an option without a key, 2 an unknown key or value.
 const invalid = (which: 1 | 2, opt: string) => new EngineError('InvalidParameter', `invalid --security-opt ${which}: ${JSON.stringify(opt)}`);
 
-/** Go's strconv.ParseBool. */
+/** Go's strconv.ParseBool, refused with the option's words. */
 function parseBool(opt: string, v: string): boolean {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  throw invalid(2, opt);
+  const b = parseGoBool(v);
+  if (b === undefined) throw invalid(2, opt);
+  return b;
 }
 
 /**

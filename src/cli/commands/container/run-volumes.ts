@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type * as api from '../../../api/types/index.ts';
-import { parseBytes } from '../../../lib/units.ts';
+import { parseBytes, parseGoBool } from '../../../lib/units.ts';
 
 /** volumespec.Parse, reduced to what the CLI uses: source, target and whether it is a bind. Throws Error. */
 export function parseVolumeSpec(spec: string): { source: string; target: string; bind: boolean } {
@@ -70,9 +70,9 @@ function csvFields(line: string): string[] {
 }
 
 const parseBool = (key: string, v: string): boolean => {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  throw new Error(`invalid value for ${key}: ${v}`);
+  const b = parseGoBool(v);
+  if (b === undefined) throw new Error(`invalid value for ${key}: ${v}`);
+  return b;
 };
 
 /**
