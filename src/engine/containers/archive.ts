@@ -1,4 +1,3 @@
-import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -7,6 +6,7 @@ import { EngineError, invalid, kindOf } from '../../lib/errors.ts';
 import type { RootPathStat } from '../../lib/native-helper.ts';
 import { decompress } from '../../image/index.ts';
 import type { ContainerRecord } from './record.ts';
+import { lstatOrNull } from '../../lib/fs-probes.ts';
 
 /** The helper operations this module needs (lib/native-helper's NativeHelper). */
 export interface RootFsAccess {
@@ -310,11 +310,11 @@ export class ContainerFiles {
       }
       // Mount targets the runtime creates; dockerd keeps them in an init layer diff never shows.
       if (INIT_PATHS.has(path)) continue;
-      const mine = await lstat(join(upper, e.path)).catch(() => null);
+      const mine = await lstatOrNull(join(upper, e.path));
       if (!mine) continue;
       let kind: 0 | 1 | null = 1;
       for (const dir of lowers) {
-        const theirs = await lstat(join(dir, e.path)).catch(() => null);
+        const theirs = await lstatOrNull(join(dir, e.path));
         if (!theirs) continue;
         if (theirs.isCharacterDevice() && theirs.rdev === 0) break; // whited out below: added again
         kind = 0;

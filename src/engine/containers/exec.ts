@@ -16,6 +16,7 @@ import { LimitedBuffer, type ProbeOutcome } from './health.ts';
 import { existsSync } from 'node:fs';
 import { IntentLog } from '../../store/intents.ts';
 import { EXEC_INTENT, type ExecIntent } from './recovery.ts';
+import { killIfAlive } from '../../lib/fs-probes.ts';
 
 interface ExecSession {
   id: string;
@@ -116,7 +117,7 @@ export class ExecService {
     for (let i = 0; i < 50 && s.running; i++) {
       const pid = s.pid || Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || 0;
       if (pid > 0) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+        killIfAlive(pid);
         return;
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -199,7 +200,8 @@ export class ExecService {
     containers.deps.events.publish('container', `exec_start: ${s.body.Cmd.join(' ')}`, c.id, { execID: id, image: c.imageRef, name: c.name });
     // The outputs are not read before the process runs: a runtime's failure is not the process's output.
     if (!await execStarted(files.pidFile, launched.exited)) {
-      await launched.exited.catch(() => undefined);
+      // Only its end matters here: how it failed is what execFailureReason reads next.
+      await Promise.allSettled([launched.exited]);
       const reason = await execFailureReason(files.logFile, launched.runtimeStderr());
       launched.stdout.resume();
       launched.stderr?.resume();
@@ -304,7 +306,7 @@ async function killExecProcess(e: ExecIntent, containerPid: number): Promise<voi
     const pid = Number((await readFile(e.pidFile, 'utf8').catch(() => '')).trim()) || 0;
     if (pid > 0) {
       if (want !== '' && await ns(pid) === want) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        killIfAlive(pid);
       }
       return;
     }

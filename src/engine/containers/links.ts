@@ -1,7 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { EngineError } from '../../lib/errors.ts';
 import type { NetworkHooks } from './deps.ts';
 import type { ContainerRepo } from './record.ts';
+import { readTextOrNull } from '../../lib/fs-probes.ts';
 
 /** The alias part of a --link value ("db:alias", "/db:/web/alias", or just "db"). */
 function aliasOf(link: string): string {
@@ -50,8 +51,8 @@ export async function removeLink(deps: RemoveLinkDeps, linkName: string): Promis
  * file is bind-mounted into the container, so it keeps its inode.
  */
 async function dropHostsEntry(path: string, alias: string): Promise<void> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) return;
+  const text = await readTextOrNull(path);
+  if (text === null) return;
   const lines = text.split('\n');
   const kept = lines.filter((l) => l.split('\t')[1]?.split(' ')[0] !== alias);
   if (kept.length !== lines.length) await writeFile(path, kept.join('\n'));

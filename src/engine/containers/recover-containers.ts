@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, readdir, unlink } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findConmons } from '../../runtime/conmon.ts';
+import { bestEffort } from '../../lib/best-effort.ts';
+import type { RuntimeState } from '../../runtime/oci-runtime.ts';
 import type { IntentLog } from '../../store/intents.ts';
 import type { ContainerServiceDeps } from './deps.ts';
 import type { ContainerPaths } from './paths.ts';
@@ -12,7 +13,7 @@ import { PAUSE_INTENT, REMOVE_INTENT, START_INTENT, needsRuntimeState, planRecov
 export interface RecoveryHost {
   repo: ContainerRepo;
   intents: IntentLog;
-  deps: Pick<ContainerServiceDeps, 'runtimes' | 'rootfs' | 'cgroupIds' | 'releaseCgroup' | 'health' | 'log'>;
+  deps: Pick<ContainerServiceDeps, 'runtimes' | 'monitor' | 'rootfs' | 'cgroupIds' | 'releaseCgroup' | 'health' | 'log'>;
   exitDir: string;
   paths(id: string): ContainerPaths;
   isRunning(id: string): boolean;
@@ -46,7 +47,7 @@ export async function recoverContainers(h: RecoveryHost): Promise<void> {
     try { await h.locked(id, fn); } catch (err) { h.deps.log.error({ err, id }, what); }
   };
   for (const c of h.repo.all()) await guarded(c.id, 'recover container', () => recoverOne(h, c));
-  for (const f of await readdir(h.exitDir).catch(() => [] as string[])) await h.onExitFile(f);
+  for (const f of await readdir(h.exitDir)) await h.onExitFile(f);
   for (const c of h.repo.all()) {
     if (!c.hostConfig.AutoRemove || h.isRunning(c.id) || (c.state.status !== 'created' && c.state.status !== 'exited')) continue;
     h.deps.log.info({ id: c.id }, 'recovery: removing a --rm container that is not running');
@@ -55,11 +56,31 @@ export async function recoverContainers(h: RecoveryHost): Promise<void> {
   await sweepHost(h).catch((err) => h.deps.log.error({ err }, 'recovery sweep'));
 }
 
+/** The runtime's view of the container; null when it keeps none, or cannot say (logged; the row then decides). */
+async function runtimeStateOrNull(h: RecoveryHost, c: ContainerRecord): Promise<RuntimeState | null> {
+  try {
+    return await h.deps.runtimes.get(c.runtime)!.state(c.id);
+  } catch (err) {
+    h.deps.log.warn({ err, id: c.id }, 'recovery: runtime state');
+    return null;
+  }
+}
+
+/** conmon's persisted exit code, or 255 (dockerd's unknown exit) when it was lost with the exit (a reboot mid-write). */
+async function persistedExitCodeOr255(h: RecoveryHost, c: ContainerRecord): Promise<number> {
+  try {
+    return Number((await readFile(join(h.paths(c.id).persistDir, 'exit'), 'utf8')).trim());
+  } catch (err) {
+    h.deps.log.warn({ err, id: c.id }, 'recovery: exit code lost');
+    return 255;
+  }
+}
+
 async function recoverOne(h: RecoveryHost, c: ContainerRecord): Promise<void> {
   const start = h.intents.get<StartIntent>(START_INTENT, c.id);
   const removing = h.intents.get<RemoveIntent>(REMOVE_INTENT, c.id);
   const runtime = h.deps.runtimes.get(c.runtime);
-  const st = runtime && needsRuntimeState(c.state.status, !!start) ? await runtime.state(c.id).catch(() => null) : null;
+  const st = runtime && needsRuntimeState(c.state.status, !!start) ? await runtimeStateOrNull(h, c) : null;
   const plan = planRecovery({
     status: c.state.status, starting: !!start, ...(removing ? { removing } : {}), runtime: st?.status ?? null,
     exitFile: existsSync(join(h.exitDir, c.id)),
@@ -72,7 +93,7 @@ async function recoverOne(h: RecoveryHost, c: ContainerRecord): Promise<void> {
       break;
     case 'undo-start':
       await h.releaseRun(c);
-      await unlink(join(h.exitDir, c.id)).catch(() => undefined);
+      await rm(join(h.exitDir, c.id), { force: true });
       c.state = { ...start!.prev, pid: 0, conmonPid: 0 };
       h.repo.saveState(c.id, c.state);
       if (c.state.status === 'restarting') h.scheduleRestart(c.id);
@@ -91,9 +112,7 @@ async function recoverOne(h: RecoveryHost, c: ContainerRecord): Promise<void> {
     case 'restart': h.scheduleRestart(c.id); break;
     case 'exit-file': break; // settled by the exit-file scan
     case 'settle': {
-      let code = 255;
-      try { code = Number((await readFile(join(h.paths(c.id).persistDir, 'exit'), 'utf8')).trim()); } catch { /* lost */ }
-      await h.settleExit(c, code);
+      await h.settleExit(c, await persistedExitCodeOr255(h, c));
       break;
     }
     case 'none': break;
@@ -107,19 +126,19 @@ async function recoverOne(h: RecoveryHost, c: ContainerRecord): Promise<void> {
  * container owns go (a start or removal cut short before its intent was written, or by a bug).
  */
 async function sweepHost(h: RecoveryHost): Promise<void> {
-  const warn = (what: string, id: string) => (err: unknown) => h.deps.log.warn({ err, id }, what);
-  for (const id of await h.deps.rootfs.mountedContainers?.() ?? []) {
-    if (!h.isRunning(id)) await h.deps.rootfs.unmount(id).catch(warn('unmount stray rootfs', id));
+  const { deps } = h;
+  for (const id of await deps.rootfs.mountedContainers?.() ?? []) {
+    if (!h.isRunning(id)) await bestEffort(deps.log, 'unmount stray rootfs', id, () => deps.rootfs.unmount(id));
   }
-  for (const runtime of h.deps.runtimes.values()) {
-    for (const id of runtime.ids()) if (!h.isRunning(id)) await runtime.delete(id, true).catch(warn('delete stray runtime record', id));
+  for (const runtime of deps.runtimes.values()) {
+    for (const id of runtime.ids()) if (!h.isRunning(id)) await bestEffort(deps.log, 'delete stray runtime record', id, () => runtime.delete(id, true));
   }
-  for (const m of findConmons(h.exitDir)) {
+  for (const m of deps.monitor.find(h.exitDir)) {
     if (h.isRunning(m.id)) continue;
-    h.deps.log.info({ id: m.id, pid: m.pid }, 'recovery: killing the conmon of a container that is not running');
-    try { process.kill(m.pid, 'SIGKILL'); } catch { /* gone */ }
+    deps.log.info({ id: m.id, pid: m.pid }, 'recovery: killing the conmon of a container that is not running');
+    await bestEffort(deps.log, 'kill stray conmon', m.id, () => deps.monitor.kill(m.pid));
   }
-  for (const id of await h.deps.cgroupIds?.() ?? []) {
-    if (/^[0-9a-f]{64}$/.test(id) && !h.isRunning(id)) await h.deps.releaseCgroup?.(id).catch(warn('remove stray cgroup', id));
+  for (const id of await deps.cgroupIds?.() ?? []) {
+    if (/^[0-9a-f]{64}$/.test(id) && !h.isRunning(id)) await bestEffort(deps.log, 'remove stray cgroup', id, () => deps.releaseCgroup?.(id));
   }
 }

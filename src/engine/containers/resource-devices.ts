@@ -1,8 +1,8 @@
-import { stat } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import type { DeviceMapping, HostConfig, ThrottleDevice } from '../../api/types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { listHostDevices, statDevice, type BlkioDevices, type DeviceRequest } from '../../runtime/spec/index.ts';
+import { statOrNull } from '../../lib/fs-probes.ts';
 
 /**
  * The cgroupfs path of a container: `<CgroupParent>/<id>` when `--cgroup-parent` was given (made
@@ -26,7 +26,7 @@ export async function resolveDevices(mappings: readonly DeviceMapping[]): Promis
     // Go's zero value: a mapping sent without PathOnHost names "" and fails as a missing device.
     const hostPath = m.PathOnHost ?? '';
     const containerPath = m.PathInContainer || hostPath;
-    const st = await stat(hostPath).catch(() => undefined);
+    const st = await statOrNull(hostPath);
     if (st?.isDirectory()) {
       for (const device of await listHostDevices(hostPath)) {
         out.push({ device, containerPath: join(containerPath, relative(hostPath, device.path)), permissions });

@@ -91,7 +91,7 @@ export class ContainerStatsReader {
     const interval = this.deps.intervalMs ?? 1000;
     // The baseline needs only the CPU counters: half the reads for `stats --no-stream`.
     let prev = await this.sample(c0, { cpuOnly: true });
-    await sleep(this.deps.primeMs ?? 500, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => undefined);
+    await sleepUnlessAborted(this.deps.primeMs ?? 500, opts.signal);
     while (!opts.signal?.aborted) {
       const c = this.deps.containers.repo.get(c0.id);
       if (!c) return;
@@ -100,7 +100,16 @@ export class ContainerStatsReader {
       yield frame;
       if (!opts.stream) return;
       prev = cur;
-      await sleep(interval, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => undefined);
+      await sleepUnlessAborted(interval, opts.signal);
     }
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts (the stream's client went): an abort ends the wait, nothing else. */
+async function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : {});
+  } catch (err) {
+    if (!signal?.aborted) throw err;
   }
 }

@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, isErrno } from '../../lib/errors.ts';
 import type { ExecFn } from '../../lib/exec.ts';
+import { readdirOrEmpty } from '../../lib/fs-probes.ts';
 
 /** The host's cgroup mounts. */
 export interface CgroupLayout {
@@ -82,7 +83,7 @@ export function cgroupPathsFor(cgroupsPath: string, layout: CgroupLayout): strin
 export async function cgroupChildren(parent: string, layout: CgroupLayout): Promise<string[]> {
   const names = new Set<string>();
   for (const dir of cgroupPathsFor(parent, layout)) {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const entries = await readdirOrEmpty(dir);
     for (const e of entries) if (e.isDirectory()) names.add(e.name);
   }
   return [...names];

@@ -1,4 +1,5 @@
 import { lstat, readFile, readdir, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { EngineError, isErrno } from '../../lib/errors.ts';
@@ -73,7 +74,7 @@ export async function listHostDevices(root = '/dev'): Promise<HostDevice[]> {
     }
     for (const name of names.sort()) {
       const p = join(dir, name);
-      const st = await lstat(p, { bigint: true }).catch(() => undefined);
+      const st = await lstatBigOrNull(p);
       if (!st) continue;
       if (st.isDirectory()) {
         if (!SKIP_DIRS.has(name)) await walk(p);
@@ -85,4 +86,14 @@ export async function listHostDevices(root = '/dev'): Promise<HostDevice[]> {
   };
   await walk(root);
   return out;
+}
+
+/** lstat with 64-bit device numbers, or null when the node has gone (a device unplugged meanwhile). */
+async function lstatBigOrNull(p: string): Promise<BigIntStats | null> {
+  try {
+    return await lstat(p, { bigint: true });
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return null;
+    throw err;
+  }
 }
