@@ -4,6 +4,7 @@
  * they use, createEngine, and the few pure helpers the API's views need.
  */
 export { createEngine } from './create-engine.ts';
+export { validateEngineConfig, type CheckedEngineConfig } from './validate-config.ts';
 export type { Engine, EngineConfig, EngineLog } from './contracts/engine.ts';
 export type {
   AttachOptions, CommitRequest, ContainerAttachment, ContainerDetails, ContainerEngine, ContainerListOptions, ContainerLogs,
@@ -37,6 +38,7 @@ export { BERTH_VERSION } from './system/versions.ts';
 /** The in-memory EventsEngine the engine uses, for embedders' and the API's tests. */
 export { EventBus } from './events.ts';
 export { processArgs } from './containers/config-merge.ts';
+export { initialState } from './containers/record.ts';
 export { dnsNames } from './networks/container-networks.ts';
 export { containerPortMap, containerPorts } from './containers/container-engine.ts';
 export { checkMountOptionTypes } from './containers/validate-host.ts';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { kindOf, messageOf } from '../lib/errors.ts';
 import {
   formatPortLines,
-  formatPsPorts,
   fromPortMap,
   groupRanges,
   parsePortSpec,
@@ -85,17 +84,13 @@ test('formatPortLines prints docker port lines', () => {
   );
 });
 
-test('formatPsPorts matches the docker ps PORTS column', () => {
-  const assigned = {
-    '80/tcp': [{ HostIp: '', HostPort: '8080' }],
-    '9000/tcp': [{ HostIp: '', HostPort: '9000' }],
-    '9001/tcp': [{ HostIp: '', HostPort: '9001' }],
-    '9002/tcp': [{ HostIp: '', HostPort: '9002' }],
-  };
-  assert.equal(
-    formatPsPorts(toApiPorts({ '80/tcp': {}, '443/tcp': {} }, assigned)),
-    '443/tcp, 0.0.0.0:9000-9002->9000-9002/tcp, 0.0.0.0:8080->80/tcp',
-  );
-  assert.equal(formatPsPorts(toApiPorts(null, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8081' }] })), '127.0.0.1:8081->80/tcp');
-  assert.equal(formatPsPorts([]), '');
+
+test('toApiPorts: exposed ports without bindings, and one entry per binding', () => {
+  const assigned = { '80/tcp': [{ HostIp: '', HostPort: '8080' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }] };
+  assert.deepEqual(toApiPorts({ '80/tcp': {}, '443/tcp': {} }, assigned), [
+    { IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' },
+    { PrivatePort: 443, Type: 'tcp' },
+    { IP: '127.0.0.1', PrivatePort: 53, PublicPort: 5353, Type: 'udp' },
+  ]);
+  assert.deepEqual(toApiPorts(null, null), []);
 });

@@ -12,10 +12,10 @@ import { httpStatusOf } from '../http-status.ts';
 import { Router, type ApiRequest } from '../router.ts';
 import { imageRoutes, type ImageBackend } from './images.ts';
 import type { Credentials } from './registry-auth.ts';
-import type { ImageService } from '../../engine/images/index.ts';
+import type { ImageEngine } from '../../engine/index.ts';
 
-// The engine's service is what the daemon wires in: it must satisfy the routes' interface.
-const serviceFits: ImageService extends ImageBackend ? true : never = true;
+// The engine's interface is what api/create-api.ts wires in: it must satisfy the routes' interface.
+const serviceFits: ImageEngine extends ImageBackend ? true : never = true;
 void serviceFits;
 
 /** Records calls; answers from small canned data. */

@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialState, type ContainerRecord } from '../../engine/containers/record.ts';
-import type { Attached } from '../../engine/networks/container-networks.ts';
-import type { EndpointRecord, NetworkRecord } from '../../engine/networks/record.ts';
+import { initialState, type Attached, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../../engine/index.ts';
 import { containerNetworkSettings, summaryPorts, toNetworkResource } from './network-views.ts';
 
 const CID = 'c1' + '3'.repeat(62);

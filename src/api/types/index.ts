@@ -11,3 +11,4 @@ export type * from './exec-stats.ts';
 export type * from './images.ts';
 export type * from './networks-volumes.ts';
 export type * from './system.ts';
+export type * from './build.ts';

@@ -1,6 +1,6 @@
 /**
  * The Dockerfile front end: parsing (parse.ts) into the AST of ast.ts, Docker's word expansion
- * (substitute.ts) and .dockerignore matching (dockerignore.ts). Pure code, no I/O.
+ * (substitute.ts) and .dockerignore matching (lib/dockerignore.ts, shared with the CLI). Pure code, no I/O.
  */
 export type * from './ast.ts';
 export { DockerfileParseError, parseDockerfile, parseInstructions } from './parse.ts';
@@ -13,4 +13,4 @@ export {
 } from './substitute.ts';
 export {
   buildFilesToRemove, cleanPath, DockerignoreMatcher, ignoreFileFor, keepBuildFiles, parseDockerignore,
-} from './dockerignore.ts';
+} from '../../lib/dockerignore.ts';

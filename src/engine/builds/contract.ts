@@ -148,25 +148,8 @@ export interface BuildOptions {
    */
 }
 
-/** The payload of a `berth.step` event (`JsonMessage.aux` when `id` is {@link STEP_EVENT_ID}). */
-export interface StepEvent {
-  /** `<stage index>:<instruction index>`; the FROM of stage 0 is `0:0`. Unique per build. */
-  vertex: string;
-  status: 'started' | 'cached' | 'done' | 'error' | 'log';
-  /** On `started`: stage name (or its index as text), position and display name. */
-  stage?: string;
-  step?: number;
-  total?: number;
-  name?: string;
-  /** On `log`: one chunk of the RUN's output. */
-  stream?: 'stdout' | 'stderr';
-  data?: string;
-  /** On `cached`/`done`/`error`. */
-  elapsedMs?: number;
-  error?: string;
-  /** Milliseconds since the epoch when the event was produced. */
-  ts?: number;
-}
+/** The payload of a `berth.step` event: a wire type (api/types), since the CLI renders it. */
+export type { StepEvent } from '../../api/types/index.ts';
 
 /** A message of the build stream: the Docker wire shape plus berth's step events. */
 export type BuildMessage = api.JsonMessage;

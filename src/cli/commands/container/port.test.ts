@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as api from '../../../api/types/index.ts';
-import { formatPsPorts } from '../../../network/ports.ts';
+import { formatPsPorts } from '../../format/ps-ports.ts';
 import { portLines } from './port.ts';
 
 const PORTS: api.PortMap = {

@@ -4,7 +4,7 @@ import type { CommandSpec } from '../../args/parse.ts';
 import { renderList } from '../../format/formatter.ts';
 import { type CliContext, type Flags, bool, int, list, str } from '../../context.ts';
 import { humanDuration, humanSize } from '../../../lib/units.ts';
-import { formatPsPorts } from '../../../network/ports.ts';
+import { formatPsPorts } from '../../format/ps-ports.ts';
 import { FlagError } from '../../args/spec.ts';
 
 export const psSpec: CommandSpec = {

@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { ContextTar, type TarSource } from './build-tar.ts';
-import { DockerignoreMatcher, ignoreFileFor, keepBuildFiles, parseDockerignore } from '../../../build/dockerfile/index.ts';
+import { DockerignoreMatcher, ignoreFileFor, keepBuildFiles, parseDockerignore } from '../../../lib/dockerignore.ts';
 
 /**
  * The client side of a build context, as docker's CLI prepares it (cli/command/image/build and

@@ -1,5 +1,4 @@
-import type { JsonMessage } from '../../../api/types/index.ts';
-import type { StepEvent } from '../../../engine/builds/contract.ts';
+import type { JsonMessage, StepEvent } from '../../../api/types/index.ts';
 import { humanSize } from '../../../lib/units.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { EngineError } from '../../lib/errors.ts';
+import { EngineError } from './errors.ts';
 
 /**
  * .dockerignore reading and matching with Docker's rules (moby/patternmatcher and its ignorefile

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineError } from '../../lib/errors.ts';
+import { EngineError } from './errors.ts';
 import {
   buildFilesToRemove, cleanPath, DockerignoreMatcher, ignoreFileFor, keepBuildFiles, parseDockerignore,
 } from './dockerignore.ts';
