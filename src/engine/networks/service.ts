@@ -1,6 +1,6 @@
 import { newId } from '../../lib/ids.ts';
 import { EngineError, invalid } from '../../lib/errors.ts';
-import { checkFilterKeys, matchLabels, matchPruneLabels, pruneUntil, type Filters } from '../../lib/filters.ts';
+import { checkFilterKeys, matchLabels, type Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import type { NetworkCreateRequest } from '../../api/types/index.ts';
 import {
@@ -11,6 +11,7 @@ import type { EventBus } from '../events.ts';
 import type { DnsHub } from './dns-hub.ts';
 import { ipamEntry6, ipv6Requested, planIPv6Pool, splitIpamConfigs } from './ipv6.ts';
 import { checkBridgeOptions, checkNetworkKind, validateIpam } from './validate-create.ts';
+import { networkPrunePredicate } from './prune.ts';
 import { NetworkRepo, type NetworkRecord } from './record.ts';
 import { IntentLog } from '../../store/intents.ts';
 import { CREATE_INTENT, REMOVE_INTENT, recoverNetworkIntents, sweepNetworkChains, type NetworkIntent } from './recovery.ts';
@@ -279,13 +280,10 @@ export class NetworkService {
    * InvalidParameter for an unknown filter or a bad time.
    */
   async prune(filters: Filters): Promise<string[]> {
-    checkFilterKeys(filters, ['label', 'label!', 'until']);
-    const until = pruneUntil(filters);
+    const takes = networkPrunePredicate(filters, (n) => this.#inUse(n));
     const removed: string[] = [];
     for (const n of this.repo.all()) {
-      if (n.builtin || this.#inUse(n)) continue;
-      if (!matchPruneLabels(filters, n.labels)) continue;
-      if (until !== undefined && Date.parse(n.createdAt) > until) continue;
+      if (!takes(n)) continue;
       try {
         await this.remove(n.id);
         removed.push(n.name);

@@ -6,13 +6,14 @@ import type * as api from '../../api/types/index.ts';
 import { duBytes } from '../../lib/disk-usage.ts';
 import { EngineError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import type { ExecFn } from '../../lib/exec.ts';
-import { checkFilterKeys, matchLabels, matchPruneLabels, pruneAll, type Filters } from '../../lib/filters.ts';
+import { checkFilterKeys, matchLabels, type Filters } from '../../lib/filters.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import type { MountInput } from '../../runtime/spec/mounts.ts';
 import type { Db } from '../../store/db.ts';
 import type { EventBus } from '../events.ts';
 import { VolumeHost, mountPoints } from './host.ts';
 import { parseBind, parseLocalOptions, parseMountSpec, parseVolumesFrom, volumeNameProblem, type PlannedMount } from './parse.ts';
+import { volumePrunePredicate } from './prune.ts';
 import { VolumeRepo, type MountRecord, type VolumeRecord } from './record.ts';
 
 /** The label dockerd (23+) puts on anonymous volumes; `volume prune` without --all takes only these. */
@@ -175,15 +176,13 @@ export class VolumeService {
    * @returns the names removed and the bytes they held
    */
   async prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }> {
-    checkFilterKeys(filters, ['label', 'label!', 'all']);
-    const all = pruneAll(filters);
+    volumePrunePredicate(filters, new Set()); // the filters are refused before the lock is taken
     return this.#store.run('store', async () => {
-      const used = this.repo.inUse();
+      const takes = volumePrunePredicate(filters, this.repo.inUse());
       const deleted: string[] = [];
       let reclaimed = 0;
       for (const v of this.repo.all()) {
-        if (used.has(v.name) || (!all && !v.anonymous)) continue;
-        if (!matchPruneLabels(filters, v.labels)) continue;
+        if (!takes(v)) continue;
         // A volume with options holds nothing of its own (a tmpfs, or someone's host directory).
         const size = Object.keys(v.options).length ? 0 : await duBytes(this.mountpoint(v.name));
         await this.#destroy(v.name);
