@@ -10,6 +10,9 @@ ROOT=$(pwd)
 PKGS=(crun runc conmon tini busybox-static iproute2 nftables iptables util-linux procps attr gcc make libc6-dev libseccomp-dev pigz docker-registry skopeo apache2-utils openssl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+# docker-py for the integration tests that drive berthd the way Python clients do (prune filters,
+# create bodies); a copy installed another way (pip) serves as well.
+python3 -c 'import docker' 2>/dev/null || missing+=(python3-docker)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   apt-get update -qq

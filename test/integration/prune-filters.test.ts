@@ -4,8 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { daemonFor, requireRoot, type TestDaemon } from './harness.ts';
+import { join } from 'node:path';
+import { REPO, daemonFor, requireRoot, type TestDaemon } from './harness.ts';
 
 /** One API call over the daemon's socket; the body as text. */
 function api(d: TestDaemon, method: string, path: string): Promise<{ status: number; body: string }> {
@@ -145,4 +147,28 @@ test('volume prune: anonymous only from API 1.42, every unused one below it and 
   assert.match(bad.body, /invalid filter 'all'/);
   d.ok(['volume', 'prune', '-af']);
   assert.deepEqual(vols(), []);
+});
+
+test('docker-py: label, label! and until prunes leave what does not match (containers, networks, volumes, images)', async (t) => {
+  if (!requireRoot(t)) return;
+  const d = await daemonFor(t);
+  const r = spawnSync('python3', [join(REPO, 'test/integration/fixtures/prune-docker-py.py')], { env: { ...process.env, DOCKER_HOST: d.host }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, unknown>;
+  t.diagnostic(`docker-py spoke API ${String(out['api'])}`);
+  assert.equal(out['containers_until'], null, 'until=24h takes nothing younger');
+  assert.equal(out['containers_label'], 1);
+  assert.equal(out['containers_not'], 1);
+  assert.deepEqual(out['containers'], ['py-keep']);
+  assert.equal(out['networks_until'], null);
+  assert.deepEqual(out['networks_label'], ['pynet-go']);
+  assert.deepEqual(out['networks'], ['pynet-keep']);
+  assert.deepEqual(out['volumes_label'], ['pyvol-go']);
+  assert.deepEqual(out['volumes_not'], ['pyvol-plain']);
+  assert.deepEqual(out['volumes'], ['pyvol-keep']);
+  assert.equal(out['images_until'], null);
+  assert.deepEqual(out['images_label'], [{ Untagged: 'pyimg:go' }]);
+  assert.deepEqual(out['images'], ['pyimg:keep']);
+  d.ok(['network', 'rm', 'pynet-keep']);
+  d.ok(['volume', 'rm', 'pyvol-keep']);
 });
