@@ -277,7 +277,7 @@ function containerEngine(b: Base, s: Services): ContainerEngineImpl {
     imageIdOf: (ref) => s.images.resolve(ref).then((i) => i.id, () => undefined),
     sizes: async (c) => {
       const rw = await snapshots.upperSize(c.id).catch(() => 0);
-      const image = await s.images.inspect(c.imageId).then((i) => i.Size, () => 0);
+      const image = await s.images.inspect(c.imageId).then((i) => i.size, () => 0);
       return { rw, rootFs: rw + image };
     },
     mountsOf: (id) => s.volumes.mountPointsOf(id),

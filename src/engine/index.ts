@@ -11,7 +11,10 @@ export type {
   ContainerNetworking, ContainerSizes, ExtractOptions, LogsOptions, StopOptions, WaitCondition,
 } from './contracts/containers.ts';
 export type { ExecEngine } from './contracts/execs.ts';
-export type { ImageEngine, RegistryCredentials } from './contracts/images.ts';
+export type {
+  Image, ImageEngine, ImageHistoryItem, ImageListOptions, ImagePruneResult, ImageRemoval, ImageSearchHit, ImportImageOptions,
+  PullImageOptions, PushImageOptions, RegistryCredentials, ResolvedImage,
+} from './contracts/images.ts';
 export type { VolumeEngine } from './contracts/volumes.ts';
 export type { NetworkDetails, NetworkEngine } from './contracts/networks.ts';
 export type { BuildEngine } from './contracts/builds.ts';

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as api from '../types/index.ts';
-import { versionedImageInspect } from './image-views.ts';
+import type { Image } from '../../engine/index.ts';
+import {
+  toApiImageDeletes, toApiImageHistory, toApiImageInspect, toApiImagePrune, toApiImageSummary, versionedImageInspect,
+} from './image-views.ts';
 
 const committed: api.ImageInspect = {
   Id: 'sha256:1', RepoTags: [], RepoDigests: [], Parent: '', Comment: '', Created: '', DockerVersion: '', Author: '',
@@ -48,4 +51,44 @@ test('explicit nulls in a stored config keep their key; values set are never rep
   assert.deepEqual(out.Config.OnBuild, ['RUN x']);
   assert.equal(out.Config.User, 'app');
   assert.equal(out.Config.Labels, null);
+});
+
+const image: Image = {
+  id: 'sha256:ab', repoTags: ['busybox:latest'], repoDigests: ['busybox@sha256:cd'], size: 5, storedAt: '2024-02-01T00:00:00Z',
+  layerDirs: ['/d/overlay/layers/1/diff', '/d/overlay/layers/2/diff', '/d/overlay/layers/3/diff'],
+  config: {
+    architecture: 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z', config: { Cmd: ['sh'], Labels: { tier: 'base' } },
+    rootfs: { type: 'layers', diff_ids: ['sha256:1', 'sha256:2', 'sha256:3'] },
+  },
+};
+
+test('an image as GET /images/json lists it, byte for byte', () => {
+  assert.equal(JSON.stringify(toApiImageSummary(image)),
+    '{"Id":"sha256:ab","ParentId":"","RepoTags":["busybox:latest"],"RepoDigests":["busybox@sha256:cd"],"Created":1704067200,'
+    + '"Size":5,"SharedSize":-1,"Labels":{"tier":"base"},"Containers":-1}');
+});
+
+test('inspect: overlay2 GraphDriver from the layer dirs, top layer as UpperDir', () => {
+  const out = toApiImageInspect(image);
+  assert.deepEqual(out.GraphDriver, { Name: 'overlay2', Data: {
+    MergedDir: '/d/overlay/layers/3/merged', UpperDir: '/d/overlay/layers/3/diff', WorkDir: '/d/overlay/layers/3/work',
+    LowerDir: '/d/overlay/layers/2/diff:/d/overlay/layers/1/diff',
+  } });
+  assert.deepEqual(Object.keys(out), ['Id', 'RepoTags', 'RepoDigests', 'Parent', 'Comment', 'Created', 'DockerVersion', 'Author',
+    'Config', 'Architecture', 'Os', 'Size', 'GraphDriver', 'RootFS', 'Metadata']);
+  assert.deepEqual([out.Created, out.Metadata, out.RootFS.Layers.length], ['2024-01-01T00:00:00Z', { LastTagTime: '2024-02-01T00:00:00Z' }, 3]);
+  assert.equal(toApiImageInspect({ ...image, layerDirs: [] }).GraphDriver.Data, null);
+});
+
+test('history, delete records and prune results in Docker\'s shapes', () => {
+  assert.deepEqual(toApiImageHistory([
+    { id: 'sha256:ab', created: '2024-01-01T00:00:00Z', createdBy: 'CMD', tags: ['a:1'], size: 0, comment: '' },
+    { created: '', createdBy: 'ADD', tags: [], size: 5, comment: 'c' },
+  ]), [
+    { Id: 'sha256:ab', Created: 1704067200, CreatedBy: 'CMD', Tags: ['a:1'], Size: 0, Comment: '' },
+    { Id: '<missing>', Created: 0, CreatedBy: 'ADD', Tags: null, Size: 5, Comment: 'c' },
+  ]);
+  assert.deepEqual(toApiImageDeletes([{ untagged: 'a:1' }, { deleted: 'sha256:ab' }]), [{ Untagged: 'a:1' }, { Deleted: 'sha256:ab' }]);
+  assert.equal(JSON.stringify(toApiImagePrune({ removed: [], spaceReclaimed: 0 })), '{"ImagesDeleted":null,"SpaceReclaimed":0}');
+  assert.deepEqual(toApiImagePrune({ removed: [{ deleted: 'sha256:ab' }], spaceReclaimed: 3 }), { ImagesDeleted: [{ Deleted: 'sha256:ab' }], SpaceReclaimed: 3 });
 });

@@ -1,6 +1,88 @@
+import { dirname, join } from 'node:path';
 import type * as api from '../types/index.ts';
+import type { Image, ImageHistoryItem, ImagePruneResult, ImageRemoval, ImageSearchHit } from '../../engine/index.ts';
 import { ZERO_TIME } from '../../lib/timestamp.ts';
 import { cmpVersion } from '../server.ts';
+
+/** Seconds since the epoch of an RFC 3339 time; 0 when absent or malformed. */
+const unixSeconds = (t: string | undefined): number => {
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
+};
+
+/** An entry of GET /images/json. API ≥ 1.44 sends [] (not "<none>:<none>") for untagged images. */
+export function toApiImageSummary(i: Image): api.ImageSummary {
+  return {
+    Id: i.id,
+    ParentId: '',
+    RepoTags: [...i.repoTags],
+    RepoDigests: [...i.repoDigests],
+    Created: unixSeconds(i.config.created),
+    Size: i.size,
+    SharedSize: -1,
+    Labels: { ...(i.config.config?.Labels ?? {}) },
+    Containers: -1,
+  };
+}
+
+/** overlay2's GraphDriver data for an image's layers (base first): the top one is UpperDir. */
+function graphDriverData(layerDirs: readonly string[]): Record<string, string> | null {
+  const top = layerDirs[layerDirs.length - 1];
+  if (top === undefined) return null;
+  const data: Record<string, string> = { MergedDir: join(dirname(top), 'merged'), UpperDir: top, WorkDir: join(dirname(top), 'work') };
+  if (layerDirs.length > 1) data['LowerDir'] = layerDirs.slice(0, -1).reverse().join(':');
+  return data;
+}
+
+/** GET /images/{name}/json as the current API version shows it (versionedImageInspect adapts it to older ones). */
+export function toApiImageInspect(i: Image): api.ImageInspect {
+  const c = i.config;
+  const out: api.ImageInspect = {
+    Id: i.id,
+    RepoTags: [...i.repoTags],
+    RepoDigests: [...i.repoDigests],
+    // Set for commits (the container's image), as dockerd's legacy V1Image "parent" field.
+    Parent: typeof c['parent'] === 'string' ? c['parent'] : '',
+    Comment: typeof c['comment'] === 'string' ? c['comment'] : '',
+    Created: c.created ?? '',
+    DockerVersion: typeof c['docker_version'] === 'string' ? c['docker_version'] : '',
+    Author: c.author ?? '',
+    Config: c.config ?? {},
+    Architecture: c.architecture,
+    Os: c.os,
+    Size: i.size,
+    GraphDriver: { Name: 'overlay2', Data: graphDriverData(i.layerDirs) },
+    RootFS: { Type: 'layers', Layers: [...c.rootfs.diff_ids] },
+    Metadata: { LastTagTime: i.storedAt },
+  };
+  if (c.variant) out.Variant = c.variant;
+  // How a committed image was made; versionedImageInspect shows them only to clients older than 1.45.
+  if (typeof c['container'] === 'string' && c['container'] !== '') out.Container = c['container'];
+  if (c.container_config) out.ContainerConfig = c.container_config;
+  return out;
+}
+
+/** GET /images/{name}/history: steps without an image show "<missing>", and null tags. */
+export const toApiImageHistory = (items: readonly ImageHistoryItem[]): api.ImageHistoryEntry[] => items.map((h) => ({
+  Id: h.id ?? '<missing>',
+  Created: unixSeconds(h.created),
+  CreatedBy: h.createdBy,
+  Tags: h.tags.length > 0 ? [...h.tags] : null,
+  Size: h.size,
+  Comment: h.comment,
+}));
+
+/** DELETE /images/{name}'s records, {"Untagged": ref} and {"Deleted": id}, in order. */
+export const toApiImageDeletes = (removed: readonly ImageRemoval[]): api.ImageDeleteEntry[] =>
+  removed.map((r) => ('untagged' in r ? { Untagged: r.untagged } : { Deleted: r.deleted }));
+
+/** POST /images/prune: ImagesDeleted is null, not [], when nothing went. */
+export const toApiImagePrune = (r: ImagePruneResult): { ImagesDeleted: api.ImageDeleteEntry[] | null; SpaceReclaimed: number } =>
+  ({ ImagesDeleted: r.removed.length > 0 ? toApiImageDeletes(r.removed) : null, SpaceReclaimed: r.spaceReclaimed });
+
+/** An entry of GET /images/search, in Docker Hub's field names. */
+export const toApiSearchResult = (h: ImageSearchHit): api.ImageSearchResult =>
+  ({ name: h.name, description: h.description, star_count: h.stars, is_official: h.official, is_automated: h.automated });
 
 /**
  * The fields of an image's Config (and of the legacy ContainerConfig) that dockerd always sends

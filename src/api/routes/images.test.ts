@@ -4,7 +4,6 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import type { AddressInfo } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import type * as api from '../types/index.ts';
 import { EngineError, messageOf, notFound } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
 import { outputProgress, progressMessage } from '../../lib/progress.ts';
@@ -12,22 +11,23 @@ import { httpStatusOf } from '../http-status.ts';
 import { Router, type ApiRequest } from '../router.ts';
 import { imageRoutes, type ImageBackend } from './images.ts';
 import type { Credentials } from './registry-auth.ts';
-import type { ImageEngine } from '../../engine/index.ts';
+import type { Image } from '../../engine/index.ts';
 
-// The engine's interface is what api/create-api.ts wires in: it must satisfy the routes' interface.
-const serviceFits: ImageEngine extends ImageBackend ? true : never = true;
-void serviceFits;
+const IMAGE: Image = {
+  id: 'sha256:1', repoTags: [], repoDigests: [], size: 0, layerDirs: [], storedAt: '',
+  config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } },
+};
 
 /** Records calls; answers from small canned data. */
 class FakeImageBackend implements ImageBackend {
   calls: string[] = [];
   async list(o: { all?: boolean; filters?: Filters }) { this.calls.push(`list all=${o.all} filters=${JSON.stringify([...(o.filters ?? new Map())])}`); return []; }
-  async inspect(ref: string) { this.calls.push(`inspect ${ref}`); if (ref === 'nope') throw notFound('No such image: nope:latest'); return { Id: 'sha256:1' } as api.ImageInspect; }
+  async inspect(ref: string) { this.calls.push(`inspect ${ref}`); if (ref === 'nope') throw notFound('No such image: nope:latest'); return IMAGE; }
   async history(ref: string) { this.calls.push(`history ${ref}`); return []; }
-  async resolve(ref: string) { this.calls.push(`resolve ${ref}`); if (!ref.startsWith('busybox')) throw notFound(`No such image: ${ref}`); return { id: 'sha256:1' }; }
+  async resolve(ref: string) { this.calls.push(`resolve ${ref}`); if (!ref.startsWith('busybox')) throw notFound(`No such image: ${ref}`); return { id: 'sha256:1', config: IMAGE.config, chainIds: [] }; }
   async tag(s: string, t: string) { this.calls.push(`tag ${s} ${t}`); }
-  async remove(ref: string, o: { force?: boolean; noprune?: boolean }) { this.calls.push(`remove ${ref} force=${o.force} noprune=${o.noprune}`); return [{ Untagged: ref }]; }
-  async prune(o: { filters?: Filters }) { this.calls.push(`prune ${JSON.stringify([...(o.filters ?? new Map())])}`); return { ImagesDeleted: null, SpaceReclaimed: 0 }; }
+  async remove(ref: string, o: { force?: boolean; noprune?: boolean }) { this.calls.push(`remove ${ref} force=${o.force} noprune=${o.noprune}`); return [{ untagged: ref }]; }
+  async prune(o: { filters?: Filters }) { this.calls.push(`prune ${JSON.stringify([...(o.filters ?? new Map())])}`); return { removed: [], spaceReclaimed: 0 }; }
   async *load(body: Readable, o: { quiet?: boolean }) {
     const t = await text(body);
     this.calls.push(`load ${t} quiet=${o.quiet}`);
@@ -57,11 +57,11 @@ class FakeImageBackend implements ImageBackend {
   async login(server: string, auth: Credentials) {
     this.calls.push(`login ${server} ${JSON.stringify(auth)}`);
     if (auth.password !== 'right') throw new EngineError('Unauthorized', 'unauthorized: incorrect username or password');
-    return { Status: 'Login Succeeded' };
+    return {};
   }
   async search(term: string, o: { limit: number; filters: Filters }) {
     this.calls.push(`search ${term} limit=${o.limit} filters=${JSON.stringify([...o.filters])}`);
-    return [{ name: 'x', description: '', star_count: 1, is_official: false, is_automated: false }];
+    return [{ name: 'x', description: '', stars: 1, official: false, automated: false }];
   }
 }
 
@@ -182,6 +182,7 @@ test('push, auth and search', async (t) => {
   assert.equal((await call('POST', '/auth', '{}')).status, 400);
   const found = await call('GET', '/images/search?term=x&limit=5&filters=%7B%22stars%22%3A%5B%223%22%5D%7D');
   assert.equal(found.status, 200);
+  assert.equal(found.body, '[{"name":"x","description":"","star_count":1,"is_official":false,"is_automated":false}]');
   assert.equal(backend.calls.at(-1), 'search x limit=5 filters=[["stars",["3"]]]');
   assert.equal((await call('GET', '/images/search?term=x&limit=500')).status, 400);
 });

@@ -1,34 +1,19 @@
-import type { Readable, Writable } from 'node:stream';
 import type * as api from '../types/index.ts';
 import { EngineError } from '../../lib/errors.ts';
-import { parseFilters, type Filters } from '../../lib/filters.ts';
+import { parseFilters } from '../../lib/filters.ts';
 import { progressMessage, type Progress } from '../../lib/progress.ts';
 import { type ApiRequest, type Reply, type Route, ok, param, queryBool, streamed } from '../router.ts';
 import { readBody } from '../body-schema.ts';
-import { versionedImageInspect } from './image-views.ts';
+import type { ImageEngine } from '../../engine/index.ts';
+import {
+  toApiImageDeletes, toApiImageHistory, toApiImageInspect, toApiImagePrune, toApiImageSummary, toApiSearchResult, versionedImageInspect,
+} from './image-views.ts';
 import { toJsonMessage } from './progress-views.ts';
-import { authConfigBody, credentialsOf, registryAuthOf, type Credentials } from './registry-auth.ts';
+import { authConfigBody, credentialsOf, registryAuthOf } from './registry-auth.ts';
 import { publicMessageOf } from '../public-message.ts';
 
-/** What the image routes need; engine/images' ImageService satisfies it. */
-export interface ImageBackend {
-  list(opts: { all?: boolean; filters?: Filters; digests?: boolean }): Promise<api.ImageSummary[]>;
-  inspect(ref: string): Promise<api.ImageInspect>;
-  history(ref: string): Promise<api.ImageHistoryEntry[]>;
-  /** Resolves a local image; NotFound when absent. */
-  resolve(ref: string): Promise<{ id: string }>;
-  tag(source: string, target: string): Promise<void>;
-  remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<api.ImageDeleteEntry[]>;
-  prune(opts: { all?: boolean; filters?: Filters }): Promise<{ ImagesDeleted: api.ImageDeleteEntry[] | null; SpaceReclaimed: number }>;
-  load(body: Readable, opts: { quiet?: boolean; signal?: AbortSignal }): AsyncIterable<Progress>;
-  save(refs: readonly string[], out: Writable): Promise<void>;
-  import(body: Readable, opts: { ref?: string; changes?: readonly string[]; message?: string; platform?: string; signal?: AbortSignal }): Promise<string>;
-  /** A registry pull; `allTags` pulls every tag of a reference that names none. */
-  pull(ref: string, opts: { auth?: Credentials; platform?: string; allTags?: boolean; signal?: AbortSignal }): AsyncIterable<Progress>;
-  push(name: string, opts: { tag?: string; auth?: Credentials; signal?: AbortSignal }): AsyncIterable<Progress>;
-  login(serverAddress: string, auth: Credentials, signal?: AbortSignal): Promise<api.AuthResponse>;
-  search(term: string, opts: { limit: number; filters: Filters; auth?: Credentials; signal?: AbortSignal }): Promise<api.ImageSearchResult[]>;
-}
+/** What the image routes need: the engine's images. */
+export type ImageBackend = ImageEngine;
 
 /**
  * Writes a progress stream as Docker's JSON messages (one object per line, toJsonMessage). An
@@ -109,7 +94,9 @@ async function login(b: ImageBackend, req: ApiRequest): Promise<Reply> {
   const body = await readBody(req, authConfigBody) ?? {};
   const creds = credentialsOf(body);
   if (!creds) throw new EngineError('InvalidParameter', 'username and password are required');
-  return ok(await b.login(body.serveraddress ?? '', creds, req.signal));
+  const r = await b.login(body.serveraddress ?? '', creds, req.signal);
+  const reply: api.AuthResponse = { Status: 'Login Succeeded', ...(r.identityToken ? { IdentityToken: r.identityToken } : {}) };
+  return ok(reply);
 }
 
 /** GET /images/search: the registry's search endpoint ("term" may name a registry). */
@@ -119,7 +106,8 @@ async function search(b: ImageBackend, req: ApiRequest): Promise<Reply> {
   const limit = Number(req.query.get('limit') || 25);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new EngineError('InvalidParameter', `limit ${req.query.get('limit')} is outside the range of [1, 100]`);
   const auth = registryAuthOf(req);
-  return ok(await b.search(term, { limit, filters: parseFilters(req.query.get('filters')), signal: req.signal, ...(auth ? { auth } : {}) }));
+  const hits = await b.search(term, { limit, filters: parseFilters(req.query.get('filters')), signal: req.signal, ...(auth ? { auth } : {}) });
+  return ok(hits.map(toApiSearchResult));
 }
 
 /**
@@ -129,23 +117,23 @@ async function search(b: ImageBackend, req: ApiRequest): Promise<Reply> {
  */
 export function imageRoutes(b: ImageBackend): Route[] {
   return [
-    { method: 'GET', path: '/images/json', handler: async (req) => ok(await b.list({
+    { method: 'GET', path: '/images/json', handler: async (req) => ok((await b.list({
       all: queryBool(req.query, 'all'),
       filters: parseFilters(req.query.get('filters')),
       digests: queryBool(req.query, 'digests'),
-    })) },
+    })).map(toApiImageSummary)) },
     { method: 'GET', path: '/images/get', handler: (req) => sendArchive(b, req, req.query.getAll('names')) },
     // dockerd answers a load 200 whatever happens, its error inside the stream (docker load and
     // docker-py's images.load read it there).
     { method: 'POST', path: '/images/load', handler: (req) =>
       writeJsonStream(req, b.load(req.raw, { quiet: queryBool(req.query, 'quiet'), signal: req.signal }), { errorsInStream: true }) },
-    { method: 'POST', path: '/images/prune', handler: async (req) => ok(await b.prune({ filters: parseFilters(req.query.get('filters')) })) },
+    { method: 'POST', path: '/images/prune', handler: async (req) => ok(toApiImagePrune(await b.prune({ filters: parseFilters(req.query.get('filters')) }))) },
     { method: 'POST', path: '/images/create', handler: (req) => createImage(b, req) },
     { method: 'GET', path: '/images/search', handler: (req) => search(b, req) },
     { method: 'POST', path: '/auth', handler: (req) => login(b, req) },
     { method: 'POST', path: '/images/*name/push', handler: (req) => pushImage(b, req) },
-    { method: 'GET', path: '/images/*name/json', handler: async (req) => ok(versionedImageInspect(await b.inspect(param(req, 'name')), req.version)) },
-    { method: 'GET', path: '/images/*name/history', handler: async (req) => ok(await b.history(param(req, 'name'))) },
+    { method: 'GET', path: '/images/*name/json', handler: async (req) => ok(versionedImageInspect(toApiImageInspect(await b.inspect(param(req, 'name'))), req.version)) },
+    { method: 'GET', path: '/images/*name/history', handler: async (req) => ok(toApiImageHistory(await b.history(param(req, 'name')))) },
     { method: 'GET', path: '/images/*name/get', handler: (req) => sendArchive(b, req, [param(req, 'name')]) },
     { method: 'POST', path: '/images/*name/tag', handler: async (req) => {
       const repo = req.query.get('repo') ?? '';
@@ -153,9 +141,9 @@ export function imageRoutes(b: ImageBackend): Route[] {
       await b.tag(param(req, 'name'), joinRef(repo, req.query.get('tag')));
       return { kind: 'empty', status: 201 };
     } },
-    { method: 'DELETE', path: '/images/*name', handler: async (req) => ok(await b.remove(param(req, 'name'), {
+    { method: 'DELETE', path: '/images/*name', handler: async (req) => ok(toApiImageDeletes(await b.remove(param(req, 'name'), {
       force: queryBool(req.query, 'force'),
       noprune: queryBool(req.query, 'noprune'),
-    })) },
+    }))) },
   ];
 }

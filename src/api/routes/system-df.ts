@@ -2,6 +2,7 @@ import type * as api from '../types/index.ts';
 import type { DiskUsageType, Orphan, SystemEngine } from '../../engine/index.ts';
 import { type Route, ok, queryBool } from '../router.ts';
 import { toContainerSummary } from './container-views.ts';
+import { toApiImageSummary } from './image-views.ts';
 import { toApiVolume } from './volumes.ts';
 
 const wire = (o: Orphan): api.GcOrphan => ({ Kind: o.kind, Path: o.path, Size: o.bytes });
@@ -13,7 +14,7 @@ export function systemDfRoutes(system: Pick<SystemEngine, 'diskUsage' | 'gc'>): 
       const u = await system.diskUsage(req.query.getAll('type') as DiskUsageType[]);
       const body: api.SystemDfResponse = {
         LayersSize: u.layersSize,
-        Images: u.images.map((i) => ({ ...i.image, Containers: i.containers, SharedSize: i.sharedSize, Size: i.size })),
+        Images: u.images.map((i) => ({ ...toApiImageSummary(i.image), Containers: i.containers, SharedSize: i.sharedSize, Size: i.size })),
         // Ports and Networks left empty, as df has always sent them.
         Containers: u.containers.map((c) => toContainerSummary(c, false)),
         Volumes: u.volumes.map((v) => ({ ...toApiVolume(v.volume, v.mountpoint), UsageData: { Size: v.size, RefCount: v.refCount } })),

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type * as api from '../../api/types/index.ts';
 import { buildFilesToRemove, parseDockerfile, parseDockerignore } from '../../build/dockerfile/index.ts';
 import { expand as expandWord } from '../../build/dockerfile/substitute.ts';
 import { BuildStepError, executeBuild } from '../../build/executor.ts';
@@ -18,6 +17,7 @@ import type { RootHelper } from './build-root.ts';
 import { extractContext, type ContextExtractor } from './context.ts';
 import { MessageChannel, shortId } from '../images/progress.ts';
 import type { BuildOptions } from './contract.ts';
+import type { ImageRemoval } from '../contracts/images.ts';
 import { BUILD_LABEL, EngineBuildBackend, type BuildContainers, type BuildImages, type BuildSnapshots } from './engine-backend.ts';
 import type { ImageConfig } from '../../image/index.ts';
 
@@ -27,8 +27,8 @@ export interface BuildServiceDeps {
   /** Where the snapshotter keeps container snapshots (build ones are named `build-…`). */
   snapshotDir?: string;
   images: BuildImages & {
-    inspect(ref: string): Promise<{ RepoTags: string[]; RepoDigests: string[] }>;
-    remove(ref: string, opts: { force?: boolean }): Promise<api.ImageDeleteEntry[]>;
+    inspect(ref: string): Promise<{ repoTags: string[]; repoDigests: string[] }>;
+    remove(ref: string, opts: { force?: boolean }): Promise<ImageRemoval[]>;
   };
   containers: BuildContainers;
   snapshots: BuildSnapshots;
@@ -148,10 +148,10 @@ export class BuildService {
     const deleted: string[] = [];
     for (const id of new Set(going.map((e) => e.imageId))) {
       if (kept.has(id)) continue;
-      const tags = await this.d.images.inspect(id).then((i) => i.RepoTags.length + i.RepoDigests.length, () => -1);
+      const tags = await this.d.images.inspect(id).then((i) => i.repoTags.length + i.repoDigests.length, () => -1);
       if (tags !== 0) continue;
       const removed = await this.d.images.remove(id, {}).catch(() => []);
-      if (removed.some((r) => 'Deleted' in r)) deleted.push(id);
+      if (removed.some((r) => 'deleted' in r)) deleted.push(id);
     }
     return { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: 0 };
   }

@@ -1,7 +1,7 @@
-import type * as api from '../../api/types/index.ts';
 import type { Orphan } from '../system/gc.ts';
 import type { VolumeRecord } from '../volumes/record.ts';
 import type { ContainerDetails } from './containers.ts';
+import type { Image } from './images.ts';
 
 /** Facts about the engine and the host, disk usage and the collection of orphaned files. */
 export interface SystemEngine {
@@ -60,7 +60,7 @@ export interface EngineInfo {
 
 export interface DiskUsage {
   layersSize: number;
-  images: Array<{ image: api.ImageSummary; containers: number; sharedSize: number; size: number }>;
+  images: Array<{ image: Image; containers: number; sharedSize: number; size: number }>;
   /** With sizes. */
   containers: ContainerDetails[];
   volumes: Array<{ volume: VolumeRecord; mountpoint: string; size: number; refCount: number }>;

@@ -5,22 +5,14 @@ import { EngineError, invalid, notFound } from '../../lib/errors.ts';
 import { familiarString, parseRefKey, parseReference, refKey, type ImageReference } from '../../lib/reference.ts';
 import { hostArchitecture, parseImageConfig, readImageArchive, writeImageArchive } from '../../image/index.ts';
 import { outputProgress, type Progress } from '../../lib/progress.ts';
+import type { ImportImageOptions } from '../contracts/images.ts';
 import { applyChanges } from './changes.ts';
 import { HEX_PREFIX, type ImageStore } from './image-store.ts';
 import { ingestLayer } from './layers.ts';
 import type { ImageRow } from './records.ts';
 import type { ImageConfig } from '../../image/index.ts';
 
-export interface ImportOptions {
-  /** "repo[:tag]" to tag the new image with. */
-  ref?: string;
-  /** Dockerfile instructions (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL). */
-  changes?: readonly string[];
-  message?: string;
-  /** "linux/amd64"; the host's when absent. */
-  platform?: string;
-  signal?: AbortSignal;
-}
+export type ImportOptions = ImportImageOptions;
 
 /** POST /commit's input: see ImageArchives.commit. */
 export interface CommitImageOptions {

@@ -1,32 +1,19 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
-import type * as api from '../../api/types/index.ts';
 import { EngineError, invalid, kindOf, notFound } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
 import { familiarName, familiarString, parseReference, refKey, registryDomainOf, repositoryName, type ImageReference } from '../../lib/reference.ts';
 import { Semaphore } from '../../lib/semaphore.ts';
 import { chainIds, imageIdOf, parseImageConfig } from '../../image/index.ts';
 import type { Descriptor, RegistryAuth, RegistryClientApi, RepositorySession } from '../../registry/client/contract.ts';
+import type { ImageSearchHit, PullImageOptions, PushImageOptions } from '../contracts/images.ts';
 import type { ImageStore } from './image-store.ts';
 import { layerProgress, progressMessage, type Progress } from '../../lib/progress.ts';
 import { shortId, streamOf, throttled, type MessageChannel } from './progress.ts';
 import { checkPlatform, downloadBlob, parsePlatform, pullError, resolveImageManifest, type ResolvedManifest } from './pull.ts';
 import { pushedMessages, pushImage } from './push.ts';
 
-export interface PullOptions {
-  auth?: RegistryAuth;
-  /** Pull every tag of a reference that names no tag (`pull -a`). */
-  allTags?: boolean;
-  /** "linux/arm64"; the host's when absent. */
-  platform?: string;
-  signal?: AbortSignal;
-}
-
-export interface PushOptions {
-  /** Push only this tag; all of the repository's tags when absent. */
-  tag?: string;
-  auth?: RegistryAuth;
-  signal?: AbortSignal;
-}
+export type PullOptions = PullImageOptions;
+export type PushOptions = PushImageOptions;
 
 /** One pull's layers: what it downloads, in which session, and where it reports. */
 interface LayerPull {
@@ -63,16 +50,16 @@ export class ImageDistribution {
   }
 
   /** POST /auth: checks credentials with the registry at serverAddress (Docker Hub when empty). */
-  async login(serverAddress: string, auth: RegistryAuth, signal?: AbortSignal): Promise<api.AuthResponse> {
+  async login(serverAddress: string, auth: RegistryAuth, signal?: AbortSignal): Promise<{ identityToken?: string }> {
     const r = await this.#registry().login(registryDomainOf(serverAddress), auth, signal);
-    return { Status: 'Login Succeeded', ...(r.identityToken ? { IdentityToken: r.identityToken } : {}) };
+    return r.identityToken ? { identityToken: r.identityToken } : {};
   }
 
   /**
    * GET /images/search: "term" is searched on Docker Hub, or on the registry it names
    * ("localhost:5000/app"). Filters: is-official, stars (at least N).
    */
-  async search(term: string, opts: { limit: number; filters: Filters; auth?: RegistryAuth; signal?: AbortSignal }): Promise<api.ImageSearchResult[]> {
+  async search(term: string, opts: { limit: number; filters: Filters; auth?: RegistryAuth; signal?: AbortSignal }): Promise<ImageSearchHit[]> {
     const slash = term.indexOf('/');
     const first = slash > 0 ? term.slice(0, slash) : '';
     const named = /[.:]/.test(first) || first === 'localhost';
@@ -82,7 +69,9 @@ export class ImageDistribution {
     const official = opts.filters.get('is-official')?.[0];
     const stars = Number(opts.filters.get('stars')?.[0] ?? 0);
     if (!Number.isFinite(stars)) throw invalid(`invalid filter 'stars=${opts.filters.get('stars')?.[0]}'`);
-    return results.filter((r) => (official === undefined || String(r.is_official) === official) && r.star_count >= stars);
+    return results
+      .filter((r) => (official === undefined || String(r.is_official) === official) && r.star_count >= stars)
+      .map((r) => ({ name: r.name, description: r.description, stars: r.star_count, official: r.is_official, automated: r.is_automated }));
   }
 
   /**

@@ -10,7 +10,7 @@ import { EngineError } from '../../lib/errors.ts';
 import { parseFilters } from '../../lib/filters.ts';
 import type { Progress } from '../../lib/progress.ts';
 import { parseReference } from '../../lib/reference.ts';
-import { imageIdOf, writeImageArchive } from '../../image/index.ts';
+import { chainIds, imageIdOf, writeImageArchive } from '../../image/index.ts';
 import { makeTar } from '../../image/test-tar.ts';
 import { OverlaySnapshotter } from '../../snapshot/index.ts';
 import { FsBlobStore } from '../../store/blob-store.ts';
@@ -123,7 +123,7 @@ test('a retagged load renames the old image like docker', async (t) => {
   const l = await makeTar([{ name: 'x', body: 'y' }]);
   const msgs = await collect(e.svc.load(Readable.from([await archive([{ configBytes: config([sha256Digest(l)]), tags: ['busybox:latest'] }], [l])])));
   assert.deepEqual(msgs, [`The image busybox:latest already exists, renaming the old one with ID ${bb} to empty string\n`, 'Loaded image: busybox:latest\n']);
-  assert.deepEqual((await e.svc.inspect(bb)).RepoTags, []);
+  assert.deepEqual((await e.svc.inspect(bb)).repoTags, []);
 });
 
 test('a load with a lying layer stores nothing visible', async (t) => {
@@ -178,7 +178,7 @@ test('a load puts back a lost layer blob whose snapshot is still there', async (
 test('list, filters, inspect and history', async (t) => {
   const e = await env(t);
   const { bb, app } = await loadBasics(e, ['localhost:5000/app:v1']);
-  const ids = async (f?: string) => (await e.svc.list({ filters: parseFilters(f ?? null) })).map((i) => i.Id);
+  const ids = async (f?: string) => (await e.svc.list({ filters: parseFilters(f ?? null) })).map((i) => i.id);
   assert.deepEqual(await ids(), [app, bb]);
   assert.deepEqual(await ids('{"reference":["busy*"]}'), [bb]);
   assert.deepEqual(await ids('{"reference":["*/app:v1"]}'), [app]);
@@ -189,22 +189,22 @@ test('list, filters, inspect and history', async (t) => {
   assert.deepEqual(await ids('{"before":["localhost:5000/app:v1"]}'), [bb]);
   await assert.rejects(ids('{"bogus":["x"]}'), kind('InvalidParameter', "invalid filter 'bogus'"));
   await assert.rejects(ids('{"dangling":["maybe"]}'), kind('InvalidParameter', "invalid filter 'dangling=maybe'"));
-  const [summary] = (await e.svc.list()).filter((i) => i.Id === bb);
-  assert.deepEqual(summary, { Id: bb, ParentId: '', RepoTags: ['busybox:latest'], RepoDigests: [], Created: 1704067200, Size: 5, SharedSize: -1, Labels: { tier: 'base' }, Containers: -1 });
+  const [summary] = (await e.svc.list()).filter((i) => i.id === bb);
+  assert.deepEqual([summary?.repoTags, summary?.repoDigests, summary?.size, summary?.config.created, summary?.config.config?.Labels],
+    [['busybox:latest'], [], 5, '2024-01-01T00:00:00Z', { tier: 'base' }]);
 
   const ins = await e.svc.inspect('localhost:5000/app:v1');
-  assert.equal(ins.Id, app);
-  assert.deepEqual(ins.RepoTags, ['localhost:5000/app:v1']);
-  assert.equal(ins.RootFS.Layers.length, 2);
-  assert.equal(ins.GraphDriver.Name, 'overlay2');
-  assert.ok(ins.GraphDriver.Data?.['LowerDir']);
-  assert.equal(ins.Size, 8);
+  assert.equal(ins.id, app);
+  assert.deepEqual(ins.repoTags, ['localhost:5000/app:v1']);
+  assert.equal(ins.config.rootfs.diff_ids.length, 2);
+  assert.deepEqual(ins.layerDirs, chainIds(ins.config.rootfs.diff_ids).map((c) => e.snap.diffPath(c)));
+  assert.equal(ins.size, 8);
 
   const h = await e.svc.history(app);
-  assert.deepEqual(h.map((x) => [x.Id, x.CreatedBy, x.Size, x.Tags]), [
+  assert.deepEqual(h.map((x) => [x.id, x.createdBy, x.size, x.tags]), [
     [app, 'COPY app', 3, ['localhost:5000/app:v1']],
-    ['<missing>', 'CMD ["sh"]', 0, null],
-    ['<missing>', 'ADD rootfs', 5, null],
+    [undefined, 'CMD ["sh"]', 0, []],
+    [undefined, 'ADD rootfs', 5, []],
   ]);
 });
 
@@ -213,33 +213,33 @@ test('remove follows docker: untag, conflicts, force, layers freed', async (t) =
   const { bb, l1 } = await loadBasics(e);
   const short = bb.slice(7, 19);
   await e.svc.tag('busybox', 'mine:1');
-  assert.deepEqual(await e.svc.remove('mine:1'), [{ Untagged: 'mine:1' }]);
+  assert.deepEqual(await e.svc.remove('mine:1'), [{ untagged: 'mine:1' }]);
   await e.svc.tag('busybox', 'mine:1');
   await assert.rejects(e.svc.remove(short), kind('Conflict', `conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`));
 
   e.users.set(bb, [{ id: 'c'.repeat(64), running: false }]);
   // With two tags, removing one is a plain untag even while a container uses the image.
-  assert.deepEqual(await e.svc.remove('mine:1'), [{ Untagged: 'mine:1' }]);
+  assert.deepEqual(await e.svc.remove('mine:1'), [{ untagged: 'mine:1' }]);
   await assert.rejects(e.svc.remove('busybox'),
     kind('Conflict', `conflict: unable to remove repository reference "busybox" (must force) - container cccccccccccc is using its referenced image ${short}`));
   e.users.set(bb, [{ id: 'd'.repeat(64), running: true }]);
   await assert.rejects(e.svc.remove(short, { force: true }), kind('Conflict', `conflict: unable to delete ${short} (cannot be forced) - image is being used by running container dddddddddddd`));
-  assert.deepEqual(await e.svc.remove('busybox', { force: true }), [{ Untagged: 'busybox:latest' }]);
+  assert.deepEqual(await e.svc.remove('busybox', { force: true }), [{ untagged: 'busybox:latest' }]);
 
   // Forced delete of an image a stopped container uses: gone from view, layers kept until gc.
   e.users.set(bb, [{ id: 'c'.repeat(64), running: false }]);
   await assert.rejects(e.svc.remove(short), kind('Conflict', `conflict: unable to delete ${short} (must be forced) - image is being used by stopped container cccccccccccc`));
-  assert.deepEqual(await e.svc.remove(short, { force: true }), [{ Deleted: bb }]);
+  assert.deepEqual(await e.svc.remove(short, { force: true }), [{ deleted: bb }]);
   await assert.rejects(e.svc.resolve(bb), kind('NotFound'));
   assert.equal(await e.snap.hasLayer(sha256Digest(l1)), true);
   e.users.delete(bb);
   await e.svc.gc();
   // The base layer is still the app image's.
   assert.equal(await e.snap.hasLayer(sha256Digest(l1)), true);
-  const app = (await e.svc.list())[0]!.Id;
+  const app = (await e.svc.list())[0]!.id;
   const res = await e.svc.remove(app);
   assert.equal(res.length, 3);
-  assert.deepEqual(res[0], { Deleted: app });
+  assert.deepEqual(res[0], { deleted: app });
   assert.deepEqual(await readdir(join(e.root, 'overlay', 'layers')), []);
   assert.deepEqual(await readdir(join(e.root, 'blobs', 'sha256')), []);
   assert.ok(e.events.includes(`untag ${bb.slice(7, 11)} mine:1`));
@@ -265,15 +265,16 @@ test('import builds a one-layer image with changes', async (t) => {
   const tarball = await makeTar([{ name: 'hello', body: 'world' }], { gzip: true });
   const id = await e.svc.import(Readable.from([tarball]), { ref: 'imported:v1', changes: ['CMD ["/hello"]', 'ENV A=b C=d', 'EXPOSE 80 53/udp', 'LABEL x="y z"', 'WORKDIR /srv', 'USER nobody'] });
   const ins = await e.svc.inspect('imported:v1');
-  assert.equal(ins.Id, id);
-  assert.deepEqual(ins.Config.Cmd, ['/hello']);
-  assert.deepEqual(ins.Config.Env, ['A=b', 'C=d']);
-  assert.deepEqual(ins.Config.ExposedPorts, { '80/tcp': {}, '53/udp': {} });
-  assert.deepEqual(ins.Config.Labels, { x: 'y z' });
-  assert.equal(ins.Config.WorkingDir, '/srv');
-  assert.equal(ins.Config.User, 'nobody');
-  assert.equal(ins.RootFS.Layers[0], sha256Digest(await makeTar([{ name: 'hello', body: 'world' }])));
-  assert.equal((await e.svc.history(id))[0]!.Comment, 'Imported from -');
+  assert.equal(ins.id, id);
+  const c = ins.config.config;
+  assert.deepEqual(c?.Cmd, ['/hello']);
+  assert.deepEqual(c?.Env, ['A=b', 'C=d']);
+  assert.deepEqual(c?.ExposedPorts, { '80/tcp': {}, '53/udp': {} });
+  assert.deepEqual(c?.Labels, { x: 'y z' });
+  assert.equal(c?.WorkingDir, '/srv');
+  assert.equal(c?.User, 'nobody');
+  assert.equal(ins.config.rootfs.diff_ids[0], sha256Digest(await makeTar([{ name: 'hello', body: 'world' }])));
+  assert.equal((await e.svc.history(id))[0]!.comment, 'Imported from -');
   await assert.rejects(e.svc.import(Readable.from([tarball]), { changes: ['ADD x y'] }), kind('InvalidParameter', 'ADD is not a valid change command'));
   assert.ok(e.events.some((x) => x.startsWith('import')));
 });
@@ -282,14 +283,14 @@ test('prune removes dangling images, or all unused ones', async (t) => {
   const e = await env(t);
   const { bb, app } = await loadBasics(e);
   const r = await e.svc.prune();
-  assert.deepEqual(r.ImagesDeleted?.[0], { Deleted: app });
-  assert.equal(r.SpaceReclaimed, 3);
-  assert.deepEqual((await e.svc.prune()).ImagesDeleted, null);
+  assert.deepEqual(r.removed[0], { deleted: app });
+  assert.equal(r.spaceReclaimed, 3);
+  assert.deepEqual((await e.svc.prune()).removed, []);
   e.users.set(bb, [{ id: 'c'.repeat(64), running: false }]);
-  assert.equal((await e.svc.prune({ all: true })).ImagesDeleted, null);
+  assert.deepEqual((await e.svc.prune({ all: true })).removed, []);
   e.users.clear();
   const all = await e.svc.prune({ all: true, filters: parseFilters('{"label!":["tier=app"]}') });
-  assert.deepEqual(all.ImagesDeleted?.slice(0, 2), [{ Untagged: 'busybox:latest' }, { Deleted: bb }]);
+  assert.deepEqual(all.removed.slice(0, 2), [{ untagged: 'busybox:latest' }, { deleted: bb }]);
   assert.deepEqual(await e.svc.list(), []);
 });
 

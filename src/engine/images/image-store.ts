@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type * as api from '../../api/types/index.ts';
 import { invalid, notFound } from '../../lib/errors.ts';
 import { KeyedMutex } from '../../lib/keyed-mutex.ts';
 import { familiarString, parseRefKey, parseReference, refKey } from '../../lib/reference.ts';
@@ -11,6 +10,7 @@ import type { RegistryClientApi } from '../../registry/client/contract.ts';
 import { DistributionRecords } from './distribution-records.ts';
 import { ingestLayer, removeUnusedLayers, type LayerDeps } from './layers.ts';
 import { ImageRecords, type ImageRow } from './records.ts';
+import type { ImageRemoval } from '../contracts/images.ts';
 import type { ImageUser } from './remove.ts';
 import type { ImageView } from './views.ts';
 
@@ -161,18 +161,18 @@ export class ImageStore {
   }
 
   /** Deletes an image and its unused layers; one still used by a container is only hidden. */
-  async delete(row: ImageRow, used: boolean): Promise<{ records: api.ImageDeleteEntry[]; freed: number }> {
+  async delete(row: ImageRow, used: boolean): Promise<{ records: ImageRemoval[]; freed: number }> {
     this.records.tx(() => {
       for (const r of this.records.refsOf(row.id)) this.records.deleteRef(r.ref);
       if (used) this.records.setState(row.id, 'deleted');
       else this.records.deleteImage(row.id);
     });
     this.event('delete', row.id, {});
-    const records: api.ImageDeleteEntry[] = [{ Deleted: row.id }];
+    const records: ImageRemoval[] = [{ deleted: row.id }];
     let freed = 0;
     if (!used) {
       for (const l of await removeUnusedLayers(this.layers, row.layers)) {
-        records.push({ Deleted: l.chainId });
+        records.push({ deleted: l.chainId });
         freed += l.size;
       }
       freed += await this.dropOrphanLayerBlobs();

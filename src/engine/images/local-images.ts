@@ -1,6 +1,5 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as api from '../../api/types/index.ts';
 import { EngineError, invalid, isErrno } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
 import { familiarString, parseReference, refKey } from '../../lib/reference.ts';
@@ -10,16 +9,9 @@ import { listPredicate, listedReferences, prunePredicate } from './filters.ts';
 import type { ImageServiceDeps, ImageStore } from './image-store.ts';
 import { ImageRecords } from './records.ts';
 import { planRemove, untaggedRecords } from './remove.ts';
-import { labelsOf, toApiHistory, toApiInspect, toApiSummary, unixSeconds } from './views.ts';
-import type { ImageConfig } from '../../image/index.ts';
-
-/** What the container engine gets for an image reference. */
-export interface ResolvedImage {
-  id: string;
-  config: ImageConfig;
-  /** Chain IDs, base first: what Snapshotter.prepare takes. */
-  chainIds: string[];
-}
+import type { ImageView } from './views.ts';
+import { historyOf, labelsOf, toImage, unixSeconds } from './views.ts';
+import type { Image, ImageHistoryItem, ImageListOptions, ImagePruneResult, ImageRemoval, ResolvedImage } from '../contracts/images.ts';
 
 /**
  * The images on this host: resolution for the container engine, list/inspect/history,
@@ -54,24 +46,28 @@ export class LocalImages {
   }
 
   /** GET /images/json. Filters: before, dangling, label, reference, since, until. */
-  async list(opts: { all?: boolean; filters?: Filters; digests?: boolean } = {}): Promise<api.ImageSummary[]> {
+  async list(opts: ImageListOptions = {}): Promise<Image[]> {
     const filters = opts.filters ?? new Map();
     const pred = listPredicate(filters, (ref) => unixSeconds(parseImageConfig(this.s.find(ref).config).created));
     return this.s.records.list()
       .map((row) => this.s.view(row))
       .filter((v) => pred({ id: v.row.id, created: unixSeconds(v.config.created), labels: labelsOf(v), refs: [...v.tags, ...v.digests] }))
       .filter((v) => opts.all || v.tags.length + v.digests.length > 0 || !this.s.d.isIntermediate?.(v.row.id))
-      .map((v) => toApiSummary({ ...v, tags: listedReferences(filters, v.tags), digests: listedReferences(filters, v.digests) }))
-      .sort((a, b) => b.Created - a.Created);
+      .map((v) => this.#image({ ...v, tags: listedReferences(filters, v.tags), digests: listedReferences(filters, v.digests) }))
+      .sort((a, b) => unixSeconds(b.config.created) - unixSeconds(a.config.created));
   }
 
-  async inspect(ref: string): Promise<api.ImageInspect> {
-    return toApiInspect(this.s.view(this.s.find(ref)), (c) => this.s.d.snapshotter.diffPath(c));
+  async inspect(ref: string): Promise<Image> {
+    return this.#image(this.s.view(this.s.find(ref)));
   }
 
-  async history(ref: string): Promise<api.ImageHistoryEntry[]> {
+  async history(ref: string): Promise<ImageHistoryItem[]> {
     const v = this.s.view(this.s.find(ref));
-    return toApiHistory(v, v.row.layers.map((c) => this.s.records.layer(c)?.size ?? 0));
+    return historyOf(v, v.row.layers.map((c) => this.s.records.layer(c)?.size ?? 0));
+  }
+
+  #image(v: ImageView): Image {
+    return toImage(v, (c) => this.s.d.snapshotter.diffPath(c));
   }
 
   /** Points target ("repo[:tag]") at source. InvalidParameter for a digest target. */
@@ -86,41 +82,41 @@ export class LocalImages {
   }
 
   /** DELETE /images/{name}: Docker's untag/delete records. See planRemove for the rules. */
-  async remove(ref: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<api.ImageDeleteEntry[]> {
+  async remove(ref: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageRemoval[]> {
     return this.s.exclusive(async () => {
       const row = this.s.find(ref);
       const users = this.s.d.containersUsingImage(row.id);
       const plan = planRemove(this.s.records, { input: ref, imageId: row.id, force: opts.force ?? false, users });
       const records = untaggedRecords(plan);
       this.s.records.tx(() => { for (const r of plan.untag) this.s.records.deleteRef(r.ref); });
-      for (const r of records) if ('Untagged' in r) this.s.event('untag', row.id, { name: r.Untagged });
+      for (const r of records) if ('untagged' in r) this.s.event('untag', row.id, { name: r.untagged });
       if (plan.deleteImage) records.push(...(await this.s.delete(row, users.length > 0)).records);
       return records;
     });
   }
 
   /** POST /images/prune: dangling images (all unused ones with `all`) that no container uses. */
-  async prune(opts: { all?: boolean; filters?: Filters } = {}): Promise<{ ImagesDeleted: api.ImageDeleteEntry[] | null; SpaceReclaimed: number }> {
+  async prune(opts: { all?: boolean; filters?: Filters } = {}): Promise<ImagePruneResult> {
     const pred = prunePredicate(opts.filters ?? new Map(), opts.all ?? false);
     return this.s.exclusive(async () => {
-      const deleted: api.ImageDeleteEntry[] = [];
+      const removed: ImageRemoval[] = [];
       let space = 0;
       for (const row of this.s.records.list()) {
         const v = this.s.view(row);
         if (this.s.d.containersUsingImage(row.id).length > 0) continue;
         if (!pred({ id: row.id, created: unixSeconds(v.config.created), labels: labelsOf(v), refs: [...v.tags, ...v.digests] })) continue;
         for (const t of [...v.tags, ...v.digests]) {
-          deleted.push({ Untagged: familiarString(t) });
+          removed.push({ untagged: familiarString(t) });
           this.s.event('untag', row.id, { name: familiarString(t) });
         }
-        const removed = await this.s.delete(row, false);
-        deleted.push(...removed.records);
-        space += removed.freed;
+        const gone = await this.s.delete(row, false);
+        removed.push(...gone.records);
+        space += gone.freed;
       }
       await this.s.collectDeleted();
       space += await this.s.dropOrphanLayerBlobs();
       this.s.event('prune', '', { reclaimed: String(space) });
-      return { ImagesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: space };
+      return { removed, spaceReclaimed: space };
     });
   }
 

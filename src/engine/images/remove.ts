@@ -1,7 +1,7 @@
-import type * as api from '../../api/types/index.ts';
 import { conflict } from '../../lib/errors.ts';
 import { shortId } from '../../lib/ids.ts';
 import { familiarString, parseRefKey, parseReference, refKey, repositoryName, type ImageReference } from '../../lib/reference.ts';
+import type { ImageRemoval } from '../contracts/images.ts';
 import type { ImageRecords, RefRow } from './records.ts';
 
 /** A container that uses an image, as the container engine reports it. */
@@ -102,6 +102,6 @@ export function planRemove(records: ImageRecords, p: RemovePlanInput): RemovePla
   return { untag, deleteImage: true };
 }
 
-/** The Untagged records of a plan, in order. */
-export const untaggedRecords = (plan: RemovePlan): api.ImageDeleteEntry[] =>
-  plan.untag.map((r) => ({ Untagged: familiarString(parseRefKey(r.ref)) }));
+/** The references a plan drops, in order. */
+export const untaggedRecords = (plan: RemovePlan): ImageRemoval[] =>
+  plan.untag.map((r) => ({ untagged: familiarString(parseRefKey(r.ref)) }));

@@ -1,10 +1,10 @@
 import { arch, release } from 'node:os';
-import type * as api from '../../api/types/index.ts';
 import { invalid } from '../../lib/errors.ts';
 import type {
   ComponentVersion, DiskUsage, DiskUsageType, EngineInfo, EngineVersion, GcResult, SystemEngine,
 } from '../contracts/system.ts';
 import type { ContainerDetails } from '../contracts/containers.ts';
+import type { Image } from '../contracts/images.ts';
 import type { VolumeRecord } from '../volumes/record.ts';
 import type { Orphan } from './gc.ts';
 import { BERTH_VERSION } from './versions.ts';
@@ -14,7 +14,7 @@ export interface SystemEngineDeps {
   /** Read once at start (conmon, the default runtime, tini). */
   components: Promise<ComponentVersion[]>;
   info(): Promise<EngineInfo>;
-  images(): Promise<api.ImageSummary[]>;
+  images(): Promise<Image[]>;
   layerUsage(): { layersSize: number; shared: Map<string, number>; size: Map<string, number> };
   containersUsingImage(imageId: string): number;
   /** Every container, with sizes. */
@@ -48,7 +48,7 @@ export class SystemEngineImpl implements SystemEngine {
     const want = (t: DiskUsageType) => types.length === 0 || types.includes(t);
     const usage = this.#d.layerUsage();
     const images = want('image') ? (await this.#d.images()).map((i) => ({
-      image: i, containers: this.#d.containersUsingImage(i.Id), sharedSize: usage.shared.get(i.Id) ?? 0, size: usage.size.get(i.Id) ?? i.Size,
+      image: i, containers: this.#d.containersUsingImage(i.id), sharedSize: usage.shared.get(i.id) ?? 0, size: usage.size.get(i.id) ?? i.size,
     })) : [];
     const [containers, volumes, logs, orphans] = await Promise.all([
       want('container') ? this.#d.containers() : [],
