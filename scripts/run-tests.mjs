@@ -1,6 +1,6 @@
-// Runs the test suites with node's built-in runner. `unit`: *.test.ts beside the code (pure logic;
-// a few need root and make their own throwaway host objects). `integration`: test/integration/*.test.ts
-// (real daemon, root). `all`: both. Extra arguments narrow the run to files whose path contains one
+// Runs the test suites with node's built-in runner. `unit`: *.test.ts beside the code (no root:
+// a test that needs root lives in test/integration/). `integration`: test/integration/*.test.ts
+// (root; real daemons, or real host objects made and removed by the test). `all`: both. Extra arguments narrow the run to files whose path contains one
 // of them. Ends with one line of totals ("tests: N passed, N failed, N skipped").
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -18,7 +18,8 @@ const integration = which === 'integration' || which === 'all' ? narrow(walk('te
 if (unit.length + integration.length === 0) { console.error('no test files matched'); process.exit(1); }
 
 /**
- * What the tests made on the host and is still there. Tests name their host objects in the ledger
+ * What the tests made on the host and is still there, for unit and integration files alike (both
+ * runs get BERTH_TEST_LEDGER). Tests name their host objects in the ledger
  * (recordTestObjects in src/lib/test-support.ts; every test daemon of test/integration/harness.ts
  * does): interfaces by prefix, nft tables, directories that mounts live under. Only this run's
  * objects count, so other runs on the same host are not leaks. Checked after the whole run: it

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, readlink, rm, writeFile, mkdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../lib/errors.ts';
 import { execFile, type ExecFn } from '../lib/exec.ts';
 import { sha256Digest } from '../lib/digest.ts';
-import { recordTestObjects, requireRoot } from '../lib/test-support.ts';
+import { recordTestObjects } from '../lib/test-support.ts';
 import { OverlaySnapshotter, mountPoints, newLinkName, overlayOptions } from './overlay.ts';
 
 const C1 = sha256Digest('layer1');
@@ -92,34 +92,4 @@ test('prepare and mount run mount with relative lowerdirs (fake exec)', async (t
     args: ['-t', 'overlay', 'overlay', '-o', `lowerdir=l/${l2}:l/${l1},upperdir=containers/${CID}/upper,workdir=containers/${CID}/work`, snap.mergedPath(CID)],
     cwd: root,
   }]);
-});
-
-test('real overlay mount: layers stack, writes go to upper, unmount and remove clean up', async (t) => {
-  if (!requireRoot(t)) return;
-  const { root, snap } = await setup(t);
-  await snap.ensureLayer(C1, async (dir) => { await writeFile(join(dir, 'base'), 'from base'); await writeFile(join(dir, 'over'), 'base'); });
-  await snap.ensureLayer(C2, async (dir) => { await writeFile(join(dir, 'over'), 'top'); });
-  await snap.prepare(CID, [C1, C2]);
-  const merged = await snap.mount(CID);
-  assert.equal(await snap.isMounted(CID), true);
-  assert.equal(await snap.mount(CID), merged);
-  assert.equal(await readFile(join(merged, 'base'), 'utf8'), 'from base');
-  assert.equal(await readFile(join(merged, 'over'), 'utf8'), 'top');
-  await writeFile(join(merged, 'new'), 'rw');
-  assert.equal(await readFile(join(snap.upperPath(CID), 'new'), 'utf8'), 'rw');
-  await snap.unmount(CID);
-  assert.equal(await snap.isMounted(CID), false);
-  await snap.unmount(CID);
-  await snap.remove(CID);
-  await assert.rejects(stat(join(root, 'containers', CID)));
-});
-
-test('real overlay mount of an image without layers', async (t) => {
-  if (!requireRoot(t)) return;
-  const { snap } = await setup(t);
-  await snap.prepare(CID, []);
-  const merged = await snap.mount(CID);
-  assert.deepEqual(await readdir(merged), []);
-  await snap.remove(CID);
-  assert.equal(await snap.isMounted(CID), false);
 });

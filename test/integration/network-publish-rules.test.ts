@@ -11,12 +11,12 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from '../lib/exec.ts';
-import { recordTestObjects, requireRoot, waitFor } from '../lib/test-support.ts';
-import { createBridge, createEndpoint, removeEndpoint, removeLink } from './link.ts';
-import { formatIPv4, parseCidr, parseHostRoutes, pickDefaultSubnet } from './ipam.ts';
-import { addContainerBatch, addNetworkBatch, deleteTableBatch, requiredSysctls, setupTableBatch } from './nft.ts';
-import { fromPortMap, groupRanges, parsePortSpec, toPortMap } from './ports.ts';
+import { execFile } from '../../src/lib/exec.ts';
+import { recordTestObjects, requireRoot, waitFor } from '../../src/lib/test-support.ts';
+import { createBridge, createEndpoint, removeEndpoint, removeLink } from '../../src/network/link.ts';
+import { formatIPv4, parseCidr, parseHostRoutes, pickDefaultSubnet } from '../../src/network/ipam.ts';
+import { addContainerBatch, addNetworkBatch, deleteTableBatch, requiredSysctls, setupTableBatch } from '../../src/network/nft.ts';
+import { fromPortMap, groupRanges, parsePortSpec, toPortMap } from '../../src/network/ports.ts';
 
 test('published ports reach a server in a namespace via 127.0.0.1 and a host address', async (t) => {
   if (!requireRoot(t)) return;

@@ -7,14 +7,14 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { execFile } from '../../lib/exec.ts';
-import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../cgroups/host.ts';
-import { buildSpec, type SpecInput } from './build-spec.ts';
-import { DEFAULT_CAPABILITIES, parseCapabilityMask } from './capabilities.ts';
-import { listHostDevices, readHostCapabilities, readHostRlimits } from './host-info.ts';
-import { specToJson } from './types.ts';
-import { resolveUser } from './user.ts';
-import { requireRoot, deferrer } from '../../lib/test-support.ts';
+import { execFile } from '../../src/lib/exec.ts';
+import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../../src/runtime/cgroups/host.ts';
+import { buildSpec, type SpecInput } from '../../src/runtime/spec/build-spec.ts';
+import { DEFAULT_CAPABILITIES, parseCapabilityMask } from '../../src/runtime/spec/capabilities.ts';
+import { listHostDevices, readHostCapabilities, readHostRlimits } from '../../src/runtime/spec/host-info.ts';
+import { specToJson } from '../../src/runtime/spec/types.ts';
+import { resolveUser } from '../../src/runtime/spec/user.ts';
+import { requireRoot, deferrer } from '../../src/lib/test-support.ts';
 
 const APPLETS = ['sh', 'ls', 'cat', 'id', 'grep', 'unshare', 'mount', 'mkdir', 'touch', 'echo', 'true', 'ulimit', 'tr'];
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\napp:x:1000:1000::/home/app:/bin/sh\n';

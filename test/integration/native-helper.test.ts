@@ -10,9 +10,9 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EngineError, kindOf } from './errors.ts';
-import { NativeHelper, defaultHelperPath } from './native-helper.ts';
-import { requireRoot, waitFor } from './test-support.ts';
+import { EngineError, kindOf } from '../../src/lib/errors.ts';
+import { NativeHelper, defaultHelperPath } from '../../src/lib/native-helper.ts';
+import { requireRoot, waitFor } from '../../src/lib/test-support.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 let helper: NativeHelper;

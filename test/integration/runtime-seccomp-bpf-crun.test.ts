@@ -9,15 +9,15 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { execFile } from '../../lib/exec.ts';
-import { NativeHelper, defaultHelperPath } from '../../lib/native-helper.ts';
-import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../cgroups/host.ts';
-import { buildSpec, type SpecInput } from './build-spec.ts';
-import { readHostCapabilities } from './host-info.ts';
-import { SECCOMP_BPF_ANNOTATION, seccompToLines } from './seccomp-bpf.ts';
-import { CLONE_NAMESPACE_FLAGS, seccompArchitectures } from './seccomp-default.ts';
-import { specToJson, type OciSeccomp, type OciSpec } from './types.ts';
-import { requireRoot, deferrer } from '../../lib/test-support.ts';
+import { execFile } from '../../src/lib/exec.ts';
+import { NativeHelper, defaultHelperPath } from '../../src/lib/native-helper.ts';
+import { cgroupPathsFor, detectCgroups, ensureRuntimeCanRun, removeCgroup } from '../../src/runtime/cgroups/host.ts';
+import { buildSpec, type SpecInput } from '../../src/runtime/spec/build-spec.ts';
+import { readHostCapabilities } from '../../src/runtime/spec/host-info.ts';
+import { SECCOMP_BPF_ANNOTATION, seccompToLines } from '../../src/runtime/spec/seccomp-bpf.ts';
+import { CLONE_NAMESPACE_FLAGS, seccompArchitectures } from '../../src/runtime/spec/seccomp-default.ts';
+import { specToJson, type OciSeccomp, type OciSpec } from '../../src/runtime/spec/types.ts';
+import { requireRoot, deferrer } from '../../src/lib/test-support.ts';
 
 const prefix = `/berth-bpftest-${randomBytes(4).toString('hex')}`;
 const helper = new NativeHelper({ path: defaultHelperPath() });
