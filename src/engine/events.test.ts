@@ -106,3 +106,28 @@ test('image matches exactly by ID or name, with or without the tag; labels as k 
   assert.ok(matchEvent(c, f({ scope: ['local'] })));
   assert.ok(!matchEvent(c, f({ scope: ['swarm'] })));
 });
+
+test('watch: the history in range and matching, then live events up to until, from one subscription', async () => {
+  const bus = new EventBus();
+  bus.publish('container', 'start', 'c1', { name: 'web' });
+  bus.publish('network', 'create', 'n1', { name: 'net' });
+  const first = bus.since(0)[0]!.timeNano;
+  // Neither since nor until: no history, live only.
+  const live = bus.watch({ filters: f({ type: ['container'] }) });
+  assert.deepEqual(live.past, []);
+  const ranged = bus.watch({ filters: f({ type: ['container'] }), since: first });
+  assert.deepEqual(ranged.past.map((e) => e.Action), ['start']);
+  bus.publish('network', 'connect', 'n1', { name: 'net' });
+  bus.publish('container', 'stop', 'c1', { name: 'web' });
+  assert.equal((await live.live.next())?.Action, 'stop');
+  assert.equal((await ranged.live.next())?.Action, 'stop');
+  live.live.close();
+  ranged.live.close();
+  // An until in the past: the live subscription lets nothing through.
+  const past = bus.watch({ filters: new Map(), since: 0, until: first });
+  assert.deepEqual(past.past.map((e) => e.Action), ['start']);
+  bus.publish('container', 'die', 'c1');
+  assert.equal(past.live.queued, 0);
+  past.live.close();
+  assert.equal(bus.subscribers, 0);
+});

@@ -35,8 +35,8 @@ export function containerPorts(c: Pick<ContainerRecord, 'config'>, n: ContainerN
 /** What the container engine composes; built in engine/create-engine.ts. */
 export interface ContainerEngineDeps {
   containers: ContainerService;
-  files: ContainerFiles;
-  stats: ContainerStatsReader;
+  files: Pick<ContainerFiles, 'stat' | 'archive' | 'extract' | 'export' | 'changes'>;
+  stats: Pick<ContainerStatsReader, 'frames'>;
   /** Attaches to and resizes a running container. */
   monitor: Pick<Monitor, 'attach' | 'resize'>;
   events: EventBus;
