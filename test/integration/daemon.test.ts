@@ -51,6 +51,15 @@ test('berthd: one daemon per data root, clean SIGTERM, config validation, extra 
     const r = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { env: { ...process.env, DOCKER_HOST: d.host, DOCKER_API_VERSION: '1.41' }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   });
+
+  await t.test('/version names conmon, the default runtime and tini with the versions their binaries print', () => {
+    const components = JSON.parse(d.docker(['version', '--format', '{{json .Server.Components}}']).stdout) as { Name: string; Version: string }[];
+    const printed = (bin: string) => /version\s+(\S+)/.exec(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout)?.[1];
+    const byName = new Map(components.map((c) => [c.Name, c.Version]));
+    assert.equal(byName.get('conmon'), printed('/usr/bin/conmon'));
+    assert.equal(byName.get('crun'), printed('/usr/bin/crun'));
+    assert.equal(byName.get('tini'), printed('/usr/bin/tini-static'));
+  });
 });
 
 test('berthd refuses a tcp:// host (and any bad flag) before it touches the host: no table, bridge or directory', (t) => {
