@@ -154,8 +154,11 @@ function onbuildTrigger(ins: Extract<Instruction, { kind: 'ONBUILD' }>): string 
   return t;
 }
 
-/** The image config's Healthcheck for a HEALTHCHECK instruction (durations in ns, only what is set). */
-function healthConfigOf(ins: Extract<Instruction, { kind: 'HEALTHCHECK' }>): api.HealthConfig {
+/**
+ * The image config's Healthcheck for a HEALTHCHECK instruction (durations in ns, only what is set);
+ * also what `commit/import --change HEALTHCHECK` sets.
+ */
+export function healthConfigOf(ins: Extract<Instruction, { kind: 'HEALTHCHECK' }>): api.HealthConfig {
   if (ins.test.kind === 'none') return { Test: ['NONE'] };
   const c = ins.test.command;
   const o = ins.options;

@@ -1,6 +1,7 @@
 import type { ContainerConfig, HealthConfig } from '../../api/types/index.ts';
 import { invalid } from '../../lib/errors.ts';
 import { parseInstructions } from '../../build/dockerfile/parse.ts';
+import { healthConfigOf } from '../../build/stage-state.ts';
 import { normalizeSignal } from '../containers/signals.ts';
 
 /** The Dockerfile instructions `docker import --change` and `commit --change` accept (dockerd's validCommitCommands). */
@@ -10,17 +11,7 @@ export const CHANGE_INSTRUCTIONS = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALT
 function parseHealthcheck(line: string): HealthConfig {
   const ins = parseInstructions(line)[0];
   if (ins?.kind !== 'HEALTHCHECK') throw invalid('HEALTHCHECK requires at least one argument');
-  if (ins.test.kind === 'none') return { Test: ['NONE'] };
-  const c = ins.test.command;
-  const o = ins.options;
-  return {
-    Test: c.kind === 'exec' ? ['CMD', ...c.args] : ['CMD-SHELL', c.command],
-    ...(o.intervalNs !== undefined ? { Interval: o.intervalNs } : {}),
-    ...(o.timeoutNs !== undefined ? { Timeout: o.timeoutNs } : {}),
-    ...(o.startPeriodNs !== undefined ? { StartPeriod: o.startPeriodNs } : {}),
-    ...(o.startIntervalNs !== undefined ? { StartInterval: o.startIntervalNs } : {}),
-    ...(o.retries !== undefined ? { Retries: o.retries } : {}),
-  };
+  return healthConfigOf(ins);
 }
 
 /** A JSON array of strings ("exec form"), or null when `s` is not one. */
