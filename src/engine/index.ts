@@ -7,7 +7,7 @@ export { createEngine } from './create-engine.ts';
 export { validateEngineConfig, type CheckedEngineConfig } from './validate-config.ts';
 export type { Engine, EngineConfig, EngineLog } from './contracts/engine.ts';
 export type {
-  AttachOptions, CommitRequest, ContainerAttachment, ContainerDetails, ContainerEngine, ContainerListOptions, ContainerLogs,
+  AttachOptions, CommitRequest, ContainerAttachment, ContainerDetails, ContainerExit, ContainerEngine, ContainerListOptions, ContainerLogs,
   ContainerNetworking, ContainerSizes, ExtractOptions, LogsOptions, StopOptions, WaitCondition,
 } from './contracts/containers.ts';
 export type { ExecEngine } from './contracts/execs.ts';

@@ -87,7 +87,8 @@ async function waitRoute(svc: ContainerEngine, req: ApiRequest) {
   req.res.flushHeaders();
   try {
     const r = await result;
-    req.res.end(JSON.stringify(r) + '\n');
+    const body: api.ContainerWaitResponse = { StatusCode: r.statusCode, Error: r.error !== undefined ? { Message: r.error } : null };
+    req.res.end(JSON.stringify(body) + '\n');
   } catch (err) {
     if (!req.signal.aborted) req.res.end(JSON.stringify({ StatusCode: -1, Error: { Message: String(err) } }) + '\n');
   }

@@ -100,3 +100,13 @@ test('list: ancestor= resolves the image through the image service; details carr
   assert.deepEqual(await engine.list({ all: true, filters: parseFilters(JSON.stringify({ ancestor: ['alpine'] })) }), []);
   assert.deepEqual(await engine.list({}), [], 'running ones only by default');
 });
+
+test('wait: how the run ended, in the engine\'s words', async (t) => {
+  const { svc, engine } = await engineOf(t);
+  const { id } = await svc.create({ Image: 'busybox', Cmd: ['sh'] }, 'web');
+  assert.deepEqual(await engine.wait('web', 'not-running'), { statusCode: 0 });
+  await svc.start(id);
+  const exit = engine.wait('web', 'next-exit');
+  await svc.kill(id, 'SIGKILL');
+  assert.deepEqual(await exit, { statusCode: 137 });
+});

@@ -4,7 +4,7 @@ import { EngineError, kindOf } from '../../lib/errors.ts';
 import type { Filters } from '../../lib/filters.ts';
 import { toApiPorts } from '../../network/index.ts';
 import type {
-  AttachOptions, CommitRequest, ContainerAttachment, ContainerDetails, ContainerEngine, ContainerListOptions, ContainerLogs,
+  AttachOptions, CommitRequest, ContainerAttachment, ContainerExit, ContainerDetails, ContainerEngine, ContainerListOptions, ContainerLogs,
   ContainerNetworking, ContainerSizes, ExtractOptions, LogsOptions, StopOptions, WaitCondition,
 } from '../contracts/containers.ts';
 import type { EventBus } from '../events.ts';
@@ -96,7 +96,10 @@ export class ContainerEngineImpl implements ContainerEngine {
   rename(ref: string, newName: string): void { this.#svc.rename(ref, newName); }
   remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> { return this.#svc.remove(ref, opts); }
   prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }> { return this.#svc.prune(filters); }
-  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<api.ContainerWaitResponse> { return this.#svc.wait(ref, condition, signal); }
+  async wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<ContainerExit> {
+    const r = await this.#svc.wait(ref, condition, signal);
+    return { statusCode: r.StatusCode, ...(r.Error ? { error: r.Error.Message } : {}) };
+  }
 
   removeLink(linkName: string): Promise<void> {
     const svc = this.#svc;

@@ -32,7 +32,7 @@ export interface ContainerEngine {
   /** Stopped containers matching `label=`, `label!=` and `until=`. */
   prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }>;
   /** Settles when the condition is met or `signal` aborts. */
-  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<api.ContainerWaitResponse>;
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<ContainerExit>;
   /** `top`: the host's ps with `psArgs`, rows of the container's processes only. Conflict when not running. */
   top(ref: string, psArgs: string): Promise<{ titles: string[]; processes: string[][] }>;
   /** Resizes the container's terminal. Conflict when not running. */
@@ -56,6 +56,13 @@ export interface ContainerEngine {
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** How a run ended, as `wait` reports it. */
+export interface ContainerExit {
+  statusCode: number;
+  /** Why the container could not run or be waited for, when that is the case. */
+  error?: string;
+}
 
 export interface StopOptions { timeout?: number; signal?: string }
 
