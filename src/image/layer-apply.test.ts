@@ -46,8 +46,10 @@ test('files, dirs, symlinks, hardlinks, modes, owners and times are preserved', 
   assert.equal(r.skipped, 1);
   const bb = await stat(join(root, 'bin/busybox'));
   assert.equal(bb.mode & 0o7777, 0o4755);
-  assert.equal(bb.uid, 1000);
-  assert.equal(bb.gid, 1001);
+  // Owners are kept as root; off root the chown's EPERM is tolerated and the caller owns the file.
+  const asRoot = process.getuid?.() === 0;
+  assert.equal(bb.uid, asRoot ? 1000 : process.getuid?.());
+  assert.equal(bb.gid, asRoot ? 1001 : process.getgid?.());
   assert.equal(bb.mtime.getTime(), mtime.getTime());
   assert.equal(bb.nlink, 2);
   assert.equal(await readlink(join(root, 'bin/sh')), 'busybox');
