@@ -94,11 +94,18 @@ export async function createEngine(config: EngineConfig, deps: { log?: EngineLog
   ]);
   const s = wireServices(base);
   const gcDeps: GcDeps = { db: base.db, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, removeSnapshot: (id: string) => snapshots.remove(id) };
-  await recoverEngine({
-    snapshots, images: s.images, networks: s.networks, containers: s.containers, execs: s.execs, builds: s.builds,
-    volumes: s.volumes, attachments: s.attachments, log, collectOrphans: () => collectOrphansAtStart(gcDeps, log),
-  });
-  return publicEngine(base, s, gcDeps, components);
+  const engine = publicEngine(base, s, gcDeps, components);
+  try {
+    await recoverEngine({
+      snapshots, images: s.images, networks: s.networks, containers: s.containers, execs: s.execs, builds: s.builds,
+      volumes: s.volumes, attachments: s.attachments, log, collectOrphans: () => collectOrphansAtStart(gcDeps, log),
+    });
+  } catch (err) {
+    // An embedder (not only berthd, which exits) gets the database and timers back.
+    await engine.close().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'close after failed recovery'));
+    throw err;
+  }
+  return engine;
 }
 
 type Services = ReturnType<typeof wireServices>;
