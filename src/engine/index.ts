@@ -10,7 +10,7 @@ export type {
   AttachOptions, CommitRequest, ContainerAttachment, ContainerDetails, ContainerExit, ContainerEngine, ContainerListOptions, ContainerLogs,
   ContainerNetworking, ContainerSizes, ExtractOptions, LogsOptions, StopOptions, WaitCondition,
 } from './contracts/containers.ts';
-export type { ExecEngine } from './contracts/execs.ts';
+export type { ExecDetails, ExecEngine } from './contracts/execs.ts';
 export type {
   Image, ImageEngine, ImageHistoryItem, ImageListOptions, ImagePruneResult, ImageRemoval, ImageSearchHit, ImportImageOptions,
   PullImageOptions, PushImageOptions, RegistryCredentials, ResolvedImage,

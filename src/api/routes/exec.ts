@@ -1,6 +1,7 @@
 import type * as api from '../types/index.ts';
 import { EngineError, messageOf } from '../../lib/errors.ts';
 import type { ExecEngine, ExecStreams } from '../../engine/index.ts';
+import { toApiExecInspect } from './exec-views.ts';
 import { type ApiRequest, type Reply, type Route, created, ok, param, queryInt, readHijackJson, streamed } from '../router.ts';
 import { type BodyValidator, bodyValidator, readBody } from '../body-schema.ts';
 import { execCreateSchema, execStartSchema } from '../schemas/exec.ts';
@@ -17,7 +18,7 @@ export function execRoutes(execs: ExecEngine): Route[] {
       if (!body) throw new EngineError('InvalidParameter', 'No exec command specified');
       return created({ Id: execs.create(param(req, 'id'), body) });
     } },
-    { method: 'GET', path: '/exec/:id/json', handler: (req) => ok(execs.inspect(param(req, 'id'))) },
+    { method: 'GET', path: '/exec/:id/json', handler: (req) => ok(toApiExecInspect(execs.inspect(param(req, 'id')))) },
     { method: 'POST', path: '/exec/:id/resize', handler: (req) => {
       execs.resize(param(req, 'id'), queryInt(req.query, 'h', 0)!, queryInt(req.query, 'w', 0)!);
       return ok(null);
@@ -61,14 +62,14 @@ async function startExec(execs: ExecEngine, startBody: BodyValidator<api.ExecSta
     socket.end();
     return streamed;
   }
-  const terminal = info.ProcessConfig.tty;
+  const terminal = info.tty;
   // A terminal has one output; it goes to whichever stream was asked for.
-  streams.stdout.on('data', info.OpenStdout || (terminal && info.OpenStderr) ? out(STDOUT) : () => undefined);
-  streams.stderr?.on('data', info.OpenStderr ? out(STDERR) : () => undefined);
+  streams.stdout.on('data', info.attachStdout || (terminal && info.attachStderr) ? out(STDOUT) : () => undefined);
+  streams.stderr?.on('data', info.attachStderr ? out(STDERR) : () => undefined);
   if (streams.stdin) {
     const stdin = streams.stdin;
     // Detach keys apply to a terminal only (as in attach): piped stdin passes byte for byte.
-    if (terminal) socket.pipe(new DetachScanner(parseDetachKeys(info.DetachKeys || 'ctrl-p,ctrl-q'), () => socket.end())).pipe(stdin);
+    if (terminal) socket.pipe(new DetachScanner(parseDetachKeys(info.detachKeys || 'ctrl-p,ctrl-q'), () => socket.end())).pipe(stdin);
     else socket.pipe(stdin);
     stdin.on('error', () => undefined);
   } else socket.resume();

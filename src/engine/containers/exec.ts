@@ -1,7 +1,8 @@
 import { readFile, readlink, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import type { ExecCreateBody, ExecInspect } from '../../api/types/index.ts';
+import type { ExecCreateBody } from '../../api/types/index.ts';
+import type { ExecDetails } from '../contracts/execs.ts';
 import { EngineError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { NativeHelper } from '../../lib/native-helper.ts';
@@ -130,14 +131,13 @@ export class ExecService {
     return s;
   }
 
-  inspect(id: string): ExecInspect {
+  inspect(id: string): ExecDetails {
     const s = this.#get(id);
-    const [entrypoint = '', ...args] = s.body.Cmd;
+    const b = s.body;
     return {
-      CanRemove: false, DetachKeys: s.body.DetachKeys ?? '', ID: s.id, Running: s.running, ExitCode: s.exitCode,
-      ProcessConfig: { privileged: !!s.body.Privileged, user: s.body.User ?? '', tty: !!s.body.Tty, entrypoint, arguments: args },
-      OpenStdin: !!s.body.AttachStdin, OpenStderr: !!s.body.AttachStderr, OpenStdout: !!s.body.AttachStdout,
-      ContainerID: s.containerId, Pid: s.pid,
+      id: s.id, containerId: s.containerId, cmd: [...b.Cmd], user: b.User ?? '', privileged: !!b.Privileged, tty: !!b.Tty,
+      detachKeys: b.DetachKeys ?? '', attachStdin: !!b.AttachStdin, attachStdout: !!b.AttachStdout, attachStderr: !!b.AttachStderr,
+      running: s.running, exitCode: s.exitCode, pid: s.pid,
     };
   }
 
