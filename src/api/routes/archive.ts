@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as api from '../types/index.ts';
-import type { ContainerEngine } from '../../engine/index.ts';
+import type { ContainerEngine, PathStat } from '../../engine/index.ts';
+import { toApiChanges, toApiPathStat } from './archive-views.ts';
 import { type ApiRequest, type Reply, type Route, created, ok, param, queryBool, streamed } from '../router.ts';
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { commitConfigSchema } from '../schemas/container.ts';
@@ -10,7 +11,7 @@ import { commitConfigSchema } from '../schemas/container.ts';
 export type ArchiveBackend = Pick<ContainerEngine, 'statPath' | 'archive' | 'extract' | 'export' | 'changes' | 'commit'>;
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat';
-const statHeader = (s: api.ContainerPathStat): string => Buffer.from(JSON.stringify(s)).toString('base64');
+const statHeader = (s: PathStat): string => Buffer.from(JSON.stringify(toApiPathStat(s))).toString('base64');
 
 /** cp (archive HEAD/GET/PUT), export, diff (changes) and commit. */
 export function archiveRoutes(b: ArchiveBackend): Route[] {
@@ -34,7 +35,7 @@ export function archiveRoutes(b: ArchiveBackend): Route[] {
       return { kind: 'empty', status: 200 };
     } },
     { method: 'GET', path: '/containers/:id/export', handler: async (req) => sendTar(req, await b.export(param(req, 'id')), {}) },
-    { method: 'GET', path: '/containers/:id/changes', handler: async (req) => ok(await b.changes(param(req, 'id'))) },
+    { method: 'GET', path: '/containers/:id/changes', handler: async (req) => ok(toApiChanges(await b.changes(param(req, 'id')))) },
     { method: 'POST', path: '/commit', handler: async (req) => {
       const q = req.query;
       const repo = q.get('repo') ?? '';

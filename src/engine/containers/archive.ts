@@ -1,10 +1,10 @@
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import type * as api from '../../api/types/index.ts';
 import { EngineError, invalid, kindOf } from '../../lib/errors.ts';
 import type { RootPathStat } from '../../lib/native-helper.ts';
 import { decompress } from '../../image/index.ts';
+import type { FileChange, PathStat } from '../contracts/containers.ts';
 import type { ContainerRecord } from './record.ts';
 import { lstatOrNull } from '../../lib/fs-probes.ts';
 
@@ -73,28 +73,8 @@ export function mountFor(mounts: readonly ContainerMount[], abs: string): { moun
 
 /** A stream that keeps the rootfs mounted until it ends. */
 export interface ArchiveResult {
-  stat: api.ContainerPathStat;
+  stat: PathStat;
   stream: Readable;
-}
-
-// Go's os.FileMode bits, which the PathStat header carries (API: "mode" is a Go FileMode).
-const GO_MODE = { dir: 2 ** 31, symlink: 2 ** 27, device: 2 ** 26, pipe: 2 ** 25, socket: 2 ** 24, setuid: 2 ** 23, setgid: 2 ** 22, char: 2 ** 21, sticky: 2 ** 20 };
-
-/** st_mode → Go FileMode (type bits and permission/special bits). */
-export function goFileMode(mode: number): number {
-  let m = mode & 0o777;
-  switch (mode & 0o170000) {
-    case 0o040000: m += GO_MODE.dir; break;
-    case 0o120000: m += GO_MODE.symlink; break;
-    case 0o010000: m += GO_MODE.pipe; break;
-    case 0o140000: m += GO_MODE.socket; break;
-    case 0o060000: m += GO_MODE.device; break;
-    case 0o020000: m += GO_MODE.device + GO_MODE.char; break;
-  }
-  if (mode & 0o4000) m += GO_MODE.setuid;
-  if (mode & 0o2000) m += GO_MODE.setgid;
-  if (mode & 0o1000) m += GO_MODE.sticky;
-  return m;
 }
 
 /**
@@ -118,11 +98,6 @@ function baseOf(abs: string): string {
 
 /** A mount point looked up in its source is named as in the container ("vol1", not "/" or the subpath's). */
 const nameAs = (s: RootPathStat, at: Located, abs: string): RootPathStat => (at.isMountRoot ? { ...s, name: baseOf(abs) } : s);
-
-const toApiStat = (s: RootPathStat): api.ContainerPathStat => ({
-  name: s.name, size: s.size, mode: goFileMode(s.mode),
-  mtime: new Date(Math.floor(s.mtime * 1000)).toISOString(), linkTarget: s.linkTarget,
-});
 
 /**
  * Files of a container's root filesystem, for cp (stat, archive, extract), export and diff.
@@ -159,12 +134,12 @@ export class ContainerFiles {
   }
 
   /** HEAD /containers/{id}/archive. NotFound: "Could not find the file <path> in container <ref>". */
-  async stat(ref: string, path: string): Promise<api.ContainerPathStat> {
+  async stat(ref: string, path: string): Promise<PathStat> {
     const c = this.#d.resolve(ref);
     const abs = containerPath(checkPath(path));
     return this.#d.withRootfs(c.id, async (rootfs) => {
       const at = this.#locate(c, rootfs, abs);
-      return toApiStat(nameAs(await this.#stat(at.root, at.path, path, ref), at, abs));
+      return nameAs(await this.#stat(at.root, at.path, path, ref), at, abs);
     });
   }
 
@@ -194,7 +169,7 @@ export class ContainerFiles {
       const base = baseOf(abs);
       const stream = this.#d.files.tarOut(at.root, at.path, base === '/' ? '.' : base);
       const finished = new Promise<void>((r) => stream.once('close', r));
-      result({ stat: toApiStat(s), stream });
+      result({ stat: s, stream });
       await finished;
     }).catch((err: unknown) => failed(err));
     const r = await ready;
@@ -287,11 +262,10 @@ export class ContainerFiles {
   }
 
   /**
-   * GET /containers/{id}/changes: what the writable layer adds (Kind 1), changes (0) and deletes
-   * (2), by path, sorted. A directory that is only a parent of changes and whose own metadata is
+   * `diff`: what the writable layer adds, modifies and deletes, by path, sorted. A directory that is only a parent of changes and whose own metadata is
    * unchanged is left out, as dockerd does.
    */
-  async changes(ref: string): Promise<api.ContainerChange[]> {
+  async changes(ref: string): Promise<FileChange[]> {
     const c = this.#d.resolve(ref);
     const upper = this.#d.upperPath(c.id);
     const lowers = await this.#d.imageLayerDirs(c.imageId);
@@ -299,36 +273,36 @@ export class ContainerFiles {
       if (kindOf(err) === 'NotFound') return [];
       throw err;
     });
-    const out: api.ContainerChange[] = [];
+    const out: FileChange[] = [];
     /** Directories changed only in mtime: kept only when something below them is reported. */
     const touched = new Set<string>();
     for (const e of entries) {
       const path = `/${e.path}`;
       if (e.kind === 'whiteout') {
-        out.push({ Path: path, Kind: 2 });
+        out.push({ path, kind: 'deleted' });
         continue;
       }
       // Mount targets the runtime creates; dockerd keeps them in an init layer diff never shows.
       if (INIT_PATHS.has(path)) continue;
       const mine = await lstatOrNull(join(upper, e.path));
       if (!mine) continue;
-      let kind: 0 | 1 | null = 1;
+      let kind: 'modified' | 'added' | null = 'added';
       for (const dir of lowers) {
         const theirs = await lstatOrNull(join(dir, e.path));
         if (!theirs) continue;
         if (theirs.isCharacterDevice() && theirs.rdev === 0) break; // whited out below: added again
-        kind = 0;
+        kind = 'modified';
         if (e.kind === 'dir' && theirs.isDirectory() && theirs.mode === mine.mode) {
           if (Math.floor(theirs.mtimeMs / 1000) === Math.floor(mine.mtimeMs / 1000)) kind = null; // an unchanged parent
           else touched.add(path);
         }
         break;
       }
-      if (kind !== null) out.push({ Path: path, Kind: kind });
+      if (kind !== null) out.push({ path, kind });
     }
-    const reported = out.filter((c) => !touched.has(c.Path));
-    const kept = out.filter((c) => !touched.has(c.Path) || reported.some((r) => r.Path.startsWith(`${c.Path}/`)));
-    return kept.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
+    const reported = out.filter((c) => !touched.has(c.path));
+    const kept = out.filter((c) => !touched.has(c.path) || reported.some((r) => r.path.startsWith(`${c.path}/`)));
+    return kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 }
 

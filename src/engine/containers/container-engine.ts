@@ -5,7 +5,7 @@ import type { Filters } from '../../lib/filters.ts';
 import { toApiPorts } from '../../network/index.ts';
 import type {
   AttachOptions, CommitRequest, ContainerAttachment, ContainerExit, ContainerDetails, ContainerEngine, ContainerListOptions, ContainerLogs,
-  ContainerNetworking, ContainerSizes, ExtractOptions, LogsOptions, StopOptions, WaitCondition,
+  ContainerNetworking, ContainerSizes, ExtractOptions, FileChange, LogsOptions, PathStat, StopOptions, WaitCondition,
 } from '../contracts/containers.ts';
 import type { EventBus } from '../events.ts';
 import type { Attached } from '../networks/container-networks.ts';
@@ -170,11 +170,11 @@ export class ContainerEngineImpl implements ContainerEngine {
   }
 
   update(ref: string, body: api.ContainerUpdateBody): Promise<string[]> { return this.#d.update(ref, body); }
-  statPath(ref: string, path: string): Promise<api.ContainerPathStat> { return this.#d.files.stat(ref, path); }
-  archive(ref: string, path: string): Promise<{ stat: api.ContainerPathStat; stream: Readable }> { return this.#d.files.archive(ref, path); }
+  statPath(ref: string, path: string): Promise<PathStat> { return this.#d.files.stat(ref, path); }
+  archive(ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }> { return this.#d.files.archive(ref, path); }
   extract(ref: string, path: string, input: Readable, opts: ExtractOptions): Promise<void> { return this.#d.files.extract(ref, path, input, opts); }
   export(ref: string): Promise<Readable> { return this.#d.files.export(ref); }
-  changes(ref: string): Promise<api.ContainerChange[]> { return this.#d.files.changes(ref); }
+  changes(ref: string): Promise<FileChange[]> { return this.#d.files.changes(ref); }
   commit(ref: string, opts: CommitRequest): Promise<string> { return this.#d.commit(ref, opts); }
 
   /** A container with its views' facts; `withSizes` walks its writable layer. */

@@ -46,13 +46,32 @@ export interface ContainerEngine {
   /** `update`: resources and restart policy; returns warnings. */
   update(ref: string, body: api.ContainerUpdateBody): Promise<string[]>;
   /** Files: `cp` (stat, archive, extract), `export`, `diff` (changes) and `commit`. */
-  statPath(ref: string, path: string): Promise<api.ContainerPathStat>;
-  archive(ref: string, path: string): Promise<{ stat: api.ContainerPathStat; stream: Readable }>;
+  statPath(ref: string, path: string): Promise<PathStat>;
+  archive(ref: string, path: string): Promise<{ stat: PathStat; stream: Readable }>;
   extract(ref: string, path: string, input: Readable, opts: ExtractOptions): Promise<void>;
   export(ref: string): Promise<Readable>;
-  changes(ref: string): Promise<api.ContainerChange[]>;
+  changes(ref: string): Promise<FileChange[]>;
   /** Returns the new image's ID. */
   commit(ref: string, opts: CommitRequest): Promise<string>;
+}
+
+/** A path in a container's filesystem, as `cp` stats it (symlinks on the way resolved inside the container). */
+export interface PathStat {
+  /** Base name of the path as asked ("/" for the root). */
+  name: string;
+  size: number;
+  /** st_mode: type and permission bits. */
+  mode: number;
+  /** Seconds since the epoch, fractional. */
+  mtime: number;
+  /** For a symlink: its ultimate target, resolved inside the container; "" otherwise. */
+  linkTarget: string;
+}
+
+/** One entry of `diff`: a path the writable layer adds, changes or deletes. */
+export interface FileChange {
+  path: string;
+  kind: 'modified' | 'added' | 'deleted';
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
