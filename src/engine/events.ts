@@ -1,14 +1,14 @@
-/** One engine event, in the shape GET /events sends (API W16), legacy fields included. */
+/**
+ * One engine event: what happened (`action`) to which object (`actor`: its ID and attributes such
+ * as name and image). The API renders it as Docker's event message (api/routes/system-views.ts).
+ */
 export interface EngineEvent {
-  Type: 'container' | 'image' | 'network' | 'volume' | 'daemon' | 'builder' | 'plugin';
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
+  type: 'container' | 'image' | 'network' | 'volume' | 'daemon' | 'builder' | 'plugin';
+  action: string;
+  actor: { id: string; attributes: Record<string, string> };
   scope: 'local';
-  time: number;
+  /** Nanoseconds since the epoch, strictly increasing over the bus's events. */
   timeNano: number;
-  status?: string;
-  id?: string;
-  from?: string;
 }
 
 /** Events kept for `events --since` (dockerd keeps 256). */
@@ -81,21 +81,13 @@ export class EventBus {
     this.#history = new Array<EngineEvent | undefined>(historySize);
   }
 
-  publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): void {
+  publish(type: EngineEvent['type'], action: string, id: string, attributes: Record<string, string> = {}): void {
     let nowNs = Number(BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n));
     // Strictly increasing, so --since/--until at an event's own timeNano is exact. A double holds
     // today's nanosecond times to 256 ns, so the step is 512.
     if (nowNs <= this.#lastNs) nowNs = this.#lastNs + 512;
     this.#lastNs = nowNs;
-    // dockerd fills the deprecated fields for containers and images only, and sends them first
-    // (its events.Message field order), so a client printing the JSON as it came sees docker's.
-    const legacy = type === 'container' || type === 'image'
-      ? { status: action, id, ...(type === 'container' && attributes['image'] ? { from: attributes['image'] } : {}) }
-      : {};
-    const ev: EngineEvent = {
-      ...legacy, Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local',
-      time: Math.floor(nowNs / 1e9), timeNano: nowNs,
-    };
+    const ev: EngineEvent = { type, action, actor: { id, attributes }, scope: 'local', timeNano: nowNs };
     this.#history[this.#next % this.historySize] = ev;
     this.#next++;
     for (const s of this.#subs) s.push(ev);
@@ -154,16 +146,16 @@ export function matchEvent(ev: EngineEvent, filters: ReadonlyMap<string, readonl
   const fuzzy = (k: string, ...sources: string[]) => !values(k).length || sources.some((s) => values(k).some((v) => s === v || s.startsWith(v)));
   const events = values('event');
   const fuzzyEvent = events.some((e) => e === 'health_status' || e === 'exec_create' || e === 'exec_start');
-  if (fuzzyEvent ? !fuzzy('event', ev.Action) : !exact('event', ev.Action)) return false;
-  if (!exact('type', ev.Type) || !exact('scope', ev.scope)) return false;
-  const attrs = ev.Actor.Attributes;
+  if (fuzzyEvent ? !fuzzy('event', ev.action) : !exact('event', ev.action)) return false;
+  if (!exact('type', ev.type) || !exact('scope', ev.scope)) return false;
+  const attrs = ev.actor.attributes;
   for (const t of ['container', 'daemon', 'plugin', 'volume', 'network', 'node', 'service', 'secret', 'config']) {
     // dockerd does not look at the type here: the ID or the name attribute decides.
-    if (!fuzzy(t, ev.Actor.ID, attrs['name'] ?? '')) return false;
+    if (!fuzzy(t, ev.actor.id, attrs['name'] ?? '')) return false;
   }
   if (values('image').length) {
-    const name = (ev.Type === 'image' ? attrs['name'] : attrs['image']) ?? '';
-    if (!exact('image', ev.Actor.ID, name, stripTag(ev.Actor.ID), stripTag(name))) return false;
+    const name = (ev.type === 'image' ? attrs['name'] : attrs['image']) ?? '';
+    if (!exact('image', ev.actor.id, name, stripTag(ev.actor.id), stripTag(name))) return false;
   }
   for (const l of values('label')) {
     const eq = l.indexOf('=');

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type * as api from '../types/index.ts';
-import type { EngineInfo, EngineVersion } from '../../engine/index.ts';
+import type { EngineEvent, EngineInfo, EngineVersion } from '../../engine/index.ts';
 
 /** GET /version's body (the API version fields are the router's). */
 export function toApiVersion(v: EngineVersion): Omit<api.VersionResponse, 'ApiVersion' | 'MinAPIVersion'> {
@@ -69,3 +69,19 @@ const isCidr = (s: string): boolean => {
   if (bits === undefined || extra !== undefined || !/^\d+$/.test(bits)) return false;
   return isIP(ip!) === 4 ? Number(bits) <= 32 : isIP(ip!) === 6 && Number(bits) <= 128;
 };
+
+/**
+ * One event as GET /events sends it. dockerd fills the deprecated fields (status, id, from) for
+ * containers and images only, and sends them first (its events.Message field order), so a client
+ * printing the JSON as it came sees docker's.
+ */
+export function toApiEvent(ev: EngineEvent): api.EventMessage {
+  const { type, action, actor } = ev;
+  const legacy = type === 'container' || type === 'image'
+    ? { status: action, id: actor.id, ...(type === 'container' && actor.attributes['image'] ? { from: actor.attributes['image'] } : {}) }
+    : {};
+  return {
+    ...legacy, Type: type, Action: action, Actor: { ID: actor.id, Attributes: actor.attributes }, scope: ev.scope,
+    time: Math.floor(ev.timeNano / 1e9), timeNano: ev.timeNano,
+  };
+}

@@ -3,7 +3,7 @@ import { parseFilters } from '../../lib/filters.ts';
 import type { EngineEvent, EventsEngine, SystemEngine } from '../../engine/index.ts';
 import { type ApiRequest, type Route, ok, streamed } from '../router.ts';
 import { EngineError } from '../../lib/errors.ts';
-import { toApiInfo, toApiVersion } from './system-views.ts';
+import { toApiEvent, toApiInfo, toApiVersion } from './system-views.ts';
 
 /** What the system routes need: facts only the engine knows. */
 export interface SystemBackend {
@@ -69,7 +69,7 @@ async function eventsRoute(events: EventsEngine, req: ApiRequest) {
   let timer: NodeJS.Timeout | undefined;
   if (until !== undefined) timer = setTimeout(() => { abort.abort(); }, Math.max(0, until / 1e6 - Date.now()));
   const write = async (ev: EngineEvent) => {
-    if (res.write(`${JSON.stringify(ev)}\n`)) return;
+    if (res.write(`${JSON.stringify(toApiEvent(ev))}\n`)) return;
     await new Promise<void>((resolve) => {
       const done = () => { res.off('drain', done); abort.signal.removeEventListener('abort', done); resolve(); };
       res.on('drain', done);

@@ -36,3 +36,16 @@ export interface GcOrphan { Kind: string; Path: string; Size: number }
 
 /** POST /system/gc (berth's own endpoint): what was found, removed, and what resisted. */
 export interface GcResponse { Found: GcOrphan[]; Removed: GcOrphan[]; Failed: { Path: string; Error: string }[]; SpaceReclaimed: number }
+
+/** One line of GET /events (API W16): legacy status/id/from first for containers and images, as dockerd's events.Message. */
+export interface EventMessage {
+  status?: string;
+  id?: string;
+  from?: string;
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: 'local';
+  time: number;
+  timeNano: number;
+}

@@ -68,7 +68,7 @@ test('attach: the log replayed, then the attach event; a paused container is ref
   const { id } = await svc.create({ Image: 'busybox', Cmd: ['sh'], Tty: true }, 'web');
   writeLog(svc.paths(id).logPath, ['2024-05-01T10:00:00.000000001Z stdout F hello']);
   const events: string[] = [];
-  f.events.subscribe((e) => events.push(`${e.Action} ${e.Actor.Attributes['name']}`));
+  f.events.subscribe((e) => events.push(`${e.action} ${e.actor.attributes['name']}`));
   const a = await engine.attach('web', { stdin: false, stdout: true, stderr: true, stream: false, logs: true });
   assert.equal(a.tty, true);
   assert.equal(a.session, null);

@@ -77,7 +77,7 @@ test('create without a subnet takes the next free default pool; bridge, DNS serv
   assert.deepEqual([n.id, n.subnet, n.gateway, n.bridge, n.builtin, n.labels], [id, '172.18.0.0/16', '172.18.0.1', `bt-${id.slice(0, 8)}`, false, { team: 'a' }]);
   assert.deepEqual(f.driver.calls.at(-1), { op: 'ensure', bridge: n.bridge, subnet: '172.18.0.0/16' });
   assert.deepEqual(f.dns.calls, [`serve ${id} 172.18.0.1`]);
-  assert.deepEqual(f.events.map((e) => [e.Type, e.Action, e.Actor.ID, e.Actor.Attributes]), [['network', 'create', id, { name: 'app', type: 'bridge' }]]);
+  assert.deepEqual(f.events.map((e) => [e.type, e.action, e.actor.id, e.actor.attributes]), [['network', 'create', id, { name: 'app', type: 'bridge' }]]);
   await f.service.create({ Name: 'app2' });
   assert.equal(f.service.resolve('app2').subnet, '172.19.0.0/16');
 });
@@ -293,7 +293,7 @@ test('remove: builtin networks and networks with endpoints are Forbidden; otherw
   assert.deepEqual(f.service.repo.endpointsOf(CT), []);
   assert.deepEqual(f.driver.calls.at(-1), { op: 'remove', bridge, subnet: '172.18.0.0/16' });
   assert.deepEqual(f.dns.calls.at(-1), `stop ${id}`);
-  assert.deepEqual(f.events.at(-1)?.Action, 'destroy');
+  assert.deepEqual(f.events.at(-1)?.action, 'destroy');
   await assert.rejects(f.service.remove('app'), kindAndMessage('NotFound', 'network app not found'));
 });
 
@@ -314,7 +314,7 @@ test('prune removes only unused custom networks, honouring label filters', async
   assert.deepEqual(await f.service.prune(new Map()), ['free2']);
   assert.deepEqual(names(f).sort(), ['bridge', 'host', 'none', 'used']);
   // dockerd reports every prune, even one that removed nothing.
-  assert.equal(f.events.filter((e) => e.Action === 'prune').length, 4);
+  assert.equal(f.events.filter((e) => e.action === 'prune').length, 4);
 });
 
 test('list filters: name, id, driver, type, label, dangling; unknown keys and types are errors', async (t) => {
