@@ -17,7 +17,7 @@ export type {
 } from './contracts/images.ts';
 export type { VolumeEngine } from './contracts/volumes.ts';
 export type { NetworkDetails, NetworkEngine } from './contracts/networks.ts';
-export type { BuildEngine } from './contracts/builds.ts';
+export type { BuildCachePruneResult, BuildEngine } from './contracts/builds.ts';
 export type { ComponentVersion, DiskUsage, DiskUsageType, EngineInfo, EngineVersion, GcResult, SystemEngine } from './contracts/system.ts';
 export type { EventsEngine } from './contracts/events.ts';
 export type { Progress } from '../lib/progress.ts';

@@ -6,6 +6,7 @@ import { ok, queryBool, streamed, type ApiRequest, type Reply, type Route } from
 import { type BodyValidator, bodyValidator } from '../body-schema.ts';
 import { buildArgsSchema, buildLabelsSchema, buildOutputsSchema, stringListSchema } from '../schemas/build.ts';
 import { publicMessageOf } from '../public-message.ts';
+import { toApiBuildCachePrune } from './build-views.ts';
 import { toJsonMessage } from './progress-views.ts';
 
 /** What POST /build and POST /build/prune need from the build engine. */
@@ -90,5 +91,5 @@ async function build(b: BuildBackend, req: ApiRequest): Promise<Reply> {
 
 export const buildRoutes = (b: BuildBackend): Route[] => [
   { method: 'POST', path: '/build', handler: (req) => build(b, req) },
-  { method: 'POST', path: '/build/prune', handler: async (req) => ok(await b.prune({ all: queryBool(req.query, 'all'), filters: parseFilters(req.query.get('filters')) })) },
+  { method: 'POST', path: '/build/prune', handler: async (req) => ok(toApiBuildCachePrune(await b.prune({ all: queryBool(req.query, 'all'), filters: parseFilters(req.query.get('filters')) }))) },
 ];

@@ -19,3 +19,6 @@ export interface StepEvent {
   /** Milliseconds since the epoch when the event was produced. */
   ts?: number;
 }
+
+/** POST /build/prune's response (null, not [], when nothing went: dockerd's omitted slice). */
+export interface BuildCachePruneResponse { CachesDeleted: string[] | null; SpaceReclaimed: number }

@@ -17,6 +17,7 @@ import type { RootHelper } from './build-root.ts';
 import { extractContext, type ContextExtractor } from './context.ts';
 import { MessageChannel, shortId } from '../images/progress.ts';
 import type { BuildOptions } from './contract.ts';
+import type { BuildCachePruneResult } from '../contracts/builds.ts';
 import type { ImageRemoval } from '../contracts/images.ts';
 import { BUILD_LABEL, EngineBuildBackend, type BuildContainers, type BuildImages, type BuildSnapshots } from './engine-backend.ts';
 import type { ImageConfig } from '../../image/index.ts';
@@ -139,7 +140,7 @@ export class BuildService {
    * (cache-prune.ts) and removes the untagged images they pointed at that no container uses and
    * no remaining entry needs (tagged ones stay, as do their layers). InvalidParameter for bad filters.
    */
-  async prune(opts: { all: boolean; filters?: Filters }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+  async prune(opts: { all: boolean; filters?: Filters }): Promise<BuildCachePruneResult> {
     const selected = cachePrunePredicate(opts.filters ?? new Map());
     const entries = this.d.cache.entries();
     const going = entries.filter(selected);
@@ -153,7 +154,7 @@ export class BuildService {
       const removed = await this.d.images.remove(id, {}).catch(() => []);
       if (removed.some((r) => 'deleted' in r)) deleted.push(id);
     }
-    return { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: 0 };
+    return { deleted, reclaimed: 0 };
   }
 
   async #readDockerfile(contextDir: string, name: string): Promise<string> {

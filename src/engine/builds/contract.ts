@@ -9,7 +9,9 @@
  *
  * Response: `200` with `Content-Type: application/json` and a stream of JSON messages, one per
  * line (`api.JsonMessage`), exactly as dockerd's legacy builder writes them so `DOCKER_BUILDKIT=0
- * docker build` and docker-compose print the familiar log:
+ * docker build` and docker-compose print the familiar log. The engine yields the build's
+ * `Progress` (lib/progress.ts: `output` for stream lines, `result` for aux records); the route
+ * renders each as one message (api/routes/progress-views.ts, aux style):
  *
  *   {"stream":"Step 1/3 : FROM busybox"}
  *   {"stream":"\n"}
@@ -80,8 +82,6 @@
  * A `RUN --mount=type=secret,id=x,required=true` with no such secret fails the build.
  * The same reserved directory is stripped even when `berthsecrets` is absent (defence in depth).
  */
-import type * as api from '../../api/types/index.ts';
-
 /** Reserved directory at the root of the context tar carrying `--secret` files. */
 export const SECRETS_DIR = '.berth-build-secrets';
 
@@ -150,9 +150,6 @@ export interface BuildOptions {
 
 /** The payload of a `berth.step` event: a wire type (api/types), since the CLI renders it. */
 export type { StepEvent } from '../../api/types/index.ts';
-
-/** A message of the build stream: the Docker wire shape plus berth's step events. */
-export type BuildMessage = api.JsonMessage;
 
 /** The result of a build the engine hands back to the route. */
 export interface BuildResult {
