@@ -8,7 +8,7 @@ export { validateEngineConfig, type CheckedEngineConfig } from './validate-confi
 export type { Engine, EngineConfig, EngineLog } from './contracts/engine.ts';
 export type {
   AttachOptions, CommitRequest, ContainerAttachment, ContainerDetails, ContainerExit, ContainerEngine, ContainerListOptions, ContainerLogs,
-  ContainerNetworking, ContainerSizes, ExtractOptions, FileChange, LogsOptions, PathStat, StopOptions, WaitCondition,
+  ContainerNetworking, ContainerSizes, ContainerStats, ExtractOptions, FileChange, LogsOptions, PathStat, StatsSample, StopOptions, WaitCondition,
 } from './contracts/containers.ts';
 export type { ExecDetails, ExecEngine } from './contracts/execs.ts';
 export type {

@@ -5,6 +5,7 @@ import { type ApiRequest, type Route, ok, param, queryBool, streamed } from '../
 import { bodyValidator, readBody } from '../body-schema.ts';
 import { containerUpdateSchema } from '../schemas/container.ts';
 import { adaptUpdateForVersion } from './container-compat.ts';
+import { toApiStats } from './stats-views.ts';
 
 /** What the stats and update routes need of the container engine. */
 export type ResourceBackend = Pick<ContainerEngine, 'stats' | 'update'>;
@@ -33,13 +34,13 @@ async function statsRoute(b: ResourceBackend, req: ApiRequest) {
   const first = await frames.next();
   const res = req.res;
   res.writeHead(200, { 'Content-Type': 'application/json' });
-  if (!first.done) res.write(JSON.stringify(first.value) + '\n');
+  if (!first.done) res.write(JSON.stringify(toApiStats(first.value)) + '\n');
   if (stream) {
     res.flushHeaders();
     try {
       for await (const f of frames) {
         if (req.signal.aborted || res.destroyed) break;
-        res.write(JSON.stringify(f) + '\n');
+        res.write(JSON.stringify(toApiStats(f)) + '\n');
       }
     } catch {
       // The container went away mid-stream: the stream just ends, as dockerd's does.

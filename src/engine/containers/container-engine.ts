@@ -5,7 +5,7 @@ import type { Filters } from '../../lib/filters.ts';
 import { toApiPorts } from '../../network/index.ts';
 import type {
   AttachOptions, CommitRequest, ContainerAttachment, ContainerExit, ContainerDetails, ContainerEngine, ContainerListOptions, ContainerLogs,
-  ContainerNetworking, ContainerSizes, ExtractOptions, FileChange, LogsOptions, PathStat, StopOptions, WaitCondition,
+  ContainerNetworking, ContainerSizes, ContainerStats, ExtractOptions, FileChange, LogsOptions, PathStat, StopOptions, WaitCondition,
 } from '../contracts/containers.ts';
 import type { EventBus } from '../events.ts';
 import type { Attached } from '../networks/container-networks.ts';
@@ -164,7 +164,7 @@ export class ContainerEngineImpl implements ContainerEngine {
     return { tty: !!c.config.Tty, replay: replay(), session };
   }
 
-  stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<api.StatsResponse> {
+  stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<ContainerStats> {
     this.#svc.resolve(ref);
     return this.#d.stats.frames(ref, opts);
   }

@@ -42,7 +42,7 @@ export interface ContainerEngine {
   /** Prepares an attach: checks the state (Conflict), registers the live session when `stream`. */
   attach(ref: string, opts: AttachOptions): Promise<ContainerAttachment>;
   /** Stats frames, ending when the container goes, `stream` is false or `signal` aborts. */
-  stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<api.StatsResponse>;
+  stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<ContainerStats>;
   /** `update`: resources and restart policy; returns warnings. */
   update(ref: string, body: api.ContainerUpdateBody): Promise<string[]>;
   /** Files: `cp` (stat, archive, extract), `export`, `diff` (changes) and `commit`. */
@@ -72,6 +72,33 @@ export interface PathStat {
 export interface FileChange {
   path: string;
   kind: 'modified' | 'added' | 'deleted';
+}
+
+/**
+ * One stats frame of a container: its latest sample and, in a stream, the CPU counters of the
+ * sample before (for a rate). The counters keep the names dockerd gives the cgroup files' values
+ * (api/types' CpuStats, MemoryStats, BlkioStats, NetworkStats): that shape is the data.
+ */
+export interface ContainerStats {
+  id: string;
+  name: string;
+  /** Null while the container is not running (or its cgroup is gone): nothing was read. */
+  sample: StatsSample | null;
+  /** The previous sample's CPU counters; null for the first (or only) one. */
+  previous: { readAt: string; cpu: api.CpuStats } | null;
+}
+
+/** What one read of a running container's cgroup, /proc/stat and network devices gives. */
+export interface StatsSample {
+  /** RFC 3339 time of the read. */
+  readAt: string;
+  /** The cgroup's CPU counters with the host's (system_cpu_usage, online_cpus). */
+  cpu: api.CpuStats;
+  memory: api.MemoryStats;
+  pids: { current?: number; limit?: number };
+  blkio: api.BlkioStats;
+  /** By interface; absent for host and none networking, or when there is none. */
+  networks?: Record<string, api.NetworkStats>;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
