@@ -287,7 +287,7 @@ function containerEngine(b: Base, s: Services): ContainerEngineImpl {
       const image = await s.images.inspect(c.imageId).then((i) => i.size, () => 0);
       return { rw, rootFs: rw + image };
     },
-    mountsOf: (id) => s.volumes.mountPointsOf(id),
+    mountsOf: (id) => s.volumes.repo.mountsOf(id),
     attached: (id) => s.attachments.attached(id),
     sandboxKey: (id) => b.driver.netnsPath(id),
     graphData: (id) => ({ MergedDir: overlay(id, 'merged'), UpperDir: overlay(id, 'upper'), WorkDir: overlay(id, 'work') }),

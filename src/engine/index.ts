@@ -30,7 +30,7 @@ export type { AttachStreams } from './containers/attach.ts';
 export type { ExecStreams } from './containers/exec.ts';
 export type { NetworkRecord, EndpointRecord } from './networks/record.ts';
 export type { Attached } from './networks/container-networks.ts';
-export type { VolumeRecord } from './volumes/record.ts';
+export type { MountRecord, VolumeRecord } from './volumes/record.ts';
 export type { CreateVolumeRequest } from './volumes/service.ts';
 export type { EngineEvent, EventSubscription } from './events.ts';
 export type { Orphan, OrphanKind } from './system/gc.ts';

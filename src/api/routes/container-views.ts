@@ -1,5 +1,5 @@
 import type * as api from '../types/index.ts';
-import { processArgs, type ContainerDetails, type ContainerRecord, type ContainerSizes } from '../../engine/index.ts';
+import { processArgs, type ContainerDetails, type ContainerRecord, type ContainerSizes, type MountRecord } from '../../engine/index.ts';
 import { containerStatusText } from '../../lib/units.ts';
 import { containerNetworkSettings, summaryPorts } from './network-views.ts';
 
@@ -7,6 +7,14 @@ const WIRE_STATUS = (s: ContainerRecord['state']['status']): api.ContainerStateW
   s === 'creating' ? 'created' : s;
 
 const sizeFields = (s: ContainerSizes | undefined) => (s ? { SizeRw: s.rw, SizeRootFs: s.rootFs } : {});
+
+/** An entry of `Mounts` (inspect and ps): Name and Driver for volumes only, in dockerd's key order. */
+export function toApiMountPoint(m: MountRecord): api.MountPoint {
+  return {
+    Type: m.type, ...(m.type === 'volume' ? { Name: m.name ?? '' } : {}), Source: m.source, Destination: m.destination,
+    ...(m.type === 'volume' ? { Driver: m.driver ?? 'local' } : {}), Mode: m.mode, RW: m.rw, Propagation: m.propagation,
+  };
+}
 
 /** GET /containers/{id}/json */
 export function toContainerInspect(d: ContainerDetails): api.ContainerInspect {
@@ -28,7 +36,7 @@ export function toContainerInspect(d: ContainerDetails): api.ContainerInspect {
     Name: `/${c.name}`, RestartCount: c.restartCount, Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '',
     AppArmorProfile: '', ExecIDs: execIds.length ? execIds : null,
     HostConfig: c.hostConfig.Links?.length ? { ...c.hostConfig, Links: c.hostConfig.Links.map((l) => dockerLink(c.name, l)) } : c.hostConfig,
-    GraphDriver: { Name: 'overlay2', Data: graphData }, Mounts: d.mounts, Config: c.config, NetworkSettings: containerNetworkSettings(c, net),
+    GraphDriver: { Name: 'overlay2', Data: graphData }, Mounts: d.mounts.map(toApiMountPoint), Config: c.config, NetworkSettings: containerNetworkSettings(c, net),
     ...sizeFields(d.sizes),
   };
 }
@@ -54,7 +62,7 @@ export function toContainerSummary(d: ContainerDetails, withNetworks = true): ap
     Id: c.id, Names: [`/${c.name}`], Image: c.imageRef, ImageID: c.imageId, Command: cmd,
     Created: Math.floor(Date.parse(c.createdAt) / 1000), Ports: summaryPorts(c, net), Labels: c.config.Labels ?? {},
     State: WIRE_STATUS(c.state.status), Status: statusText(c), HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? 'none' },
-    NetworkSettings: { Networks: containerNetworkSettings(c, net).Networks }, Mounts: d.mounts,
+    NetworkSettings: { Networks: containerNetworkSettings(c, net).Networks }, Mounts: d.mounts.map(toApiMountPoint),
     ...sizeFields(d.sizes),
   };
 }

@@ -17,6 +17,7 @@ import { removeLink } from './links.ts';
 import { selectContainers } from './list.ts';
 import { followLogs, readLogs, type LogEntry } from './logs.ts';
 import type { ContainerRecord } from './record.ts';
+import type { MountRecord } from '../volumes/record.ts';
 import type { ContainerService } from './service.ts';
 import type { ContainerStatsReader } from './stats.ts';
 import { topProcesses } from './top.ts';
@@ -44,7 +45,7 @@ export interface ContainerEngineDeps {
   /** The ID of a local image, if the reference names one (`ps --filter ancestor`). */
   imageIdOf(ref: string): Promise<string | undefined>;
   sizes(c: ContainerRecord): Promise<ContainerSizes>;
-  mountsOf(containerId: string): api.MountPoint[];
+  mountsOf(containerId: string): MountRecord[];
   attached(containerId: string): Attached[];
   sandboxKey(containerId: string): string;
   graphData(containerId: string): Record<string, string>;
@@ -77,7 +78,7 @@ export class ContainerEngineImpl implements ContainerEngine {
         const ports = containerPorts(c, this.#networking(c));
         return { published: ports.filter((p) => p.PublicPort).map((p) => `${p.PrivatePort}/${p.Type}`), exposed: ports.map((p) => `${p.PrivatePort}/${p.Type}`) };
       },
-      volumesOf: (c) => this.#d.mountsOf(c.id).flatMap((m) => [m.Name ?? '', m.Destination].filter(Boolean)),
+      volumesOf: (c) => this.#d.mountsOf(c.id).flatMap((m) => [m.type === 'volume' ? m.name ?? '' : '', m.destination].filter(Boolean)),
     });
     return Promise.all(list.map((c) => this.#details(c, !!o.size)));
   }

@@ -5,6 +5,7 @@ import type { AttachStreams } from '../containers/attach.ts';
 import type { LogEntry } from '../containers/logs.ts';
 import type { ContainerPaths } from '../containers/paths.ts';
 import type { ContainerRecord } from '../containers/record.ts';
+import type { MountRecord } from '../volumes/record.ts';
 import type { Attached } from '../networks/container-networks.ts';
 
 /**
@@ -130,7 +131,8 @@ export interface ContainerDetails {
   /** overlay2's GraphDriver data: MergedDir, UpperDir, WorkDir. */
   graphData: Record<string, string>;
   networking: ContainerNetworking;
-  mounts: api.MountPoint[];
+  /** Its volume, bind and tmpfs mounts, in the order they were set up. */
+  mounts: MountRecord[];
   /** Only when asked for (`size`). */
   sizes?: ContainerSizes;
 }

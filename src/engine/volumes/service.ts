@@ -363,14 +363,6 @@ export class VolumeService {
     });
   }
 
-  /** Docker's `Mounts` for inspect and ps. */
-  mountPointsOf(containerId: string): api.MountPoint[] {
-    return this.repo.mountsOf(containerId).map((m) => ({
-      Type: m.type, ...(m.type === 'volume' ? { Name: m.name ?? '' } : {}), Source: m.source, Destination: m.destination,
-      ...(m.type === 'volume' ? { Driver: m.driver ?? 'local' } : {}), Mode: m.mode, RW: m.rw, Propagation: m.propagation,
-    }));
-  }
-
   async #acquire(v: VolumeRecord, containerId: string): Promise<void> {
     await mkdir(this.mountpoint(v.name), { recursive: true, mode: 0o755 });
     const o = parseLocalOptions(v.options);
