@@ -29,6 +29,8 @@ const MAY_IMPORT = {
   api: [...LEVEL0, ENGINE_SEAM],
   daemon: [...LEVEL0, ENGINE_SEAM, 'api'],
   client: LEVEL0,
+  // Compose is a client of the Engine API (DESIGN "Compose"): no engine internals.
+  compose: [...LEVEL0, 'client'],
   // `berth registry serve` and `registry gc` run the registry server in the CLI's process (as the
   // `registry` program would), through its entry point only; a daemonless CLI will use the seam.
   cli: [...LEVEL0, 'client', ENGINE_SEAM, 'registry/server/index.ts'],
