@@ -2,37 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { EngineError } from '../lib/errors.ts';
+import type { EngineConfig } from '../engine/index.ts';
 import { validateDaemonConfig } from './validate-config.ts';
 
-/** berthd's configuration: flags over daemon.json over defaults. Loaded once, validated, frozen. */
-export interface DaemonConfig {
+/** berthd's configuration, flags over daemon.json over defaults (loaded once, validated, frozen): the engine's part and what only the daemon uses. */
+export interface DaemonConfig extends EngineConfig {
   hosts: string[];
-  dataRoot: string;
-  execRoot: string;
   configFile: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
-  defaultRuntime: string;
-  runtimes: Record<string, string>;
-  logDriver: string;
-  logOpts: Record<string, string>;
-  /** Prefix of host objects (cgroups, later bridges and nft tables), derived from the exec root. */
-  objectPrefix: string;
-  /** Start of every network interface name we make (≤ 6 characters: veth names must fit 15). */
-  ifPrefix: string;
-  /** --bip: the default bridge's gateway with prefix. */
-  bip?: string;
-  /** --ipv6 with --fixed-cidr-v6: the default bridge is dual-stack, with this IPv6 subnet. */
-  ipv6?: boolean;
-  fixedCidrV6?: string;
-  defaultAddressPools?: { base: string; size: number }[];
-  /** The resolv.conf whose nameservers the embedded DNS forwards to (followed on change). */
-  hostResolvConf: string;
-  registryMirrors: string[];
-  insecureRegistries: string[];
-  /** Layers a pull downloads at once (Docker's default 3). */
-  maxConcurrentDownloads: number;
-  /** Layers a push uploads at once (Docker's default 5). */
-  maxConcurrentUploads: number;
   pidFile: string;
 }
 

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import type * as api from '../../api/types/index.ts';
 import { kindOf } from '../../lib/errors.ts';
 import { applyChanges } from '../images/changes.ts';
 import { commitImageConfig } from '../images/commit.ts';
 import type { ContainerRecord } from './record.ts';
+import type { CommitRequest } from '../contracts/containers.ts';
 import type { ImageConfig } from '../../image/index.ts';
 
 export interface CommitDeps {
@@ -20,17 +20,6 @@ export interface CommitDeps {
   event(action: string, c: ContainerRecord, attrs: Record<string, string>): void;
 }
 
-export interface CommitOptions {
-  /** "repo[:tag]". */
-  ref?: string;
-  comment?: string;
-  author?: string;
-  /** Pause a running container while its layer is read (default true). */
-  pause?: boolean;
-  changes?: readonly string[];
-  /** The request body: Config overrides. */
-  config?: api.ContainerConfig | null;
-}
 
 /**
  * POST /commit: the container's writable layer (overlay whiteouts as `.wh.` entries) becomes the
@@ -39,7 +28,7 @@ export interface CommitOptions {
  * before the pause) is committed as it is, as dockerd does. The pause is undone however the
  * commit ends. Returns the image ID.
  */
-export async function commitContainer(d: CommitDeps, ref: string, opts: CommitOptions = {}): Promise<string> {
+export async function commitContainer(d: CommitDeps, ref: string, opts: CommitRequest = {}): Promise<string> {
   const c = d.resolve(ref);
   applyChanges({}, opts.changes ?? []); // a bad --change fails before anything is paused or stored
   let paused = false;

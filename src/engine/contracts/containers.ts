@@ -195,7 +195,9 @@ export interface CommitRequest {
   ref?: string;
   comment?: string;
   author?: string;
+  /** Pause a running container while its layer is read (default true). */
   pause?: boolean;
   changes?: readonly string[];
+  /** The request body: Config overrides. */
   config?: api.ContainerConfig | null;
 }

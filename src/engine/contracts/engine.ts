@@ -33,18 +33,23 @@ export interface EngineConfig {
   runtimes: Record<string, string>;
   logDriver: string;
   logOpts: Record<string, string>;
-  /** Prefix of host objects (the cgroup parent, nft tables). */
+  /** Prefix of host objects (the cgroup parent, nft tables), derived from the exec root. */
   objectPrefix: string;
-  /** Start of every network interface name the engine makes. */
+  /** Start of every network interface name the engine makes (≤ 6 characters: veth names must fit 15). */
   ifPrefix: string;
+  /** --bip: the default bridge's gateway with prefix. */
   bip?: string;
+  /** --ipv6 with --fixed-cidr-v6: the default bridge is dual-stack, with this IPv6 subnet. */
   ipv6?: boolean;
   fixedCidrV6?: string;
   defaultAddressPools?: { base: string; size: number }[];
+  /** The resolv.conf whose nameservers the embedded DNS forwards to (followed on change). */
   hostResolvConf: string;
   registryMirrors: string[];
   insecureRegistries: string[];
+  /** Layers a pull downloads at once (Docker's default 3). */
   maxConcurrentDownloads: number;
+  /** Layers a push uploads at once (Docker's default 5). */
   maxConcurrentUploads: number;
   /** Host binaries (defaults: /usr/bin/conmon, /usr/bin/tini-static). */
   conmonPath?: string;
